@@ -1,0 +1,300 @@
+"""Everything that changes state: each action decides (pure domain logic), appends
+durably, and only then do events go out (the store's commit listeners fan them out).
+
+An action returns the reply frame for the command's sender or raises a
+:class:`~server.errors.CommandError`; a refused command appends nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import secrets
+from collections.abc import Callable
+
+from .connection import Connection
+from .domain import room as room_fold
+from .domain.events import EventBody, MessagePosted, community_stream, room_stream, type_of
+from .domain.room import Member, Message, RoomState
+from .errors import CloseCode, CommandError, ConnectionClosing, ErrorCode, InvalidCommand
+from .folds import Folds
+from .hub import LocalHub
+from .presence import Presence
+from .protocol import (
+    Ack,
+    Delete,
+    Edit,
+    History,
+    HistoryPage,
+    Identify,
+    Join,
+    Leave,
+    Post,
+    Ready,
+    Resume,
+    Session,
+    Sync,
+    encode,
+)
+from .settings import Settings
+from .store import CommandKey, EventStore
+
+log = logging.getLogger("practica.actions")
+
+
+def hash_token(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
+
+
+class Actions:
+    def __init__(
+        self, store: EventStore, folds: Folds, hub: LocalHub, presence: Presence,
+        settings: Settings,
+    ) -> None:
+        self.store, self.folds, self.hub = store, folds, hub
+        self.presence, self.settings = presence, settings
+        self._inflight: dict[CommandKey, asyncio.Future[Ack]] = {}
+        self._timers: dict[tuple[str, str], asyncio.TimerHandle] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        folds.loaded_callbacks.append(self._sweep_stale_presence)
+
+    # --- sessions ------------------------------------------------------------------
+
+    async def identify(self, conn: Connection, cmd: Identify) -> None:
+        if cmd.community not in (None, self.folds.community.community):
+            raise CommandError(f"no community {cmd.community!r}", code=ErrorCode.NOT_FOUND)
+        if cmd.token is not None:
+            member = await self.store.session_member(hash_token(cmd.token))
+            if member is None:
+                raise ConnectionClosing(CloseCode.AUTH_FAILED, "unknown session token")
+            token = cmd.token
+        elif cmd.name is not None and cmd.name.strip():
+            member = Member(id="m-" + secrets.token_hex(8), name=cmd.name.strip())
+            token = secrets.token_urlsafe(32)
+            await self.store.create_session(member, hash_token(token))
+        else:
+            raise InvalidCommand("identify needs a display name or a session token")
+        conn.member, conn.token_hash = member, hash_token(token)
+        syncs = await self._open_streams(conn, {self.folds.community_stream: None})
+        self._send_synced(conn, Ready(session=Session(token=token, member=member), syncs=syncs))
+
+    async def resume(self, conn: Connection, cmd: Resume) -> None:
+        member = await self.store.session_member(hash_token(cmd.token))
+        if member is None:
+            raise ConnectionClosing(CloseCode.AUTH_FAILED, "unknown session token")
+        if len(cmd.streams) > self.settings.max_resume_streams:
+            raise InvalidCommand(f"at most {self.settings.max_resume_streams} streams")
+        conn.member, conn.token_hash = member, hash_token(cmd.token)
+        wanted: dict[str, int | None] = {self.folds.community_stream: None}
+        wanted.update(cmd.streams)
+        for stream in wanted:
+            room = self._room_of(stream)
+            if room is not None:
+                await self._enter(conn, room, member, ref=None)
+        syncs = await self._open_streams(conn, wanted)
+        self._send_synced(conn, Ready(session=Session(token=cmd.token, member=member), syncs=syncs))
+
+    def _send_synced(self, conn: Connection, frame: Ready | Ack) -> None:
+        conn.push(encode(frame))
+        syncs = frame.syncs if isinstance(frame, Ready) else [frame.sync] if frame.sync else []
+        for sync in syncs:
+            if sync.snapshot is not None or sync.mode == "replay":
+                conn.end_sync(sync.stream, sync.seq)
+
+    # --- rooms ---------------------------------------------------------------------
+
+    async def join(self, conn: Connection, cmd: Join) -> None:
+        member = self._member(conn)
+        ack = await self._enter(conn, cmd.room, member, ref=cmd.ref)
+        (ack.sync,) = await self._open_streams(conn, {room_stream(cmd.room): None})
+        self._send_synced(conn, ack)
+
+    async def _enter(self, conn: Connection, room: str, member: Member, ref: str | None) -> Ack:
+        state = await self.folds.room(room)
+        self.presence.attach(room, member.id, conn)
+        conn.rooms.add(room)
+        timer = self._timers.pop((room, member.id), None)
+        if timer is not None:
+            timer.cancel()
+        return await self._once(conn, ref, room_stream(room),
+                                lambda: room_fold.decide_join(state, member))
+
+    async def leave(self, conn: Connection, cmd: Leave) -> Ack:
+        member = self._member(conn)
+        state = await self.folds.room(cmd.room)
+        stream = room_stream(cmd.room)
+        self.hub.unsubscribe(stream, conn)
+        conn.forget(stream)
+        conn.rooms.discard(cmd.room)
+        gone = self.presence.detach(cmd.room, member.id, conn)
+        return await self._once(
+            conn, cmd.ref, stream,
+            lambda: room_fold.decide_leave(state, member.id) if gone else [])
+
+    async def post(self, conn: Connection, cmd: Post) -> Ack:
+        member = self._member(conn)
+        state = await self.folds.room(cmd.room)
+        return await self._once(conn, cmd.ref, room_stream(cmd.room),
+                                lambda: room_fold.decide_post(state, member, cmd.text))
+
+    async def change(self, conn: Connection, cmd: Edit | Delete) -> Ack:
+        member = self._member(conn)
+        state = await self.folds.room(cmd.room)
+        target = await self.load_message(cmd.room, cmd.message)
+        text = cmd.text if isinstance(cmd, Edit) else None
+        return await self._once(conn, cmd.ref, room_stream(cmd.room),
+                                lambda: room_fold.decide_change(state, member.id, target, text))
+
+    async def history(self, conn: Connection, cmd: History) -> HistoryPage:
+        self._member(conn)
+        await self.folds.room(cmd.room)
+        stream = room_stream(cmd.room)
+        posts = await self.store.read_type_before(
+            stream, type_of(MessagePosted(author="", author_name="x", text="x")),
+            cmd.before, cmd.limit + 1)
+        has_more = len(posts) > cmd.limit
+        messages = {m.id: m for e in reversed(posts[:cmd.limit])
+                    if (m := room_fold.message_from(e)) is not None}
+        for event in await self.store.read_about(stream, list(messages)):
+            if event.body is not None and (target := messages.get(event.body.message)):  # type: ignore[union-attr]
+                room_fold.apply_to_message(target, event)
+        return HistoryPage(ref=cmd.ref, room=cmd.room, messages=list(messages.values()),
+                           has_more=has_more)
+
+    async def load_message(self, room: str, message: int) -> Message | None:
+        """A message as it reads now, from the store (it may be older than the fold keeps)."""
+        stream = room_stream(room)
+        events = await self.store.read(stream, after=message - 1, limit=1)
+        target = room_fold.message_from(events[0]) if events else None
+        if target is not None and target.id == message:
+            for event in await self.store.read_about(stream, [message]):
+                room_fold.apply_to_message(target, event)
+            return target
+        return None
+
+    # --- disconnects and presence ------------------------------------------------
+
+    def disconnect(self, conn: Connection) -> None:
+        """The socket is gone: stop sending, and let presence lapse after the grace period."""
+        for stream in list(conn.cursors):
+            self.hub.unsubscribe(stream, conn)
+        member = conn.member
+        if member is None:
+            return
+        for room in conn.rooms:
+            if self.presence.detach(room, member.id, conn):
+                self._leave_later(room, member.id)
+
+    def _leave_later(self, room: str, member: str) -> None:
+        loop = asyncio.get_running_loop()
+        old = self._timers.pop((room, member), None)
+        if old is not None:
+            old.cancel()
+        self._timers[(room, member)] = loop.call_later(
+            self.settings.presence_grace_ms / 1000, self._spawn_expire, room, member)
+
+    def _spawn_expire(self, room: str, member: str) -> None:
+        self._timers.pop((room, member), None)
+        task = asyncio.ensure_future(self._expire(room, member))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _expire(self, room: str, member: str) -> None:
+        if self.presence.held(room, member):
+            return
+        state = await self.folds.room(room)
+        bodies = room_fold.decide_leave(state, member, disconnected=True)
+        if bodies:
+            try:
+                await self.store.append(room_stream(room), None, bodies)
+            except Exception:
+                log.exception("could not record %s leaving %s", member, room)
+
+    def _sweep_stale_presence(self, state: RoomState) -> None:
+        """Members a fold shows present but no connection holds (left over from a restart)."""
+        for member in list(state.present):
+            if not self.presence.held(state.room, member):
+                self._leave_later(state.room, member)
+
+    def cancel_timers(self) -> None:
+        for timer in self._timers.values():
+            timer.cancel()
+        self._timers.clear()
+
+    # --- helpers -------------------------------------------------------------------
+
+    def _member(self, conn: Connection) -> Member:
+        if conn.member is None:
+            raise CommandError("identify or resume first", code=ErrorCode.NOT_IDENTIFIED)
+        return conn.member
+
+    def _room_of(self, stream: str) -> str | None:
+        kind, _, ident = stream.partition(":")
+        return ident if kind == "room" and ident in self.folds.community.rooms else None
+
+    async def _once(
+        self, conn: Connection, ref: str | None, stream: str,
+        decide: Callable[[], list[EventBody]],
+    ) -> Ack:
+        """Apply a command at most once per (member, ref); a repeat gets the same answer."""
+        member = self._member(conn)
+        if ref is None:
+            bodies = decide()
+            result = await self.store.append(stream, member.id, bodies) if bodies else None
+            return Ack(ref="", stream=stream, seq=result.seq if result else None)
+        key = CommandKey(member.id, ref)
+        running = self._inflight.get(key)
+        if running is not None:
+            return await asyncio.shield(running)
+        future: asyncio.Future[Ack] = asyncio.get_running_loop().create_future()
+        future.add_done_callback(lambda f: f.cancelled() or f.exception())
+        self._inflight[key] = future
+        try:
+            found = await self.store.find_command(key)
+            if found is not None:
+                ack = Ack(ref=ref, stream=found[0], seq=found[1])
+            else:
+                bodies = decide()
+                appended = await self.store.append(stream, member.id, bodies, key) if bodies else None
+                ack = Ack(ref=ref, stream=stream, seq=appended.seq if appended else None)
+            future.set_result(ack)
+            return ack
+        except BaseException as exc:
+            future.set_exception(exc)
+            raise
+        finally:
+            del self._inflight[key]
+
+    async def _open_streams(self, conn: Connection, wanted: dict[str, int | None]) -> list[Sync]:
+        """Subscribe (buffering live events) and build each stream's snapshot or replay."""
+        syncs = []
+        for stream, last in wanted.items():
+            room = self._room_of(stream)
+            if stream != self.folds.community_stream and room is None:
+                syncs.append(Sync(stream=stream, mode="snapshot", seq=0, reason="unknown stream"))
+                continue
+            conn.begin_sync(stream)
+            self.hub.subscribe(stream, conn)
+            state = self.folds.community if room is None else await self.folds.room(room)
+            syncs.append(await self._sync(stream, state, last))
+        return syncs
+
+    async def _sync(self, stream: str, state: RoomState | object, last: int | None) -> Sync:
+        head: int = state.seq  # type: ignore[attr-defined]
+        limit = self.settings.max_replay_events
+        reason = None
+        if last is not None:
+            if last > head:
+                reason = f"you have seq {last} but the stream ends at {head} (was it reset?)"
+            elif head - last > limit:
+                reason = f"{head - last} events missed, more than the {limit} replayed"
+            else:
+                events = await self.store.read(stream, after=last, limit=head - last)
+                return Sync(stream=stream, mode="replay", seq=events[-1].seq if events else last,
+                            events=events)
+        return Sync(stream=stream, mode="snapshot", seq=head,
+                    snapshot=state.snapshot(), reason=reason)  # type: ignore[attr-defined]
+
+
+__all__ = ["Actions", "community_stream", "hash_token"]

@@ -1,0 +1,131 @@
+"""The Starlette application: wires store, folds, hub and gateway; serves the web client."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .actions import Actions
+from .errors import CloseCode
+from .folds import Folds
+from .gateway import Gateway
+from .hub import LocalHub
+from .metrics import Metrics
+from .presence import Presence
+from .seed import seed_demo
+from .settings import Settings
+from .store import EventStore, open_store
+
+log = logging.getLogger("practica.app")
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+       "frame-ancestors 'none'")
+SECURITY_HEADERS = [
+    (b"content-security-policy", CSP.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (b"x-frame-options", b"DENY"),
+]
+
+
+class SecurityHeaders:
+    """Add CSP and friends to every HTTP response (plain ASGI: websockets pass untouched)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), *SECURITY_HEADERS]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class Practica:
+    """One server's runtime: everything the routes share."""
+
+    def __init__(self, settings: Settings, store: EventStore | None = None) -> None:
+        self.settings = settings
+        self.store = store or open_store(settings.database_url, synchronous=settings.synchronous)
+        self.metrics = Metrics()
+        self.hub = LocalHub()
+        self.folds = Folds(self.store, settings.community)
+        self.presence = Presence()
+        self.actions = Actions(self.store, self.folds, self.hub, self.presence, settings)
+        self.gateway = Gateway(self.actions, settings, self.metrics)
+        # Order matters: state first, so a snapshot taken while fanning out is current.
+        self.store.on_commit(self.folds.on_commit)
+        self.store.on_commit(self.hub.publish)
+        self.store.on_commit(lambda events: self.metrics.events_appended.inc(len(events)))
+
+    async def start(self) -> None:
+        await self.store.open()
+        if self.settings.seed_demo:
+            await seed_demo(self.store, self.settings.community)
+        await self.folds.load_community()
+        log.info("community %s ready with %d rooms", self.settings.community,
+                 len(self.folds.community.rooms))
+
+    async def stop(self) -> None:
+        """Close sockets with 1001 so clients reconnect, then flush the writer."""
+        self.gateway.close_all(CloseCode.GOING_AWAY, "server restarting")
+        self.actions.cancel_timers()
+        await self.store.close()
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or Settings.from_env()
+    practica = Practica(settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await practica.start()
+        try:
+            yield
+        finally:
+            await practica.stop()
+
+    async def index(request: Request) -> Response:
+        return FileResponse(settings.web_dir / "index.html",
+                            headers={"cache-control": "no-cache"})
+
+    async def healthz(request: Request) -> Response:
+        try:
+            await practica.store.check_writable()
+        except Exception as exc:
+            return JSONResponse({"ok": False, "error": str(exc)}, status_code=503)
+        return JSONResponse({"ok": True, "connections": len(practica.gateway.connections)})
+
+    async def metrics(request: Request) -> Response:
+        return Response(generate_latest(practica.metrics.registry),
+                        media_type=CONTENT_TYPE_LATEST)
+
+    routes: list[Any] = [
+        Route("/", index),
+        Route("/healthz", healthz),
+        Route("/metrics", metrics),
+        WebSocketRoute("/ws", practica.gateway),
+        Mount("/static", StaticFiles(directory=settings.web_dir), name="static"),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan,
+                    middleware=[Middleware(SecurityHeaders)])
+    app.state.practica = practica
+    return app

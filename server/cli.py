@@ -1,0 +1,111 @@
+"""``practica run | verify | schemas``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import socket
+import sys
+from typing import Any
+
+import uvicorn
+
+from . import logs
+from .settings import Settings
+
+
+def uvicorn_config(app: Any, settings: Settings, **extra: Any) -> uvicorn.Config:
+    """Practica's websocket settings: 64 KiB frames, no compression, sansio protocol."""
+    return uvicorn.Config(
+        app, host=settings.host, port=settings.port, ws="websockets-sansio",
+        ws_max_size=settings.max_frame_bytes, ws_per_message_deflate=False,
+        ws_ping_interval=None, lifespan="on", log_config=None,
+        timeout_graceful_shutdown=10, **extra,
+    )
+
+
+class PracticaServer(uvicorn.Server):
+    """uvicorn, but sockets are closed with 1001 (reconnect) before uvicorn's own 1012."""
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        for server in self.servers:
+            server.close()
+        app = getattr(self.config, "loaded_app", None)
+        practica = _find_practica(app)
+        if practica is not None:
+            practica.gateway.close_all_going_away()
+            await asyncio.sleep(0.2)
+        await super().shutdown(sockets)
+
+
+def _find_practica(app: Any) -> Any:
+    for _ in range(8):  # unwrap uvicorn's and Starlette's middleware layers
+        if app is None:
+            return None
+        state = getattr(app, "state", None)
+        if state is not None and hasattr(state, "practica"):
+            return state.practica
+        app = getattr(app, "app", None)
+    return None
+
+
+def run(settings: Settings) -> None:
+    from .app import create_app
+
+    logs.configure(settings.log_format)
+    app = create_app(settings)
+    server = PracticaServer(uvicorn_config(app, settings))
+    shown = "localhost" if settings.host in ("127.0.0.1", "0.0.0.0", "::") else settings.host
+    print(f"Practica is starting: open http://{shown}:{settings.port}/", flush=True)
+    server.run()
+
+
+def verify(path: str) -> int:
+    from .store.sqlite import SqliteStore
+
+    async def check() -> int:
+        store = SqliteStore(path.removeprefix("sqlite:///"))
+        await store.open()
+        try:
+            report = await store.verify()
+        finally:
+            await store.close()
+        print(f"integrity_check: {report.integrity_check}")
+        for stream in report.streams:
+            status = "ok" if stream.ok else f"BROKEN: {stream.problem}"
+            print(f"  {stream.stream}: {stream.events} events, {stream.erased} erased, {status}")
+        print(f"{len(report.streams)} streams, {report.events} events: "
+              + ("all hash chains verify" if report.ok else "PROBLEMS FOUND"))
+        return 0 if report.ok else 1
+
+    return asyncio.run(check())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="practica", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    run_p = sub.add_parser("run", help="serve Practica (SQLite by default; seeds the demo)")
+    run_p.add_argument("--host")
+    run_p.add_argument("--port", type=int)
+    run_p.add_argument("--database", help="sqlite:///path (default: $PRACTICA_DATABASE_URL)")
+    verify_p = sub.add_parser("verify", help="check a database's integrity and hash chains")
+    verify_p.add_argument("database", nargs="?", help="sqlite:///path or a path")
+    schemas_p = sub.add_parser("schemas", help="write (or --check) the generated schemas/")
+    schemas_p.add_argument("--check", action="store_true", help="fail if schemas/ has drifted")
+    schemas_p.add_argument("--out", default="schemas")
+    args = parser.parse_args(argv)
+
+    if args.command == "run":
+        overrides = {k: v for k, v in (("host", args.host), ("port", args.port),
+                                       ("database_url", args.database)) if v is not None}
+        run(Settings.from_env(**overrides))
+        return 0
+    if args.command == "verify":
+        return verify(args.database or Settings.from_env().database_url)
+    from .schemagen import write_or_check
+
+    return write_or_check(args.out, check=args.check)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,141 @@
+"""One websocket's server-side session: its send queue and its place in each stream.
+
+``deliver`` is called by the hub for every committed event of a subscribed
+stream and never blocks. The connection keeps a cursor (last seq sent) per
+stream, so it sends each event exactly once and in order: older or repeated
+seqs are dropped, and a gap (possible when notifications cross processes)
+is filled from the store before anything newer goes out. While a stream is
+being synced (snapshot or replay), live events are buffered, then released.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from .domain.room import Member
+from .errors import CloseCode, ConnectionClosing
+from .ratelimit import TokenBucket
+
+log = logging.getLogger("practica.connection")
+
+ASGISend = Callable[[dict[str, Any]], Awaitable[None]]
+CatchUp = Callable[[str, int], Awaitable[list[tuple[int, str]]]]
+
+
+class Connection:
+    def __init__(
+        self, send: ASGISend, *, queue_limit: int, catch_up: CatchUp, bucket: TokenBucket,
+        peer: str = "",
+    ) -> None:
+        self._send = send
+        self.queue_limit = queue_limit
+        self._catch_up = catch_up
+        self.bucket = bucket
+        self.peer = peer
+        self.queue: deque[str] = deque()
+        self._wake = asyncio.Event()
+        self.cursors: dict[str, int] = {}
+        self._buffers: dict[str, list[tuple[int, str]]] = {}
+        self.member: Member | None = None
+        self.token_hash: bytes | None = None
+        self.rooms: set[str] = set()
+        self.closing: ConnectionClosing | None = None
+        self.closed = asyncio.Event()
+        self.invalid_frames = 0
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # --- outgoing ------------------------------------------------------------------
+
+    def push(self, frame: str) -> None:
+        """Queue a frame; a full queue means the client is too slow: drop it."""
+        if self.closing is not None:
+            return
+        if len(self.queue) >= self.queue_limit:
+            self.close(CloseCode.SLOW_CONSUMER, "send queue overflow; reconnect and resume")
+            return
+        self.queue.append(frame)
+        self._wake.set()
+
+    def deliver(self, stream: str, seq: int, frame: str) -> None:
+        buffer = self._buffers.get(stream)
+        if buffer is not None:
+            if len(buffer) >= self.queue_limit:
+                self.close(CloseCode.SLOW_CONSUMER, "too far behind while syncing")
+            else:
+                buffer.append((seq, frame))
+            return
+        cursor = self.cursors.get(stream)
+        if cursor is None or seq <= cursor:
+            return
+        if seq > cursor + 1:
+            self._buffers[stream] = [(seq, frame)]
+            self._spawn(self._fill_gap(stream))
+            return
+        self.cursors[stream] = seq
+        self.push(frame)
+
+    def begin_sync(self, stream: str) -> None:
+        """Buffer live events of ``stream`` until :meth:`end_sync`."""
+        self._buffers[stream] = []
+
+    def end_sync(self, stream: str, seq: int) -> None:
+        """The client now has ``stream`` up to ``seq``; release what arrived meanwhile."""
+        buffered = self._buffers.pop(stream, [])
+        self.cursors[stream] = seq
+        for event_seq, frame in sorted(buffered, key=lambda item: item[0]):
+            self.deliver(stream, event_seq, frame)
+
+    def forget(self, stream: str) -> None:
+        self.cursors.pop(stream, None)
+        self._buffers.pop(stream, None)
+
+    async def _fill_gap(self, stream: str) -> None:
+        try:
+            missing = await self._catch_up(stream, self.cursors.get(stream, 0))
+        except Exception:
+            log.exception("catching up %s failed", stream)
+            self.close(CloseCode.INTERNAL_ERROR, "could not catch up; reconnect and resume")
+            return
+        if stream not in self._buffers:  # unsubscribed meanwhile
+            return
+        self._buffers[stream].extend(missing)
+        self.end_sync(stream, self.cursors.get(stream, 0))
+
+    def _spawn(self, coroutine: Awaitable[None]) -> None:
+        task: asyncio.Task[None] = asyncio.ensure_future(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # --- closing -------------------------------------------------------------------
+
+    def close(self, code: CloseCode, reason: str) -> None:
+        """Close soon: the sender stops sending and closes the socket with ``code``."""
+        if self.closing is None:
+            self.closing = ConnectionClosing(code, reason)
+            log.info("closing %s: %s (%s)", self.peer, code.name, reason)
+            self._wake.set()
+
+    async def run_sender(self) -> None:
+        """Drain the queue onto the socket until the connection closes."""
+        send, queue, wake = self._send, self.queue, self._wake
+        try:
+            while self.closing is None:
+                if not queue:
+                    wake.clear()
+                    await wake.wait()
+                    continue
+                frame = queue.popleft()
+                await send({"type": "websocket.send", "text": frame})
+            closing = self.closing
+            await send({"type": "websocket.close", "code": int(closing.code),
+                        "reason": closing.reason[:120]})
+        except Exception:  # the peer went away mid-send: nothing left to tell it
+            log.debug("sender for %s stopped", self.peer, exc_info=True)
+        finally:
+            self.closed.set()
+            for task in self._tasks:
+                task.cancel()

@@ -1,0 +1,184 @@
+"""A room's live state as a fold over its stream, and the decisions its commands make.
+
+``apply`` folds one event into a :class:`RoomState`; ``decide_*`` turn a
+command into the events to append, or raise a :class:`CommandError` and
+append nothing. Both are pure: no I/O, no clock (the caller passes ``ts``).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import msgspec
+
+from ..errors import Conflict, ErrorCode, Forbidden, InvalidCommand, NotFound
+from .events import (
+    MAX_TEXT_CHARS,
+    Event,
+    EventBody,
+    MemberJoined,
+    MemberLeft,
+    MessageDeleted,
+    MessageEdited,
+    MessagePosted,
+    RoomCreated,
+)
+
+RECENT_MESSAGES = 50
+"""How many recent messages a room keeps in memory for snapshots; older ones are paged."""
+
+
+class Member(msgspec.Struct, kw_only=True):
+    id: str
+    name: str
+
+
+class Message(msgspec.Struct, kw_only=True):
+    """A chat message as it reads now (after its edits and deletion)."""
+
+    id: int
+    """The seq of its ``message_posted`` event: the link back to where it was said."""
+    author: str
+    author_name: str
+    text: str
+    ts: int
+    edited_ts: int | None = None
+    deleted: bool = False
+
+
+class RoomSnapshot(msgspec.Struct, tag="room", tag_field="kind", kw_only=True):
+    """What a late joiner needs to draw a room: who is here and the latest messages."""
+
+    room: str
+    name: str
+    topic: str
+    present: list[Member]
+    messages: list[Message]
+    """The latest messages, oldest first; page older ones with ``history``."""
+    message_count: int
+
+
+class RoomState:
+    """Mutable fold state of one room's stream (owned by one task at a time)."""
+
+    __slots__ = ("message_count", "name", "present", "recent", "room", "seq", "topic")
+
+    def __init__(self, room: str) -> None:
+        self.room = room
+        self.name = room
+        self.topic = ""
+        self.seq = 0
+        self.present: dict[str, Member] = {}
+        self.recent: OrderedDict[int, Message] = OrderedDict()
+        self.message_count = 0
+
+    def snapshot(self) -> RoomSnapshot:
+        return RoomSnapshot(
+            room=self.room,
+            name=self.name,
+            topic=self.topic,
+            present=sorted(self.present.values(), key=lambda m: m.name.casefold()),
+            messages=[msgspec.structs.replace(m) for m in self.recent.values()],
+            message_count=self.message_count,
+        )
+
+
+def apply(state: RoomState, event: Event) -> RoomState:
+    """Fold one event into ``state`` (in place) and return it."""
+    state.seq = event.seq
+    body = event.body
+    if body is None:  # erased: the tombstone changes nothing we can still show
+        return state
+    if isinstance(body, MessagePosted):
+        state.message_count += 1
+        state.recent[event.seq] = Message(
+            id=event.seq, author=body.author, author_name=body.author_name,
+            text=body.text, ts=event.ts,
+        )
+        while len(state.recent) > RECENT_MESSAGES:
+            state.recent.popitem(last=False)
+    elif isinstance(body, MessageEdited | MessageDeleted):
+        target = state.recent.get(body.message)
+        if target is not None:
+            apply_to_message(target, event)
+    elif isinstance(body, MemberJoined):
+        state.present[body.member] = Member(id=body.member, name=body.name)
+    elif isinstance(body, MemberLeft):
+        state.present.pop(body.member, None)
+    elif isinstance(body, RoomCreated):
+        state.name, state.topic = body.name, body.topic
+    return state
+
+
+def apply_to_message(message: Message, event: Event) -> Message:
+    """Fold an edit or deletion into one message (in place); later events win."""
+    body = event.body
+    if message.deleted:
+        return message
+    if isinstance(body, MessageEdited):
+        message.text = body.text
+        message.edited_ts = event.ts
+    elif isinstance(body, MessageDeleted):
+        message.deleted = True
+        message.text = ""
+    return message
+
+
+def message_from(event: Event) -> Message | None:
+    """The message a ``message_posted`` event created, or None for any other event."""
+    body = event.body
+    if not isinstance(body, MessagePosted):
+        return None
+    return Message(
+        id=event.seq, author=body.author, author_name=body.author_name,
+        text=body.text, ts=event.ts,
+    )
+
+
+def clean_text(text: str) -> str:
+    """Trim a message; refuse empty or over-long text."""
+    cleaned = text.strip()
+    if not cleaned:
+        raise InvalidCommand("message text is empty")
+    if len(cleaned) > MAX_TEXT_CHARS:
+        raise InvalidCommand(f"message text is longer than {MAX_TEXT_CHARS} characters")
+    return cleaned
+
+
+def require_present(state: RoomState, member: str) -> None:
+    if member not in state.present:
+        raise Conflict(f"join room {state.room!r} first", code=ErrorCode.NOT_JOINED)
+
+
+def decide_join(state: RoomState, member: Member) -> list[EventBody]:
+    if member.id in state.present and state.present[member.id].name == member.name:
+        return []
+    return [MemberJoined(member=member.id, name=member.name)]
+
+
+def decide_leave(state: RoomState, member: str, *, disconnected: bool = False) -> list[EventBody]:
+    if member not in state.present:
+        return []
+    return [MemberLeft(member=member, reason="disconnected" if disconnected else "left")]
+
+
+def decide_post(state: RoomState, member: Member, text: str) -> list[EventBody]:
+    require_present(state, member.id)
+    return [MessagePosted(author=member.id, author_name=member.name, text=clean_text(text))]
+
+
+def decide_change(
+    state: RoomState, member: str, target: Message | None, new_text: str | None
+) -> list[EventBody]:
+    """Edit (``new_text``) or delete (None) ``target``, which must be the member's own."""
+    require_present(state, member)
+    if target is None or target.deleted:
+        raise NotFound("no such message")
+    if target.author != member:
+        raise Forbidden("only the author may change a message")
+    if new_text is None:
+        return [MessageDeleted(message=target.id)]
+    text = clean_text(new_text)
+    if text == target.text:
+        return []
+    return [MessageEdited(message=target.id, text=text)]

@@ -1,0 +1,137 @@
+"""Every error code, close code and exception Practica raises, in one place.
+
+A command that fails gets an ``error`` reply carrying an :class:`ErrorCode`
+and changes nothing. A connection that must end is closed with a
+:class:`CloseCode`; the 4000 range is Practica's own, in the spirit of
+Discord's gateway. ``schemas/`` documents both enums, generated from here.
+
+Exception tree::
+
+    PracticaError
+    ├── CommandError            (answered with an ``error`` reply; carries an ErrorCode)
+    │   ├── InvalidCommand      (bad_frame, unknown_type, invalid)
+    │   ├── Forbidden           (forbidden)
+    │   ├── NotFound            (not_found)
+    │   ├── Conflict            (not_joined, already_identified, not_identified, ...)
+    │   └── RateLimited         (rate_limited)
+    ├── ConnectionClosing       (ends the connection with a CloseCode)
+    └── StoreError              (the store refused or failed; commands get ``unavailable``)
+        └── IntegrityError      (a stored event or hash chain does not verify)
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class ErrorCode(enum.StrEnum):
+    """Why a command was refused. The command changed nothing."""
+
+    BAD_FRAME = "bad_frame"
+    """The frame is not valid JSON, or not a JSON object."""
+    UNKNOWN_TYPE = "unknown_type"
+    """The ``type`` field names no command."""
+    INVALID = "invalid"
+    """A field is missing, of the wrong type, or out of range."""
+    NOT_IDENTIFIED = "not_identified"
+    """The command needs ``identify`` or ``resume`` first."""
+    ALREADY_IDENTIFIED = "already_identified"
+    """``identify``/``resume`` was sent twice on one connection."""
+    AUTH_FAILED = "auth_failed"
+    """The session token is unknown or expired."""
+    FORBIDDEN = "forbidden"
+    """The sender's role does not allow this action on this resource."""
+    NOT_FOUND = "not_found"
+    """The room, stream or message does not exist."""
+    NOT_JOINED = "not_joined"
+    """The command needs the sender to have joined the room first."""
+    RATE_LIMITED = "rate_limited"
+    """Too many commands; wait ``retry_after_ms``."""
+    UNAVAILABLE = "unavailable"
+    """The store could not make the change durable; nothing was applied. Retry."""
+    INTERNAL = "internal"
+    """A bug on the server; nothing was applied."""
+
+
+class CloseCode(enum.IntEnum):
+    """Why the server closed a websocket."""
+
+    NORMAL = 1000
+    GOING_AWAY = 1001
+    """The server is shutting down; reconnect and resume."""
+    POLICY_VIOLATION = 1008
+    MESSAGE_TOO_BIG = 1009
+    """A frame exceeded ``limits.max_frame_bytes``."""
+    INTERNAL_ERROR = 1011
+    UNKNOWN_ERROR = 4000
+    IDENTIFY_TIMEOUT = 4001
+    """No ``identify`` or ``resume`` arrived in time after ``hello``."""
+    AUTH_FAILED = 4003
+    """``resume`` or ``identify`` named an unknown session token."""
+    HEARTBEAT_TIMEOUT = 4004
+    """No frame from the client within the heartbeat deadline."""
+    SLOW_CONSUMER = 4005
+    """The client read too slowly; its send queue overflowed. Reconnect and resume."""
+    RATE_LIMITED = 4006
+    """The client kept sending after being told it was rate limited."""
+    PROTOCOL_VIOLATION = 4007
+    """Too many malformed frames in a row."""
+    SESSION_REVOKED = 4008
+    """The session was signed out or its role revoked."""
+
+
+class PracticaError(Exception):
+    """Base of every error Practica raises on purpose."""
+
+
+class CommandError(PracticaError):
+    """A command was refused; it is answered with an ``error`` reply and changes nothing."""
+
+    code: ErrorCode = ErrorCode.INTERNAL
+
+    def __init__(self, message: str, *, code: ErrorCode | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+
+class InvalidCommand(CommandError):
+    code = ErrorCode.INVALID
+
+
+class Forbidden(CommandError):
+    code = ErrorCode.FORBIDDEN
+
+
+class NotFound(CommandError):
+    code = ErrorCode.NOT_FOUND
+
+
+class Conflict(CommandError):
+    """The command does not fit the current state (not joined, already identified...)."""
+
+
+class RateLimited(CommandError):
+    code = ErrorCode.RATE_LIMITED
+
+    def __init__(self, message: str, *, retry_after_ms: int) -> None:
+        super().__init__(message)
+        self.retry_after_ms = retry_after_ms
+
+
+class ConnectionClosing(PracticaError):
+    """The connection must end with ``code``."""
+
+    def __init__(self, code: CloseCode, reason: str) -> None:
+        super().__init__(f"{code.name}: {reason}")
+        self.code = code
+        self.reason = reason
+
+
+class StoreError(PracticaError):
+    """The store failed; nothing was made durable."""
+
+
+class IntegrityError(StoreError):
+    """A stored event or a hash chain does not verify."""

@@ -1,0 +1,68 @@
+"""The demo community seeded on first run, so the first screen is not empty."""
+
+from __future__ import annotations
+
+from .domain.events import (
+    CommunityCreated,
+    MemberJoined,
+    MemberLeft,
+    MessagePosted,
+    RoomCreated,
+    community_stream,
+    room_stream,
+)
+from .store import EventStore
+
+ROOMS = [
+    ("case-review", "Case review", "Weekly: 10 min pairs, a 50 min case, open Q&A"),
+    ("journal-club", "Journal club", "A paper a fortnight, read before, argued during"),
+    ("help-desk", "Help desk", "Bring a problem; someone answers within a day"),
+]
+
+PEOPLE = {
+    "m-demo-amara": "Dr Amara Osei",
+    "m-demo-jonas": "Jonas Berg, RN",
+    "m-demo-li": "Li Wei (PT)",
+}
+
+HISTORY: dict[str, list[tuple[str, str]]] = {
+    "case-review": [
+        ("m-demo-amara", "Welcome back, everyone. Tuesday's case: a 58-year-old with "
+                         "recurring syncope and a normal ECG."),
+        ("m-demo-jonas", "I can present the nursing side: what we saw overnight on telemetry."),
+        ("m-demo-li", "I'd like to hear how you decided against a tilt-table test."),
+    ],
+    "help-desk": [
+        ("m-demo-li", "Does anyone have a handout template for post-op knee exercises?"),
+        ("m-demo-jonas", "We use one from the ward; I'll post it after my shift."),
+    ],
+}
+
+
+async def seed_demo(store: EventStore, community: str) -> bool:
+    """Seed the demo community if its stream is empty; True if it did."""
+    stream = community_stream(community)
+    if await store.head(stream) > 0:
+        return False
+    await store.append(stream, None, [CommunityCreated(
+        community=community, name="Clinical Practice Circle",
+        domain="Clinical reasoning in acute and community care",
+        purpose="Get better at hard cases together: present them, question them, keep what "
+                "we learn",
+        description="Clinicians from three hospitals meet weekly to review cases, read "
+                    "papers and help each other between sessions.",
+    )])
+    for room, name, topic in ROOMS:
+        created = RoomCreated(room=room, name=name, topic=topic)
+        await store.append(stream, None, [created])
+        await store.append(room_stream(room), None, [created])
+        speakers = HISTORY.get(room, [])
+        for member in dict.fromkeys(m for m, _ in speakers):
+            await store.append(room_stream(room), member,
+                               [MemberJoined(member=member, name=PEOPLE[member])])
+        for member, text in speakers:
+            await store.append(room_stream(room), member, [
+                MessagePosted(author=member, author_name=PEOPLE[member], text=text)])
+        for member in dict.fromkeys(m for m, _ in speakers):
+            await store.append(room_stream(room), member, [MemberLeft(member=member)])
+    return True

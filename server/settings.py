@@ -1,0 +1,73 @@
+"""Configuration, read once from environment variables (see README)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    database_url: str = "sqlite:///practica.db"
+    """``sqlite:///path``; the file is created and migrated on first run."""
+    host: str = "127.0.0.1"
+    port: int = 8000
+    allowed_origins: tuple[str, ...] = ()
+    """Origins (``https://chat.example.org``) whose pages may open ``/ws``, besides the
+    server's own; a websocket from any other Origin is refused with HTTP 403."""
+    heartbeat_interval_ms: int = 15_000
+    identify_timeout_ms: int = 10_000
+    max_frame_bytes: int = 64 * 1024
+    commands_per_minute: int = 120
+    command_burst: int = 30
+    send_queue_frames: int = 1024
+    max_resume_streams: int = 32
+    max_replay_events: int = 1000
+    presence_grace_ms: int = 15_000
+    """How long a dropped connection still shows its member present."""
+    community: str = "clinical-practice-circle"
+    """The community this server hosts (seeded as the demo on first run)."""
+    seed_demo: bool = True
+    synchronous: str = "FULL"
+    """SQLite's ``synchronous`` pragma: FULL (fsync every commit) or NORMAL."""
+    log_format: str = "json"
+    web_dir: Path = field(default=WEB_DIR)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+        """``PRACTICA_<FIELD>`` for every field (``PORT`` and ``DATABASE_URL`` too)."""
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            raw = env.get(f"PRACTICA_{f.name.upper()}")
+            if raw is None and f.name in ("port", "database_url"):
+                raw = env.get(f.name.upper())
+            if raw is None:
+                continue
+            values[f.name] = _parse(f.name, raw, type(getattr(cls(), f.name)))
+        values.update(overrides)
+        return cls(**values)  # type: ignore[arg-type]
+
+    @property
+    def heartbeat_timeout_s(self) -> float:
+        """Silence longer than this from a client ends its connection."""
+        return self.heartbeat_interval_ms * 2 / 1000 + 1.0
+
+
+def _parse(name: str, raw: str, kind: type) -> object:
+    try:
+        if kind is bool:
+            return raw.strip().lower() in ("1", "true", "yes", "on")
+        if kind is int:
+            return int(raw)
+        if kind is tuple:
+            return tuple(o.strip().rstrip("/") for o in raw.split(",") if o.strip())
+        if kind is Path or issubclass(kind, Path):
+            return Path(raw)
+        return raw
+    except ValueError:
+        raise SystemExit(f"PRACTICA_{name.upper()}={raw!r} is not a valid {kind.__name__}") from None

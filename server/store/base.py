@@ -1,0 +1,123 @@
+"""What every event store offers, whatever holds the data.
+
+A store appends events to named streams, assigning each stream's next seq,
+chaining hashes and making the batch durable before anyone hears of it.
+Listeners registered with :meth:`EventStore.on_commit` are called after
+each commit with the committed events in seq order: that is where fan-out
+starts, so nothing is published that is not durable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple, Protocol
+
+import msgspec
+
+from ..domain.events import AnyEventBody, Event, EventBody
+from ..domain.room import Member
+
+CommitListener = Callable[[list[Event]], None]
+
+_body_decoder = msgspec.json.Decoder(AnyEventBody)
+_body_encoder = msgspec.json.Encoder()
+
+
+def encode_body(body: EventBody) -> bytes:
+    return _body_encoder.encode(body)
+
+
+def decode_body(raw: bytes | None) -> AnyEventBody | None:
+    return None if raw is None else _body_decoder.decode(raw)
+
+
+class NewEvent(NamedTuple):
+    stream: str
+    actor: str | None
+    body: EventBody
+
+
+class CommandKey(NamedTuple):
+    """Who sent a command and the ref they gave it: applied at most once."""
+
+    member: str
+    ref: str
+
+
+class AppendResult(NamedTuple):
+    stream: str
+    seq: int
+    """The seq of the last event appended (or recorded, for a duplicate)."""
+    events: list[Event]
+    """What this append added; empty for a duplicate."""
+    duplicate: bool
+
+
+class StreamCheck(msgspec.Struct, kw_only=True):
+    stream: str
+    events: int
+    erased: int
+    ok: bool
+    problem: str | None = None
+
+
+class VerifyReport(msgspec.Struct, kw_only=True):
+    integrity_check: str
+    streams: list[StreamCheck]
+
+    @property
+    def ok(self) -> bool:
+        return self.integrity_check == "ok" and all(s.ok for s in self.streams)
+
+    @property
+    def events(self) -> int:
+        return sum(s.events for s in self.streams)
+
+
+class EventStore(Protocol):
+    async def open(self) -> None: ...
+    async def close(self) -> None: ...
+
+    def on_commit(self, listener: CommitListener) -> None:
+        """Call ``listener(events)`` after every commit, in commit order."""
+
+    async def append(
+        self, stream: str, actor: str | None, bodies: list[EventBody],
+        command: CommandKey | None = None,
+    ) -> AppendResult:
+        """Append ``bodies`` to ``stream`` durably; with ``command``, at most once per key."""
+
+    async def read(self, stream: str, after: int = 0, limit: int = 1000) -> list[Event]:
+        """Events with seq > ``after``, in order, at most ``limit``."""
+
+    async def head(self, stream: str) -> int:
+        """The last committed seq of ``stream`` (0 if it has no events)."""
+
+    async def read_type_before(
+        self, stream: str, type_: str, before: int | None, limit: int
+    ) -> list[Event]:
+        """The latest events of one type with seq < ``before``, newest first."""
+
+    async def read_about(self, stream: str, subjects: list[int]) -> list[Event]:
+        """Events whose subject is one of ``subjects`` (edits, deletions), in seq order."""
+
+    async def find_command(self, key: CommandKey) -> tuple[str, int] | None:
+        """The (stream, seq) a command with this key produced, if it was applied."""
+
+    async def create_session(self, member: Member, token_hash: bytes) -> None: ...
+
+    async def session_member(self, token_hash: bytes) -> Member | None: ...
+
+    async def check_writable(self) -> None:
+        """Raise StoreError unless a write would succeed now."""
+
+    async def verify(self) -> VerifyReport:
+        """Check the database's integrity and every stream's hash chain."""
+
+
+def open_store(url: str, *, synchronous: str = "FULL") -> EventStore:
+    """Pick the backend by URL: ``sqlite:///path`` (or a bare path)."""
+    from .sqlite import SqliteStore
+
+    path = url.removeprefix("sqlite:///").removeprefix("sqlite://")
+    return SqliteStore(path, synchronous=synchronous)

@@ -1,0 +1,373 @@
+"""The embedded event store: SQLite in WAL mode, one writer task, group commit.
+
+All writes go through one queue to one connection. The writer takes every
+append waiting in the queue and commits them in one transaction (group
+commit), so one fsync covers many acknowledged events; readers use their own
+connection and never block the writer (WAL).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sqlite3
+import time
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+import aiosqlite
+
+from ..domain.events import Event, EventBody, subject_of, type_of
+from ..domain.room import Member
+from ..errors import StoreError
+from .base import (
+    AppendResult,
+    CommandKey,
+    CommitListener,
+    StreamCheck,
+    VerifyReport,
+    decode_body,
+    encode_body,
+)
+from .chain import GENESIS, ChainBreak, body_digest, link_hash, verify_row
+
+log = logging.getLogger("practica.store")
+
+MAX_BATCH = 1024
+_COLUMNS = "stream, seq, ts, actor, body"
+
+
+@dataclass(slots=True)
+class _Append:
+    stream: str
+    actor: str | None
+    bodies: list[EventBody]
+    command: CommandKey | None
+    future: asyncio.Future[AppendResult]
+
+
+@dataclass(slots=True)
+class _Exec:
+    statements: list[tuple[str, tuple[Any, ...]]]
+    future: asyncio.Future[AppendResult | None] = field(default_factory=asyncio.Future)
+
+
+def _event(row: Any) -> Event:
+    stream, seq, ts, actor, body = row
+    return Event(stream=stream, seq=seq, ts=ts, actor=actor, body=decode_body(body))
+
+
+def migrations() -> list[tuple[int, str]]:
+    folder = resources.files("server.store") / "migrations" / "sqlite"
+    found = []
+    for entry in folder.iterdir():
+        if entry.name.endswith(".sql"):
+            found.append((int(entry.name.split("_", 1)[0]), entry.read_text()))
+    return sorted(found)
+
+
+class SqliteStore:
+    def __init__(self, path: str, *, synchronous: str = "FULL", group_commit: bool = True) -> None:
+        if synchronous.upper() not in ("FULL", "NORMAL", "EXTRA"):
+            raise ValueError("synchronous must be FULL, EXTRA or NORMAL")
+        self.path = path
+        self.synchronous = synchronous.upper()
+        self.max_batch = MAX_BATCH if group_commit else 1
+        self._listeners: list[CommitListener] = []
+        self._heads: dict[str, tuple[int, bytes]] = {}
+        self._queue: asyncio.Queue[_Append | _Exec | None] = asyncio.Queue()
+        self._writer: asyncio.Task[None] | None = None
+        self._w: aiosqlite.Connection | None = None
+        self._r: aiosqlite.Connection | None = None
+        self.batches = 0
+
+    # --- lifecycle ---------------------------------------------------------------
+
+    async def open(self) -> None:
+        self._w = await aiosqlite.connect(self.path, isolation_level=None)
+        for pragma in ("journal_mode=WAL", f"synchronous={self.synchronous}",
+                       "foreign_keys=ON", "busy_timeout=5000"):
+            await self._w.execute(f"PRAGMA {pragma}")
+        await self._migrate(self._w)
+        self._r = await aiosqlite.connect(self.path, isolation_level=None)
+        await self._r.execute("PRAGMA query_only=ON")
+        self._writer = asyncio.create_task(self._write_loop(), name="sqlite-writer")
+
+    async def close(self) -> None:
+        """Flush every queued append, then close (graceful shutdown)."""
+        if self._writer is not None:
+            self._queue.put_nowait(None)
+            await self._writer
+            self._writer = None
+        for conn in (self._r, self._w):
+            if conn is not None:
+                await conn.close()
+        self._r = self._w = None
+
+    async def _migrate(self, conn: aiosqlite.Connection) -> None:
+        await conn.execute("CREATE TABLE IF NOT EXISTS migrations (version INTEGER PRIMARY KEY)")
+        async with conn.execute("SELECT coalesce(max(version), 0) FROM migrations") as cur:
+            row = await cur.fetchone()
+        current = row[0] if row else 0
+        for version, sql in migrations():
+            if version <= current:
+                continue
+            await conn.execute("BEGIN IMMEDIATE")
+            try:
+                await _run_script(conn, sql)
+                await conn.execute("INSERT INTO migrations VALUES (?)", (version,))
+                await conn.execute("COMMIT")
+            except BaseException:
+                await conn.execute("ROLLBACK")
+                raise
+            log.info("applied migration %04d", version)
+
+    def on_commit(self, listener: CommitListener) -> None:
+        self._listeners.append(listener)
+
+    # --- writes ------------------------------------------------------------------
+
+    async def append(
+        self, stream: str, actor: str | None, bodies: list[EventBody],
+        command: CommandKey | None = None,
+    ) -> AppendResult:
+        if self._writer is None:
+            raise StoreError("store is closed")
+        future: asyncio.Future[AppendResult] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait(_Append(stream, actor, bodies, command, future))
+        return await future
+
+    async def _execute(self, statements: list[tuple[str, tuple[Any, ...]]]) -> None:
+        if self._writer is None:
+            raise StoreError("store is closed")
+        job = _Exec(statements, asyncio.get_running_loop().create_future())
+        self._queue.put_nowait(job)
+        await job.future
+
+    async def _write_loop(self) -> None:
+        stopping = False
+        while not stopping:
+            first = await self._queue.get()
+            if first is None:
+                break
+            batch: list[_Append | _Exec] = [first]
+            while len(batch) < self.max_batch and not self._queue.empty():
+                job = self._queue.get_nowait()
+                if job is None:
+                    stopping = True
+                    break
+                batch.append(job)
+            await self._commit(batch)
+
+    async def _commit(self, batch: list[_Append | _Exec]) -> None:
+        assert self._w is not None
+        conn = self._w
+        heads: dict[str, tuple[int, bytes]] = {}
+        results: list[AppendResult | None] = []
+        committed: list[Event] = []
+        try:
+            await conn.execute("BEGIN IMMEDIATE")
+            done = await self._applied_commands(conn, batch)
+            rows: list[tuple[Any, ...]] = []
+            command_rows: list[tuple[str, str, str, int]] = []
+            statements: list[tuple[str, tuple[Any, ...]]] = []
+            ts = int(time.time() * 1000)
+            for job in batch:
+                if isinstance(job, _Exec):
+                    statements.extend(job.statements)
+                    results.append(None)
+                    continue
+                if job.command is not None and job.command in done:
+                    stream, seq = done[job.command]
+                    results.append(AppendResult(stream, seq, [], True))
+                    continue
+                seq, prev = heads.get(job.stream) or await self._head_for_write(conn, job.stream)
+                events: list[Event] = []
+                for body in job.bodies:
+                    seq += 1
+                    raw = encode_body(body)
+                    type_ = type_of(body)
+                    digest = body_digest(raw)
+                    prev = link_hash(prev, job.stream, seq, ts, job.actor, type_, digest)
+                    rows.append((job.stream, seq, ts, job.actor, type_, subject_of(body),
+                                 raw, digest, prev))
+                    events.append(Event(stream=job.stream, seq=seq, ts=ts, actor=job.actor,
+                                        body=body))  # type: ignore[arg-type]
+                heads[job.stream] = (seq, prev)
+                if job.command is not None:
+                    done[job.command] = (job.stream, seq)
+                    command_rows.append((job.command.member, job.command.ref, job.stream, seq))
+                results.append(AppendResult(job.stream, seq, events, False))
+                committed.extend(events)
+            if rows:
+                await conn.executemany(
+                    "INSERT INTO events (stream, seq, ts, actor, type, subject, body, digest, hash)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            if command_rows:
+                await conn.executemany("INSERT INTO commands VALUES (?, ?, ?, ?)", command_rows)
+            for sql, params in statements:
+                await conn.execute(sql, params)
+            await conn.execute("COMMIT")
+        except Exception as exc:
+            with contextlib.suppress(Exception):
+                await conn.execute("ROLLBACK")
+            log.exception("append batch of %d failed", len(batch))
+            for job in batch:
+                if not job.future.done():
+                    job.future.set_exception(StoreError(f"write failed: {exc}"))
+            return
+        self.batches += 1
+        self._heads.update(heads)
+        if committed:
+            for listener in self._listeners:
+                try:
+                    listener(committed)
+                except Exception:
+                    log.exception("commit listener failed")
+        for job, result in zip(batch, results, strict=True):
+            if not job.future.done():
+                job.future.set_result(result)  # type: ignore[arg-type]
+
+    async def _applied_commands(
+        self, conn: aiosqlite.Connection, batch: list[_Append | _Exec]
+    ) -> dict[CommandKey, tuple[str, int]]:
+        keys = [j.command for j in batch if isinstance(j, _Append) and j.command is not None]
+        if not keys:
+            return {}
+        found: dict[CommandKey, tuple[str, int]] = {}
+        for start in range(0, len(keys), 400):
+            chunk = keys[start:start + 400]
+            values = ",".join("(?, ?)" for _ in chunk)
+            params = [part for key in chunk for part in key]
+            async with conn.execute(
+                f"SELECT member, ref, stream, seq FROM commands WHERE (member, ref) IN "
+                f"(VALUES {values})", params,
+            ) as cur:
+                async for member, ref, stream, seq in cur:
+                    found[CommandKey(member, ref)] = (stream, seq)
+        return found
+
+    async def _head_for_write(self, conn: aiosqlite.Connection, stream: str) -> tuple[int, bytes]:
+        cached = self._heads.get(stream)
+        if cached is not None:
+            return cached
+        async with conn.execute(
+            "SELECT seq, hash FROM events WHERE stream = ? ORDER BY seq DESC LIMIT 1", (stream,)
+        ) as cur:
+            row = await cur.fetchone()
+        return (row[0], row[1]) if row else (0, GENESIS)
+
+    # --- reads -------------------------------------------------------------------
+
+    def _reader(self) -> aiosqlite.Connection:
+        if self._r is None:
+            raise StoreError("store is closed")
+        return self._r
+
+    async def read(self, stream: str, after: int = 0, limit: int = 1000) -> list[Event]:
+        async with self._reader().execute(
+            f"SELECT {_COLUMNS} FROM events WHERE stream = ? AND seq > ? ORDER BY seq LIMIT ?",
+            (stream, after, limit),
+        ) as cur:
+            return [_event(row) for row in await cur.fetchall()]
+
+    async def head(self, stream: str) -> int:
+        cached = self._heads.get(stream)
+        if cached is not None:
+            return cached[0]
+        async with self._reader().execute(
+            "SELECT coalesce(max(seq), 0) FROM events WHERE stream = ?", (stream,)
+        ) as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+    async def read_type_before(
+        self, stream: str, type_: str, before: int | None, limit: int
+    ) -> list[Event]:
+        async with self._reader().execute(
+            f"SELECT {_COLUMNS} FROM events WHERE stream = ? AND type = ? AND seq < ?"
+            " ORDER BY seq DESC LIMIT ?",
+            (stream, type_, before if before is not None else 2**62, limit),
+        ) as cur:
+            return [_event(row) for row in await cur.fetchall()]
+
+    async def read_about(self, stream: str, subjects: list[int]) -> list[Event]:
+        if not subjects:
+            return []
+        marks = ",".join("?" for _ in subjects)
+        async with self._reader().execute(
+            f"SELECT {_COLUMNS} FROM events WHERE stream = ? AND subject IN ({marks})"
+            " ORDER BY seq", (stream, *subjects),
+        ) as cur:
+            return [_event(row) for row in await cur.fetchall()]
+
+    async def find_command(self, key: CommandKey) -> tuple[str, int] | None:
+        async with self._reader().execute(
+            "SELECT stream, seq FROM commands WHERE member = ? AND ref = ?", key
+        ) as cur:
+            row = await cur.fetchone()
+        return (row[0], row[1]) if row else None
+
+    # --- sessions (display names until accounts arrive) --------------------------
+
+    async def create_session(self, member: Member, token_hash: bytes) -> None:
+        now = int(time.time() * 1000)
+        await self._execute([
+            ("INSERT INTO members (id, name, created) VALUES (?, ?, ?)"
+             " ON CONFLICT (id) DO UPDATE SET name = excluded.name", (member.id, member.name, now)),
+            ("INSERT INTO sessions (token_hash, member, created) VALUES (?, ?, ?)",
+             (token_hash, member.id, now)),
+        ])
+
+    async def session_member(self, token_hash: bytes) -> Member | None:
+        async with self._reader().execute(
+            "SELECT m.id, m.name FROM sessions s JOIN members m ON m.id = s.member"
+            " WHERE s.token_hash = ?", (token_hash,),
+        ) as cur:
+            row = await cur.fetchone()
+        return Member(id=row[0], name=row[1]) if row else None
+
+    # --- operations --------------------------------------------------------------
+
+    async def check_writable(self) -> None:
+        await self._execute([("CREATE TEMP TABLE IF NOT EXISTS healthz (x)", ())])
+
+    async def verify(self) -> VerifyReport:
+        conn = self._reader()
+        async with conn.execute("PRAGMA integrity_check") as cur:
+            integrity = "; ".join(str(r[0]) for r in await cur.fetchall())
+        checks: list[StreamCheck] = []
+        async with conn.execute("SELECT DISTINCT stream FROM events ORDER BY stream") as cur:
+            streams = [r[0] for r in await cur.fetchall()]
+        for stream in streams:
+            checks.append(await self._verify_stream(conn, stream))
+        return VerifyReport(integrity_check=integrity, streams=checks)
+
+    async def _verify_stream(self, conn: aiosqlite.Connection, stream: str) -> StreamCheck:
+        prev, count, erased = GENESIS, 0, 0
+        async with conn.execute(
+            "SELECT seq, ts, actor, type, body, digest, hash FROM events WHERE stream = ?"
+            " ORDER BY seq", (stream,),
+        ) as cur:
+            try:
+                async for seq, ts, actor, type_, body, digest, stored in cur:
+                    prev = verify_row(prev, count + 1, stream, seq, ts, actor, type_, body,
+                                      digest, stored)
+                    count += 1
+                    erased += body is None
+            except ChainBreak as exc:
+                return StreamCheck(stream=stream, events=count, erased=erased, ok=False,
+                                   problem=str(exc))
+        return StreamCheck(stream=stream, events=count, erased=erased, ok=True)
+
+
+async def _run_script(conn: aiosqlite.Connection, sql: str) -> None:
+    """Run a migration's statements inside the caller's transaction."""
+    statement = ""
+    for line in sql.splitlines(keepends=True):
+        statement += line
+        if sqlite3.complete_statement(statement):
+            await conn.execute(statement)
+            statement = ""

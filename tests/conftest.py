@@ -1,0 +1,84 @@
+"""Shared fixtures: a real Practica server on a free loopback port, on a temp database."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from server.app import create_app
+from server.cli import PracticaServer, uvicorn_config
+from server.settings import Settings
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class RunningServer:
+    url: str
+    ws_url: str
+    settings: Settings
+    app: Any
+
+    @property
+    def practica(self) -> Any:
+        return self.app.state.practica
+
+
+def test_settings(tmp_path: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "database_url": f"sqlite:///{tmp_path / 'practica.db'}",
+        "port": free_port(),
+        "heartbeat_interval_ms": 2000,
+        "presence_grace_ms": 300,
+        "log_format": "text",
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@contextlib.asynccontextmanager
+async def running_server(settings: Settings) -> AsyncIterator[RunningServer]:
+    """Serve the real app with uvicorn (as `practica run` does) until the block ends."""
+    app = create_app(settings)
+    server = PracticaServer(uvicorn_config(app, settings, log_level="warning"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.01)
+    try:
+        yield RunningServer(f"http://127.0.0.1:{settings.port}",
+                            f"ws://127.0.0.1:{settings.port}/ws", settings, app)
+    finally:
+        server.should_exit = True
+        await task
+
+
+@pytest.fixture
+async def server(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[RunningServer]:
+    """A fresh server; override settings with ``@pytest.mark.parametrize('settings_overrides', ...)``
+    or by defining a ``settings_overrides`` fixture in the test module."""
+    overrides = request.getfixturevalue("settings_overrides")
+    async with running_server(test_settings(tmp_path, **overrides)) as running:
+        yield running
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, Any]:
+    return {}

@@ -1,0 +1,79 @@
+"""A small protocol client for tests: speaks Practica's wire format over a real socket."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from typing import Any
+
+import websockets
+from websockets.asyncio.client import ClientConnection
+
+_refs = itertools.count(1)
+
+
+class Client:
+    """Collects every frame; helpers wait for the reply to a ref or for an event."""
+
+    def __init__(self, ws: ClientConnection) -> None:
+        self.ws = ws
+        self.frames: list[dict[str, Any]] = []
+        self.hello: dict[str, Any] = {}
+        self.ready: dict[str, Any] = {}
+        self._cursor = 0
+
+    @classmethod
+    async def connect(cls, url: str, **kwargs: Any) -> Client:
+        client = cls(await websockets.connect(url, **kwargs))
+        client.hello = await client.next_frame()
+        assert client.hello["type"] == "hello"
+        return client
+
+    async def next_frame(self, timeout: float = 5) -> dict[str, Any]:
+        frame: dict[str, Any] = json.loads(await asyncio.wait_for(self.ws.recv(), timeout))
+        self.frames.append(frame)
+        return frame
+
+    async def send(self, frame: dict[str, Any] | str) -> None:
+        await self.ws.send(frame if isinstance(frame, str) else json.dumps(frame))
+
+    async def identify(self, name: str = "Tester", **extra: Any) -> dict[str, Any]:
+        await self.send({"type": "identify", "name": name, **extra})
+        self.ready = await self.wait_for(lambda f: f["type"] in ("ready", "error"))
+        return self.ready
+
+    @property
+    def token(self) -> str:
+        return str(self.ready["session"]["token"])
+
+    @property
+    def member_id(self) -> str:
+        return str(self.ready["session"]["member"]["id"])
+
+    async def command(self, type_: str, ref: str | None = None, **fields: Any) -> dict[str, Any]:
+        """Send a command and return its reply (ack, error or history)."""
+        ref = ref or f"r{next(_refs)}"
+        await self.send({"type": type_, "ref": ref, **fields})
+        return await self.wait_for(lambda f: f.get("ref") == ref and f["type"] != "event")
+
+    async def wait_for(self, match: Any, timeout: float = 5) -> dict[str, Any]:
+        """The first frame not yet consumed by a wait that matches."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            while self._cursor < len(self.frames):
+                frame = self.frames[self._cursor]
+                self._cursor += 1
+                if match(frame):
+                    return frame
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                raise TimeoutError(f"no matching frame; last frames: {self.frames[-5:]}")
+            await self.next_frame(remaining)
+
+    def events(self, stream: str | None = None) -> list[dict[str, Any]]:
+        return [f for f in self.frames
+                if f["type"] == "event" and (stream is None or f["stream"] == stream)]
+
+    async def close(self) -> None:
+        await self.ws.close()
