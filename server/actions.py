@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 from .connection import Connection
 from .domain import room as room_fold
+from .domain.community import CommunityState
 from .domain.events import EventBody, MessagePosted, community_stream, room_stream, type_of
 from .domain.room import Member, Message, RoomState
 from .errors import CloseCode, CommandError, ConnectionClosing, ErrorCode, InvalidCommand
@@ -256,7 +257,8 @@ class Actions:
                 ack = Ack(ref=ref, stream=found[0], seq=found[1])
             else:
                 bodies = decide()
-                appended = await self.store.append(stream, member.id, bodies, key) if bodies else None
+                appended = (await self.store.append(stream, member.id, bodies, key)
+                            if bodies else None)
                 ack = Ack(ref=ref, stream=stream, seq=appended.seq if appended else None)
             future.set_result(ack)
             return ack
@@ -280,8 +282,10 @@ class Actions:
             syncs.append(await self._sync(stream, state, last))
         return syncs
 
-    async def _sync(self, stream: str, state: RoomState | object, last: int | None) -> Sync:
-        head: int = state.seq  # type: ignore[attr-defined]
+    async def _sync(
+        self, stream: str, state: RoomState | CommunityState, last: int | None
+    ) -> Sync:
+        head = state.seq
         limit = self.settings.max_replay_events
         reason = None
         if last is not None:
@@ -294,7 +298,7 @@ class Actions:
                 return Sync(stream=stream, mode="replay", seq=events[-1].seq if events else last,
                             events=events)
         return Sync(stream=stream, mode="snapshot", seq=head,
-                    snapshot=state.snapshot(), reason=reason)  # type: ignore[attr-defined]
+                    snapshot=state.snapshot(), reason=reason)
 
 
 __all__ = ["Actions", "community_stream", "hash_token"]

@@ -47,6 +47,8 @@ class Connection:
         self.closed = asyncio.Event()
         self.invalid_frames = 0
         self._tasks: set[asyncio.Task[None]] = set()
+        self._sender: asyncio.Task[None] | None = None
+        self._sending = False
 
     # --- outgoing ------------------------------------------------------------------
 
@@ -118,21 +120,32 @@ class Connection:
             self.closing = ConnectionClosing(code, reason)
             log.info("closing %s: %s (%s)", self.peer, code.name, reason)
             self._wake.set()
+            if code == CloseCode.SLOW_CONSUMER and self._sending and self._sender is not None:
+                # The transport is full and the peer is not reading: stop waiting on it.
+                self._sender.cancel()
 
-    async def run_sender(self) -> None:
+    async def run_sender(self, close_timeout: float = 1.0) -> None:
         """Drain the queue onto the socket until the connection closes."""
         send, queue, wake = self._send, self.queue, self._wake
+        self._sender = asyncio.current_task()
         try:
-            while self.closing is None:
-                if not queue:
-                    wake.clear()
-                    await wake.wait()
-                    continue
-                frame = queue.popleft()
-                await send({"type": "websocket.send", "text": frame})
+            try:
+                while self.closing is None:
+                    if not queue:
+                        wake.clear()
+                        await wake.wait()
+                        continue
+                    frame = queue.popleft()
+                    self._sending = True
+                    await send({"type": "websocket.send", "text": frame})
+                    self._sending = False
+            except asyncio.CancelledError:
+                if self.closing is None or self.closing.code != CloseCode.SLOW_CONSUMER:
+                    raise
             closing = self.closing
-            await send({"type": "websocket.close", "code": int(closing.code),
-                        "reason": closing.reason[:120]})
+            # A peer that does not read may never take the close frame either.
+            await asyncio.wait_for(send({"type": "websocket.close", "code": int(closing.code),
+                                         "reason": closing.reason[:120]}), close_timeout)
         except Exception:  # the peer went away mid-send: nothing left to tell it
             log.debug("sender for %s stopped", self.peer, exc_info=True)
         finally:

@@ -30,7 +30,9 @@ Seq = Annotated[int, msgspec.Meta(ge=0)]
 # --- client → server -------------------------------------------------------------
 
 
-class ClientFrame(msgspec.Struct, tag_field="type", kw_only=True, forbid_unknown_fields=True):
+class ClientFrame(
+    msgspec.Struct, tag_field="type", kw_only=True, forbid_unknown_fields=True, omit_defaults=True
+):
     """Base of every client frame."""
 
 
@@ -189,7 +191,7 @@ ServerMessage = Hello | Ready | Event | Ack | Error | HeartbeatAck | HistoryPage
 _decoder = msgspec.json.Decoder(ClientMessage)
 _encoder = msgspec.json.Encoder()
 _loose = msgspec.json.Decoder()
-_TYPES = {cls.__struct_config__.tag for cls in ClientMessage.__args__}  # type: ignore[attr-defined]
+_TYPES = {cls.__struct_config__.tag for cls in ClientMessage.__args__}
 
 
 def decode(frame: str | bytes) -> ClientFrame:

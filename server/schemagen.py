@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import enum
 import inspect
+import itertools
 import json
 import sys
 from pathlib import Path
@@ -40,7 +41,7 @@ def enum_docs(cls: type[enum.Enum]) -> dict[str, str]:
     tree = ast.parse(inspect.getsource(cls))
     body = tree.body[0].body  # type: ignore[attr-defined]
     docs: dict[str, str] = {}
-    for node, following in zip(body, body[1:], strict=False):
+    for node, following in itertools.pairwise(body):
         if (isinstance(node, ast.Assign) and isinstance(following, ast.Expr)
                 and isinstance(following.value, ast.Constant)):
             docs[node.targets[0].id] = " ".join(str(following.value.value).split())  # type: ignore[attr-defined]
@@ -105,8 +106,10 @@ def asyncapi() -> dict[str, Any]:
         "components": {
             "schemas": components,
             "messages": messages,
-            "x-close-codes": {str(int(c)): {"name": c.name, "description": close_docs.get(c.name, "")}
-                              for c in CloseCode},
+            "x-close-codes": {
+                str(int(c)): {"name": c.name, "description": close_docs.get(c.name, "")}
+                for c in CloseCode
+            },
         },
     }
 
@@ -168,7 +171,7 @@ def generate() -> dict[str, str]:
 def write_or_check(folder: str, *, check: bool) -> int:
     root = Path(folder)
     wanted = generate()
-    present = {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()} if root.exists() else set()
+    present = {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()}
     generated_kinds = (".json", "codes.md")
     stale = sorted(p for p in present - set(wanted) if p.endswith(generated_kinds))
     drifted = sorted(n for n, text in wanted.items()

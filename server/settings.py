@@ -70,4 +70,5 @@ def _parse(name: str, raw: str, kind: type) -> object:
             return Path(raw)
         return raw
     except ValueError:
-        raise SystemExit(f"PRACTICA_{name.upper()}={raw!r} is not a valid {kind.__name__}") from None
+        raise SystemExit(
+            f"PRACTICA_{name.upper()}={raw!r} is not a valid {kind.__name__}") from None

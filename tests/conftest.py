@@ -72,13 +72,9 @@ async def running_server(settings: Settings) -> AsyncIterator[RunningServer]:
 
 @pytest.fixture
 async def server(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[RunningServer]:
-    """A fresh server; override settings with ``@pytest.mark.parametrize('settings_overrides', ...)``
-    or by defining a ``settings_overrides`` fixture in the test module."""
-    overrides = request.getfixturevalue("settings_overrides")
+    """A fresh server for one test; ``@pytest.mark.settings(field=value)`` overrides settings."""
+    marker = request.node.get_closest_marker("settings")
+    overrides = marker.kwargs if marker else {}
     async with running_server(test_settings(tmp_path, **overrides)) as running:
         yield running
 
-
-@pytest.fixture
-def settings_overrides() -> dict[str, Any]:
-    return {}

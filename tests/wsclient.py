@@ -21,7 +21,9 @@ class Client:
         self.frames: list[dict[str, Any]] = []
         self.hello: dict[str, Any] = {}
         self.ready: dict[str, Any] = {}
-        self._cursor = 0
+        self._taken: set[int] = set()
+        self._reader: asyncio.Task[None] | None = None
+        self._arrived = asyncio.Event()
 
     @classmethod
     async def connect(cls, url: str, **kwargs: Any) -> Client:
@@ -30,7 +32,32 @@ class Client:
         assert client.hello["type"] == "hello"
         return client
 
+    def keep_reading(self) -> None:
+        """Read continuously in the background, as a live client does."""
+
+        async def read() -> None:
+            async for raw in self.ws:
+                self.frames.append(json.loads(raw))
+                self._arrived.set()
+
+        self._reader = asyncio.create_task(read())
+
     async def next_frame(self, timeout: float = 5) -> dict[str, Any]:
+        if self._reader is not None:
+            count = len(self.frames)
+            async with asyncio.timeout(timeout):
+                while len(self.frames) == count:
+                    if self._reader.done():
+                        self._reader.result()
+                        raise EOFError("connection closed")
+                    self._arrived.clear()
+                    arrived = asyncio.ensure_future(self._arrived.wait())
+                    try:
+                        await asyncio.wait({self._reader, arrived},
+                                           return_when=asyncio.FIRST_COMPLETED)
+                    finally:
+                        arrived.cancel()
+            return self.frames[count]
         frame: dict[str, Any] = json.loads(await asyncio.wait_for(self.ws.recv(), timeout))
         self.frames.append(frame)
         return frame
@@ -58,14 +85,15 @@ class Client:
         return await self.wait_for(lambda f: f.get("ref") == ref and f["type"] != "event")
 
     async def wait_for(self, match: Any, timeout: float = 5) -> dict[str, Any]:
-        """The first frame not yet consumed by a wait that matches."""
+        """The first matching frame not already returned by an earlier wait."""
         deadline = asyncio.get_running_loop().time() + timeout
+        scanned = 0
         while True:
-            while self._cursor < len(self.frames):
-                frame = self.frames[self._cursor]
-                self._cursor += 1
-                if match(frame):
-                    return frame
+            for index in range(scanned, len(self.frames)):
+                if index not in self._taken and match(self.frames[index]):
+                    self._taken.add(index)
+                    return self.frames[index]
+            scanned = len(self.frames)
             remaining = deadline - asyncio.get_running_loop().time()
             if remaining <= 0:
                 raise TimeoutError(f"no matching frame; last frames: {self.frames[-5:]}")
@@ -77,3 +105,5 @@ class Client:
 
     async def close(self) -> None:
         await self.ws.close()
+        if self._reader is not None:
+            await asyncio.gather(self._reader, return_exceptions=True)

@@ -72,6 +72,16 @@ class RoomState:
         self.recent: OrderedDict[int, Message] = OrderedDict()
         self.message_count = 0
 
+    @classmethod
+    def from_snapshot(cls, snapshot: RoomSnapshot, seq: int) -> RoomState:
+        """Rebuild the state a snapshot was taken from (what a client starts its fold with)."""
+        state = cls(snapshot.room)
+        state.name, state.topic, state.seq = snapshot.name, snapshot.topic, seq
+        state.present = {m.id: msgspec.structs.replace(m) for m in snapshot.present}
+        state.recent = OrderedDict((m.id, msgspec.structs.replace(m)) for m in snapshot.messages)
+        state.message_count = snapshot.message_count
+        return state
+
     def snapshot(self) -> RoomSnapshot:
         return RoomSnapshot(
             room=self.room,
