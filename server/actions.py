@@ -11,7 +11,7 @@ import asyncio
 import hashlib
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from .connection import Connection
 from .domain import room as room_fold
@@ -21,7 +21,7 @@ from .domain.room import Member, Message, RoomState
 from .errors import CloseCode, CommandError, ConnectionClosing, ErrorCode, InvalidCommand
 from .folds import Folds
 from .hub import LocalHub
-from .presence import Presence
+from .presence import LocalSharedPresence, Presence, SharedPresence
 from .protocol import (
     Ack,
     Delete,
@@ -56,9 +56,8 @@ class Actions:
         self.store, self.folds, self.hub = store, folds, hub
         self.presence, self.settings = presence, settings
         self._inflight: dict[CommandKey, asyncio.Future[Ack]] = {}
-        self._timers: dict[tuple[str, str], asyncio.TimerHandle] = {}
+        self.shared: SharedPresence = LocalSharedPresence(presence)
         self._tasks: set[asyncio.Task[None]] = set()
-        folds.loaded_callbacks.append(self._sweep_stale_presence)
 
     # --- sessions ------------------------------------------------------------------
 
@@ -113,11 +112,9 @@ class Actions:
 
     async def _enter(self, conn: Connection, room: str, member: Member, ref: str | None) -> Ack:
         state = await self.folds.room(room)
-        self.presence.attach(room, member.id, conn)
+        if self.presence.attach(room, member.id, conn):
+            await self.shared.hold(room, member.id)
         conn.rooms.add(room)
-        timer = self._timers.pop((room, member.id), None)
-        if timer is not None:
-            timer.cancel()
         return await self._once(conn, ref, room_stream(room),
                                 lambda: room_fold.decide_join(state, member))
 
@@ -129,6 +126,9 @@ class Actions:
         conn.forget(stream)
         conn.rooms.discard(cmd.room)
         gone = self.presence.detach(cmd.room, member.id, conn)
+        if gone:  # this process has no other tab of theirs in the room; maybe another does
+            await self.shared.release(cmd.room, member.id)
+            gone = member.id not in await self.shared.holders(cmd.room)
         return await self._once(
             conn, cmd.ref, stream,
             lambda: room_fold.decide_leave(state, member.id) if gone else [])
@@ -177,7 +177,8 @@ class Actions:
     # --- disconnects and presence ------------------------------------------------
 
     def disconnect(self, conn: Connection) -> None:
-        """The socket is gone: stop sending, and let presence lapse after the grace period."""
+        """The socket is gone: stop sending to it. Presence lapses after the grace period,
+        unless the member comes back (the janitor decides)."""
         for stream in list(conn.cursors):
             self.hub.unsubscribe(stream, conn)
         member = conn.member
@@ -185,43 +186,25 @@ class Actions:
             return
         for room in conn.rooms:
             if self.presence.detach(room, member.id, conn):
-                self._leave_later(room, member.id)
+                self._background(self.shared.release(room, member.id))
 
-    def _leave_later(self, room: str, member: str) -> None:
-        loop = asyncio.get_running_loop()
-        old = self._timers.pop((room, member), None)
-        if old is not None:
-            old.cancel()
-        self._timers[(room, member)] = loop.call_later(
-            self.settings.presence_grace_ms / 1000, self._spawn_expire, room, member)
-
-    def _spawn_expire(self, room: str, member: str) -> None:
-        self._timers.pop((room, member), None)
-        task = asyncio.ensure_future(self._expire(room, member))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _expire(self, room: str, member: str) -> None:
-        if self.presence.held(room, member):
-            return
+    async def expire(self, room: str, member: str) -> None:
+        """Record that ``member`` is gone from ``room`` (called by the lease-holding janitor)."""
         state = await self.folds.room(room)
         bodies = room_fold.decide_leave(state, member, disconnected=True)
         if bodies:
+            await self.store.append(room_stream(room), None, bodies)
+
+    def _background(self, work: Awaitable[None]) -> None:
+        async def run() -> None:
             try:
-                await self.store.append(room_stream(room), None, bodies)
+                await work
             except Exception:
-                log.exception("could not record %s leaving %s", member, room)
+                log.exception("background presence update failed")
 
-    def _sweep_stale_presence(self, state: RoomState) -> None:
-        """Members a fold shows present but no connection holds (left over from a restart)."""
-        for member in list(state.present):
-            if not self.presence.held(state.room, member):
-                self._leave_later(state.room, member)
-
-    def cancel_timers(self) -> None:
-        for timer in self._timers.values():
-            timer.cancel()
-        self._timers.clear()
+        task = asyncio.ensure_future(run())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     # --- helpers -------------------------------------------------------------------
 

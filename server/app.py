@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
+import socket
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
+import redis.asyncio as aioredis
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -17,12 +21,17 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .actions import Actions
+from .bus import Bus, LocalBus, RedisBus
 from .errors import CloseCode
+from .feed import Feed
 from .folds import Folds
 from .gateway import Gateway
 from .hub import LocalHub
+from .janitor import Janitor
+from .lease import Leases, LocalLeases, RedisLeases
 from .metrics import Metrics
-from .presence import Presence
+from .presence import Presence, RedisPresence
+from .ratelimit import LocalRateLimiter, RedisRateLimiter
 from .seed import seed_demo
 from .settings import Settings
 from .store import EventStore, open_store
@@ -60,20 +69,37 @@ class SecurityHeaders:
 
 
 class Practica:
-    """One server's runtime: everything the routes share."""
+    """One server process's runtime: everything the routes share."""
 
     def __init__(self, settings: Settings, store: EventStore | None = None) -> None:
         self.settings = settings
+        self.process = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self.store = store or open_store(settings.database_url, synchronous=settings.synchronous)
         self.metrics = Metrics()
         self.hub = LocalHub()
         self.folds = Folds(self.store, settings.community)
         self.presence = Presence()
         self.actions = Actions(self.store, self.folds, self.hub, self.presence, settings)
-        self.gateway = Gateway(self.actions, settings, self.metrics)
-        # Order matters: state first, so a snapshot taken while fanning out is current.
-        self.store.on_commit(self.folds.on_commit)
-        self.store.on_commit(self.hub.publish)
+        self.feed = Feed(self.store, self.folds, self.hub)
+        self.bus: Bus = LocalBus()
+        self.leases: Leases = LocalLeases()
+        limiter: LocalRateLimiter | RedisRateLimiter = LocalRateLimiter(
+            settings.commands_per_minute, settings.command_burst)
+        self.redis: aioredis.Redis | None = None
+        if settings.redis_url:
+            self.redis = aioredis.Redis.from_url(settings.redis_url)
+            self.bus = RedisBus(settings.redis_url)
+            self.leases = RedisLeases(self.redis, self.process)
+            self.actions.shared = RedisPresence(self.redis, self.process, self.presence)
+            limiter = RedisRateLimiter(self.redis, settings.commands_per_minute,
+                                       settings.command_burst)
+        self.gateway = Gateway(self.actions, settings, self.metrics, limiter)
+        self.janitor = Janitor(self.folds, self.actions.shared, self.leases,
+                               grace_ms=settings.presence_grace_ms, sync=self.feed.sync,
+                               expire=self.actions.expire)
+        # Order matters: folds before fan-out, so a snapshot taken meanwhile is current.
+        self.store.on_commit(self.feed.deliver)
+        self.store.on_commit(self.bus.announce)
         self.store.on_commit(lambda events: self.metrics.events_appended.inc(len(events)))
 
     async def start(self) -> None:
@@ -81,14 +107,26 @@ class Practica:
         if self.settings.seed_demo:
             await seed_demo(self.store, self.settings.community)
         await self.folds.load_community()
-        log.info("community %s ready with %d rooms", self.settings.community,
-                 len(self.folds.community.rooms))
+        await self.actions.shared.start()
+        await self.bus.start(self.feed.notify, self._poll_soon)
+        self.feed.start_polling(self.settings.sweep_interval_s)
+        self.janitor.start(self.settings.sweep_interval_s)
+        log.info("process %s serving community %s (%d rooms)", self.process,
+                 self.settings.community, len(self.folds.community.rooms))
+
+    def _poll_soon(self) -> None:
+        self.actions._background(self.feed.poll_once())
 
     async def stop(self) -> None:
         """Close sockets with 1001 so clients reconnect, then flush the writer."""
         self.gateway.close_all(CloseCode.GOING_AWAY, "server restarting")
-        self.actions.cancel_timers()
+        await self.janitor.stop()
+        await self.feed.stop()
+        await self.bus.stop()
+        await self.actions.shared.stop()
         await self.store.close()
+        if self.redis is not None:
+            await self.redis.aclose()
 
 
 def create_app(settings: Settings | None = None) -> Starlette:

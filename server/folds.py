@@ -33,6 +33,8 @@ class Folds:
         self._loading: dict[str, list[Event]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self.loaded_callbacks: list[Callable[[RoomState], None]] = []
+        self.on_gap: Callable[[str, int], None] = lambda stream, seq: None
+        """Called with (stream, seq) when an event arrives past a missing one."""
 
     async def load_community(self) -> None:
         self._loading[self.community_stream] = []
@@ -81,16 +83,35 @@ class Folds:
                 return
             after = events[-1].seq
 
+    def state_of(self, stream: str) -> RoomState | CommunityState | None:
+        if stream == self.community_stream:
+            return self.community
+        if stream.startswith("room:"):
+            return self.rooms.get(stream[5:])
+        return None
+
+    def seq_of(self, stream: str) -> int | None:
+        """How far this process has folded ``stream``; None if it does not follow it."""
+        state = self.state_of(stream)
+        return None if state is None else state.seq
+
+    def followed(self) -> list[str]:
+        return [self.community_stream, *(f"room:{room}" for room in self.rooms)]
+
     def on_commit(self, events: list[Event]) -> None:
-        """Store commit listener: fold committed events into the loaded states."""
+        """Fold committed events into the loaded states, strictly in seq order."""
         for event in events:
             buffer = self._loading.get(event.stream)
             if buffer is not None:
                 buffer.append(event)
-            elif event.stream == self.community_stream:
-                if event.seq > self.community.seq:
-                    community_fold.apply(self.community, event)
-            elif event.stream.startswith("room:"):
-                state = self.rooms.get(event.stream[5:])
-                if state is not None and event.seq > state.seq:
-                    room_fold.apply(state, event)
+                continue
+            state = self.state_of(event.stream)
+            if state is None or event.seq <= state.seq:
+                continue
+            if event.seq > state.seq + 1:  # another process's events are not here yet
+                self.on_gap(event.stream, event.seq)
+                continue
+            if isinstance(state, CommunityState):
+                community_fold.apply(state, event)
+            else:
+                room_fold.apply(state, event)

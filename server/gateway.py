@@ -43,7 +43,7 @@ from .protocol import (
     encode,
     ref_of,
 )
-from .ratelimit import TokenBucket
+from .ratelimit import LocalRateLimiter, RedisRateLimiter
 from .settings import Settings
 
 log = logging.getLogger("practica.gateway")
@@ -53,8 +53,12 @@ _HEARTBEAT_ACK = encode(HeartbeatAck())
 
 
 class Gateway:
-    def __init__(self, actions: Actions, settings: Settings, metrics: Metrics) -> None:
+    def __init__(
+        self, actions: Actions, settings: Settings, metrics: Metrics,
+        limiter: LocalRateLimiter | RedisRateLimiter,
+    ) -> None:
         self.actions, self.settings, self.metrics = actions, settings, metrics
+        self.limiter = limiter
         self.connections: set[Connection] = set()
         self.hello = encode(Hello(
             protocol=PROTOCOL_VERSION, server=f"practica/{__version__}",
@@ -91,8 +95,7 @@ class Gateway:
         client = scope.get("client") or ("?", 0)
         conn = Connection(
             send, queue_limit=self.settings.send_queue_frames, catch_up=self._catch_up,
-            bucket=TokenBucket(self.settings.commands_per_minute, self.settings.command_burst,
-                               time.monotonic()),
+            bucket=self.limiter.bucket(time.monotonic()),
             peer=f"{client[0]}:{client[1]}",
         )
         self.connections.add(conn)
@@ -149,13 +152,13 @@ class Gateway:
                 conn.invalid_frames += 1
                 if conn.invalid_frames > MAX_INVALID_FRAMES:
                     conn.close(CloseCode.PROTOCOL_VIOLATION, "too many malformed frames")
-                self._limit(conn)
+                await self._limit(conn)
                 raise
             conn.invalid_frames = 0
             kind = type(command).__struct_config__.tag  # type: ignore[assignment]
             ref = getattr(command, "ref", None)
             if isinstance(command, COMMANDS_WITH_REF):
-                self._limit(conn)
+                await self._limit(conn)
             await self._dispatch(conn, command)
             self.metrics.commands.labels(kind, "ok").inc()
         except CommandError as exc:
@@ -176,8 +179,9 @@ class Gateway:
             conn.push(encode(Error(ref=ref, code=ErrorCode.INTERNAL,
                                    message="server error; nothing was applied")))
 
-    def _limit(self, conn: Connection) -> None:
-        wait_ms = conn.bucket.take(time.monotonic())
+    async def _limit(self, conn: Connection) -> None:
+        member = conn.member.id if conn.member else None
+        wait_ms = await self.limiter.take(conn.bucket, member, time.monotonic())
         if not wait_ms:
             return
         if conn.bucket.strikes > self.settings.command_burst:

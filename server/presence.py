@@ -1,28 +1,45 @@
-"""Which connections hold each member in each room.
+"""Who is present in each room, across every server process.
 
-A member is present in a room while at least one of their connections has
-joined it. When the last one goes away without leaving (a dropped socket, a
-closed laptop), the leave is held back for a grace period so that a quick
-reconnect does not flicker the presence list.
+:class:`Presence` counts this process's connections per (room, member). What
+all processes hold together is a :class:`SharedPresence`: in one process
+that is just the local count; with Redis, each process writes the pairs it
+holds under its own id and keeps a liveness key alive, so when a process
+dies its pairs stop counting as soon as that key expires. Nobody emits a
+leave from here: the room's janitor (lease owner) compares the fold's
+present members with the holders and emits each leave once, after a grace.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+import contextlib
+import logging
+from collections import defaultdict
+from typing import Any, Protocol
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+log = logging.getLogger("practica.presence")
 
 
 class Presence:
+    """This process's connections, per (room, member)."""
+
     def __init__(self) -> None:
         self._holders: dict[tuple[str, str], set[Any]] = {}
 
-    def attach(self, room: str, member: str, connection: Any) -> None:
-        self._holders.setdefault((room, member), set()).add(connection)
+    def attach(self, room: str, member: str, connection: Any) -> bool:
+        """Add a connection; True if it is the member's first here in this process."""
+        holders = self._holders.setdefault((room, member), set())
+        holders.add(connection)
+        return len(holders) == 1
 
     def detach(self, room: str, member: str, connection: Any) -> bool:
-        """Remove one connection; True if the member now has none in the room."""
+        """Remove a connection; True if the member now has none here in this process."""
         holders = self._holders.get((room, member))
         if holders is None:
-            return True
+            return False
         holders.discard(connection)
         if holders:
             return False
@@ -32,5 +49,101 @@ class Presence:
     def held(self, room: str, member: str) -> bool:
         return bool(self._holders.get((room, member)))
 
-    def connections(self) -> int:
-        return len({c for holders in self._holders.values() for c in holders})
+    def pairs(self) -> list[tuple[str, str]]:
+        return list(self._holders)
+
+    def members(self, room: str) -> set[str]:
+        return {member for (r, member) in self._holders if r == room}
+
+
+class SharedPresence(Protocol):
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+    async def hold(self, room: str, member: str) -> None: ...
+    async def release(self, room: str, member: str) -> None: ...
+    async def holders(self, room: str) -> set[str]:
+        """Members some live process holds in ``room``."""
+
+
+class LocalSharedPresence:
+    def __init__(self, presence: Presence) -> None:
+        self.presence = presence
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+    async def hold(self, room: str, member: str) -> None:
+        return None
+
+    async def release(self, room: str, member: str) -> None:
+        return None
+
+    async def holders(self, room: str) -> set[str]:
+        return self.presence.members(room)
+
+
+class RedisPresence:
+    """Fields ``"<process> <member>"`` in hash ``practica:presence:<room>``; liveness key
+    ``practica:process:<process>`` refreshed every ``ttl_ms / 3``."""
+
+    def __init__(self, redis: aioredis.Redis, process: str, local: Presence,
+                 *, ttl_ms: int = 3000) -> None:
+        self.redis, self.process, self.local, self.ttl_ms = redis, process, local, ttl_ms
+        self._beat: asyncio.Task[None] | None = None
+
+    def _alive_key(self, process: str) -> str:
+        return f"practica:process:{process}"
+
+    async def start(self) -> None:
+        await self._heartbeat_once()
+        self._beat = asyncio.get_running_loop().create_task(self._heartbeat())
+
+    async def _heartbeat(self) -> None:
+        while True:
+            await asyncio.sleep(self.ttl_ms / 3000)
+            try:
+                await self._heartbeat_once()
+            except (RedisError, OSError) as exc:
+                log.warning("presence heartbeat failed: %s", exc)
+
+    async def _heartbeat_once(self) -> None:
+        """Keep this process alive and re-assert what it holds (Redis may have restarted)."""
+        by_room: dict[str, dict[str, str]] = defaultdict(dict)
+        for room, member in self.local.pairs():
+            by_room[room][f"{self.process} {member}"] = "1"
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.set(self._alive_key(self.process), "1", px=self.ttl_ms)
+            for room, fields in by_room.items():
+                pipe.hset(f"practica:presence:{room}", mapping=fields)  # type: ignore[arg-type]
+            await pipe.execute()
+
+    async def stop(self) -> None:
+        if self._beat is not None:
+            self._beat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._beat
+        with contextlib.suppress(RedisError, OSError):
+            await self.redis.delete(self._alive_key(self.process))
+
+    async def hold(self, room: str, member: str) -> None:
+        await self.redis.hset(f"practica:presence:{room}", f"{self.process} {member}", "1")
+
+    async def release(self, room: str, member: str) -> None:
+        await self.redis.hdel(f"practica:presence:{room}", f"{self.process} {member}")
+
+    async def holders(self, room: str) -> set[str]:
+        key = f"practica:presence:{room}"
+        fields = [f.decode() if isinstance(f, bytes) else f for f in await self.redis.hkeys(key)]
+        pairs = [field.split(" ", 1) for field in fields if " " in field]
+        processes = sorted({process for process, _ in pairs})
+        alive: set[str] = set()
+        if processes:
+            flags = await self.redis.mget([self._alive_key(p) for p in processes])
+            alive = {p for p, flag in zip(processes, flags, strict=True) if flag is not None}
+        dead = [f"{p} {m}" for p, m in pairs if p not in alive]
+        if dead:
+            await self.redis.hdel(key, *dead)
+        return {member for process, member in pairs if process in alive}

@@ -29,3 +29,59 @@ class TokenBucket:
             return 0
         self.strikes += 1
         return max(1, int((1.0 - self.tokens) / self.rate * 1000))
+
+
+class LocalRateLimiter:
+    """One bucket per connection (one process: a member's tabs are all here)."""
+
+    def __init__(self, rate_per_minute: int, burst: int) -> None:
+        self.rate_per_minute, self.burst = rate_per_minute, burst
+
+    def bucket(self, now: float) -> TokenBucket:
+        return TokenBucket(self.rate_per_minute, self.burst, now)
+
+    async def take(self, bucket: TokenBucket, member: str | None, now: float) -> int:
+        return bucket.take(now)
+
+
+# Token bucket in Redis: KEYS[1] the member's bucket; ARGV rate/s, burst, now (ms).
+_TAKE = """
+local rate, burst, now = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
+local tokens = tonumber(state[1]) or burst
+local ts = tonumber(state[2]) or now
+tokens = math.min(burst, tokens + math.max(0, now - ts) / 1000 * rate)
+local wait = 0
+if tokens >= 1 then
+  tokens = tokens - 1
+else
+  wait = math.ceil((1 - tokens) / rate * 1000)
+end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', tostring(now))
+redis.call('PEXPIRE', KEYS[1], math.ceil(burst / rate * 1000) + 1000)
+return wait
+"""
+
+
+class RedisRateLimiter:
+    """One bucket per member across every process (Redis); per connection before identify."""
+
+    def __init__(self, redis: object, rate_per_minute: int, burst: int) -> None:
+        self.rate_per_minute, self.burst = rate_per_minute, burst
+        self._take = redis.register_script(_TAKE)  # type: ignore[attr-defined]
+
+    def bucket(self, now: float) -> TokenBucket:
+        return TokenBucket(self.rate_per_minute, self.burst, now)
+
+    async def take(self, bucket: TokenBucket, member: str | None, now: float) -> int:
+        if member is None:
+            return bucket.take(now)
+        import time
+
+        wait = int(await self._take(keys=[f"practica:rate:{member}"], args=[
+            self.rate_per_minute / 60.0, self.burst, int(time.time() * 1000)]))
+        if wait:
+            bucket.strikes += 1
+        else:
+            bucket.strikes = 0
+        return wait

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
+
 from .domain.events import (
     CommunityCreated,
+    EventBody,
     MemberJoined,
     MemberLeft,
     MessagePosted,
@@ -11,7 +14,7 @@ from .domain.events import (
     community_stream,
     room_stream,
 )
-from .store import EventStore
+from .store import CommandKey, EventStore
 
 ROOMS = [
     ("case-review", "Case review", "Weekly: 10 min pairs, a 50 min case, open Q&A"),
@@ -40,11 +43,20 @@ HISTORY: dict[str, list[tuple[str, str]]] = {
 
 
 async def seed_demo(store: EventStore, community: str) -> bool:
-    """Seed the demo community if its stream is empty; True if it did."""
+    """Seed the demo community if its stream is empty; True if it did.
+
+    Every append carries a fixed command key, so processes starting together
+    against one database seed it once.
+    """
     stream = community_stream(community)
     if await store.head(stream) > 0:
         return False
-    await store.append(stream, None, [CommunityCreated(
+    steps = itertools.count()
+
+    async def append(stream: str, actor: str | None, bodies: list[EventBody]) -> None:
+        await store.append(stream, actor, bodies, CommandKey("seed", f"{next(steps)}"))
+
+    await append(stream, None, [CommunityCreated(
         community=community, name="Clinical Practice Circle",
         domain="Clinical reasoning in acute and community care",
         purpose="Get better at hard cases together: present them, question them, keep what "
@@ -54,15 +66,15 @@ async def seed_demo(store: EventStore, community: str) -> bool:
     )])
     for room, name, topic in ROOMS:
         created = RoomCreated(room=room, name=name, topic=topic)
-        await store.append(stream, None, [created])
-        await store.append(room_stream(room), None, [created])
+        await append(stream, None, [created])
+        await append(room_stream(room), None, [created])
         speakers = HISTORY.get(room, [])
         for member in dict.fromkeys(m for m, _ in speakers):
-            await store.append(room_stream(room), member,
+            await append(room_stream(room), member,
                                [MemberJoined(member=member, name=PEOPLE[member])])
         for member, text in speakers:
-            await store.append(room_stream(room), member, [
+            await append(room_stream(room), member, [
                 MessagePosted(author=member, author_name=PEOPLE[member], text=text)])
         for member in dict.fromkeys(m for m, _ in speakers):
-            await store.append(room_stream(room), member, [MemberLeft(member=member)])
+            await append(room_stream(room), member, [MemberLeft(member=member)])
     return True

@@ -13,7 +13,10 @@ WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 @dataclass(frozen=True, slots=True)
 class Settings:
     database_url: str = "sqlite:///practica.db"
-    """``sqlite:///path``; the file is created and migrated on first run."""
+    """``sqlite:///path`` (created and migrated on first run) or ``postgresql://...``."""
+    redis_url: str = ""
+    """``redis://host:port/db`` to run several processes: it carries "new events"
+    announcements, shared presence, leases and rate limits between them."""
     host: str = "127.0.0.1"
     port: int = 8000
     allowed_origins: tuple[str, ...] = ()
@@ -44,13 +47,18 @@ class Settings:
         values: dict[str, object] = {}
         for f in fields(cls):
             raw = env.get(f"PRACTICA_{f.name.upper()}")
-            if raw is None and f.name in ("port", "database_url"):
+            if raw is None and f.name in ("port", "database_url", "redis_url"):
                 raw = env.get(f.name.upper())
             if raw is None:
                 continue
             values[f.name] = _parse(f.name, raw, type(getattr(cls(), f.name)))
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]
+
+    @property
+    def sweep_interval_s(self) -> float:
+        """How often the janitor and the feed poll look for work."""
+        return min(1.0, self.presence_grace_ms / 3000)
 
     @property
     def heartbeat_timeout_s(self) -> float:

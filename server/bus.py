@@ -1,0 +1,111 @@
+"""Announcements between server processes: "stream S has events up to seq N".
+
+Announcements are at-most-once (Redis pub/sub): a process that misses one
+still catches up, from the store, on the next announcement or poll. With one
+process there is nobody to tell, and :class:`LocalBus` does nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from typing import Protocol
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+from .domain.events import Event
+
+log = logging.getLogger("practica.bus")
+
+CHANNEL = "practica:streams"
+Notice = Callable[[str, int], None]
+
+
+class Bus(Protocol):
+    async def start(self, on_notice: Notice, on_reconnect: Callable[[], None]) -> None: ...
+    def announce(self, events: list[Event]) -> None: ...
+    async def stop(self) -> None: ...
+
+
+class LocalBus:
+    async def start(self, on_notice: Notice, on_reconnect: Callable[[], None]) -> None:
+        return None
+
+    def announce(self, events: list[Event]) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+
+def heads(events: list[Event]) -> dict[str, int]:
+    """The last seq of each stream in a batch of committed events."""
+    last: dict[str, int] = {}
+    for event in events:
+        last[event.stream] = max(event.seq, last.get(event.stream, 0))
+    return last
+
+
+class RedisBus:
+    def __init__(self, url: str, *, channel: str = CHANNEL) -> None:
+        self.redis = aioredis.Redis.from_url(url)
+        self.channel = channel
+        self._listener: asyncio.Task[None] | None = None
+        self._sends: set[asyncio.Task[None]] = set()
+        self.connected = asyncio.Event()
+
+    async def start(self, on_notice: Notice, on_reconnect: Callable[[], None]) -> None:
+        await self.redis.ping()  # fail loudly at start-up if Redis is not there
+        self._listener = asyncio.get_running_loop().create_task(
+            self._listen(on_notice, on_reconnect))
+        await asyncio.wait_for(self.connected.wait(), 10)
+
+    async def _listen(self, on_notice: Notice, on_reconnect: Callable[[], None]) -> None:
+        backoff = 0.1
+        while True:
+            try:
+                async with self.redis.pubsub() as pubsub:
+                    await pubsub.subscribe(self.channel)
+                    self.connected.set()
+                    backoff = 0.1
+                    on_reconnect()  # anything announced while we were away is fetched now
+                    async for message in pubsub.listen():
+                        if message.get("type") != "message":
+                            continue
+                        stream, _, seq = message["data"].decode().rpartition(" ")
+                        if stream and seq.isdigit():
+                            on_notice(stream, int(seq))
+            except (RedisError, OSError) as exc:
+                self.connected.clear()
+                log.warning("bus lost (%s); retrying in %.1fs", exc, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+
+    def announce(self, events: list[Event]) -> None:
+        """Store commit listener: tell the other processes (fire and forget)."""
+        if not events:
+            return
+        task = asyncio.get_running_loop().create_task(self._publish(heads(events)))
+        self._sends.add(task)
+        task.add_done_callback(self._sends.discard)
+
+    async def _publish(self, last: dict[str, int]) -> None:
+        try:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for stream, seq in last.items():
+                    pipe.publish(self.channel, f"{stream} {seq}")
+                await pipe.execute()
+        except (RedisError, OSError) as exc:  # others catch up on their next poll
+            log.warning("could not announce %s: %s", last, exc)
+
+    async def stop(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._listener
+        if self._sends:
+            await asyncio.gather(*self._sends, return_exceptions=True)
+        await self.redis.aclose()

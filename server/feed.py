@@ -1,0 +1,98 @@
+"""Where committed events enter this process: local commits and other processes' news.
+
+Every event this process learns of goes through :meth:`Feed.deliver`, in
+seq order per stream: first into the folds (so snapshots are current), then
+to the hub (fan-out). Local commits arrive from the store's commit listener;
+another process's commits are announced on the bus as "stream S has events
+up to seq N" and fetched from the store here. Announcements can be lost
+(at-most-once), so a periodic poll compares the store's heads with what this
+process has, and any gap is filled from the store: no event is skipped,
+and repeats are dropped by seq.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from .domain.events import Event
+from .folds import Folds
+from .hub import LocalHub
+from .store import EventStore
+
+log = logging.getLogger("practica.feed")
+
+READ_PAGE = 1000
+
+
+class Feed:
+    def __init__(self, store: EventStore, folds: Folds, hub: LocalHub) -> None:
+        self.store, self.folds, self.hub = store, folds, hub
+        self._wanted: dict[str, int] = {}
+        self._running: dict[str, asyncio.Task[None]] = {}
+        self._poller: asyncio.Task[None] | None = None
+        folds.on_gap = self.notify
+
+    def deliver(self, events: list[Event]) -> None:
+        """Store commit listener (and the end of every fetch): folds first, then fan-out."""
+        self.folds.on_commit(events)
+        self.hub.publish(events)
+
+    def notify(self, stream: str, seq: int) -> None:
+        """Stream ``stream`` has events up to ``seq``; fetch what this process lacks."""
+        have = self.folds.seq_of(stream)
+        if have is None or seq <= have:
+            return
+        self._wanted[stream] = max(seq, self._wanted.get(stream, 0))
+        if stream not in self._running:
+            task = asyncio.get_running_loop().create_task(self._catch_up(stream))
+            self._running[stream] = task
+
+    async def _catch_up(self, stream: str) -> None:
+        try:
+            while True:
+                have = self.folds.seq_of(stream)
+                if have is None or have >= self._wanted.get(stream, 0):
+                    return
+                events = await self.store.read(stream, after=have, limit=READ_PAGE)
+                if not events:
+                    return
+                self.deliver(events)
+        except Exception:
+            log.exception("catching up %s failed; the next poll retries", stream)
+        finally:
+            self._running.pop(stream, None)
+            self._wanted.pop(stream, None)
+
+    async def sync(self, stream: str) -> None:
+        """Bring this process's fold of ``stream`` up to the store's head, now."""
+        self.notify(stream, await self.store.head(stream))
+        running = self._running.get(stream)
+        if running is not None:
+            await asyncio.shield(running)
+
+    async def poll_once(self) -> None:
+        """Compare every followed stream's head in the store with ours (lost announcements)."""
+        for stream in self.folds.followed():
+            head = await self.store.head(stream)
+            self.notify(stream, head)
+
+    def start_polling(self, interval_s: float) -> None:
+        async def loop() -> None:
+            while True:
+                await asyncio.sleep(interval_s)
+                try:
+                    await self.poll_once()
+                except Exception:
+                    log.exception("poll failed")
+
+        self._poller = asyncio.get_running_loop().create_task(loop())
+
+    async def stop(self) -> None:
+        tasks = [*self._running.values(), *([self._poller] if self._poller else [])]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task

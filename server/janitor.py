@@ -1,0 +1,74 @@
+"""The per-room job that must happen exactly once: ending the presence of the gone.
+
+For every room this process follows, the holder of the room's lease compares
+who the fold shows present with who some live process holds. A member
+missing for longer than the grace period gets one ``member_left``
+(``disconnected``): after a dropped socket, a closed laptop, a restart or a
+killed process. Before deciding, the fold is brought up to date from the
+store, so a new lease holder does not repeat a leave its predecessor made.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+from .folds import Folds
+from .lease import Leases
+from .presence import SharedPresence
+
+log = logging.getLogger("practica.janitor")
+
+
+class Janitor:
+    def __init__(
+        self, folds: Folds, shared: SharedPresence, leases: Leases, *, grace_ms: int,
+        sync: Callable[[str], Awaitable[None]],
+        expire: Callable[[str, str], Awaitable[None]],
+    ) -> None:
+        self.folds, self.shared, self.leases = folds, shared, leases
+        self.grace_s = grace_ms / 1000
+        self._sync, self._expire = sync, expire
+        self._missing: dict[tuple[str, str], float] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    async def sweep_once(self) -> None:
+        now = time.monotonic()
+        for room in list(self.folds.rooms):
+            if not await self.leases.hold(f"room:{room}"):
+                continue
+            holders = await self.shared.holders(room)
+            state = self.folds.rooms[room]
+            for member in list(state.present):
+                if member in holders:
+                    self._missing.pop((room, member), None)
+                    continue
+                since = self._missing.setdefault((room, member), now)
+                if now - since >= self.grace_s:
+                    await self._sync(f"room:{room}")
+                    if member in state.present and member not in await self.shared.holders(room):
+                        await self._expire(room, member)
+                    self._missing.pop((room, member), None)
+            for key in [k for k in self._missing if k[0] == room and k[1] not in state.present]:
+                del self._missing[key]
+
+    def start(self, interval_s: float) -> None:
+        async def loop() -> None:
+            while True:
+                await asyncio.sleep(interval_s)
+                try:
+                    await self.sweep_once()
+                except Exception:
+                    log.exception("presence sweep failed")
+
+        self._task = asyncio.get_running_loop().create_task(loop())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self.leases.release_all()
