@@ -254,15 +254,24 @@ class Actions:
     async def _open_streams(self, conn: Connection, wanted: dict[str, int | None]) -> list[Sync]:
         """Subscribe (buffering live events) and build each stream's snapshot or replay."""
         syncs = []
-        for stream, last in wanted.items():
-            room = self._room_of(stream)
-            if stream != self.folds.community_stream and room is None:
-                syncs.append(Sync(stream=stream, mode="snapshot", seq=0, reason="unknown stream"))
-                continue
-            conn.begin_sync(stream)
-            self.hub.subscribe(stream, conn)
-            state = self.folds.community if room is None else await self.folds.room(room)
-            syncs.append(await self._sync(stream, state, last))
+        opened = []
+        try:
+            for stream, last in wanted.items():
+                room = self._room_of(stream)
+                if stream != self.folds.community_stream and room is None:
+                    syncs.append(Sync(stream=stream, mode="snapshot", seq=0,
+                                      reason="unknown stream"))
+                    continue
+                conn.begin_sync(stream)
+                self.hub.subscribe(stream, conn)
+                opened.append(stream)
+                state = self.folds.community if room is None else await self.folds.room(room)
+                syncs.append(await self._sync(stream, state, last))
+        except BaseException:
+            for stream in opened:  # the client never learns of these: stop buffering them
+                self.hub.unsubscribe(stream, conn)
+                conn.forget(stream)
+            raise
         return syncs
 
     async def _sync(
