@@ -353,6 +353,8 @@ class SqliteStore:
         ) as cur:
             try:
                 async for seq, ts, actor, type_, body, digest, stored in cur:
+                    if isinstance(body, str):  # rewritten as TEXT behind our back
+                        body = body.encode()
                     prev = verify_row(prev, count + 1, stream, seq, ts, actor, type_, body,
                                       digest, stored)
                     count += 1

@@ -53,7 +53,6 @@ async def test_message_typed_in_one_page_appears_in_the_other(server, new_contex
     await say(bob, "Yes — let's look at it after the case.")
     await expect(texts(ann).last).to_have_text("Yes — let's look at it after the case.")
     assert ann.errors == [] and bob.errors == []  # type: ignore[attr-defined]
-    SHOTS.mkdir(exist_ok=True)
     await ann.screenshot(path=str(SHOTS / "room.png"))
 
 

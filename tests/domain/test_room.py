@@ -96,7 +96,8 @@ def test_post_requires_presence_and_real_text():
 
 
 def test_only_the_author_may_edit_or_delete():
-    state = replay(MemberJoined(member="m-ann", name="Ann"), MemberJoined(member="m-bob", name="Bob"))
+    state = replay(MemberJoined(member="m-ann", name="Ann"),
+                   MemberJoined(member="m-bob", name="Bob"))
     message = fold.Message(id=9, author="m-ann", author_name="Ann", text="mine", ts=1)
     with pytest.raises(Forbidden):
         fold.decide_change(state, "m-bob", message, "theirs")
