@@ -29,9 +29,10 @@ CatchUp = Callable[[str, int], Awaitable[list[tuple[int, str]]]]
 class Connection:
     def __init__(
         self, send: ASGISend, *, queue_limit: int, catch_up: CatchUp, bucket: TokenBucket,
-        peer: str = "",
+        peer: str = "", eager: bool = False,
     ) -> None:
         self._send = send
+        self.eager = eager
         self.queue_limit = queue_limit
         self._catch_up = catch_up
         self.bucket = bucket
@@ -56,11 +57,32 @@ class Connection:
         """Queue a frame; a full queue means the client is too slow: drop it."""
         if self.closing is not None:
             return
+        if self.eager and not self.queue and not self._sending and self._send_now(frame):
+            return
         if len(self.queue) >= self.queue_limit:
             self.close(CloseCode.SLOW_CONSUMER, "send queue overflow; reconnect and resume")
             return
         self.queue.append(frame)
         self._wake.set()
+
+    def _send_now(self, frame: str) -> bool:
+        """Write ``frame`` without a task switch, if the transport can take it right now.
+
+        Drives the ASGI send coroutine by hand: uvicorn's websockets-sansio send either
+        completes at once (the transport is writable) or suspends before writing
+        anything, in which case it is closed unsent and the frame is queued instead.
+        This is what makes fan-out cost one write per subscriber, like broadcast().
+        """
+        step = self._send({"type": "websocket.send", "text": frame})
+        try:
+            step.send(None)  # type: ignore[attr-defined]
+        except StopIteration:
+            return True
+        except Exception:  # the peer is gone; the receive side will notice and clean up
+            log.debug("eager send to %s failed", self.peer, exc_info=True)
+            return True
+        step.close()  # type: ignore[attr-defined]
+        return False
 
     def deliver(self, stream: str, seq: int, frame: str) -> None:
         buffer = self._buffers.get(stream)

@@ -96,7 +96,7 @@ class Gateway:
         conn = Connection(
             send, queue_limit=self.settings.send_queue_frames, catch_up=self._catch_up,
             bucket=self.limiter.bucket(time.monotonic()),
-            peer=f"{client[0]}:{client[1]}",
+            peer=f"{client[0]}:{client[1]}", eager=self.settings.eager_send,
         )
         self.connections.add(conn)
         self.metrics.connections.inc()

@@ -38,6 +38,10 @@ class Settings:
     synchronous: str = "FULL"
     """SQLite's ``synchronous`` pragma: FULL (fsync every commit) or NORMAL."""
     log_format: str = "json"
+    eager_send: bool = True
+    """Write frames without a task switch when the socket can take them. Needs an ASGI
+    server whose send suspends before writing (uvicorn's websockets-sansio, which
+    ``practica run`` uses); turn off when serving the app some other way."""
     web_dir: Path = field(default=WEB_DIR)
 
     @classmethod

@@ -84,3 +84,30 @@ async def test_sender_sends_queued_frames_then_the_close_frame():
     assert [m.get("text") for m in sent[:2]] == ["a", "b"]
     assert sent[2] == {"type": "websocket.close", "code": 1001, "reason": "restart"}
     assert conn.closed.is_set()
+
+
+async def test_eager_send_writes_at_once_when_writable_and_queues_when_not():
+    writable = asyncio.Event()
+    writable.set()
+    sent: list[str] = []
+
+    async def send(message: dict[str, object]) -> None:  # shaped like uvicorn's sansio send
+        await writable.wait()
+        sent.append(str(message.get("text")))
+
+    conn = Connection(send, queue_limit=10, catch_up=None,  # type: ignore[arg-type]
+                      bucket=TokenBucket(60, 10, 0.0), eager=True)
+    conn.push("now")
+    assert sent == ["now"] and not conn.queue  # no task switch needed
+    writable.clear()
+    conn.push("later-1")
+    conn.push("later-2")
+    assert sent == ["now"] and list(conn.queue) == ["later-1", "later-2"]
+    sender = asyncio.create_task(conn.run_sender())
+    await asyncio.sleep(0.01)
+    assert sent == ["now"]
+    writable.set()
+    await asyncio.sleep(0.01)
+    assert sent == ["now", "later-1", "later-2"]  # in order, once each
+    conn.close(CloseCode.NORMAL, "done")
+    await asyncio.wait_for(sender, 1)
