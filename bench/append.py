@@ -18,10 +18,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import table, write_results  # noqa: E402
-from server.domain.events import MessagePosted  # noqa: E402
-from server.store import CommandKey  # noqa: E402
-from server.store.sqlite import SqliteStore  # noqa: E402
+from bench.common import table, write_results
+from server.domain.events import MessagePosted
+from server.store import CommandKey
+from server.store.sqlite import SqliteStore
 
 
 async def measure(group_commit: bool, concurrency: int, seconds: float) -> dict[str, object]:

@@ -252,7 +252,7 @@ def own_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-# --- orchestration ---------------------------------------------------------------------------------
+# --- orchestration ----------------------------------------------------------------
 
 
 def wait_for_port(port: int, proc: subprocess.Popen[bytes]) -> None:
@@ -287,9 +287,7 @@ def run_target(target: str, args: argparse.Namespace) -> dict[str, Any]:
         server = start_target(target, port, folder)
         try:
             wait_for_port(port, server)
-            pid = server.pid
-            if shutil.which("taskset"):  # the python child of taskset, if it exec'd
-                pid = server.pid
+            pid = server.pid  # taskset execs the server, so this is its pid
             out = subprocess.run(
                 pinned(1, [sys.executable, __file__, "--loadgen", target, str(port), str(pid),
                            str(args.clients), str(args.seconds), str(args.rate),
