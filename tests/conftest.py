@@ -71,10 +71,35 @@ async def running_server(settings: Settings) -> AsyncIterator[RunningServer]:
 
 
 @pytest.fixture
-async def server(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[RunningServer]:
+def backend() -> str:
+    """Which store and bus the ``server`` fixture uses; protocol test modules parametrize it."""
+    return "sqlite"
+
+
+@pytest.fixture
+async def server(
+    tmp_path: Path, request: pytest.FixtureRequest, backend: str
+) -> AsyncIterator[RunningServer]:
     """A fresh server for one test; ``@pytest.mark.settings(field=value)`` overrides settings."""
     marker = request.node.get_closest_marker("settings")
-    overrides = marker.kwargs if marker else {}
-    async with running_server(test_settings(tmp_path, **overrides)) as running:
-        yield running
+    overrides = dict(marker.kwargs) if marker else {}
+    if backend == "sqlite":
+        async with running_server(test_settings(tmp_path, **overrides)) as running:
+            yield running
+        return
+    import redis.asyncio as aioredis
+
+    from tests.pg import REDIS_URL, postgres_schema
+
+    redis = aioredis.Redis.from_url(REDIS_URL)
+    try:
+        await redis.flushdb()
+    except OSError as exc:
+        pytest.fail(f"Redis is needed at {REDIS_URL} for this test: {exc}")
+    finally:
+        await redis.aclose()
+    async with postgres_schema() as database_url:
+        overrides |= {"database_url": database_url, "redis_url": REDIS_URL}
+        async with running_server(test_settings(tmp_path, **overrides)) as running:
+            yield running
 

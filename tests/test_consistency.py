@@ -13,6 +13,12 @@ from server.domain.room import RoomSnapshot, RoomState
 from tests.wsclient import Client
 
 pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture(params=["sqlite", "postgres+redis"])
+def backend(request: pytest.FixtureRequest) -> str:
+    """Every protocol test runs on the embedded default and on the scale-out backends."""
+    return str(request.param)
 ROOM = "case-review"
 
 

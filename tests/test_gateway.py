@@ -13,6 +13,12 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from tests.wsclient import Client
 
 pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture(params=["sqlite", "postgres+redis"])
+def backend(request: pytest.FixtureRequest) -> str:
+    """Every protocol test runs on the embedded default and on the scale-out backends."""
+    return str(request.param)
 ROOM = "case-review"
 STREAM = f"room:{ROOM}"
 
@@ -355,7 +361,8 @@ async def test_healthz_and_metrics(server):
     await a.close()
 
 
-@pytest.mark.settings(send_queue_frames=16, commands_per_minute=100_000, command_burst=10_000)
+@pytest.mark.settings(send_queue_frames=16, commands_per_minute=100_000, command_burst=10_000,
+                      heartbeat_interval_ms=60_000)
 async def test_reader_that_stops_reading_is_closed_4005_and_room_keeps_going(server):
     import socket
 

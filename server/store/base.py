@@ -116,7 +116,13 @@ class EventStore(Protocol):
 
 
 def open_store(url: str, *, synchronous: str = "FULL") -> EventStore:
-    """Pick the backend by URL: ``sqlite:///path`` (or a bare path)."""
+    """Pick the backend by URL: ``postgresql://…[?schema=name]``, else ``sqlite:///path``
+    (or a bare path)."""
+    if url.startswith(("postgresql://", "postgres://")):
+        from .postgres import PostgresStore, split_schema
+
+        dsn, schema = split_schema(url)
+        return PostgresStore(dsn, schema=schema)
     from .sqlite import SqliteStore
 
     path = url.removeprefix("sqlite:///").removeprefix("sqlite://")

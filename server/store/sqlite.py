@@ -8,50 +8,25 @@ connection and never block the writer (WAL).
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import sqlite3
 import time
-from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
 import aiosqlite
 
-from ..domain.events import Event, EventBody, subject_of, type_of
+from ..domain.events import Event
 from ..domain.room import Member
 from ..errors import StoreError
-from .base import (
-    AppendResult,
-    CommandKey,
-    CommitListener,
-    StreamCheck,
-    VerifyReport,
-    decode_body,
-    encode_body,
-)
-from .chain import GENESIS, ChainBreak, body_digest, link_hash, verify_row
+from .base import CommandKey, StreamCheck, VerifyReport, decode_body
+from .batch import AppendJob, Assembled, GroupCommitWriter, Head, Job, assemble
+from .chain import GENESIS, ChainBreak, verify_row
 
 log = logging.getLogger("practica.store")
 
-MAX_BATCH = 1024
 _COLUMNS = "stream, seq, ts, actor, body"
-
-
-@dataclass(slots=True)
-class _Append:
-    stream: str
-    actor: str | None
-    bodies: list[EventBody]
-    command: CommandKey | None
-    future: asyncio.Future[AppendResult]
-
-
-@dataclass(slots=True)
-class _Exec:
-    statements: list[tuple[str, tuple[Any, ...]]]
-    future: asyncio.Future[AppendResult | None] = field(default_factory=asyncio.Future)
 
 
 def _event(row: Any) -> Event:
@@ -59,8 +34,9 @@ def _event(row: Any) -> Event:
     return Event(stream=stream, seq=seq, ts=ts, actor=actor, body=decode_body(body))
 
 
-def migrations() -> list[tuple[int, str]]:
-    folder = resources.files("server.store") / "migrations" / "sqlite"
+def migrations(backend: str) -> list[tuple[int, str]]:
+    """The numbered ``.sql`` files of a backend, in order."""
+    folder = resources.files("server.store") / "migrations" / backend
     found = []
     for entry in folder.iterdir():
         if entry.name.endswith(".sql"):
@@ -68,20 +44,16 @@ def migrations() -> list[tuple[int, str]]:
     return sorted(found)
 
 
-class SqliteStore:
+class SqliteStore(GroupCommitWriter):
     def __init__(self, path: str, *, synchronous: str = "FULL", group_commit: bool = True) -> None:
         if synchronous.upper() not in ("FULL", "NORMAL", "EXTRA"):
             raise ValueError("synchronous must be FULL, EXTRA or NORMAL")
+        super().__init__(group_commit=group_commit)
         self.path = path
         self.synchronous = synchronous.upper()
-        self.max_batch = MAX_BATCH if group_commit else 1
-        self._listeners: list[CommitListener] = []
-        self._heads: dict[str, tuple[int, bytes]] = {}
-        self._queue: asyncio.Queue[_Append | _Exec | None] = asyncio.Queue()
-        self._writer: asyncio.Task[None] | None = None
+        self._heads: dict[str, Head] = {}
         self._w: aiosqlite.Connection | None = None
         self._r: aiosqlite.Connection | None = None
-        self.batches = 0
 
     # --- lifecycle ---------------------------------------------------------------
 
@@ -93,14 +65,11 @@ class SqliteStore:
         await self._migrate(self._w)
         self._r = await aiosqlite.connect(self.path, isolation_level=None)
         await self._r.execute("PRAGMA query_only=ON")
-        self._writer = asyncio.create_task(self._write_loop(), name="sqlite-writer")
+        self._start_writer()
 
     async def close(self) -> None:
         """Flush every queued append, then close (graceful shutdown)."""
-        if self._writer is not None:
-            self._queue.put_nowait(None)
-            await self._writer
-            self._writer = None
+        await self._stop_writer()
         for conn in (self._r, self._w):
             if conn is not None:
                 await conn.close()
@@ -111,7 +80,7 @@ class SqliteStore:
         async with conn.execute("SELECT coalesce(max(version), 0) FROM migrations") as cur:
             row = await cur.fetchone()
         current = row[0] if row else 0
-        for version, sql in migrations():
+        for version, sql in migrations("sqlite"):
             if version <= current:
                 continue
             await conn.execute("BEGIN IMMEDIATE")
@@ -124,116 +93,38 @@ class SqliteStore:
                 raise
             log.info("applied migration %04d", version)
 
-    def on_commit(self, listener: CommitListener) -> None:
-        self._listeners.append(listener)
-
     # --- writes ------------------------------------------------------------------
 
-    async def append(
-        self, stream: str, actor: str | None, bodies: list[EventBody],
-        command: CommandKey | None = None,
-    ) -> AppendResult:
-        if self._writer is None:
-            raise StoreError("store is closed")
-        future: asyncio.Future[AppendResult] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait(_Append(stream, actor, bodies, command, future))
-        return await future
-
-    async def _execute(self, statements: list[tuple[str, tuple[Any, ...]]]) -> None:
-        if self._writer is None:
-            raise StoreError("store is closed")
-        job = _Exec(statements, asyncio.get_running_loop().create_future())
-        self._queue.put_nowait(job)
-        await job.future
-
-    async def _write_loop(self) -> None:
-        stopping = False
-        while not stopping:
-            first = await self._queue.get()
-            if first is None:
-                break
-            batch: list[_Append | _Exec] = [first]
-            while len(batch) < self.max_batch and not self._queue.empty():
-                job = self._queue.get_nowait()
-                if job is None:
-                    stopping = True
-                    break
-                batch.append(job)
-            await self._commit(batch)
-
-    async def _commit(self, batch: list[_Append | _Exec]) -> None:
+    async def _commit_batch(self, batch: list[Job]) -> Assembled:
         assert self._w is not None
         conn = self._w
-        heads: dict[str, tuple[int, bytes]] = {}
-        results: list[AppendResult | None] = []
-        committed: list[Event] = []
         try:
             await conn.execute("BEGIN IMMEDIATE")
             done = await self._applied_commands(conn, batch)
-            rows: list[tuple[Any, ...]] = []
-            command_rows: list[tuple[str, str, str, int]] = []
-            statements: list[tuple[str, tuple[Any, ...]]] = []
-            ts = int(time.time() * 1000)
-            for job in batch:
-                if isinstance(job, _Exec):
-                    statements.extend(job.statements)
-                    results.append(None)
-                    continue
-                if job.command is not None and job.command in done:
-                    stream, seq = done[job.command]
-                    results.append(AppendResult(stream, seq, [], True))
-                    continue
-                seq, prev = heads.get(job.stream) or await self._head_for_write(conn, job.stream)
-                events: list[Event] = []
-                for body in job.bodies:
-                    seq += 1
-                    raw = encode_body(body)
-                    type_ = type_of(body)
-                    digest = body_digest(raw)
-                    prev = link_hash(prev, job.stream, seq, ts, job.actor, type_, digest)
-                    rows.append((job.stream, seq, ts, job.actor, type_, subject_of(body),
-                                 raw, digest, prev))
-                    events.append(Event(stream=job.stream, seq=seq, ts=ts, actor=job.actor,
-                                        body=body))  # type: ignore[arg-type]
-                heads[job.stream] = (seq, prev)
-                if job.command is not None:
-                    done[job.command] = (job.stream, seq)
-                    command_rows.append((job.command.member, job.command.ref, job.stream, seq))
-                results.append(AppendResult(job.stream, seq, events, False))
-                committed.extend(events)
-            if rows:
+            heads = {job.stream: await self._head_for_write(conn, job.stream)
+                     for job in batch if isinstance(job, AppendJob)}
+            out = assemble(batch, heads, done)
+            if out.rows:
                 await conn.executemany(
                     "INSERT INTO events (stream, seq, ts, actor, type, subject, body, digest, hash)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-            if command_rows:
-                await conn.executemany("INSERT INTO commands VALUES (?, ?, ?, ?)", command_rows)
-            for sql, params in statements:
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", out.rows)
+            if out.command_rows:
+                await conn.executemany("INSERT INTO commands VALUES (?, ?, ?, ?)",
+                                       out.command_rows)
+            for sql, params in out.statements:
                 await conn.execute(sql, params)
             await conn.execute("COMMIT")
-        except Exception as exc:
+        except BaseException:
             with contextlib.suppress(Exception):
                 await conn.execute("ROLLBACK")
-            log.exception("append batch of %d failed", len(batch))
-            for job in batch:
-                if not job.future.done():
-                    job.future.set_exception(StoreError(f"write failed: {exc}"))
-            return
-        self.batches += 1
-        self._heads.update(heads)
-        if committed:
-            for listener in self._listeners:
-                try:
-                    listener(committed)
-                except Exception:
-                    log.exception("commit listener failed")
-        for job, result in zip(batch, results, strict=True):
-            if not job.future.done():
-                job.future.set_result(result)  # type: ignore[arg-type]
+            raise
+        self._heads.update(out.heads)
+        return out
 
     async def _applied_commands(
-        self, conn: aiosqlite.Connection, batch: list[_Append | _Exec]
+        self, conn: aiosqlite.Connection, batch: list[Job]
     ) -> dict[CommandKey, tuple[str, int]]:
-        keys = [j.command for j in batch if isinstance(j, _Append) and j.command is not None]
+        keys = [j.command for j in batch if isinstance(j, AppendJob) and j.command is not None]
         if not keys:
             return {}
         found: dict[CommandKey, tuple[str, int]] = {}
@@ -249,7 +140,7 @@ class SqliteStore:
                     found[CommandKey(member, ref)] = (stream, seq)
         return found
 
-    async def _head_for_write(self, conn: aiosqlite.Connection, stream: str) -> tuple[int, bytes]:
+    async def _head_for_write(self, conn: aiosqlite.Connection, stream: str) -> Head:
         cached = self._heads.get(stream)
         if cached is not None:
             return cached
