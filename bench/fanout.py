@@ -8,6 +8,10 @@ the bottleneck. Targets:
   post is made durable before it is fanned out.
 - websockets-broadcast: a bare `websockets` server that builds each frame once
   and calls `websockets.broadcast()` (no store, no protocol work).
+- practica-pg: Practica on PostgreSQL + Redis, one process.
+- practica-pg-2p: two Practica processes on PostgreSQL + Redis (both on core 0),
+  the clients split between them, the sender on the first: every frame the
+  second process delivers travelled through a Redis announcement and a read.
 
 Phases, per target: connect and join N clients (memory per connection);
 throughput (the sender keeps a window of posts in flight for --seconds;
@@ -91,12 +95,13 @@ async def serve_baseline(port: int) -> None:
 # --- the load generator ----------------------------------------------------------------------
 
 
-async def loadgen(target: str, port: int, server_pid: int, clients: int, seconds: float,
-                  rate: float, window: int) -> dict[str, Any]:
+async def loadgen(target: str, ports: list[int], pids: list[int], clients: int,
+                  seconds: float, rate: float, window: int) -> dict[str, Any]:
     from picows import WSListener, WSMsgType, ws_connect
 
-    url = f"ws://127.0.0.1:{port}/ws"
-    practica = target == "practica"
+    urls = [f"ws://127.0.0.1:{port}/ws" for port in ports]
+    url = urls[0]
+    practica = target.startswith("practica")
 
     class Receiver(WSListener):
         def __init__(self, sample: bool) -> None:
@@ -128,7 +133,7 @@ async def loadgen(target: str, port: int, server_pid: int, clients: int, seconds
                 raise RuntimeError(frame)
 
     async def join(n: int, sample: bool) -> tuple[Any, Receiver]:
-        transport, listener = await ws_connect(lambda: Receiver(sample), url)
+        transport, listener = await ws_connect(lambda: Receiver(sample), urls[n % len(urls)])
         if practica:
             await expect(listener, "hello")
             transport.send(WSMsgType.TEXT, json.dumps({"type": "identify",
@@ -141,13 +146,16 @@ async def loadgen(target: str, port: int, server_pid: int, clients: int, seconds
             transport.send(WSMsgType.TEXT, b"recv")
         return transport, listener
 
-    rss_before = rss_bytes(server_pid)
+    def server_cpu() -> float:
+        return sum(cpu_seconds(pid) for pid in pids)
+
+    rss_before = sum(rss_bytes(pid) for pid in pids)
     receivers: list[tuple[Any, Receiver]] = []
     for start in range(0, clients, 100):
         receivers += await asyncio.gather(*(
             join(n, n % SAMPLE_EVERY == 0) for n in range(start, min(clients, start + 100))))
     await asyncio.sleep(1.0)
-    rss_after = rss_bytes(server_pid)
+    rss_after = sum(rss_bytes(pid) for pid in pids)
     for _, listener in receivers:
         listener.inbox = None
 
@@ -204,12 +212,12 @@ async def loadgen(target: str, port: int, server_pid: int, clients: int, seconds
         return sum(listener.frames for _, listener in receivers)
 
     # Throughput: a window of posts in flight, as fast as the server acks them.
-    frames0, cpu0, own0, t0 = total_frames(), cpu_seconds(server_pid), own_cpu(), time.monotonic()
+    frames0, cpu0, own0, t0 = total_frames(), server_cpu(), own_cpu(), time.monotonic()
     for _ in range(window):
         post()
     await drain_acks(t0 + seconds)
     window_open[0] = False
-    frames1, cpu1, own1, t1 = total_frames(), cpu_seconds(server_pid), own_cpu(), time.monotonic()
+    frames1, cpu1, own1, t1 = total_frames(), server_cpu(), own_cpu(), time.monotonic()
     await drain_acks(time.monotonic() + 2.0)  # let the window settle
     delivered = frames1 - frames0
     throughput = {
@@ -267,12 +275,19 @@ def wait_for_port(port: int, proc: subprocess.Popen[bytes]) -> None:
     raise TimeoutError("server did not open its port")
 
 
-def start_target(target: str, port: int, folder: str) -> subprocess.Popen[bytes]:
-    if target == "practica":
+PG_URL = os.environ.get("PRACTICA_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("PRACTICA_BENCH_REDIS", "redis://127.0.0.1:6379/14")
+
+
+def start_target(target: str, port: int, folder: str, schema: str) -> subprocess.Popen[bytes]:
+    if target.startswith("practica"):
         env = {**os.environ, "PRACTICA_PORT": str(port), "PRACTICA_LOG_FORMAT": "text",
                "PRACTICA_DATABASE_URL": f"sqlite:///{folder}/bench.db",
                "PRACTICA_COMMANDS_PER_MINUTE": "100000000", "PRACTICA_COMMAND_BURST": "1000000",
                "PRACTICA_HEARTBEAT_INTERVAL_MS": "300000"}
+        if target.startswith("practica-pg"):
+            env |= {"PRACTICA_DATABASE_URL": f"{PG_URL}?schema={schema}",
+                    "PRACTICA_REDIS_URL": REDIS_URL}
         argv = [sys.executable, "-m", "server", "run"]
     else:
         env = dict(os.environ)
@@ -282,27 +297,47 @@ def start_target(target: str, port: int, folder: str) -> subprocess.Popen[bytes]
 
 
 def run_target(target: str, args: argparse.Namespace) -> dict[str, Any]:
-    port = free_port()
+    import uuid
+
+    processes = 2 if target.endswith("-2p") else 1
+    ports = [free_port() for _ in range(processes)]
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    servers: list[subprocess.Popen[bytes]] = []
     with tempfile.TemporaryDirectory() as folder:
-        server = start_target(target, port, folder)
         try:
-            wait_for_port(port, server)
-            pid = server.pid  # taskset execs the server, so this is its pid
+            for port in ports:  # one at a time: the first seeds, the next finds it seeded
+                servers.append(start_target(target, port, folder, schema))
+                wait_for_port(port, servers[-1])
             out = subprocess.run(
-                pinned(1, [sys.executable, __file__, "--loadgen", target, str(port), str(pid),
+                pinned(1, [sys.executable, __file__, "--loadgen", target,
+                           ",".join(map(str, ports)), ",".join(str(s.pid) for s in servers),
                            str(args.clients), str(args.seconds), str(args.rate),
                            str(args.window)]),
                 cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
             if out.returncode != 0:
                 raise RuntimeError(f"load generator failed:\n{out.stderr[-3000:]}")
-            return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+            return {**json.loads(out.stdout.strip().splitlines()[-1]), "processes": processes}
         finally:
-            server.terminate()
-            try:
-                server.wait(10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+            for server in servers:
+                server.terminate()
+                try:
+                    server.wait(10)
+                except subprocess.TimeoutExpired:
+                    server.kill()
+                    server.wait()
+            if target.startswith("practica-pg"):
+                drop_schema(schema)
+
+
+def drop_schema(schema: str) -> None:
+    import asyncpg
+
+    async def drop() -> None:
+        conn = await asyncpg.connect(PG_URL)
+        await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        await conn.close()
+
+    asyncio.run(drop())
 
 
 def main() -> None:
@@ -312,7 +347,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--rate", type=float, default=20.0, help="posts/s in the latency phase")
     parser.add_argument("--window", type=int, default=8, help="posts in flight (throughput)")
-    parser.add_argument("--targets", default="practica,websockets-broadcast")
+    parser.add_argument("--targets",
+                        default="practica,websockets-broadcast,practica-pg,practica-pg-2p")
     parser.add_argument("--serve-baseline", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--loadgen", nargs=7, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -320,9 +356,10 @@ def main() -> None:
         asyncio.run(serve_baseline(args.serve_baseline))
         return
     if args.loadgen:
-        target, port, pid, clients, seconds, rate, window = args.loadgen
-        result = asyncio.run(loadgen(target, int(port), int(pid), int(clients), float(seconds),
-                                     float(rate), int(window)))
+        target, ports, pids, clients, seconds, rate, window = args.loadgen
+        result = asyncio.run(loadgen(target, [int(p) for p in ports.split(",")],
+                                     [int(p) for p in pids.split(",")], int(clients),
+                                     float(seconds), float(rate), int(window)))
         print(json.dumps(result))
         return
 
@@ -336,7 +373,7 @@ def main() -> None:
             row["frames_vs_broadcast"] = round(
                 row["delivered_frames_per_s"] / baseline["delivered_frames_per_s"], 2)
     print()
-    print(table(rows, ["target", "delivered_frames_per_s", "frames_vs_broadcast",
+    print(table(rows, ["target", "processes", "delivered_frames_per_s", "frames_vs_broadcast",
                        "server_cpu_us_per_frame", "server_cpu_pct", "loadgen_cpu_pct",
                        "p50_ms", "p99_ms", "memory_per_connection_kb"]))
     path = write_results("fanout", vars(args) | {"serve_baseline": None, "loadgen": None}, rows)
