@@ -40,7 +40,7 @@ class RunningServer:
         return self.app.state.practica
 
 
-def test_settings(tmp_path: Path, **overrides: Any) -> Settings:
+def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "database_url": f"sqlite:///{tmp_path / 'practica.db'}",
         "port": free_port(),
@@ -84,7 +84,7 @@ async def server(
     marker = request.node.get_closest_marker("settings")
     overrides = dict(marker.kwargs) if marker else {}
     if backend == "sqlite":
-        async with running_server(test_settings(tmp_path, **overrides)) as running:
+        async with running_server(make_settings(tmp_path, **overrides)) as running:
             yield running
         return
     import redis.asyncio as aioredis
@@ -100,6 +100,6 @@ async def server(
         await redis.aclose()
     async with postgres_schema() as database_url:
         overrides |= {"database_url": database_url, "redis_url": REDIS_URL}
-        async with running_server(test_settings(tmp_path, **overrides)) as running:
+        async with running_server(make_settings(tmp_path, **overrides)) as running:
             yield running
 

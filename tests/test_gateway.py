@@ -335,9 +335,9 @@ async def test_heartbeats_keep_alive_and_silence_closes_4004(server):
 
 
 async def test_server_shutdown_closes_with_1001(tmp_path):
-    from tests.conftest import running_server, test_settings
+    from tests.conftest import make_settings, running_server
 
-    async with running_server(test_settings(tmp_path)) as srv:
+    async with running_server(make_settings(tmp_path)) as srv:
         client = await Client.connect(srv.ws_url)
         await client.identify("Ann")
     with pytest.raises(ConnectionClosed) as closed:

@@ -1,0 +1,113 @@
+"""Two servers sharing PostgreSQL and Redis: what must hold across processes."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import pytest
+import redis.asyncio as aioredis
+
+from server.domain.events import MessagePosted
+from server.lease import RedisLeases
+from server.store.postgres import PostgresStore, split_schema
+from tests.conftest import make_settings, running_server
+from tests.pg import REDIS_URL, postgres_schema
+from tests.wsclient import Client
+
+pytestmark = pytest.mark.anyio
+ROOM = "case-review"
+STREAM = f"room:{ROOM}"
+
+
+@contextlib.asynccontextmanager
+async def two_servers(tmp_path, **overrides):
+    redis = aioredis.Redis.from_url(REDIS_URL)
+    await redis.flushdb()
+    await redis.aclose()
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+    async with postgres_schema() as url:
+        settings = {"database_url": url, "redis_url": REDIS_URL, **overrides}
+        async with running_server(make_settings(tmp_path / "a", **settings)) as a:
+            async with running_server(make_settings(tmp_path / "b", **settings)) as b:
+                yield a, b, url
+
+
+async def resumed(server, token: str, streams: dict[str, int]) -> Client:
+    client = await Client.connect(server.ws_url)
+    await client.send({"type": "resume", "token": token, "streams": streams})
+    await client.wait_for(lambda f: f["type"] == "ready")
+    return client
+
+
+async def test_one_member_has_one_rate_limit_across_processes(tmp_path):
+    async with two_servers(tmp_path, commands_per_minute=60, command_burst=4) as (a, b, _):
+        on_a = await Client.connect(a.ws_url)
+        await on_a.identify("Ann")
+        assert (await on_a.command("join", room=ROOM))["type"] == "ack"
+        on_b = await resumed(b, on_a.token, {STREAM: 0})
+        replies = [await on_a.command("post", room=ROOM, text="a1"),
+                   await on_b.command("post", room=ROOM, text="b1"),
+                   await on_a.command("post", room=ROOM, text="a2"),
+                   await on_b.command("post", room=ROOM, text="b2")]
+        assert [r["type"] for r in replies] == ["ack", "ack", "ack", "error"]
+        assert replies[-1]["code"] == "rate_limited"
+        await on_a.close()
+        await on_b.close()
+
+
+async def test_presence_holds_while_any_process_holds_the_member(tmp_path):
+    async with two_servers(tmp_path, presence_grace_ms=300) as (a, b, _):
+        watcher = await Client.connect(a.ws_url)
+        await watcher.identify("Watcher")
+        await watcher.command("join", room=ROOM)
+        tab_a = await Client.connect(a.ws_url)
+        await tab_a.identify("Two Tabs")
+        await tab_a.command("join", room=ROOM)
+        tab_b = await resumed(b, tab_a.token, {STREAM: 0})
+        member = tab_a.member_id
+        await tab_a.close()
+        await asyncio.sleep(1.5)  # several sweeps past the grace: b still holds them
+        assert not [e for e in watcher.events(STREAM) if e["body"]["type"] == "member_left"]
+        await tab_b.close()
+        left = await watcher.wait_for(
+            lambda f: f["type"] == "event" and f["body"]["type"] == "member_left", timeout=5)
+        assert left["body"]["member"] == member
+        await asyncio.sleep(1.0)
+        assert len([e for e in watcher.events(STREAM)
+                    if e["body"]["type"] == "member_left"]) == 1
+        await watcher.close()
+
+
+async def test_an_event_whose_announcement_was_lost_still_arrives(tmp_path):
+    async with two_servers(tmp_path) as (_, b, url):
+        reader = await Client.connect(b.ws_url)
+        await reader.identify("Reader")
+        await reader.command("join", room=ROOM)
+        dsn, schema = split_schema(url)
+        outsider = PostgresStore(dsn, schema=schema)  # appends, announces nothing
+        await outsider.open()
+        await outsider.append(STREAM, "m-x", [MessagePosted(author="m-x", author_name="X",
+                                                            text="unannounced")])
+        await outsider.close()
+        event = await reader.wait_for(
+            lambda f: f["type"] == "event" and f["body"].get("text") == "unannounced",
+            timeout=5)
+        assert event["stream"] == STREAM
+        await reader.close()
+
+
+async def test_a_lease_has_one_holder_and_moves_when_it_lapses():
+    redis = aioredis.Redis.from_url(REDIS_URL)
+    await redis.delete("practica:lease:job")
+    first = RedisLeases(redis, "proc-1", ttl_ms=300)
+    second = RedisLeases(redis, "proc-2", ttl_ms=300)
+    assert await first.hold("job") and not await second.hold("job")
+    assert await first.hold("job")  # renewing
+    await asyncio.sleep(0.4)  # proc-1 stopped renewing (died)
+    assert await second.hold("job") and not await first.hold("job")
+    await second.release_all()
+    assert await first.hold("job")
+    await first.release_all()
+    await redis.aclose()
