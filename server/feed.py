@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 
+from . import periodic
 from .domain.events import Event
 from .folds import Folds
 from .hub import LocalHub
@@ -79,15 +80,7 @@ class Feed:
             self.notify(stream, head)
 
     def start_polling(self, interval_s: float) -> None:
-        async def loop() -> None:
-            while True:
-                await asyncio.sleep(interval_s)
-                try:
-                    await self.poll_once()
-                except Exception:
-                    log.exception("poll failed")
-
-        self._poller = asyncio.get_running_loop().create_task(loop())
+        self._poller = periodic.every(interval_s, self.poll_once, log, "feed poll")
 
     async def stop(self) -> None:
         tasks = [*self._running.values(), *([self._poller] if self._poller else [])]

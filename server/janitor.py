@@ -11,11 +11,11 @@ store, so a new lease holder does not repeat a leave its predecessor made.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
 
+from . import periodic
 from .folds import Folds
 from .lease import Leases
 from .presence import SharedPresence
@@ -56,19 +56,8 @@ class Janitor:
                 del self._missing[key]
 
     def start(self, interval_s: float) -> None:
-        async def loop() -> None:
-            while True:
-                await asyncio.sleep(interval_s)
-                try:
-                    await self.sweep_once()
-                except Exception:
-                    log.exception("presence sweep failed")
-
-        self._task = asyncio.get_running_loop().create_task(loop())
+        self._task = periodic.every(interval_s, self.sweep_once, log, "presence sweep")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await periodic.stop(self._task)
         await self.leases.release_all()

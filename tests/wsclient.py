@@ -24,6 +24,7 @@ class Client:
         self._taken: set[int] = set()
         self._reader: asyncio.Task[None] | None = None
         self._arrived = asyncio.Event()
+        self.closed_by: Exception | None = None
 
     @classmethod
     async def connect(cls, url: str, **kwargs: Any) -> Client:
@@ -36,9 +37,12 @@ class Client:
         """Read continuously in the background, as a live client does."""
 
         async def read() -> None:
-            async for raw in self.ws:
-                self.frames.append(json.loads(raw))
-                self._arrived.set()
+            try:
+                async for raw in self.ws:
+                    self.frames.append(json.loads(raw))
+                    self._arrived.set()
+            except websockets.ConnectionClosed as exc:  # e.g. its server was killed
+                self.closed_by = exc
 
         self._reader = asyncio.create_task(read())
 

@@ -10,12 +10,15 @@ happen here, the same way for all of them.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..domain.events import Event, EventBody, subject_of, type_of
+from ..domain.room import Member
 from ..errors import StoreError
 from .base import AppendResult, CommandKey, CommitListener, encode_body
 from .chain import body_digest, link_hash
@@ -176,3 +179,23 @@ class GroupCommitWriter:
     async def _commit_batch(self, batch: list[Job]) -> Assembled:
         """Run the batch in one durable transaction; return what it wrote."""
         raise NotImplementedError
+
+    numbered_parameters = False
+    """True where the driver wants ``$1, $2`` instead of ``?`` (asyncpg)."""
+
+    def _sql(self, text: str) -> str:
+        if not self.numbered_parameters:
+            return text
+        count = itertools.count(1)
+        return re.sub(r"\?", lambda _: f"${next(count)}", text)
+
+    async def create_session(self, member: Member, token_hash: bytes) -> None:
+        """Display-name sessions until accounts arrive; the token is stored hashed."""
+        now = int(time.time() * 1000)
+        await self._execute([
+            (self._sql("INSERT INTO members (id, name, created) VALUES (?, ?, ?)"
+                       " ON CONFLICT (id) DO UPDATE SET name = excluded.name"),
+             (member.id, member.name, now)),
+            (self._sql("INSERT INTO sessions (token_hash, member, created) VALUES (?, ?, ?)"),
+             (token_hash, member.id, now)),
+        ])

@@ -11,7 +11,6 @@ command resent to another process is still applied once.
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -47,6 +46,8 @@ def _event(row: Any) -> Event:
 
 
 class PostgresStore(GroupCommitWriter):
+    numbered_parameters = True
+
     def __init__(self, dsn: str, *, schema: str = "public", group_commit: bool = True) -> None:
         super().__init__(group_commit=group_commit)
         self.dsn, self.schema = dsn, schema
@@ -171,15 +172,6 @@ class PostgresStore(GroupCommitWriter):
         return (row[0], row[1]) if row else None
 
     # --- sessions ----------------------------------------------------------------
-
-    async def create_session(self, member: Member, token_hash: bytes) -> None:
-        now = int(time.time() * 1000)
-        await self._execute([
-            ("INSERT INTO members (id, name, created) VALUES ($1, $2, $3)"
-             " ON CONFLICT (id) DO UPDATE SET name = excluded.name", (member.id, member.name, now)),
-            ("INSERT INTO sessions (token_hash, member, created) VALUES ($1, $2, $3)",
-             (token_hash, member.id, now)),
-        ])
 
     async def session_member(self, token_hash: bytes) -> Member | None:
         row = await self._p().fetchrow(

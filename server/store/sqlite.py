@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import sqlite3
-import time
 from importlib import resources
 from typing import Any
 
@@ -202,15 +201,6 @@ class SqliteStore(GroupCommitWriter):
         return (row[0], row[1]) if row else None
 
     # --- sessions (display names until accounts arrive) --------------------------
-
-    async def create_session(self, member: Member, token_hash: bytes) -> None:
-        now = int(time.time() * 1000)
-        await self._execute([
-            ("INSERT INTO members (id, name, created) VALUES (?, ?, ?)"
-             " ON CONFLICT (id) DO UPDATE SET name = excluded.name", (member.id, member.name, now)),
-            ("INSERT INTO sessions (token_hash, member, created) VALUES (?, ?, ?)",
-             (token_hash, member.id, now)),
-        ])
 
     async def session_member(self, token_hash: bytes) -> Member | None:
         async with self._reader().execute(
