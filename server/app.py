@@ -88,11 +88,13 @@ class Practica:
         self.redis: aioredis.Redis | None = None
         if settings.redis_url:
             self.redis = aioredis.Redis.from_url(settings.redis_url)
-            self.bus = RedisBus(settings.redis_url)
-            self.leases = RedisLeases(self.redis, self.process)
-            self.actions.shared = RedisPresence(self.redis, self.process, self.presence)
+            prefix = settings.redis_prefix
+            self.bus = RedisBus(settings.redis_url, prefix=prefix)
+            self.leases = RedisLeases(self.redis, self.process, prefix=prefix)
+            self.actions.shared = RedisPresence(self.redis, self.process, self.presence,
+                                                prefix=prefix)
             limiter = RedisRateLimiter(self.redis, settings.commands_per_minute,
-                                       settings.command_burst)
+                                       settings.command_burst, prefix=prefix)
         self.gateway = Gateway(self.actions, settings, self.metrics, limiter)
         self.janitor = Janitor(self.folds, self.actions.shared, self.leases,
                                grace_ms=settings.presence_grace_ms, sync=self.feed.sync,

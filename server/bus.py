@@ -20,7 +20,6 @@ from .domain.events import Event
 
 log = logging.getLogger("practica.bus")
 
-CHANNEL = "practica:streams"
 Notice = Callable[[str, int], None]
 
 
@@ -50,9 +49,9 @@ def heads(events: list[Event]) -> dict[str, int]:
 
 
 class RedisBus:
-    def __init__(self, url: str, *, channel: str = CHANNEL) -> None:
+    def __init__(self, url: str, *, prefix: str = "practica") -> None:
         self.redis = aioredis.Redis.from_url(url)
-        self.channel = channel
+        self.channel = f"{prefix}:streams"
         self._listener: asyncio.Task[None] | None = None
         self._sends: set[asyncio.Task[None]] = set()
         self.connected = asyncio.Event()

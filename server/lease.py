@@ -48,14 +48,16 @@ class LocalLeases:
 
 
 class RedisLeases:
-    def __init__(self, redis: aioredis.Redis, process: str, *, ttl_ms: int = 3000) -> None:
+    def __init__(self, redis: aioredis.Redis, process: str, *, ttl_ms: int = 3000,
+                 prefix: str = "practica") -> None:
         self.redis, self.process, self.ttl_ms = redis, process, ttl_ms
+        self.prefix = prefix
         self._acquire = redis.register_script(_ACQUIRE)
         self._release = redis.register_script(_RELEASE)
         self.held: set[str] = set()
 
     async def hold(self, name: str) -> bool:
-        ok = bool(await self._acquire(keys=[f"practica:lease:{name}"],
+        ok = bool(await self._acquire(keys=[f"{self.prefix}:lease:{name}"],
                                       args=[self.process, self.ttl_ms]))
         if ok:
             self.held.add(name)
@@ -65,5 +67,5 @@ class RedisLeases:
 
     async def release_all(self) -> None:
         for name in list(self.held):
-            await self._release(keys=[f"practica:lease:{name}"], args=[self.process])
+            await self._release(keys=[f"{self.prefix}:lease:{name}"], args=[self.process])
         self.held.clear()

@@ -86,16 +86,17 @@ class LocalSharedPresence:
 
 
 class RedisPresence:
-    """Fields ``"<process> <member>"`` in hash ``practica:presence:<room>``; liveness key
-    ``practica:process:<process>`` refreshed every ``ttl_ms / 3``."""
+    """Fields ``"<process> <member>"`` in hash ``<prefix>:presence:<room>``; liveness key
+    ``<prefix>:process:<process>`` refreshed every ``ttl_ms / 3``."""
 
     def __init__(self, redis: aioredis.Redis, process: str, local: Presence,
-                 *, ttl_ms: int = 3000) -> None:
+                 *, ttl_ms: int = 3000, prefix: str = "practica") -> None:
         self.redis, self.process, self.local, self.ttl_ms = redis, process, local, ttl_ms
+        self.prefix = prefix
         self._beat: asyncio.Task[None] | None = None
 
     def _alive_key(self, process: str) -> str:
-        return f"practica:process:{process}"
+        return f"{self.prefix}:process:{process}"
 
     async def start(self) -> None:
         await self._heartbeat_once()
@@ -117,7 +118,7 @@ class RedisPresence:
         async with self.redis.pipeline(transaction=False) as pipe:
             pipe.set(self._alive_key(self.process), "1", px=self.ttl_ms)
             for room, fields in by_room.items():
-                pipe.hset(f"practica:presence:{room}", mapping=fields)  # type: ignore[arg-type]
+                pipe.hset(f"{self.prefix}:presence:{room}", mapping=fields)  # type: ignore[arg-type]
             await pipe.execute()
 
     async def stop(self) -> None:
@@ -129,13 +130,13 @@ class RedisPresence:
             await self.redis.delete(self._alive_key(self.process))
 
     async def hold(self, room: str, member: str) -> None:
-        await self.redis.hset(f"practica:presence:{room}", f"{self.process} {member}", "1")
+        await self.redis.hset(f"{self.prefix}:presence:{room}", f"{self.process} {member}", "1")
 
     async def release(self, room: str, member: str) -> None:
-        await self.redis.hdel(f"practica:presence:{room}", f"{self.process} {member}")
+        await self.redis.hdel(f"{self.prefix}:presence:{room}", f"{self.process} {member}")
 
     async def holders(self, room: str) -> set[str]:
-        key = f"practica:presence:{room}"
+        key = f"{self.prefix}:presence:{room}"
         fields = [f.decode() if isinstance(f, bytes) else f for f in await self.redis.hkeys(key)]
         pairs = [field.split(" ", 1) for field in fields if " " in field]
         processes = sorted({process for process, _ in pairs})

@@ -66,8 +66,9 @@ return wait
 class RedisRateLimiter:
     """One bucket per member across every process (Redis); per connection before identify."""
 
-    def __init__(self, redis: object, rate_per_minute: int, burst: int) -> None:
-        self.rate_per_minute, self.burst = rate_per_minute, burst
+    def __init__(self, redis: object, rate_per_minute: int, burst: int,
+                 *, prefix: str = "practica") -> None:
+        self.rate_per_minute, self.burst, self.prefix = rate_per_minute, burst, prefix
         self._take = redis.register_script(_TAKE)  # type: ignore[attr-defined]
 
     def bucket(self, now: float) -> TokenBucket:
@@ -78,7 +79,7 @@ class RedisRateLimiter:
             return bucket.take(now)
         import time
 
-        wait = int(await self._take(keys=[f"practica:rate:{member}"], args=[
+        wait = int(await self._take(keys=[f"{self.prefix}:rate:{member}"], args=[
             self.rate_per_minute / 60.0, self.burst, int(time.time() * 1000)]))
         if wait:
             bucket.strikes += 1

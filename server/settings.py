@@ -17,6 +17,8 @@ class Settings:
     redis_url: str = ""
     """``redis://host:port/db`` to run several processes: it carries "new events"
     announcements, shared presence, leases and rate limits between them."""
+    redis_prefix: str = "practica"
+    """Namespace of every Redis key and channel, so deployments can share one Redis."""
     host: str = "127.0.0.1"
     port: int = 8000
     allowed_origins: tuple[str, ...] = ()

@@ -111,3 +111,14 @@ async def test_a_lease_has_one_holder_and_moves_when_it_lapses():
     assert await first.hold("job")
     await first.release_all()
     await redis.aclose()
+
+
+async def test_deployments_with_different_prefixes_share_a_redis_without_meeting():
+    redis = aioredis.Redis.from_url(REDIS_URL)
+    ours = RedisLeases(redis, "proc-1", prefix="circle-a")
+    theirs = RedisLeases(redis, "proc-2", prefix="circle-b")
+    assert await ours.hold("room:case-review") and await theirs.hold("room:case-review")
+    assert await redis.get("circle-a:lease:room:case-review") == b"proc-1"
+    await ours.release_all()
+    await theirs.release_all()
+    await redis.aclose()
