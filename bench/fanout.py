@@ -8,6 +8,8 @@ the bottleneck. Targets:
   post is made durable before it is fanned out.
 - websockets-broadcast: a bare `websockets` server that builds each frame once
   and calls `websockets.broadcast()` (no store, no protocol work).
+- socketio: python-socketio (ASGI, under uvicorn, websocket transport only)
+  emitting each post to a room of all receivers.
 - practica-pg: Practica on PostgreSQL + Redis, one process.
 - practica-pg-2p: two Practica processes on PostgreSQL + Redis (both on core 0),
   the clients split between them, the sender on the first: every frame the
@@ -18,7 +20,7 @@ throughput (the sender keeps a window of posts in flight for --seconds;
 delivered frames/s and server CPU µs per delivered frame); latency (an
 open-loop --rate posts/s; p50/p99 from send to receipt over sampled clients).
 
-    python bench/fanout.py [--clients 1000] [--seconds 5] [--rate 20]
+    python bench/fanout.py [--clients 1000] [--seconds 5] [--rate 5]
 """
 
 from __future__ import annotations
@@ -92,6 +94,33 @@ async def serve_baseline(port: int) -> None:
         await asyncio.Future()
 
 
+def socketio_app() -> Any:
+    """The python-socketio baseline: receivers enter a room; each post is emitted to it."""
+    import socketio
+
+    sio = socketio.AsyncServer(async_mode="asgi", transports=["websocket"],
+                               ping_interval=300, ping_timeout=300)
+    seq = 0
+
+    @sio.on("recv")  # type: ignore[untyped-decorator]
+    async def recv(sid: str) -> None:
+        await sio.enter_room(sid, ROOM)
+
+    @sio.on("post")  # type: ignore[untyped-decorator]
+    async def post(sid: str, request: dict[str, Any]) -> dict[str, Any]:
+        nonlocal seq
+        seq += 1
+        await sio.emit("event", {
+            "type": "event", "stream": f"room:{ROOM}", "seq": seq,
+            "ts": int(time.time() * 1000), "actor": "m-sender",
+            "body": {"type": "message_posted", "author": "m-sender",
+                     "author_name": "Sender", "text": request["text"]},
+        }, room=ROOM)
+        return {"type": "ack", "ref": request["ref"], "seq": seq}
+
+    return socketio.ASGIApp(sio)
+
+
 # --- the load generator ----------------------------------------------------------------------
 
 
@@ -99,9 +128,21 @@ async def loadgen(target: str, ports: list[int], pids: list[int], clients: int,
                   seconds: float, rate: float, window: int) -> dict[str, Any]:
     from picows import WSListener, WSMsgType, ws_connect
 
-    urls = [f"ws://127.0.0.1:{port}/ws" for port in ports]
+    sio = target == "socketio"
+    path = "/socket.io/?EIO=4&transport=websocket" if sio else "/ws"
+    urls = [f"ws://127.0.0.1:{port}{path}" for port in ports]
     url = urls[0]
     practica = target.startswith("practica")
+
+    def decode(payload: bytes) -> dict[str, Any]:
+        """A Practica/baseline frame, or a socket.io event packet's data (42["name", data])."""
+        if not sio:
+            return dict(json.loads(payload))
+        if payload.startswith(b"42"):
+            return dict(json.loads(payload[2:])[1])
+        if payload.startswith(b"43"):  # an ack: 43<id>[data]
+            return dict(json.loads(payload[payload.index(b"["):])[0])
+        return {"type": "engineio", "raw": payload.decode()}
 
     class Receiver(WSListener):
         def __init__(self, sample: bool) -> None:
@@ -113,12 +154,15 @@ async def loadgen(target: str, ports: list[int], pids: list[int], clients: int,
         def on_ws_frame(self, transport: Any, frame: Any) -> None:
             if frame.msg_type != WSMsgType.TEXT:
                 return
+            if sio and frame.get_payload_as_bytes() == b"2":  # engine.io ping
+                transport.send(WSMsgType.TEXT, b"3")
+                return
             if self.inbox is not None:  # handshake phase: hand frames to the script
-                self.inbox.put_nowait(json.loads(frame.get_payload_as_bytes()))
+                self.inbox.put_nowait(decode(frame.get_payload_as_bytes()))
                 return
             self.frames += 1
             if self.sample:
-                data = json.loads(frame.get_payload_as_bytes())
+                data = decode(frame.get_payload_as_bytes())
                 text = data.get("body", {}).get("text", "")
                 if text.startswith("t"):
                     self.latencies.append((time.monotonic_ns() - int(text[1:])) / 1e6)
@@ -142,6 +186,11 @@ async def loadgen(target: str, ports: list[int], pids: list[int], clients: int,
             transport.send(WSMsgType.TEXT, json.dumps({"type": "join", "ref": "j",
                                                        "room": ROOM}).encode())
             await expect(listener, "ack")
+        elif sio:
+            await expect(listener, "engineio")  # 0{"sid":...}
+            transport.send(WSMsgType.TEXT, b"40")
+            await expect(listener, "engineio")  # 40{"sid":...}
+            transport.send(WSMsgType.TEXT, b'42["recv"]')
         else:
             transport.send(WSMsgType.TEXT, b"recv")
         return transport, listener
@@ -165,8 +214,12 @@ async def loadgen(target: str, ports: list[int], pids: list[int], clients: int,
             self.inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
 
         def on_ws_frame(self, transport: Any, frame: Any) -> None:
-            if frame.msg_type == WSMsgType.TEXT:
-                self.inbox.put_nowait(json.loads(frame.get_payload_as_bytes()))
+            if frame.msg_type != WSMsgType.TEXT:
+                return
+            if sio and frame.get_payload_as_bytes() == b"2":
+                transport.send(WSMsgType.TEXT, b"3")
+                return
+            self.inbox.put_nowait(decode(frame.get_payload_as_bytes()))
 
     s_transport, sender = await ws_connect(Sender, url)
     if practica:
@@ -179,14 +232,24 @@ async def loadgen(target: str, ports: list[int], pids: list[int], clients: int,
         s_transport.send(WSMsgType.TEXT, json.dumps({"type": "join", "ref": "j",
                                                      "room": ROOM}).encode())
         await wait("ack")
+    elif sio:
+        for _ in range(2):
+            await asyncio.wait_for(sender.inbox.get(), 30)
+            if _ == 0:
+                s_transport.send(WSMsgType.TEXT, b"40")
     else:
         s_transport.send(WSMsgType.TEXT, b"send")
     refs = iter(range(10**9))
 
     def post() -> None:
-        frame = {"type": "post", "ref": f"p{next(refs)}", "room": ROOM,
+        number = next(refs)
+        frame = {"type": "post", "ref": f"p{number}", "room": ROOM,
                  "text": f"t{time.monotonic_ns()}"}
-        s_transport.send(WSMsgType.TEXT, json.dumps(frame).encode())
+        if sio:  # an event with an ack id, answered as 43<id>[...]
+            payload = f'42{number}["post",{json.dumps(frame)}]'.encode()
+        else:
+            payload = json.dumps(frame).encode()
+        s_transport.send(WSMsgType.TEXT, payload)
 
     async def drain_acks(until: float) -> int:
         acked = 0
@@ -289,6 +352,11 @@ def start_target(target: str, port: int, folder: str, schema: str) -> subprocess
             env |= {"PRACTICA_DATABASE_URL": f"{PG_URL}?schema={schema}",
                     "PRACTICA_REDIS_URL": REDIS_URL}
         argv = [sys.executable, "-m", "server", "run"]
+    elif target == "socketio":
+        env = dict(os.environ)
+        argv = [sys.executable, "-m", "uvicorn", "bench.fanout:socketio_app", "--factory",
+                "--port", str(port), "--ws", "websockets-sansio", "--ws-per-message-deflate",
+                "false", "--log-level", "warning"]
     else:
         env = dict(os.environ)
         argv = [sys.executable, __file__, "--serve-baseline", str(port)]
@@ -345,10 +413,11 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, default=1000)
     parser.add_argument("--seconds", type=float, default=5.0)
-    parser.add_argument("--rate", type=float, default=20.0, help="posts/s in the latency phase")
+    parser.add_argument("--rate", type=float, default=5.0, help="posts/s in the latency phase")
     parser.add_argument("--window", type=int, default=8, help="posts in flight (throughput)")
     parser.add_argument("--targets",
-                        default="practica,websockets-broadcast,practica-pg,practica-pg-2p")
+                        default="practica,websockets-broadcast,socketio,practica-pg,"
+                                "practica-pg-2p")
     parser.add_argument("--serve-baseline", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--loadgen", nargs=7, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -368,12 +437,17 @@ def main() -> None:
         print(f"running {target} with {args.clients} clients…", flush=True)
         rows.append(run_target(target, args))
     baseline = next((r for r in rows if r["target"] == "websockets-broadcast"), None)
+    socketio_row = next((r for r in rows if r["target"] == "socketio"), None)
     for row in rows:
         if baseline:
             row["frames_vs_broadcast"] = round(
                 row["delivered_frames_per_s"] / baseline["delivered_frames_per_s"], 2)
+        if socketio_row:
+            row["frames_vs_socketio"] = round(
+                row["delivered_frames_per_s"] / socketio_row["delivered_frames_per_s"], 2)
     print()
     print(table(rows, ["target", "processes", "delivered_frames_per_s", "frames_vs_broadcast",
+                       "frames_vs_socketio",
                        "server_cpu_us_per_frame", "server_cpu_pct", "loadgen_cpu_pct",
                        "p50_ms", "p99_ms", "memory_per_connection_kb"]))
     path = write_results("fanout", vars(args) | {"serve_baseline": None, "loadgen": None}, rows)
