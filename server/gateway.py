@@ -64,6 +64,7 @@ class Gateway:
             protocol=PROTOCOL_VERSION, server=f"practica/{__version__}",
             heartbeat_interval_ms=settings.heartbeat_interval_ms,
             limits=Limits(
+                heartbeat_timeout_ms=settings.heartbeat_timeout_ms,
                 max_frame_bytes=settings.max_frame_bytes,
                 commands_per_minute=settings.commands_per_minute,
                 command_burst=settings.command_burst,

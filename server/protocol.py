@@ -106,6 +106,8 @@ COMMANDS_WITH_REF = (Join, Leave, Post, Edit, Delete, History)
 
 
 class Limits(msgspec.Struct, kw_only=True):
+    heartbeat_timeout_ms: int
+    """Send at least one frame this often (heartbeats do), or the socket closes with 4004."""
     max_frame_bytes: int
     """Larger client frames close the socket with 1009."""
     commands_per_minute: int

@@ -25,6 +25,9 @@ class Settings:
     """Origins (``https://chat.example.org``) whose pages may open ``/ws``, besides the
     server's own; a websocket from any other Origin is refused with HTTP 403."""
     heartbeat_interval_ms: int = 15_000
+    heartbeat_timeout_ms: int = 70_000
+    """Silence from a client longer than this ends its connection (4004). Generous on
+    purpose: browsers run a hidden tab's timers only about once a minute."""
     identify_timeout_ms: int = 10_000
     max_frame_bytes: int = 64 * 1024
     commands_per_minute: int = 120
@@ -68,8 +71,7 @@ class Settings:
 
     @property
     def heartbeat_timeout_s(self) -> float:
-        """Silence longer than this from a client ends its connection."""
-        return self.heartbeat_interval_ms * 2 / 1000 + 1.0
+        return self.heartbeat_timeout_ms / 1000
 
 
 def _parse(name: str, raw: str, kind: type) -> object:

@@ -45,6 +45,7 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
         "database_url": f"sqlite:///{tmp_path / 'practica.db'}",
         "port": free_port(),
         "heartbeat_interval_ms": 2000,
+        "heartbeat_timeout_ms": 5000,
         "presence_grace_ms": 300,
         "log_format": "text",
     }
