@@ -195,6 +195,11 @@ class Actions:
         if bodies:
             await self.store.append(room_stream(room), None, bodies)
 
+    async def drain(self) -> None:
+        """Wait for background presence updates (at shutdown, before Redis closes)."""
+        while self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
     def _background(self, work: Awaitable[None]) -> None:
         async def run() -> None:
             try:

@@ -124,9 +124,10 @@ class Practica:
         self.gateway.close_all(CloseCode.GOING_AWAY, "server restarting")
         await self.janitor.stop()
         await self.feed.stop()
+        await self.actions.drain()
+        await self.store.close()  # flushes; its last commits are still announced on the bus
         await self.bus.stop()
         await self.actions.shared.stop()
-        await self.store.close()
         if self.redis is not None:
             await self.redis.aclose()
 

@@ -55,6 +55,7 @@ class RedisBus:
         self._listener: asyncio.Task[None] | None = None
         self._sends: set[asyncio.Task[None]] = set()
         self.connected = asyncio.Event()
+        self._stopped = False
 
     async def start(self, on_notice: Notice, on_reconnect: Callable[[], None]) -> None:
         await self.redis.ping()  # fail loudly at start-up if Redis is not there
@@ -85,7 +86,7 @@ class RedisBus:
 
     def announce(self, events: list[Event]) -> None:
         """Store commit listener: tell the other processes (fire and forget)."""
-        if not events:
+        if not events or self._stopped:
             return
         task = asyncio.get_running_loop().create_task(self._publish(heads(events)))
         self._sends.add(task)
@@ -101,6 +102,7 @@ class RedisBus:
             log.warning("could not announce %s: %s", last, exc)
 
     async def stop(self) -> None:
+        self._stopped = True
         if self._listener is not None:
             self._listener.cancel()
             with contextlib.suppress(asyncio.CancelledError):
