@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -120,16 +121,29 @@ class Practica:
         self.actions._background(self.feed.poll_once())
 
     async def stop(self) -> None:
-        """Close sockets with 1001 so clients reconnect, then flush the writer."""
+        """Close sockets with 1001 so clients reconnect, then flush the writer.
+
+        Each step has a deadline, so a stuck network peer cannot stop a shutdown;
+        the store's flush gets the longest, since it holds acknowledged-to-be events.
+        """
         self.gateway.close_all(CloseCode.GOING_AWAY, "server restarting")
-        await self.janitor.stop()
-        await self.feed.stop()
-        await self.actions.drain()
-        await self.store.close()  # flushes; its last commits are still announced on the bus
-        await self.bus.stop()
-        await self.actions.shared.stop()
+        await _bounded("janitor", self.janitor.stop(), 5)
+        await _bounded("feed", self.feed.stop(), 5)
+        await _bounded("background tasks", self.actions.drain(), 5)
+        await _bounded("store", self.store.close(), 30)  # its last commits still announced
+        await _bounded("bus", self.bus.stop(), 5)
+        await _bounded("presence", self.actions.shared.stop(), 5)
         if self.redis is not None:
-            await self.redis.aclose()
+            await _bounded("redis", self.redis.aclose(), 5)
+
+
+async def _bounded(step: str, work: Awaitable[None], seconds: float) -> None:
+    try:
+        await asyncio.wait_for(work, seconds)
+    except TimeoutError:
+        log.error("shutdown: %s did not finish within %.0fs; going on", step, seconds)
+    except Exception:
+        log.exception("shutdown: %s failed; going on", step)
 
 
 def create_app(settings: Settings | None = None) -> Starlette:

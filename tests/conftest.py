@@ -28,6 +28,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+SHUTDOWN_DEADLINE_S = 45
+
+
 @dataclass
 class RunningServer:
     url: str
@@ -45,7 +48,7 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
         "database_url": f"sqlite:///{tmp_path / 'practica.db'}",
         "port": free_port(),
         "heartbeat_interval_ms": 2000,
-        "heartbeat_timeout_ms": 5000,
+        "heartbeat_timeout_ms": 30_000,  # test clients stay silent; deadline tests set their own
         "presence_grace_ms": 300,
         "log_format": "text",
     }
@@ -68,7 +71,14 @@ async def running_server(settings: Settings) -> AsyncIterator[RunningServer]:
                             f"ws://127.0.0.1:{settings.port}/ws", settings, app)
     finally:
         server.should_exit = True
-        await task
+        done, _ = await asyncio.wait({task}, timeout=SHUTDOWN_DEADLINE_S)
+        if not done:  # a hang must fail loudly and say where, not stall the suite
+            stacks = "\n".join(f"{t.get_name()}: {t.get_stack(limit=3)}"
+                               for t in asyncio.all_tasks() if not t.done())
+            server.force_exit = True
+            await asyncio.wait({task}, timeout=5)
+            pytest.fail(f"server did not shut down in {SHUTDOWN_DEADLINE_S}s; tasks:\n{stacks}")
+        task.result()
 
 
 @pytest.fixture

@@ -72,7 +72,7 @@ async def test_presence_holds_while_any_process_holds_the_member(tmp_path):
         assert not [e for e in watcher.events(STREAM) if e["body"]["type"] == "member_left"]
         await tab_b.close()
         left = await watcher.wait_for(
-            lambda f: f["type"] == "event" and f["body"]["type"] == "member_left", timeout=5)
+            lambda f: f["type"] == "event" and f["body"]["type"] == "member_left", timeout=10)
         assert left["body"]["member"] == member
         await asyncio.sleep(1.0)
         assert len([e for e in watcher.events(STREAM)

@@ -394,6 +394,6 @@ async def test_reader_that_stops_reading_is_closed_4005_and_room_keeps_going(ser
             await sleeper.next_frame(timeout=10)
     # The close frame reaches it if the transport had room for it; else the TCP stream ends.
     assert closed.value.rcvd is None or closed.value.rcvd.code == 4005
-    sock.close()
+    sleeper.ws.transport.abort()
     await poster.close()
     await other.close()
