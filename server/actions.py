@@ -8,17 +8,17 @@ An action returns the reply frame for the command's sender or raises a
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
-import secrets
 from collections.abc import Awaitable, Callable
 
+from .authority import Authority
 from .connection import Connection
 from .domain import room as room_fold
 from .domain.community import CommunityState
 from .domain.events import EventBody, MessagePosted, community_stream, room_stream, type_of
+from .domain.policy import Action, Decision
 from .domain.room import Member, Message, RoomState
-from .errors import CloseCode, CommandError, ConnectionClosing, ErrorCode, InvalidCommand
+from .errors import CommandError, ErrorCode, Forbidden, InvalidCommand, NotFound
 from .folds import Folds
 from .hub import LocalHub
 from .presence import LocalSharedPresence, Presence, SharedPresence
@@ -44,16 +44,12 @@ from .store import CommandKey, EventStore
 log = logging.getLogger("practica.actions")
 
 
-def hash_token(token: str) -> bytes:
-    return hashlib.sha256(token.encode()).digest()
-
-
 class Actions:
     def __init__(
         self, store: EventStore, folds: Folds, hub: LocalHub, presence: Presence,
-        settings: Settings,
+        settings: Settings, authority: Authority,
     ) -> None:
-        self.store, self.folds, self.hub = store, folds, hub
+        self.store, self.folds, self.hub, self.authority = store, folds, hub, authority
         self.presence, self.settings = presence, settings
         self._inflight: dict[CommandKey, asyncio.Future[Ack]] = {}
         self.shared: SharedPresence = LocalSharedPresence(presence)
@@ -62,38 +58,51 @@ class Actions:
     # --- sessions ------------------------------------------------------------------
 
     async def identify(self, conn: Connection, cmd: Identify) -> None:
-        if cmd.community not in (None, self.folds.community.community):
-            raise CommandError(f"no community {cmd.community!r}", code=ErrorCode.NOT_FOUND)
-        if cmd.token is not None:
-            member = await self.store.session_member(hash_token(cmd.token))
-            if member is None:
-                raise ConnectionClosing(CloseCode.AUTH_FAILED, "unknown session token")
-            token = cmd.token
-        elif cmd.name is not None and cmd.name.strip():
-            member = Member(id="m-" + secrets.token_hex(8), name=cmd.name.strip())
-            token = secrets.token_urlsafe(32)
-            await self.store.create_session(member, hash_token(token))
-        else:
-            raise InvalidCommand("identify needs a display name or a session token")
-        conn.member, conn.token_hash = member, hash_token(token)
-        syncs = await self._open_streams(conn, {self.folds.community_stream: None})
-        self._send_synced(conn, Ready(session=Session(token=token, member=member), syncs=syncs))
+        await self._start(conn, cmd.community, {})
 
     async def resume(self, conn: Connection, cmd: Resume) -> None:
-        member = await self.store.session_member(hash_token(cmd.token))
-        if member is None:
-            raise ConnectionClosing(CloseCode.AUTH_FAILED, "unknown session token")
         if len(cmd.streams) > self.settings.max_resume_streams:
             raise InvalidCommand(f"at most {self.settings.max_resume_streams} streams")
-        conn.member, conn.token_hash = member, hash_token(cmd.token)
-        wanted: dict[str, int | None] = {self.folds.community_stream: None}
-        wanted.update(cmd.streams)
-        for stream in wanted:
+        await self._start(conn, cmd.community, dict(cmd.streams))
+
+    async def _start(self, conn: Connection, community: str | None,
+                     streams: dict[str, int | None]) -> None:
+        """Enter a community as the socket's signed-in principal (checked at the upgrade)."""
+        principal = conn.principal
+        assert principal is not None
+        if principal.is_guest:
+            community = principal.guest_community
+        community = community or self._community_in(streams) or self.settings.community
+        state = self.folds.community(community)
+        actor = self.authority.actor(principal, state)
+        if actor.role is None:
+            await self.authority.refused(principal, Action.VIEW_COMMUNITY, community,
+                                         Decision(False, f"not a member of {community}"))
+        member = Member(id=principal.member, name=principal.name)
+        conn.member, conn.community = member, community
+        wanted: dict[str, int | None] = {}
+        if not principal.is_guest:
+            wanted[community_stream(community)] = None
+        wanted.update(streams)
+        for stream in list(wanted):
             room = self._room_of(stream)
             if room is not None:
+                try:
+                    await self.authority.check(principal, Action.JOIN_ROOM, community,
+                                               room=room)
+                except Forbidden:
+                    del wanted[stream]
+                    continue
                 await self._enter(conn, room, member, ref=None)
         syncs = await self._open_streams(conn, wanted)
-        self._send_synced(conn, Ready(session=Session(token=cmd.token, member=member), syncs=syncs))
+        assert actor.role is not None
+        self._send_synced(conn, Ready(session=Session(
+            member=member, community=community, role=actor.role.label,  # type: ignore[arg-type]
+            guest_room=principal.guest_room), syncs=syncs))
+
+    @staticmethod
+    def _community_in(streams: dict[str, int | None]) -> str | None:
+        return next((s[10:] for s in streams if s.startswith("community:")), None)
 
     def _send_synced(self, conn: Connection, frame: Ready | Ack) -> None:
         conn.push(encode(frame))
@@ -104,8 +113,15 @@ class Actions:
 
     # --- rooms ---------------------------------------------------------------------
 
+    async def _check(self, conn: Connection, action: Action, room: str) -> None:
+        """Authorize a room command now, with the member's role as it is now."""
+        assert conn.principal is not None
+        community = self.folds.community_of_room(room).community
+        await self.authority.check(conn.principal, action, community, room=room)
+
     async def join(self, conn: Connection, cmd: Join) -> None:
         member = self._member(conn)
+        await self._check(conn, Action.JOIN_ROOM, cmd.room)
         ack = await self._enter(conn, cmd.room, member, ref=cmd.ref)
         (ack.sync,) = await self._open_streams(conn, {room_stream(cmd.room): None})
         self._send_synced(conn, ack)
@@ -135,6 +151,7 @@ class Actions:
 
     async def post(self, conn: Connection, cmd: Post) -> Ack:
         member = self._member(conn)
+        await self._check(conn, Action.POST, cmd.room)
         state = await self.folds.room(cmd.room)
         return await self._once(conn, cmd.ref, room_stream(cmd.room),
                                 lambda: room_fold.decide_post(state, member, cmd.text))
@@ -144,11 +161,27 @@ class Actions:
         state = await self.folds.room(cmd.room)
         target = await self.load_message(cmd.room, cmd.message)
         text = cmd.text if isinstance(cmd, Edit) else None
-        return await self._once(conn, cmd.ref, room_stream(cmd.room),
-                                lambda: room_fold.decide_change(state, member.id, target, text))
+        own = target is None or target.author == member.id
+        action = (Action.EDIT_OWN_MESSAGE if text is not None else
+                  Action.DELETE_OWN_MESSAGE if own else Action.MODERATE_MESSAGES)
+        await self._check(conn, action, cmd.room)
+        if not own and text is not None:
+            assert conn.principal is not None
+            await self.authority.refused(
+                conn.principal, action, self.folds.community_of_room(cmd.room).community,
+                Decision(False, "only the author may edit a message"), target=cmd.room)
+        ack = await self._once(conn, cmd.ref, room_stream(cmd.room),
+                               lambda: room_fold.decide_change(state, member.id, target, text,
+                                                               moderator=not own))
+        if not own and ack.seq is not None and target is not None:
+            await self.authority.record(
+                member.id, action.value, self.folds.community_of_room(cmd.room).community,
+                target=target.author, detail=f"deleted message {target.id} in {cmd.room}")
+        return ack
 
     async def history(self, conn: Connection, cmd: History) -> HistoryPage:
         self._member(conn)
+        await self._check(conn, Action.READ_HISTORY, cmd.room)
         await self.folds.room(cmd.room)
         stream = room_stream(cmd.room)
         posts = await self.store.read_type_before(
@@ -220,7 +253,13 @@ class Actions:
 
     def _room_of(self, stream: str) -> str | None:
         kind, _, ident = stream.partition(":")
-        return ident if kind == "room" and ident in self.folds.community.rooms else None
+        if kind != "room":
+            return None
+        try:
+            self.folds.community_of_room(ident)
+        except NotFound:
+            return None
+        return ident
 
     async def _once(
         self, conn: Connection, ref: str | None, stream: str,
@@ -263,14 +302,16 @@ class Actions:
         try:
             for stream, last in wanted.items():
                 room = self._room_of(stream)
-                if stream != self.folds.community_stream and room is None:
+                community = self.folds.communities.get(stream.partition(":")[2])
+                if room is None and (community is None or community.community != conn.community):
                     syncs.append(Sync(stream=stream, mode="snapshot", seq=0,
                                       reason="unknown stream"))
                     continue
                 conn.begin_sync(stream)
                 self.hub.subscribe(stream, conn)
                 opened.append(stream)
-                state = self.folds.community if room is None else await self.folds.room(room)
+                state = community if room is None else await self.folds.room(room)
+                assert state is not None
                 syncs.append(await self._sync(stream, state, last))
         except BaseException:
             for stream in opened:  # the client never learns of these: stop buffering them
@@ -298,4 +339,4 @@ class Actions:
                     snapshot=state.snapshot(), reason=reason)
 
 
-__all__ = ["Actions", "community_stream", "hash_token"]
+__all__ = ["Actions", "community_stream"]

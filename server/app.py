@@ -11,6 +11,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable
 from typing import Any
 
+import msgspec
 import redis.asyncio as aioredis
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
@@ -22,17 +23,23 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .actions import Actions
+from .api import Api
+from .authority import Authority
 from .bus import Bus, LocalBus, RedisBus
+from .communities import Communities
 from .errors import CloseCode
 from .feed import Feed
 from .folds import Folds
 from .gateway import Gateway
 from .hub import LocalHub
+from .identity import Identity
 from .janitor import Janitor
 from .lease import Leases, LocalLeases, RedisLeases
 from .metrics import Metrics
+from .openapi import openapi_document
+from .passwords import Passwords
 from .presence import Presence, RedisPresence
-from .ratelimit import LocalRateLimiter, RedisRateLimiter
+from .ratelimit import Attempts, LocalAttempts, LocalRateLimiter, RedisAttempts, RedisRateLimiter
 from .seed import seed_demo
 from .settings import Settings
 from .store import EventStore, open_store
@@ -78,15 +85,18 @@ class Practica:
         self.store = store or open_store(settings.database_url, synchronous=settings.synchronous)
         self.metrics = Metrics()
         self.hub = LocalHub()
-        self.folds = Folds(self.store, settings.community)
+        self.folds = Folds(self.store)
         self.presence = Presence()
-        self.actions = Actions(self.store, self.folds, self.hub, self.presence, settings)
+        self.authority = Authority(self.store, self.folds)
+        self.actions = Actions(self.store, self.folds, self.hub, self.presence, settings,
+                               self.authority)
         self.feed = Feed(self.store, self.folds, self.hub)
         self.bus: Bus = LocalBus()
         self.leases: Leases = LocalLeases()
         limiter: LocalRateLimiter | RedisRateLimiter = LocalRateLimiter(
             settings.commands_per_minute, settings.command_burst)
         self.redis: aioredis.Redis | None = None
+        attempts: Attempts = LocalAttempts()
         if settings.redis_url:
             self.redis = aioredis.Redis.from_url(settings.redis_url)
             prefix = settings.redis_prefix
@@ -96,7 +106,15 @@ class Practica:
                                                 prefix=prefix)
             limiter = RedisRateLimiter(self.redis, settings.commands_per_minute,
                                        settings.command_burst, prefix=prefix)
-        self.gateway = Gateway(self.actions, settings, self.metrics, limiter)
+            attempts = RedisAttempts(self.redis, prefix=prefix)
+        self.passwords = Passwords(memory_kib=settings.argon2_memory_kib,
+                                   time_cost=settings.argon2_time_cost)
+        self.identity = Identity(self.store, self.folds, self.passwords, attempts, settings,
+                                 self.kick)
+        self.communities = Communities(self.store, self.folds, self.authority, self.identity,
+                                       self.kick)
+        self.api = Api(self.identity, self.communities, settings)
+        self.gateway = Gateway(self.actions, settings, self.metrics, limiter, self.identity)
         self.janitor = Janitor(self.folds, self.actions.shared, self.leases,
                                grace_ms=settings.presence_grace_ms, sync=self.feed.sync,
                                expire=self.actions.expire)
@@ -108,14 +126,33 @@ class Practica:
     async def start(self) -> None:
         await self.store.open()
         if self.settings.seed_demo:
-            await seed_demo(self.store, self.settings.community)
-        await self.folds.load_community()
+            await seed_demo(self.store, self.settings, self.passwords)
+        await self.folds.load_communities()
         await self.actions.shared.start()
-        await self.bus.start(self.feed.notify, self._poll_soon)
+        await self.bus.start(self.feed.notify, self._poll_soon, self._on_control)
         self.feed.start_polling(self.settings.sweep_interval_s)
         self.janitor.start(self.settings.sweep_interval_s)
-        log.info("process %s serving community %s (%d rooms)", self.process,
-                 self.settings.community, len(self.folds.community.rooms))
+        log.info("process %s serving %d communities", self.process,
+                 len(self.folds.communities))
+
+    async def kick(self, *, code: CloseCode, reason: str, **target: str | None) -> None:
+        """Close the sockets of a session or member here at once, then in every process."""
+        self.gateway.kick(code, reason, **target)
+        try:
+            await self.bus.control({"kick": {"code": int(code), "reason": reason, **target}})
+        except Exception:  # this process's sockets are closed; others' heartbeats lapse
+            log.exception("could not tell other processes to close %s", target)
+
+    def _on_control(self, message: dict[str, Any]) -> None:
+        kick = message.get("kick")
+        if isinstance(kick, dict):
+            try:
+                code = CloseCode(kick.pop("code"))
+                reason = str(kick.pop("reason"))
+                self.gateway.kick(code, reason, **{k: kick.get(k) for k in
+                                                   ("session", "member", "community")})
+            except (KeyError, ValueError, TypeError):
+                log.warning("ignored a malformed control message %r", message)
 
     def _poll_soon(self) -> None:
         self.actions._background(self.feed.poll_once())
@@ -173,8 +210,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
         return Response(generate_latest(practica.metrics.registry),
                         media_type=CONTENT_TYPE_LATEST)
 
+    async def openapi(request: Request) -> Response:
+        return Response(msgspec.json.encode(openapi_document(practica.api.endpoints)),
+                        media_type="application/json")
+
     routes: list[Any] = [
         Route("/", index),
+        *(Route(path, index) for path in ("/c/{community}", "/invite/{token}",
+                                           "/guest/{token}", "/reset/{token}")),
+        Route("/api/openapi.json", openapi),
+        *practica.api.routes(),
         Route("/healthz", healthz),
         Route("/metrics", metrics),
         WebSocketRoute("/ws", practica.gateway),

@@ -11,30 +11,43 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
+import msgspec
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from .domain.events import Event
 
 log = logging.getLogger("practica.bus")
+_control_decoder = msgspec.json.Decoder(dict[str, Any])
 
 Notice = Callable[[str, int], None]
+Control = Callable[[dict[str, Any]], None]
+"""Called with a control message (e.g. "close the sockets of session S") in every process."""
 
 
 class Bus(Protocol):
-    async def start(self, on_notice: Notice, on_reconnect: Callable[[], None]) -> None: ...
+    async def start(self, on_notice: Notice, on_reconnect: Callable[[], None],
+                    on_control: Control) -> None: ...
     def announce(self, events: list[Event]) -> None: ...
+    async def control(self, message: dict[str, Any]) -> None: ...
     async def stop(self) -> None: ...
 
 
 class LocalBus:
-    async def start(self, on_notice: Notice, on_reconnect: Callable[[], None]) -> None:
-        return None
+    def __init__(self) -> None:
+        self._on_control: Control = lambda message: None
+
+    async def start(self, on_notice: Notice, on_reconnect: Callable[[], None],
+                    on_control: Control) -> None:
+        self._on_control = on_control
 
     def announce(self, events: list[Event]) -> None:
         return None
+
+    async def control(self, message: dict[str, Any]) -> None:
+        self._on_control(message)
 
     async def stop(self) -> None:
         return None
@@ -52,28 +65,34 @@ class RedisBus:
     def __init__(self, url: str, *, prefix: str = "practica") -> None:
         self.redis = aioredis.Redis.from_url(url)
         self.channel = f"{prefix}:streams"
+        self.control_channel = f"{prefix}:control"
         self._listener: asyncio.Task[None] | None = None
         self._sends: set[asyncio.Task[None]] = set()
         self.connected = asyncio.Event()
         self._stopped = False
 
-    async def start(self, on_notice: Notice, on_reconnect: Callable[[], None]) -> None:
+    async def start(self, on_notice: Notice, on_reconnect: Callable[[], None],
+                    on_control: Control) -> None:
         await self.redis.ping()  # fail loudly at start-up if Redis is not there
         self._listener = asyncio.get_running_loop().create_task(
-            self._listen(on_notice, on_reconnect))
+            self._listen(on_notice, on_reconnect, on_control))
         await asyncio.wait_for(self.connected.wait(), 10)
 
-    async def _listen(self, on_notice: Notice, on_reconnect: Callable[[], None]) -> None:
+    async def _listen(self, on_notice: Notice, on_reconnect: Callable[[], None],
+                      on_control: Control) -> None:
         backoff = 0.1
         while True:
             try:
                 async with self.redis.pubsub() as pubsub:
-                    await pubsub.subscribe(self.channel)
+                    await pubsub.subscribe(self.channel, self.control_channel)
                     self.connected.set()
                     backoff = 0.1
                     on_reconnect()  # anything announced while we were away is fetched now
                     async for message in pubsub.listen():
                         if message.get("type") != "message":
+                            continue
+                        if message["channel"].decode() == self.control_channel:
+                            on_control(_control_decoder.decode(message["data"]))
                             continue
                         stream, _, seq = message["data"].decode().rpartition(" ")
                         if stream and seq.isdigit():
@@ -100,6 +119,10 @@ class RedisBus:
                 await pipe.execute()
         except (RedisError, OSError) as exc:  # others catch up on their next poll
             log.warning("could not announce %s: %s", last, exc)
+
+    async def control(self, message: dict[str, Any]) -> None:
+        """Tell every process, this one included (it hears its own publication)."""
+        await self.redis.publish(self.control_channel, msgspec.json.encode(message))
 
     async def stop(self) -> None:
         self._stopped = True

@@ -16,6 +16,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from .authority import Principal
 from .domain.room import Member
 from .errors import CloseCode, ConnectionClosing
 from .ratelimit import TokenBucket
@@ -29,7 +30,7 @@ CatchUp = Callable[[str, int], Awaitable[list[tuple[int, str]]]]
 class Connection:
     def __init__(
         self, send: ASGISend, *, queue_limit: int, catch_up: CatchUp, bucket: TokenBucket,
-        peer: str = "", eager: bool = False,
+        peer: str = "", eager: bool = False, principal: Principal | None = None,
     ) -> None:
         self._send = send
         self.eager = eager
@@ -41,8 +42,11 @@ class Connection:
         self._wake = asyncio.Event()
         self.cursors: dict[str, int] = {}
         self._buffers: dict[str, list[tuple[int, str]]] = {}
+        self.principal = principal
+        """Who signed in, from the upgrade's session cookie."""
         self.member: Member | None = None
-        self.token_hash: bytes | None = None
+        self.community: str | None = None
+        """The community entered with ``identify``/``resume``."""
         self.rooms: set[str] = set()
         self.closing: ConnectionClosing | None = None
         self.closed = asyncio.Event()

@@ -10,6 +10,8 @@ Exception tree::
     PracticaError
     ├── CommandError            (answered with an ``error`` reply; carries an ErrorCode)
     │   ├── InvalidCommand      (bad_frame, unknown_type, invalid)
+    │   ├── AuthFailed          (auth_failed)
+    │   ├── CsrfFailed          (csrf_failed)
     │   ├── Forbidden           (forbidden)
     │   ├── NotFound            (not_found)
     │   ├── Conflict            (not_joined, already_identified, not_identified, ...)
@@ -38,7 +40,14 @@ class ErrorCode(enum.StrEnum):
     ALREADY_IDENTIFIED = "already_identified"
     """``identify``/``resume`` was sent twice on one connection."""
     AUTH_FAILED = "auth_failed"
-    """The session token is unknown or expired."""
+    """Not signed in, the session is unknown or expired, or the login or password is
+    wrong (HTTP 401)."""
+    CSRF_FAILED = "csrf_failed"
+    """A state-changing HTTP call without the ``X-CSRF-Token`` header matching the
+    ``practica_csrf`` cookie and the session (HTTP 403)."""
+    CONFLICT = "conflict"
+    """The change clashes with what exists: a login or community id taken, already a
+    member, the last owner leaving (HTTP 409)."""
     FORBIDDEN = "forbidden"
     """The sender's role does not allow this action on this resource."""
     NOT_FOUND = "not_found"
@@ -67,7 +76,7 @@ class CloseCode(enum.IntEnum):
     IDENTIFY_TIMEOUT = 4001
     """No ``identify`` or ``resume`` arrived in time after ``hello``."""
     AUTH_FAILED = 4003
-    """``resume`` or ``identify`` named an unknown session token."""
+    """The session ended (expired, or the account was deleted)."""
     HEARTBEAT_TIMEOUT = 4004
     """No frame from the client within the heartbeat deadline."""
     SLOW_CONSUMER = 4005
@@ -77,7 +86,11 @@ class CloseCode(enum.IntEnum):
     PROTOCOL_VIOLATION = 4007
     """Too many malformed frames in a row."""
     SESSION_REVOKED = 4008
-    """The session was signed out or its role revoked."""
+    """The session was signed out or revoked; sign in again."""
+    ROLE_CHANGED = 4009
+    """The member's role changed; reconnect and resume to get the new controls."""
+    REMOVED = 4010
+    """The member was removed from the community (the reason says why); do not reconnect."""
 
 
 class PracticaError(Exception):
@@ -100,6 +113,14 @@ class InvalidCommand(CommandError):
     code = ErrorCode.INVALID
 
 
+class AuthFailed(CommandError):
+    code = ErrorCode.AUTH_FAILED
+
+
+class CsrfFailed(CommandError):
+    code = ErrorCode.CSRF_FAILED
+
+
 class Forbidden(CommandError):
     code = ErrorCode.FORBIDDEN
 
@@ -110,6 +131,8 @@ class NotFound(CommandError):
 
 class Conflict(CommandError):
     """The command does not fit the current state (not joined, already identified...)."""
+
+    code = ErrorCode.CONFLICT
 
 
 class RateLimited(CommandError):

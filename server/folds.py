@@ -1,4 +1,4 @@
-"""Live state of the community and its rooms, kept as folds over their committed events.
+"""Live state of every community and its rooms, kept as folds over their committed events.
 
 The registry listens to the store's commits, so its states are exactly the
 durable ones: a snapshot taken here at ``state.seq`` is consistent with the
@@ -25,10 +25,9 @@ PAGE = 2000
 
 
 class Folds:
-    def __init__(self, store: EventStore, community: str) -> None:
+    def __init__(self, store: EventStore) -> None:
         self.store = store
-        self.community = CommunityState(community)
-        self.community_stream = community_stream(community)
+        self.communities: dict[str, CommunityState] = {}
         self.rooms: dict[str, RoomState] = {}
         self._loading: dict[str, list[Event]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
@@ -36,22 +35,44 @@ class Folds:
         self.on_gap: Callable[[str, int], None] = lambda stream, seq: None
         """Called with (stream, seq) when an event arrives past a missing one."""
 
-    async def load_community(self) -> None:
-        self._loading[self.community_stream] = []
-        state = CommunityState(self.community.community)
-        await self._fold(self.community_stream, state, community_fold.apply)
-        for event in self._loading.pop(self.community_stream):
-            if event.seq > state.seq:
-                community_fold.apply(state, event)
-        self.community = state
+    async def load_communities(self) -> None:
+        """Fold every community there is (they are small: rooms and members)."""
+        for stream in await self.store.streams("community:"):
+            await self.load_community(stream.partition(":")[2])
+
+    async def load_community(self, community: str) -> CommunityState:
+        stream = community_stream(community)
+        self._loading[stream] = []
+        state = CommunityState(community)
+        try:
+            await self._fold(stream, state, community_fold.apply)
+            for event in self._loading[stream]:
+                if event.seq > state.seq:
+                    community_fold.apply(state, event)
+        finally:
+            del self._loading[stream]
+        self.communities[community] = state
+        return state
+
+    def community(self, community: str) -> CommunityState:
+        """A community's committed state; NotFound if there is none."""
+        state = self.communities.get(community)
+        if state is None or state.seq == 0:
+            raise NotFound(f"no community {community!r}")
+        return state
+
+    def community_of_room(self, room: str) -> CommunityState:
+        for state in self.communities.values():
+            if room in state.rooms:
+                return state
+        raise NotFound(f"no room {room!r}")
 
     async def room(self, room: str) -> RoomState:
-        """The room's committed state; NotFound if the community has no such room."""
+        """The room's committed state; NotFound if no community has such a room."""
         state = self.rooms.get(room)
         if state is not None:
             return state
-        if room not in self.community.rooms:
-            raise NotFound(f"no room {room!r}")
+        self.community_of_room(room)
         lock = self._locks.setdefault(room, asyncio.Lock())
         async with lock:
             state = self.rooms.get(room)
@@ -84,19 +105,25 @@ class Folds:
             after = events[-1].seq
 
     def state_of(self, stream: str) -> RoomState | CommunityState | None:
-        if stream == self.community_stream:
-            return self.community
+        if stream.startswith("community:"):
+            return self.communities.get(stream[10:])
         if stream.startswith("room:"):
             return self.rooms.get(stream[5:])
         return None
 
     def seq_of(self, stream: str) -> int | None:
-        """How far this process has folded ``stream``; None if it does not follow it."""
+        """How far this process has folded ``stream``; None if it does not follow it.
+
+        A community this process has not seen yet (created by another process)
+        is followed from here on, starting empty, so the feed fetches it whole."""
         state = self.state_of(stream)
+        if state is None and stream.startswith("community:") and stream not in self._loading:
+            state = self.communities[stream[10:]] = CommunityState(stream[10:])
         return None if state is None else state.seq
 
     def followed(self) -> list[str]:
-        return [self.community_stream, *(f"room:{room}" for room in self.rooms)]
+        return [*(community_stream(c) for c in self.communities),
+                *(room_stream(room) for room in self.rooms)]
 
     def on_commit(self, events: list[Event]) -> None:
         """Fold committed events into the loaded states, strictly in seq order."""
@@ -106,6 +133,8 @@ class Folds:
                 buffer.append(event)
                 continue
             state = self.state_of(event.stream)
+            if state is None and event.seq == 1 and event.stream.startswith("community:"):
+                state = self.communities[event.stream[10:]] = CommunityState(event.stream[10:])
             if state is None or event.seq <= state.seq:
                 continue
             if event.seq > state.seq + 1:  # another process's events are not here yet

@@ -1,4 +1,8 @@
-"""The ``/ws`` endpoint: origin check, hello, identify/resume, heartbeats, commands.
+"""The ``/ws`` endpoint: origin and session check, hello, identify/resume, heartbeats,
+commands.
+
+The upgrade needs a valid session cookie (an account's or a guest's): without
+one, or from a foreign Origin, it is refused before accept (HTTP 403).
 
 Lifecycle: the server sends ``hello``; the client answers ``identify`` or
 ``resume`` within ``identify_timeout_ms`` and gets ``ready``; from then on
@@ -19,8 +23,10 @@ from starlette.websockets import WebSocket
 
 from . import __version__
 from .actions import Actions
+from .api import SESSION_COOKIE
 from .connection import Connection
 from .errors import CloseCode, CommandError, ConnectionClosing, ErrorCode, RateLimited, StoreError
+from .identity import Identity
 from .metrics import Metrics
 from .protocol import (
     COMMANDS_WITH_REF,
@@ -55,9 +61,10 @@ _HEARTBEAT_ACK = encode(HeartbeatAck())
 class Gateway:
     def __init__(
         self, actions: Actions, settings: Settings, metrics: Metrics,
-        limiter: LocalRateLimiter | RedisRateLimiter,
+        limiter: LocalRateLimiter | RedisRateLimiter, identity: Identity,
     ) -> None:
         self.actions, self.settings, self.metrics = actions, settings, metrics
+        self.identity = identity
         self.limiter = limiter
         self.connections: set[Connection] = set()
         self.hello = encode(Hello(
@@ -92,12 +99,17 @@ class Gateway:
             log.warning("refused websocket from origin %r", websocket.headers.get("origin"))
             await websocket.close(int(CloseCode.POLICY_VIOLATION))  # before accept: HTTP 403
             return
+        principal = await self.identity.principal(websocket.cookies.get(SESSION_COOKIE))
+        if principal is None:
+            await websocket.close(int(CloseCode.POLICY_VIOLATION))  # sign in first: HTTP 403
+            return
         await websocket.accept()
         client = scope.get("client") or ("?", 0)
         conn = Connection(
             send, queue_limit=self.settings.send_queue_frames, catch_up=self._catch_up,
             bucket=self.limiter.bucket(time.monotonic()),
             peer=f"{client[0]}:{client[1]}", eager=self.settings.eager_send,
+            principal=principal,
         )
         self.connections.add(conn)
         self.metrics.connections.inc()
@@ -232,3 +244,22 @@ class Gateway:
     def close_all(self, code: CloseCode, reason: str) -> None:
         for conn in list(self.connections):
             conn.close(code, reason)
+
+    def kick(self, code: CloseCode, reason: str, *, session: str | None = None,
+             member: str | None = None, community: str | None = None) -> int:
+        """Close this process's sockets of a session, or of a member (in one community)."""
+        reason = reason.encode()[:120].decode(errors="ignore")  # a close reason is short
+        closed = 0
+        for conn in list(self.connections):
+            principal = conn.principal
+            if principal is None:
+                continue
+            if session is not None and principal.session != session:
+                continue
+            if member is not None and principal.member != member:
+                continue
+            if community is not None and conn.community not in (community, None):
+                continue
+            conn.close(code, reason)
+            closed += 1
+        return closed

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from .domain.community import CommunitySnapshot
-from .domain.events import DisplayName, Event, Id
+from .domain.events import Event, Id
 from .domain.room import Member, Message, RoomSnapshot
 from .errors import ErrorCode, InvalidCommand
 
@@ -22,7 +22,6 @@ PROTOCOL_VERSION = 1
 Ref = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 """A client-chosen id that makes a command idempotent: the same ref from the
 same member is applied once and answered again with the same result."""
-Token = Annotated[str, msgspec.Meta(min_length=16, max_length=128)]
 StreamName = Annotated[str, msgspec.Meta(min_length=3, max_length=80)]
 Seq = Annotated[int, msgspec.Meta(ge=0)]
 
@@ -37,19 +36,23 @@ class ClientFrame(
 
 
 class Identify(ClientFrame, tag="identify"):
-    """Start a session: a new one under ``name``, or an existing one by ``token``."""
+    """Enter a community as the person the upgrade's session cookie names.
 
-    name: DisplayName | None = None
-    token: Token | None = None
+    The websocket upgrade itself needs a valid ``practica_session`` cookie (from
+    ``POST /api/signin``, ``/api/signup`` or ``/api/guest``); without one it is
+    refused with HTTP 403 before any frame."""
+
     community: Id | None = None
-    """Which community's stream to follow; the server's default when absent."""
+    """Which community to follow; the server's default community when absent. A guest
+    always enters the community of their guest link."""
 
 
 class Resume(ClientFrame, tag="resume"):
     """Reconnect: the last seq seen on each stream; the server replays what was missed."""
 
-    token: Token
     streams: dict[StreamName, Seq]
+    community: Id | None = None
+    """As in ``identify``; when absent, the ``community:`` stream in ``streams`` says."""
 
 
 class Heartbeat(ClientFrame, tag="heartbeat"):
@@ -132,10 +135,13 @@ class Hello(ServerFrame, tag="hello"):
     limits: Limits
 
 
-class Session(msgspec.Struct, kw_only=True):
-    token: str
-    """Keep it to ``resume``; it stands for the member."""
+class Session(msgspec.Struct, kw_only=True, omit_defaults=True):
     member: Member
+    community: str
+    role: Literal["guest", "member", "host", "convener", "owner"]
+    """Your role in ``community`` now; it is checked again on every command."""
+    guest_room: str | None = None
+    """For a guest: the one room their link admits them to."""
 
 
 class Sync(msgspec.Struct, kw_only=True, omit_defaults=True):

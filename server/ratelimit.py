@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class TokenBucket:
     """``rate_per_minute`` tokens a minute, holding at most ``burst``.
@@ -86,3 +88,52 @@ class RedisRateLimiter:
         else:
             bucket.strikes = 0
         return wait
+
+
+class LocalAttempts:
+    """Counts attempts per key in a sliding window (sign-ins, sign-ups), in this process."""
+
+    def __init__(self) -> None:
+        self._hits: dict[str, list[float]] = {}
+
+    async def count(self, key: str, window_s: float, now: float) -> int:
+        hits = [t for t in self._hits.get(key, []) if t > now - window_s]
+        if hits:
+            self._hits[key] = hits
+        else:
+            self._hits.pop(key, None)
+        return len(hits)
+
+    async def add(self, key: str, window_s: float, now: float) -> None:
+        self._hits.setdefault(key, []).append(now)
+        if len(self._hits) > 100_000:  # bounded: forget the oldest keys first
+            for stale in list(self._hits)[:10_000]:
+                del self._hits[stale]
+
+    async def clear(self, key: str) -> None:
+        self._hits.pop(key, None)
+
+
+class RedisAttempts:
+    """The same counts shared by every process (a fixed window per key, in Redis)."""
+
+    def __init__(self, redis: object, *, prefix: str = "practica") -> None:
+        self.redis: Any = redis
+        self.prefix = prefix
+
+    async def count(self, key: str, window_s: float, now: float) -> int:
+        value = await self.redis.get(f"{self.prefix}:attempts:{key}")
+        return int(value or 0)
+
+    async def add(self, key: str, window_s: float, now: float) -> None:
+        name = f"{self.prefix}:attempts:{key}"
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.incr(name)
+            pipe.expire(name, max(1, int(window_s)), nx=True)
+            await pipe.execute()
+
+    async def clear(self, key: str) -> None:
+        await self.redis.delete(f"{self.prefix}:attempts:{key}")
+
+
+Attempts = LocalAttempts | RedisAttempts

@@ -2,7 +2,8 @@
 
 Written: ``json/client/<type>.json`` and ``json/server/<type>.json`` (one JSON
 Schema per message), ``asyncapi.json`` (AsyncAPI 3 for ``/ws``),
-``openapi.json`` (HTTP) and ``codes.md`` (error and close codes).
+``openapi.json`` (HTTP), ``codes.md`` (error and close codes) and
+``permissions.md`` (who may do what).
 """
 
 from __future__ import annotations
@@ -14,12 +15,13 @@ import itertools
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 
 from . import __version__, errors
 from .domain.events import Event
+from .domain.policy import permission_matrix
 from .errors import CloseCode, ErrorCode
 from .protocol import PROTOCOL_VERSION, ClientMessage, ServerMessage
 
@@ -115,33 +117,10 @@ def asyncapi() -> dict[str, Any]:
 
 
 def openapi() -> dict[str, Any]:
-    def ok(description: str, media: str, schema: dict[str, Any]) -> dict[str, Any]:
-        return {"description": description, "content": {media: {"schema": schema}}}
+    from .api import build_endpoints
+    from .openapi import openapi_document
 
-    health = {"type": "object", "properties": {"ok": {"type": "boolean"},
-              "connections": {"type": "integer"}, "error": {"type": "string"}},
-              "required": ["ok"]}
-    return {
-        "openapi": "3.1.0",
-        "info": {"title": "Practica HTTP API", "version": __version__},
-        "paths": {
-            "/": {"get": {"summary": "The browser client", "operationId": "index",
-                          "responses": {"200": ok("HTML page", "text/html", {"type": "string"})}}},
-            "/healthz": {"get": {
-                "summary": "Liveness and readiness: 200 when the store accepts writes",
-                "operationId": "healthz",
-                "responses": {"200": ok("healthy", "application/json", health),
-                              "503": ok("the store is not writable", "application/json", health)}}},
-            "/metrics": {"get": {
-                "summary": "Prometheus metrics", "operationId": "metrics",
-                "responses": {"200": ok("text exposition format", "text/plain",
-                                        {"type": "string"})}}},
-            "/ws": {"get": {
-                "summary": "The websocket gateway (see asyncapi.json)", "operationId": "gateway",
-                "responses": {"101": {"description": "switching to websocket"},
-                              "403": {"description": "Origin not allowed"}}}},
-        },
-    }
+    return openapi_document(build_endpoints(cast(Any, None), cast(Any, None)))
 
 
 def codes_markdown() -> str:
@@ -165,6 +144,7 @@ def generate() -> dict[str, str]:
     files["json/event.json"] = msgspec.json.schema(Event)
     out = {name: json.dumps(doc, indent=2, sort_keys=True) + "\n" for name, doc in files.items()}
     out["codes.md"] = codes_markdown()
+    out["permissions.md"] = permission_matrix()
     return out
 
 
@@ -172,7 +152,7 @@ def write_or_check(folder: str, *, check: bool) -> int:
     root = Path(folder)
     wanted = generate()
     present = {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()}
-    generated_kinds = (".json", "codes.md")
+    generated_kinds = (".json", "codes.md", "permissions.md")
     stale = sorted(p for p in present - set(wanted) if p.endswith(generated_kinds))
     drifted = sorted(n for n, text in wanted.items()
                      if not (root / n).exists() or (root / n).read_text() != text)

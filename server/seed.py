@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import itertools
+import secrets
+import time
 
 from .domain.events import (
     CommunityCreated,
     EventBody,
+    MemberAdmitted,
     MemberJoined,
     MemberLeft,
     MessagePosted,
@@ -14,6 +17,8 @@ from .domain.events import (
     community_stream,
     room_stream,
 )
+from .passwords import Passwords
+from .settings import Settings
 from .store import CommandKey, EventStore
 
 ROOMS = [
@@ -42,15 +47,29 @@ HISTORY: dict[str, list[tuple[str, str]]] = {
 }
 
 
-async def seed_demo(store: EventStore, community: str) -> bool:
-    """Seed the demo community if its stream is empty; True if it did.
+OWNER = "m-demo-owner"
+
+
+async def seed_demo(store: EventStore, settings: Settings, passwords: Passwords) -> bool:
+    """Seed the demo community and its owner account if its stream is empty; True if
+    it did. The owner's password is random and printed once.
 
     Every append carries a fixed command key, so processes starting together
     against one database seed it once.
     """
+    community = settings.community
     stream = community_stream(community)
     if await store.head(stream) > 0:
         return False
+    password = secrets.token_urlsafe(12)
+    (inserted,) = await store.execute([(
+        "INSERT INTO accounts (id, login, password_hash, name, created) VALUES (?, ?, ?, ?, ?)"
+        " ON CONFLICT DO NOTHING",
+        (OWNER, settings.owner_login, await passwords.hash(password), "Community owner",
+         int(time.time() * 1000)))])
+    if inserted:
+        print(f"Demo community owner: sign in as {settings.owner_login!r} with password "
+              f"{password!r} (shown once; change it under Profile)", flush=True)
     steps = itertools.count()
 
     async def append(stream: str, actor: str | None, bodies: list[EventBody]) -> None:
@@ -61,9 +80,14 @@ async def seed_demo(store: EventStore, community: str) -> bool:
         domain="Clinical reasoning in acute and community care",
         purpose="Get better at hard cases together: present them, question them, keep what "
                 "we learn",
-        description="Clinicians from three hospitals meet weekly to review cases, read "
-                    "papers and help each other between sessions.",
+        description="Clinicians from three hospitals meet weekly to **review cases**, "
+                    "read papers and help each other between sessions.\n\n"
+                    "- Tuesdays: case review\n- Fortnightly: journal club",
+        owner=OWNER, owner_name="Community owner", join_policy="open",
     )])
+    for member, name in PEOPLE.items():
+        await append(stream, None, [MemberAdmitted(member=member, name=name, role="member",
+                                                   via="seed")])
     for room, name, topic in ROOMS:
         created = RoomCreated(room=room, name=name, topic=topic)
         await append(stream, None, [created])

@@ -40,6 +40,22 @@ class Settings:
     community: str = "clinical-practice-circle"
     """The community this server hosts (seeded as the demo on first run)."""
     seed_demo: bool = True
+    owner_login: str = "owner"
+    """The demo community's owner account, created on first run; its password is printed
+    once, then only its hash is kept."""
+    session_days: int = 30
+    """How long a sign-in lasts."""
+    secure_cookies: bool = False
+    """Mark cookies Secure even when the request did not arrive over https (set it behind
+    a TLS-terminating proxy that does not send ``X-Forwarded-Proto``)."""
+    signin_failures_per_account: int = 5
+    """Failed sign-ins allowed per login in 15 minutes; more get HTTP 429."""
+    signin_failures_per_address: int = 30
+    """Failed sign-ins allowed per client address in 15 minutes."""
+    signups_per_hour_per_address: int = 20
+    reset_link_hours: int = 24
+    argon2_memory_kib: int = 19 * 1024
+    argon2_time_cost: int = 2
     synchronous: str = "FULL"
     """SQLite's ``synchronous`` pragma: FULL (fsync every commit) or NORMAL."""
     log_format: str = "json"

@@ -12,6 +12,7 @@ from server.domain.events import MessagePosted
 from server.lease import RedisLeases
 from server.store.postgres import PostgresStore, split_schema
 from tests.conftest import make_settings, running_server
+from tests.people import Person, signed_in
 from tests.pg import REDIS_URL, postgres_schema
 from tests.wsclient import Client
 
@@ -34,19 +35,18 @@ async def two_servers(tmp_path, **overrides):
                 yield a, b, url
 
 
-async def resumed(server, token: str, streams: dict[str, int]) -> Client:
-    client = await Client.connect(server.ws_url)
-    await client.send({"type": "resume", "token": token, "streams": streams})
+async def resumed(server, person: Person, streams: dict[str, int]) -> Client:
+    client = await person.connect(server.ws_url)
+    await client.send({"type": "resume", "streams": streams})
     await client.wait_for(lambda f: f["type"] == "ready")
     return client
 
 
 async def test_one_member_has_one_rate_limit_across_processes(tmp_path):
     async with two_servers(tmp_path, commands_per_minute=60, command_burst=4) as (a, b, _):
-        on_a = await Client.connect(a.ws_url)
-        await on_a.identify("Ann")
+        on_a = await signed_in(a, "Ann")
         assert (await on_a.command("join", room=ROOM))["type"] == "ack"
-        on_b = await resumed(b, on_a.token, {STREAM: 0})
+        on_b = await resumed(b, on_a.person, {STREAM: 0})
         replies = [await on_a.command("post", room=ROOM, text="a1"),
                    await on_b.command("post", room=ROOM, text="b1"),
                    await on_a.command("post", room=ROOM, text="a2"),
@@ -59,13 +59,11 @@ async def test_one_member_has_one_rate_limit_across_processes(tmp_path):
 
 async def test_presence_holds_while_any_process_holds_the_member(tmp_path):
     async with two_servers(tmp_path, presence_grace_ms=300) as (a, b, _):
-        watcher = await Client.connect(a.ws_url)
-        await watcher.identify("Watcher")
+        watcher = await signed_in(a, "Watcher")
         await watcher.command("join", room=ROOM)
-        tab_a = await Client.connect(a.ws_url)
-        await tab_a.identify("Two Tabs")
+        tab_a = await signed_in(a, "Two Tabs")
         await tab_a.command("join", room=ROOM)
-        tab_b = await resumed(b, tab_a.token, {STREAM: 0})
+        tab_b = await resumed(b, tab_a.person, {STREAM: 0})
         member = tab_a.member_id
         await tab_a.close()
         await asyncio.sleep(1.5)  # several sweeps past the grace: b still holds them
@@ -82,8 +80,7 @@ async def test_presence_holds_while_any_process_holds_the_member(tmp_path):
 
 async def test_an_event_whose_announcement_was_lost_still_arrives(tmp_path):
     async with two_servers(tmp_path) as (_, b, url):
-        reader = await Client.connect(b.ws_url)
-        await reader.identify("Reader")
+        reader = await signed_in(b, "Reader")
         await reader.command("join", room=ROOM)
         dsn, schema = split_schema(url)
         outsider = PostgresStore(dsn, schema=schema)  # appends, announces nothing

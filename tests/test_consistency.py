@@ -10,7 +10,7 @@ import pytest
 from server.domain import room as fold
 from server.domain.events import Event
 from server.domain.room import RoomSnapshot, RoomState
-from tests.wsclient import Client
+from tests.people import signed_in
 
 pytestmark = pytest.mark.anyio
 
@@ -24,8 +24,7 @@ ROOM = "case-review"
 
 @pytest.mark.settings(commands_per_minute=100_000, command_burst=10_000)
 async def test_snapshot_plus_events_equals_fresh_snapshot(server):
-    watcher = await Client.connect(server.ws_url)
-    await watcher.identify("Watcher")
+    watcher = await signed_in(server, "Watcher")
     join = await watcher.command("join", room=ROOM)
     start = msgspec.convert(join["sync"]["snapshot"], RoomSnapshot)
     state = RoomState.from_snapshot(start, join["sync"]["seq"])
@@ -33,8 +32,7 @@ async def test_snapshot_plus_events_equals_fresh_snapshot(server):
     rng = random.Random(7)
     actors = []
     for name in ("Ann", "Bob", "Cy"):
-        client = await Client.connect(server.ws_url)
-        await client.identify(name)
+        client = await signed_in(server, name)
         await client.command("join", room=ROOM)
         actors.append(client)
     mine: dict[int, list[int]] = {i: [] for i in range(len(actors))}
@@ -55,8 +53,7 @@ async def test_snapshot_plus_events_equals_fresh_snapshot(server):
         else:
             await client.command("history", room=ROOM, limit=5)
 
-    fresh_client = await Client.connect(server.ws_url)
-    await fresh_client.identify("Fresh")
+    fresh_client = await signed_in(server, "Fresh")
     fresh_join = await fresh_client.command("join", room=ROOM)
     await watcher.wait_for(lambda f: f["type"] == "event" and f["seq"] == fresh_join["seq"])
 

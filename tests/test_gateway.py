@@ -10,6 +10,7 @@ import pytest
 import websockets
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from tests.people import signed_in
 from tests.wsclient import Client
 
 pytestmark = pytest.mark.anyio
@@ -24,8 +25,7 @@ STREAM = f"room:{ROOM}"
 
 
 async def joined(server, name: str) -> Client:
-    client = await Client.connect(server.ws_url)
-    await client.identify(name)
+    client = await signed_in(server, name)
     ack = await client.command("join", room=ROOM)
     assert ack["type"] == "ack", ack
     return client
@@ -37,7 +37,7 @@ def messages(client: Client) -> list[str]:
 
 
 async def test_hello_advertises_heartbeat_and_limits(server):
-    client = await Client.connect(server.ws_url)
+    client = await signed_in(server, identify=False)
     hello = client.hello
     assert hello["heartbeat_interval_ms"] == server.settings.heartbeat_interval_ms
     assert hello["limits"]["max_frame_bytes"] == 65536
@@ -46,8 +46,8 @@ async def test_hello_advertises_heartbeat_and_limits(server):
 
 
 async def test_ready_carries_community_snapshot(server):
-    client = await Client.connect(server.ws_url)
-    ready = await client.identify("Ann")
+    client = await signed_in(server, "Ann", identify=False)
+    ready = await client.identify()
     assert ready["type"] == "ready"
     (sync,) = ready["syncs"]
     assert sync["stream"] == "community:clinical-practice-circle"
@@ -82,12 +82,11 @@ async def test_resume_replays_exactly_the_missed_events(server):
     await a.command("post", room=ROOM, text="before")
     await b.wait_for(lambda f: f["type"] == "event" and f["body"].get("text") == "before")
     last = b.events(STREAM)[-1]["seq"]
-    token = b.token
     await b.close()
     for i in range(5):
         await a.command("post", room=ROOM, text=f"missed {i}")
-    b2 = await Client.connect(server.ws_url)
-    await b2.send({"type": "resume", "token": token, "streams": {STREAM: last}})
+    b2 = await b.person.connect(server.ws_url)
+    await b2.send({"type": "resume", "streams": {STREAM: last}})
     ready = await b2.wait_for(lambda f: f["type"] == "ready")
     sync = next(s for s in ready["syncs"] if s["stream"] == STREAM)
     assert sync["mode"] == "replay"
@@ -108,8 +107,8 @@ async def test_resume_within_grace_keeps_presence_without_flicker(server):
     a, b = await joined(server, "Ann"), await joined(server, "Bob")
     last = b.events(STREAM)[-1]["seq"] if b.events(STREAM) else 0
     await b.close()
-    b2 = await Client.connect(server.ws_url)
-    await b2.send({"type": "resume", "token": b.token, "streams": {STREAM: last}})
+    b2 = await b.person.connect(server.ws_url)
+    await b2.send({"type": "resume", "streams": {STREAM: last}})
     await b2.wait_for(lambda f: f["type"] == "ready")
     await asyncio.sleep(server.settings.presence_grace_ms / 1000 + 0.3)
     await a.command("post", room=ROOM, text="still here?")
@@ -139,8 +138,8 @@ async def test_dropped_member_leaves_after_grace_once(server):
 async def test_resume_unknown_or_ahead_gets_snapshot_and_says_why(server, streams, reason):
     a = await joined(server, "Ann")
     await a.close()
-    b = await Client.connect(server.ws_url)
-    await b.send({"type": "resume", "token": a.token, "streams": streams})
+    b = await a.person.connect(server.ws_url)
+    await b.send({"type": "resume", "streams": streams})
     ready = await b.wait_for(lambda f: f["type"] == "ready")
     (stream,) = streams
     sync = next(s for s in ready["syncs"] if s["stream"] == stream)
@@ -157,22 +156,14 @@ async def test_resume_too_far_behind_gets_snapshot(server):
     await b.close()
     for i in range(6):
         await a.command("post", room=ROOM, text=f"m{i}")
-    b2 = await Client.connect(server.ws_url)
-    await b2.send({"type": "resume", "token": b.token, "streams": {STREAM: last}})
+    b2 = await b.person.connect(server.ws_url)
+    await b2.send({"type": "resume", "streams": {STREAM: last}})
     ready = await b2.wait_for(lambda f: f["type"] == "ready")
     sync = next(s for s in ready["syncs"] if s["stream"] == STREAM)
     assert sync["mode"] == "snapshot" and "more than the 3 replayed" in sync["reason"]
     assert [m["text"] for m in sync["snapshot"]["messages"]][-6:] == [f"m{i}" for i in range(6)]
     await a.close()
     await b2.close()
-
-
-async def test_resume_with_unknown_token_closes_4003(server):
-    client = await Client.connect(server.ws_url)
-    await client.send({"type": "resume", "token": "x" * 40, "streams": {}})
-    with pytest.raises(ConnectionClosed) as closed:
-        await client.next_frame()
-    assert closed.value.rcvd.code == 4003
 
 
 @pytest.mark.parametrize(("frame", "code"), [
@@ -183,7 +174,7 @@ async def test_resume_with_unknown_token_closes_4003(server):
     ('{"type": "post", "ref": "t3", "room": "case-review"}', "invalid"),
     ('{"type": "post", "ref": "t4", "room": "case-review", "text": "x", "evil": 1}', "invalid"),
     ('{"type": "join", "ref": "t5", "room": "no-such-room"}', "not_found"),
-    ('{"type": "identify", "name": "Again"}', "already_identified"),
+    ('{"type": "identify"}', "already_identified"),
 ])
 async def test_bad_input_gets_typed_error_changes_nothing_and_connection_stays_usable(
     server, frame, code
@@ -202,15 +193,14 @@ async def test_bad_input_gets_typed_error_changes_nothing_and_connection_stays_u
 
 
 async def test_commands_before_identify_are_refused(server):
-    client = await Client.connect(server.ws_url)
+    client = await signed_in(server, identify=False)
     reply = await client.command("post", room=ROOM, text="who am I")
     assert reply["code"] == "not_identified"
     await client.close()
 
 
 async def test_post_without_join_is_refused(server):
-    client = await Client.connect(server.ws_url)
-    await client.identify("Ann")
+    client = await signed_in(server, "Ann")
     reply = await client.command("post", room=ROOM, text="hello?")
     assert reply["type"] == "error" and reply["code"] == "not_joined"
     await client.close()
@@ -274,8 +264,7 @@ async def test_history_pages_back_with_edits_applied(server):
 
 
 async def test_oversize_frame_closes_with_1009(server):
-    client = await Client.connect(server.ws_url, max_size=None)
-    await client.identify("Big")
+    client = await signed_in(server, "Big", max_size=None)
     await client.send({"type": "post", "ref": "big", "room": ROOM, "text": "x" * 70_000})
     with pytest.raises(ConnectionClosed) as closed:
         while True:
@@ -287,13 +276,13 @@ async def test_bad_origin_gets_403_and_good_origins_connect(server):
     with pytest.raises(InvalidStatus) as refused:
         await websockets.connect(server.ws_url, origin="https://evil.example")
     assert refused.value.response.status_code == 403
-    same = await Client.connect(server.ws_url, origin=server.url)
+    same = await signed_in(server, identify=False, origin=server.url)
     await same.close()
 
 
 @pytest.mark.settings(allowed_origins=("https://app.example",))
 async def test_configured_origin_is_allowed(server):
-    client = await Client.connect(server.ws_url, origin="https://app.example")
+    client = await signed_in(server, identify=False, origin="https://app.example")
     await client.close()
 
 
@@ -315,7 +304,7 @@ async def test_rate_limit_gives_typed_error_then_closes_on_abuse(server):
 
 @pytest.mark.settings(identify_timeout_ms=300)
 async def test_silent_client_is_closed_4001_before_identify(server):
-    client = await Client.connect(server.ws_url)
+    client = await signed_in(server, identify=False)
     with pytest.raises(ConnectionClosed) as closed:
         await client.next_frame(timeout=3)
     assert closed.value.rcvd.code == 4001
@@ -323,8 +312,7 @@ async def test_silent_client_is_closed_4001_before_identify(server):
 
 @pytest.mark.settings(heartbeat_interval_ms=200, heartbeat_timeout_ms=1400)
 async def test_heartbeats_keep_alive_and_silence_closes_4004(server):
-    client = await Client.connect(server.ws_url)
-    await client.identify("Beat")
+    client = await signed_in(server, "Beat")
     for _ in range(8):  # 2 s in all: past the 1.4 s deadline, alive only because of heartbeats
         await asyncio.sleep(0.25)
         await client.send({"type": "heartbeat"})
@@ -338,8 +326,7 @@ async def test_server_shutdown_closes_with_1001(tmp_path):
     from tests.conftest import make_settings, running_server
 
     async with running_server(make_settings(tmp_path)) as srv:
-        client = await Client.connect(srv.ws_url)
-        await client.identify("Ann")
+        client = await signed_in(srv, "Ann")
     with pytest.raises(ConnectionClosed) as closed:
         await client.next_frame()
     assert closed.value.rcvd.code == 1001
@@ -369,8 +356,7 @@ async def test_reader_that_stops_reading_is_closed_4005_and_room_keeps_going(ser
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     sock.connect(("127.0.0.1", server.settings.port))
-    sleeper = await Client.connect(server.ws_url, sock=sock, max_queue=1)
-    await sleeper.identify("Sleeper")
+    sleeper = await signed_in(server, "Sleeper", sock=sock, max_queue=1)
     await sleeper.command("join", room=ROOM)
     poster = await joined(server, "Poster")
     other = await joined(server, "Other")

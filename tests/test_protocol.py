@@ -22,8 +22,8 @@ from server.protocol import (
 
 def test_round_trip_of_every_client_frame_type():
     samples = {
-        "identify": {"name": "Ann"},
-        "resume": {"token": "t" * 32, "streams": {"room:a": 3}},
+        "identify": {"community": "circle"},
+        "resume": {"streams": {"room:a": 3}, "community": "circle"},
         "heartbeat": {},
         "join": {"ref": "1", "room": "a"},
         "leave": {"ref": "1", "room": "a"},
@@ -51,7 +51,9 @@ def test_round_trip_of_every_client_frame_type():
     (b'{"type": "post", "ref": "1", "room": "Not A Slug", "text": "x"}', ErrorCode.INVALID),
     (b'{"type": "post", "ref": "1", "room": "a", "text": ""}', ErrorCode.INVALID),
     (b'{"type": "history", "ref": "1", "room": "a", "limit": 1000}', ErrorCode.INVALID),
-    (b'{"type": "resume", "token": "short", "streams": {}}', ErrorCode.INVALID),
+    (b'{"type": "resume", "streams": {"room:a": -1}}', ErrorCode.INVALID),
+    (b'{"type": "identify", "name": "A"}', ErrorCode.INVALID),
+    (b'{"type": "identify", "community": "Not A Slug"}', ErrorCode.INVALID),
     (b'{"type": "edit", "ref": "1", "room": "a", "message": -1, "text": "x"}', ErrorCode.INVALID),
 ])
 def test_bad_frames_get_precise_codes(frame, code):
@@ -78,7 +80,7 @@ def test_encode_omits_empty_optionals_and_tags_events():
 
 
 def test_identify_and_resume_defaults():
-    assert decode(b'{"type": "identify", "name": "A"}') == Identify(name="A")
-    resume = decode(b'{"type": "resume", "token": "' + b"t" * 20 + b'", "streams": {}}')
-    assert isinstance(resume, Resume) and resume.streams == {}
+    assert decode(b'{"type": "identify"}') == Identify(community=None)
+    resume = decode(b'{"type": "resume", "streams": {}}')
+    assert isinstance(resume, Resume) and resume.streams == {} and resume.community is None
     assert isinstance(decode(b'{"type":"post","ref":"1","room":"a","text":"x"}'), Post)

@@ -21,6 +21,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from tests.conftest import free_port
+from tests.people import Person, http_of
 from tests.pg import postgres_schema
 from tests.wsclient import Client
 
@@ -97,11 +98,12 @@ class Member:
         self.last_seq = 0
 
     async def start(self, url: str) -> None:
-        self.client = await Client.connect(url)
-        await self.client.identify(self.name)
+        self.person = await Person.sign_up(http_of(url), self.name)
+        await self.person.join()
+        self.client = await self.person.connect(url)
+        await self.client.identify()
         ack = await self.client.command("join", room=ROOM)
         self.last_seq = ack["sync"]["seq"]
-        self.token = self.client.token
         self.id = self.client.member_id
         self.client.frames.clear()
         self.client._taken.clear()
@@ -130,10 +132,9 @@ class Member:
             self.seen.append((event["seq"], event["body"]["text"]))
 
     async def resume(self, url: str) -> None:
-        self.client = await Client.connect(url)
+        self.client = await self.person.connect(url)
         self.client.keep_reading()
-        await self.client.send({"type": "resume", "token": self.token,
-                                "streams": {STREAM: self.last_seq}})
+        await self.client.send({"type": "resume", "streams": {STREAM: self.last_seq}})
         await self.client.wait_for(lambda f: f["type"] == "ready")
         self.absorb()
 
@@ -244,8 +245,8 @@ async def _room_events(process: Process) -> list[dict]:
     await reader.start(process.ws_url)
     assert reader.client is not None
     await reader.client.close()
-    replay = await Client.connect(process.ws_url)
-    await replay.send({"type": "resume", "token": reader.token, "streams": {STREAM: 0}})
+    replay = await reader.person.connect(process.ws_url)
+    await replay.send({"type": "resume", "streams": {STREAM: 0}})
     ready = await replay.wait_for(lambda f: f["type"] == "ready")
     await replay.close()
     sync = next(s for s in ready["syncs"] if s["stream"] == STREAM)

@@ -25,6 +25,8 @@ class Client:
         self._reader: asyncio.Task[None] | None = None
         self._arrived = asyncio.Event()
         self.closed_by: Exception | None = None
+        self.person: Any = None
+        """The tests.people.Person whose session cookie this socket carries."""
 
     @classmethod
     async def connect(cls, url: str, **kwargs: Any) -> Client:
@@ -69,14 +71,15 @@ class Client:
     async def send(self, frame: dict[str, Any] | str) -> None:
         await self.ws.send(frame if isinstance(frame, str) else json.dumps(frame))
 
-    async def identify(self, name: str = "Tester", **extra: Any) -> dict[str, Any]:
-        await self.send({"type": "identify", "name": name, **extra})
+    async def identify(self, **fields: Any) -> dict[str, Any]:
+        await self.send({"type": "identify", **fields})
         self.ready = await self.wait_for(lambda f: f["type"] in ("ready", "error"))
         return self.ready
 
-    @property
-    def token(self) -> str:
-        return str(self.ready["session"]["token"])
+    async def resume(self, streams: dict[str, int], **fields: Any) -> dict[str, Any]:
+        await self.send({"type": "resume", "streams": streams, **fields})
+        self.ready = await self.wait_for(lambda f: f["type"] in ("ready", "error"))
+        return self.ready
 
     @property
     def member_id(self) -> str:

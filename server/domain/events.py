@@ -2,7 +2,8 @@
 
 An event is immutable once appended. Its body is one of these tagged Structs;
 the envelope (stream, seq, ts, actor) is added by the store. Streams are named
-``community:<id>`` and ``room:<id>``.
+``community:<id>`` (the community, its rooms and its members), ``room:<id>`` and
+``audit:<community>`` (who did what to whom, and every refusal).
 """
 
 from __future__ import annotations
@@ -15,6 +16,12 @@ Id = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[a-z0-9
 DisplayName = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 MessageText = Annotated[str, msgspec.Meta(min_length=1, max_length=4000)]
 MAX_TEXT_CHARS = 4000
+RoleName = Literal["member", "host", "convener", "owner"]
+JoinPolicy = Literal["open", "approval", "invite"]
+"""open: any signed-in person may join; approval: a convener approves each request;
+invite: only through an invite link."""
+Markdown = Annotated[str, msgspec.Meta(max_length=4000)]
+ShortText = Annotated[str, msgspec.Meta(max_length=200)]
 
 
 class EventBody(msgspec.Struct, tag_field="type", kw_only=True, forbid_unknown_fields=True):
@@ -29,6 +36,59 @@ class CommunityCreated(EventBody, tag="community_created"):
     purpose: str
     """Why it meets."""
     description: str = ""
+    """A short description of its practice (markdown)."""
+    owner: str | None = None
+    """The account that created it (None for communities made before accounts)."""
+    owner_name: str = ""
+    join_policy: JoinPolicy = "approval"
+
+
+class CommunityEdited(EventBody, tag="community_edited"):
+    name: DisplayName
+    domain: ShortText
+    purpose: ShortText
+    description: Markdown
+    join_policy: JoinPolicy
+
+
+class MemberAdmitted(EventBody, tag="member_admitted"):
+    member: str
+    name: DisplayName
+    role: RoleName
+    via: Literal["founded", "invite", "approval", "open", "seed"]
+
+
+class RoleChanged(EventBody, tag="role_changed"):
+    member: str
+    role: RoleName
+
+
+class MemberRemoved(EventBody, tag="member_removed"):
+    member: str
+    reason: str = ""
+    how: Literal["removed", "left", "account_deleted"] = "removed"
+
+
+class MemberTimedOut(EventBody, tag="member_timed_out"):
+    member: str
+    until: int
+    """Milliseconds since the Unix epoch; posting is refused until then."""
+    reason: str = ""
+
+
+class MemberRenamed(EventBody, tag="member_renamed"):
+    member: str
+    name: DisplayName
+
+
+class AuditRecorded(EventBody, tag="audit_recorded"):
+    """One entry of a community's audit log (stream ``audit:<community>``)."""
+
+    action: str
+    outcome: Literal["done", "refused"]
+    target: str | None = None
+    """Whom or what the action was about (a member id, a room, an invite)."""
+    detail: str = ""
 
 
 class RoomCreated(EventBody, tag="room_created"):
@@ -68,6 +128,13 @@ class MessageDeleted(EventBody, tag="message_deleted"):
 
 AnyEventBody = (
     CommunityCreated
+    | CommunityEdited
+    | MemberAdmitted
+    | RoleChanged
+    | MemberRemoved
+    | MemberTimedOut
+    | MemberRenamed
+    | AuditRecorded
     | RoomCreated
     | MemberJoined
     | MemberLeft
@@ -99,10 +166,14 @@ def community_stream(community: str) -> str:
     return f"community:{community}"
 
 
+def audit_stream(community: str) -> str:
+    return f"audit:{community}"
+
+
 def stream_kind(stream: str) -> tuple[str, str]:
     """Split ``kind:id``; raises ValueError for anything else."""
     kind, sep, ident = stream.partition(":")
-    if not sep or kind not in ("room", "community") or not ident:
+    if not sep or kind not in ("room", "community", "audit") or not ident:
         raise ValueError(f"not a stream name: {stream!r}")
     return kind, ident
 

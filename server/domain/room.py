@@ -178,13 +178,15 @@ def decide_post(state: RoomState, member: Member, text: str) -> list[EventBody]:
 
 
 def decide_change(
-    state: RoomState, member: str, target: Message | None, new_text: str | None
+    state: RoomState, member: str, target: Message | None, new_text: str | None, *,
+    moderator: bool = False,
 ) -> list[EventBody]:
-    """Edit (``new_text``) or delete (None) ``target``, which must be the member's own."""
+    """Edit (``new_text``) or delete (None) ``target``, which must be the member's own,
+    unless a ``moderator`` (authorized by the caller) deletes it."""
     require_present(state, member)
     if target is None or target.deleted:
         raise NotFound("no such message")
-    if target.author != member:
+    if target.author != member and not (moderator and new_text is None):
         raise Forbidden("only the author may change a message")
     if new_text is None:
         return [MessageDeleted(message=target.id)]

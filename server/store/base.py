@@ -10,12 +10,11 @@ starts, so nothing is published that is not durable.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import msgspec
 
 from ..domain.events import AnyEventBody, Event, EventBody
-from ..domain.room import Member
 
 CommitListener = Callable[[list[Event]], None]
 
@@ -104,9 +103,14 @@ class EventStore(Protocol):
     async def find_command(self, key: CommandKey) -> tuple[str, int] | None:
         """The (stream, seq) a command with this key produced, if it was applied."""
 
-    async def create_session(self, member: Member, token_hash: bytes) -> None: ...
+    async def streams(self, prefix: str) -> list[str]:
+        """Every stream whose name starts with ``prefix`` and has events."""
 
-    async def session_member(self, token_hash: bytes) -> Member | None: ...
+    async def fetch(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """Rows of a plain query (``?`` placeholders) on the accounts tables."""
+
+    async def execute(self, statements: list[tuple[str, tuple[Any, ...]]]) -> list[int]:
+        """Run plain statements in one transaction through the writer; their row counts."""
 
     async def check_writable(self) -> None:
         """Raise StoreError unless a write would succeed now."""

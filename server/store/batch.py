@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..domain.events import Event, EventBody, subject_of, type_of
-from ..domain.room import Member
 from ..errors import StoreError
 from .base import AppendResult, CommandKey, CommitListener, encode_body
 from .chain import body_digest, link_hash
@@ -40,10 +39,14 @@ class AppendJob:
 
 @dataclass(slots=True)
 class ExecJob:
-    """Plain statements to run in the next batch's transaction (sessions, health checks)."""
+    """Plain statements to run in the next batch's transaction (accounts, sessions,
+    invites, health checks). They must not raise on expected conflicts (use
+    ``ON CONFLICT DO NOTHING`` and conditional updates): a failing statement
+    fails the whole batch. The backend records each statement's row count."""
 
     statements: list[tuple[str, tuple[Any, ...]]]
     future: asyncio.Future[AppendResult | None]
+    counts: list[int] = field(default_factory=list)
 
 
 Job = AppendJob | ExecJob
@@ -55,7 +58,6 @@ class Assembled:
 
     rows: list[tuple[Any, ...]] = field(default_factory=list)
     command_rows: list[tuple[str, str, str, int]] = field(default_factory=list)
-    statements: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
     heads: dict[str, Head] = field(default_factory=dict)
     results: list[AppendResult | None] = field(default_factory=list)
     committed: list[Event] = field(default_factory=list)
@@ -69,7 +71,6 @@ def assemble(batch: list[Job], heads: dict[str, Head],
     ts = int(time.time() * 1000)
     for job in batch:
         if isinstance(job, ExecJob):
-            out.statements.extend(job.statements)
             out.results.append(None)
             continue
         if job.command is not None and job.command in done:
@@ -136,10 +137,14 @@ class GroupCommitWriter:
         assert result is not None
         return result
 
-    async def _execute(self, statements: list[tuple[str, tuple[Any, ...]]]) -> None:
+    async def execute(self, statements: list[tuple[str, tuple[Any, ...]]]) -> list[int]:
+        """Run ``statements`` (``?`` placeholders) in one transaction, in the writer's
+        queue; returns each one's row count."""
         future: asyncio.Future[AppendResult | None] = asyncio.get_running_loop().create_future()
-        self._submit(ExecJob(statements, future))
+        job = ExecJob([(self._sql(sql), params) for sql, params in statements], future)
+        self._submit(job)
         await future
+        return job.counts
 
     async def _write_loop(self) -> None:
         stopping = False
@@ -188,14 +193,3 @@ class GroupCommitWriter:
             return text
         count = itertools.count(1)
         return re.sub(r"\?", lambda _: f"${next(count)}", text)
-
-    async def create_session(self, member: Member, token_hash: bytes) -> None:
-        """Display-name sessions until accounts arrive; the token is stored hashed."""
-        now = int(time.time() * 1000)
-        await self._execute([
-            (self._sql("INSERT INTO members (id, name, created) VALUES (?, ?, ?)"
-                       " ON CONFLICT (id) DO UPDATE SET name = excluded.name"),
-             (member.id, member.name, now)),
-            (self._sql("INSERT INTO sessions (token_hash, member, created) VALUES (?, ?, ?)"),
-             (token_hash, member.id, now)),
-        ])

@@ -17,10 +17,9 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import asyncpg
 
 from ..domain.events import Event
-from ..domain.room import Member
 from ..errors import StoreError
 from .base import CommandKey, StreamCheck, VerifyReport, decode_body
-from .batch import AppendJob, Assembled, GroupCommitWriter, Job, assemble
+from .batch import AppendJob, Assembled, ExecJob, GroupCommitWriter, Job, assemble
 from .chain import GENESIS, ChainBreak, verify_row
 from .sqlite import migrations
 
@@ -120,8 +119,12 @@ class PostgresStore(GroupCommitWriter):
             if out.heads:
                 await conn.executemany("UPDATE streams SET seq = $2, hash = $3 WHERE stream = $1",
                                        [(s, seq, h) for s, (seq, h) in out.heads.items()])
-            for sql, params in out.statements:
-                await conn.execute(sql, *params)
+            for job in batch:
+                if isinstance(job, ExecJob):
+                    for sql, params in job.statements:
+                        status = await conn.execute(sql, *params)
+                        last = status.rsplit(" ", 1)[-1]
+                        job.counts.append(int(last) if last.isdigit() else 0)
         return out
 
     async def _applied_commands(
@@ -171,18 +174,22 @@ class PostgresStore(GroupCommitWriter):
             "SELECT stream, seq FROM commands WHERE member = $1 AND ref = $2", *key)
         return (row[0], row[1]) if row else None
 
-    # --- sessions ----------------------------------------------------------------
+    # --- plain queries (accounts, sessions, invites) -------------------------------
 
-    async def session_member(self, token_hash: bytes) -> Member | None:
-        row = await self._p().fetchrow(
-            "SELECT m.id, m.name FROM sessions s JOIN members m ON m.id = s.member"
-            " WHERE s.token_hash = $1", token_hash)
-        return Member(id=row[0], name=row[1]) if row else None
+    async def fetch(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        rows = await self._p().fetch(self._sql(sql), *params)
+        return [tuple(row) for row in rows]
+
+    async def streams(self, prefix: str) -> list[str]:
+        rows = await self._p().fetch(
+            "SELECT stream FROM streams WHERE starts_with(stream, $1) AND seq > 0"
+            " ORDER BY stream", prefix)
+        return [row[0] for row in rows]
 
     # --- operations --------------------------------------------------------------
 
     async def check_writable(self) -> None:
-        await self._execute([("SELECT 1 WHERE NOT pg_is_in_recovery()", ())])
+        await self.execute([("SELECT 1 WHERE NOT pg_is_in_recovery()", ())])
         if await self._p().fetchval("SELECT pg_is_in_recovery()"):
             raise StoreError("the database is a read-only replica")
 

@@ -17,10 +17,9 @@ from typing import Any
 import aiosqlite
 
 from ..domain.events import Event
-from ..domain.room import Member
 from ..errors import StoreError
 from .base import CommandKey, StreamCheck, VerifyReport, decode_body
-from .batch import AppendJob, Assembled, GroupCommitWriter, Head, Job, assemble
+from .batch import AppendJob, Assembled, ExecJob, GroupCommitWriter, Head, Job, assemble
 from .chain import GENESIS, ChainBreak, verify_row
 
 log = logging.getLogger("practica.store")
@@ -110,8 +109,11 @@ class SqliteStore(GroupCommitWriter):
             if out.command_rows:
                 await conn.executemany("INSERT INTO commands VALUES (?, ?, ?, ?)",
                                        out.command_rows)
-            for sql, params in out.statements:
-                await conn.execute(sql, params)
+            for job in batch:
+                if isinstance(job, ExecJob):
+                    for sql, params in job.statements:
+                        async with conn.execute(sql, params) as cur:
+                            job.counts.append(max(cur.rowcount, 0))
             await conn.execute("COMMIT")
         except BaseException:
             with contextlib.suppress(Exception):
@@ -200,20 +202,23 @@ class SqliteStore(GroupCommitWriter):
             row = await cur.fetchone()
         return (row[0], row[1]) if row else None
 
-    # --- sessions (display names until accounts arrive) --------------------------
+    # --- plain queries (accounts, sessions, invites) -------------------------------
 
-    async def session_member(self, token_hash: bytes) -> Member | None:
+    async def fetch(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        async with self._reader().execute(sql, params) as cur:
+            return [tuple(row) for row in await cur.fetchall()]
+
+    async def streams(self, prefix: str) -> list[str]:
         async with self._reader().execute(
-            "SELECT m.id, m.name FROM sessions s JOIN members m ON m.id = s.member"
-            " WHERE s.token_hash = ?", (token_hash,),
+            "SELECT DISTINCT stream FROM events WHERE stream >= ? AND stream < ?"
+            " ORDER BY stream", (prefix, prefix + "\uffff"),
         ) as cur:
-            row = await cur.fetchone()
-        return Member(id=row[0], name=row[1]) if row else None
+            return [row[0] for row in await cur.fetchall()]
 
     # --- operations --------------------------------------------------------------
 
     async def check_writable(self) -> None:
-        await self._execute([("CREATE TEMP TABLE IF NOT EXISTS healthz (x)", ())])
+        await self.execute([("CREATE TEMP TABLE IF NOT EXISTS healthz (x)", ())])
 
     async def verify(self) -> VerifyReport:
         conn = self._reader()

@@ -11,7 +11,7 @@ import pytest
 from playwright.async_api import Page, expect
 
 from tests.conftest import free_port
-from tests.wsclient import Client
+from tests.people import signed_in
 
 pytestmark = [pytest.mark.anyio, pytest.mark.browser]
 SHOTS = Path(os.environ.get("PRACTICA_SCREENSHOTS", "test-artifacts"))
@@ -58,8 +58,7 @@ async def test_message_typed_in_one_page_appears_in_the_other(server, new_contex
 
 @pytest.mark.settings(commands_per_minute=100_000, command_burst=10_000)
 async def test_edit_delete_and_older_history(server, new_context):
-    poster = await Client.connect(server.ws_url)
-    await poster.identify("Archivist")
+    poster = await signed_in(server, "Archivist")
     await poster.command("join", room="case-review")
     for i in range(60):
         await poster.command("post", room="case-review", text=f"archive {i}")

@@ -1,0 +1,86 @@
+"""Where :func:`~server.domain.policy.allowed` meets the live state: builds the actor
+from the community's fold at the moment of each command, and writes the audit log
+(every privileged action done, every refusal).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from .domain.community import CommunityState
+from .domain.events import AuditRecorded, audit_stream
+from .domain.policy import GRANTS, Action, Actor, Decision, Resource, Role, allowed
+from .errors import Forbidden
+from .folds import Folds
+from .store import EventStore
+
+PRIVILEGED = frozenset(GRANTS[Role.OWNER] - GRANTS[Role.MEMBER] - {Action.VIEW_AUDIT})
+"""Host, convener and owner actions: each one done is written to the audit log."""
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is signed in on a request or a socket: an account, or a guest of one room."""
+
+    session: str
+    member: str
+    """The account id, or ``g-<session>`` for a guest."""
+    name: str
+    account: str | None
+    csrf: str
+    guest_community: str | None = None
+    guest_room: str | None = None
+
+    @property
+    def is_guest(self) -> bool:
+        return self.account is None
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class Authority:
+    def __init__(self, store: EventStore, folds: Folds) -> None:
+        self.store, self.folds = store, folds
+
+    def actor(self, principal: Principal, community: CommunityState) -> Actor:
+        if principal.is_guest:
+            role = Role.GUEST if principal.guest_community == community.community else None
+            return Actor(id=principal.member, role=role, guest_room=principal.guest_room)
+        info = community.members.get(principal.member)
+        if info is None:
+            return Actor(id=principal.member, role=None)
+        return Actor(id=principal.member, role=Role.parse(info.role),
+                     muted_until_ms=info.timed_out_until, now_ms=now_ms())
+
+    async def check(
+        self, principal: Principal, action: Action, community: str, *,
+        room: str | None = None, target: str | None = None, new_role: Role | None = None,
+    ) -> CommunityState:
+        """Allow the action or raise Forbidden (audited); returns the community's state."""
+        state = self.folds.community(community)
+        target_role = state.role_of(target) if target is not None else None
+        decision = allowed(self.actor(principal, state), action, Resource(
+            community=community, room=room, target_role=target_role, new_role=new_role))
+        if not decision:
+            await self.refused(principal, action, community, decision,
+                               target=target or room)
+        return state
+
+    async def refused(
+        self, principal: Principal, action: Action | str, community: str, decision: Decision,
+        *, target: str | None = None,
+    ) -> None:
+        await self.record(principal.member, str(action), community, "refused",
+                          target=target, detail=decision.reason)
+        raise Forbidden(decision.reason)
+
+    async def record(
+        self, actor: str | None, action: str, community: str, outcome: str = "done", *,
+        target: str | None = None, detail: str = "",
+    ) -> None:
+        await self.store.append(audit_stream(community), actor, [AuditRecorded(
+            action=action, outcome=outcome, target=target,  # type: ignore[arg-type]
+            detail=detail[:500])])

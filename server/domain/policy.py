@@ -1,0 +1,181 @@
+"""Who may do what: one table of grants per role and one check, :func:`allowed`.
+
+Pure: the caller builds the :class:`Actor` (their role in the community the
+resource belongs to, read from the community's fold at the moment of the
+command) and the :class:`Resource`; nothing here touches a socket or a store.
+Every command and HTTP call goes through :func:`allowed` each time it is
+made, so a role revoked a moment ago no longer counts.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class Role(enum.IntEnum):
+    """Ranked: each role holds every grant of the roles below it."""
+
+    GUEST = 1
+    """Attends one room through a guest link, under a display name, without an account."""
+    MEMBER = 2
+    HOST = 3
+    CONVENER = 4
+    OWNER = 5
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, label: str) -> Role:
+        return cls[label.upper()]
+
+
+class Action(enum.StrEnum):
+    VIEW_COMMUNITY = "view_community"
+    """See the community's rooms and members, and follow its stream."""
+    JOIN_ROOM = "join_room"
+    READ_HISTORY = "read_history"
+    POST = "post"
+    EDIT_OWN_MESSAGE = "edit_own_message"
+    DELETE_OWN_MESSAGE = "delete_own_message"
+    MODERATE_MESSAGES = "moderate_messages"
+    """Delete anyone's message in the community's rooms."""
+    CREATE_GUEST_LINK = "create_guest_link"
+    CREATE_ROOM = "create_room"
+    INVITE_MEMBERS = "invite_members"
+    APPROVE_JOIN = "approve_join"
+    SET_ROLE = "set_role"
+    """Grant or revoke a role (only roles below your own; owners may make owners)."""
+    REMOVE_MEMBER = "remove_member"
+    TIMEOUT_MEMBER = "timeout_member"
+    VIEW_AUDIT = "view_audit"
+    EDIT_COMMUNITY = "edit_community"
+    ISSUE_PASSWORD_RESET = "issue_password_reset"
+    LEAVE_COMMUNITY = "leave_community"
+
+
+_GUEST = {Action.JOIN_ROOM, Action.READ_HISTORY, Action.POST, Action.EDIT_OWN_MESSAGE,
+          Action.DELETE_OWN_MESSAGE}
+_MEMBER = _GUEST | {Action.VIEW_COMMUNITY, Action.LEAVE_COMMUNITY}
+_HOST = _MEMBER | {Action.MODERATE_MESSAGES, Action.CREATE_GUEST_LINK}
+_CONVENER = _HOST | {Action.CREATE_ROOM, Action.INVITE_MEMBERS, Action.APPROVE_JOIN,
+                     Action.SET_ROLE, Action.REMOVE_MEMBER, Action.TIMEOUT_MEMBER,
+                     Action.VIEW_AUDIT}
+_OWNER = _CONVENER | {Action.EDIT_COMMUNITY, Action.ISSUE_PASSWORD_RESET}
+
+GRANTS: dict[Role, frozenset[Action]] = {
+    Role.GUEST: frozenset(_GUEST),
+    Role.MEMBER: frozenset(_MEMBER),
+    Role.HOST: frozenset(_HOST),
+    Role.CONVENER: frozenset(_CONVENER),
+    Role.OWNER: frozenset(_OWNER),
+}
+"""Each role's grants: the one table to read (and change) to know who may do what."""
+
+ROOM_ACTIONS = frozenset({Action.JOIN_ROOM, Action.READ_HISTORY, Action.POST,
+                          Action.EDIT_OWN_MESSAGE, Action.DELETE_OWN_MESSAGE,
+                          Action.MODERATE_MESSAGES})
+"""Actions on a room: a guest may take them only in the room their link is for."""
+
+TARGETED = frozenset({Action.SET_ROLE, Action.REMOVE_MEMBER, Action.TIMEOUT_MEMBER,
+                      Action.ISSUE_PASSWORD_RESET})
+"""Actions on another person: only on someone ranked below you."""
+
+SPEAKING = frozenset({Action.POST, Action.EDIT_OWN_MESSAGE})
+"""What a timed-out member may not do until the timeout ends."""
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    id: str
+    role: Role | None
+    """Their role in the resource's community; None when they are not in it."""
+    guest_room: str | None = None
+    muted_until_ms: int = 0
+    now_ms: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Resource:
+    community: str
+    room: str | None = None
+    target_role: Role | None = None
+    """The current role of the person acted on (targeted actions)."""
+    new_role: Role | None = None
+    """The role being given (``set_role``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    allowed: bool
+    reason: str
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+
+def allowed(actor: Actor, action: Action, resource: Resource) -> Decision:
+    """May ``actor`` take ``action`` on ``resource``? With the reason, either way."""
+    role = actor.role
+    if role is None:
+        return Decision(False, f"not a member of {resource.community}")
+    if action not in GRANTS[role]:
+        return Decision(False, f"a {role.label} may not {action.value.replace('_', ' ')}")
+    if role is Role.GUEST and (action not in ROOM_ACTIONS or resource.room != actor.guest_room):
+        return Decision(False, "a guest link admits to its one room only")
+    if action in SPEAKING and actor.muted_until_ms > actor.now_ms:
+        minutes = -(-(actor.muted_until_ms - actor.now_ms) // 60_000)
+        return Decision(False, f"timed out: you may post again in {minutes} min")
+    if action in TARGETED:
+        target = resource.target_role
+        if target is None:
+            return Decision(False, "not a member of this community")
+        if target >= role:
+            return Decision(False, f"a {role.label} may not act on a {target.label}")
+        new = resource.new_role
+        if action is Action.SET_ROLE and (new is None or new is Role.GUEST or new > role
+                                          or (new == role and role is not Role.OWNER)):
+            shown = new.label if new else "that role"
+            return Decision(False, f"a {role.label} may not grant {shown}")
+    return Decision(True, "allowed")
+
+
+def permission_matrix() -> str:
+    """The grants table as markdown (committed as ``schemas/permissions.md``)."""
+    roles = list(Role)
+    lines = [
+        "# Permissions",
+        "",
+        "Generated from `server/domain/policy.py` (`practica schemas`); do not edit.",
+        "Every websocket command and HTTP call is checked with `allowed(actor, action,",
+        "resource)` when it is made. A refusal is a `forbidden` error, changes nothing and",
+        "is written to the community's audit log. Someone who is not in a community may",
+        "do none of these there.",
+        "",
+        "| action | " + " | ".join(r.label for r in roles) + " |",
+        "| --- | " + " | ".join("---" for _ in roles) + " |",
+    ]
+    for action in Action:
+        cells = []
+        for role in roles:
+            if action not in GRANTS[role]:
+                cells.append("—")
+            elif role is Role.GUEST:
+                cells.append("own room")
+            elif action in TARGETED:
+                cells.append("below own rank")
+            else:
+                cells.append("yes")
+        lines.append(f"| `{action.value}` | " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "- *own room*: a guest link admits to one room only.",
+        "- *below own rank*: only on someone whose role ranks below yours; an owner may",
+        "  grant owner, a convener may grant host or member.",
+        "- A timed-out member may not `post` or `edit_own_message` until the timeout ends.",
+        "- Editing and deleting *own* messages also needs the message to be yours.",
+        "",
+    ]
+    return "\n".join(lines)
