@@ -84,17 +84,26 @@ class Actions:
         if not principal.is_guest:
             wanted[community_stream(community)] = None
         wanted.update(streams)
+        refused: list[Sync] = []
         for stream in list(wanted):
             room = self._room_of(stream)
+            if room is None and stream != community_stream(community):
+                continue  # unknown: _open_streams says so
+            try:
+                if room is None:
+                    await self.authority.check(principal, Action.VIEW_COMMUNITY, community)
+                else:
+                    await self.authority.check(
+                        principal, Action.JOIN_ROOM,
+                        self.folds.community_of_room(room).community, room=room)
+            except Forbidden as exc:
+                del wanted[stream]
+                refused.append(Sync(stream=stream, mode="snapshot", seq=0,
+                                    reason=f"forbidden: {exc.message}"))
+                continue
             if room is not None:
-                try:
-                    await self.authority.check(principal, Action.JOIN_ROOM, community,
-                                               room=room)
-                except Forbidden:
-                    del wanted[stream]
-                    continue
                 await self._enter(conn, room, member, ref=None)
-        syncs = await self._open_streams(conn, wanted)
+        syncs = await self._open_streams(conn, wanted) + refused
         assert actor.role is not None
         self._send_synced(conn, Ready(session=Session(
             member=member, community=community, role=actor.role.label,  # type: ignore[arg-type]

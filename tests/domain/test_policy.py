@@ -1,0 +1,96 @@
+"""The permission table and allowed(): pure, no server."""
+
+from __future__ import annotations
+
+import pytest
+
+from server.domain.policy import (
+    GRANTS,
+    ROOM_ACTIONS,
+    Action,
+    Actor,
+    Resource,
+    Role,
+    allowed,
+    permission_matrix,
+)
+
+ROOM = Resource(community="circle", room="case-review")
+
+
+def test_each_role_holds_every_grant_of_the_roles_below():
+    ranked = sorted(Role)
+    for lower, higher in zip(ranked, ranked[1:], strict=False):
+        assert GRANTS[lower] <= GRANTS[higher], (lower, higher)
+    assert GRANTS[Role.OWNER] == frozenset(Action)
+
+
+@pytest.mark.parametrize("action", list(Action))
+def test_someone_outside_the_community_may_do_nothing(action):
+    decision = allowed(Actor(id="x", role=None), action, ROOM)
+    assert not decision and "not a member" in decision.reason
+
+
+@pytest.mark.parametrize("action", list(Action))
+def test_a_guest_may_only_act_in_their_one_room(action):
+    guest = Actor(id="g-1", role=Role.GUEST, guest_room="case-review")
+    own = allowed(guest, action, ROOM)
+    other = allowed(guest, action, Resource(community="circle", room="journal-club"))
+    assert bool(own) == (action in GRANTS[Role.GUEST])
+    assert not other
+    if action in GRANTS[Role.GUEST]:
+        assert action in ROOM_ACTIONS and "one room" in other.reason
+
+
+def test_hosts_moderate_but_members_do_not():
+    assert allowed(Actor(id="h", role=Role.HOST), Action.MODERATE_MESSAGES, ROOM)
+    refused = allowed(Actor(id="m", role=Role.MEMBER), Action.MODERATE_MESSAGES, ROOM)
+    assert not refused and refused.reason == "a member may not moderate messages"
+
+
+@pytest.mark.parametrize(("role", "target", "new", "ok"), [
+    (Role.CONVENER, Role.MEMBER, Role.HOST, True),
+    (Role.CONVENER, Role.HOST, Role.MEMBER, True),  # revoking host
+    (Role.CONVENER, Role.MEMBER, Role.CONVENER, False),  # not up to your own rank
+    (Role.CONVENER, Role.CONVENER, Role.MEMBER, False),  # not on your equal
+    (Role.CONVENER, Role.OWNER, Role.MEMBER, False),
+    (Role.OWNER, Role.MEMBER, Role.OWNER, True),  # owners may make owners
+    (Role.OWNER, Role.CONVENER, Role.MEMBER, True),
+    (Role.OWNER, Role.OWNER, Role.MEMBER, False),  # but not demote each other
+    (Role.OWNER, Role.MEMBER, Role.GUEST, False),  # guest is not a role to grant
+    (Role.HOST, Role.MEMBER, Role.MEMBER, False),
+    (Role.OWNER, None, Role.HOST, False),  # the target is not in the community
+])
+def test_roles_are_granted_only_below_your_own(role, target, new, ok):
+    resource = Resource(community="circle", target_role=target, new_role=new)
+    assert bool(allowed(Actor(id="a", role=role), Action.SET_ROLE, resource)) is ok
+
+
+@pytest.mark.parametrize("action", [Action.REMOVE_MEMBER, Action.TIMEOUT_MEMBER])
+def test_removal_and_timeout_only_of_lower_ranks(action):
+    convener = Actor(id="c", role=Role.CONVENER)
+    assert allowed(convener, action, Resource(community="c", target_role=Role.HOST))
+    assert not allowed(convener, action, Resource(community="c", target_role=Role.CONVENER))
+    assert not allowed(Actor(id="h", role=Role.HOST), action,
+                       Resource(community="c", target_role=Role.MEMBER))
+
+
+def test_a_timed_out_member_may_not_post_or_edit_until_it_ends():
+    muted = Actor(id="m", role=Role.MEMBER, muted_until_ms=10 * 60_000 + 1, now_ms=60_000)
+    refused = allowed(muted, Action.POST, ROOM)
+    assert not refused and refused.reason == "timed out: you may post again in 10 min"
+    assert not allowed(muted, Action.EDIT_OWN_MESSAGE, ROOM)
+    assert allowed(muted, Action.DELETE_OWN_MESSAGE, ROOM)  # taking words back is fine
+    assert allowed(muted, Action.JOIN_ROOM, ROOM)
+    later = Actor(id="m", role=Role.MEMBER, muted_until_ms=60_000, now_ms=60_000)
+    assert allowed(later, Action.POST, ROOM)
+
+
+def test_the_matrix_lists_every_action_and_role():
+    matrix = permission_matrix()
+    for action in Action:
+        assert f"| `{action.value}` |" in matrix
+    header = next(line for line in matrix.splitlines() if line.startswith("| action"))
+    assert header == "| action | guest | member | host | convener | owner |"
+    assert "| `edit_community` | — | — | — | — | yes |" in matrix
+    assert "| `post` | own room | yes | yes | yes | yes |" in matrix

@@ -1,0 +1,198 @@
+"""Communities over HTTP against a running server: founding, front pages, joining by
+policy, invites, guest links, join requests and the audit log."""
+
+from __future__ import annotations
+
+import pytest
+
+from server.domain.events import community_stream
+from tests.people import DEMO, Person, signed_in
+
+pytestmark = pytest.mark.anyio
+
+
+async def found(server, community: str = "guild", **fields) -> Person:
+    owner = await Person.sign_up(server.url, "Olu Owner")
+    reply = await owner.call("POST", "/api/communities", {
+        "community": community, "name": "Guild", "domain": "Structural engineering",
+        "purpose": "Review each other's designs", "description": "We *check* loads.\n\n"
+        "<script>alert(1)</script> [x](javascript:alert(1))", **fields})
+    assert reply.status_code == 201, reply.text
+    return owner
+
+
+async def test_front_page_shows_domain_purpose_and_sanitized_description(server):
+    owner = await found(server)
+    visitor = Person(server.url)
+    page = (await visitor.call("GET", "/api/communities/guild")).json()
+    assert page["domain"] == "Structural engineering"
+    assert page["purpose"] == "Review each other's designs"
+    assert "<em>check</em>" in page["description_html"]
+    assert "<script" not in page["description_html"]
+    assert "javascript:" not in page["description_html"].replace("[x](javascript:", "")
+    assert page["your_role"] is None and page["member_count"] == 1
+    mine = (await owner.call("GET", "/api/communities/guild")).json()
+    assert mine["your_role"] == "owner"
+    cards = (await visitor.call("GET", "/api/communities")).json()
+    assert {c["community"] for c in cards} == {"guild", DEMO}
+
+
+async def test_a_community_id_is_taken_once(server):
+    await found(server)
+    again = await Person.sign_up(server.url, "Copy Cat")
+    reply = await again.call("POST", "/api/communities", {
+        "community": "guild", "name": "Guild 2", "domain": "d", "purpose": "p"})
+    assert (reply.status_code, reply.json()["code"]) == (409, "conflict")
+    demo = await again.call("POST", "/api/communities", {
+        "community": DEMO, "name": "Mine now", "domain": "d", "purpose": "p"})
+    assert demo.status_code == 409
+    assert server.practica.folds.community(DEMO).name == "Clinical Practice Circle"
+
+
+async def test_unknown_community_is_404(server):
+    person = await Person.sign_up(server.url, "Ann")
+    reply = await person.call("GET", "/api/communities/nowhere")
+    assert (reply.status_code, reply.json()["code"]) == (404, "not_found")
+    joined = await person.call("POST", "/api/communities/nowhere/join", {})
+    assert joined.status_code == 404
+
+
+async def test_invite_links_expire_run_out_and_can_be_revoked(server):
+    owner = await found(server, join_policy="invite")
+    made = await owner.call("POST", "/api/communities/guild/invites", {"max_uses": 1})
+    token = made.json()["token"]
+    assert made.json()["path"] == f"/invite/{token}"
+    preview = (await Person(server.url).call("GET", f"/api/invites/{token}")).json()
+    assert preview["community_name"] == "Guild" and preview["kind"] == "member"
+    first = await Person.sign_up(server.url, "First")
+    second = await Person.sign_up(server.url, "Second")
+    assert (await first.call("POST", f"/api/invites/{token}/accept")).json() == {
+        "outcome": "joined", "role": "member"}
+    used_up = await second.call("POST", f"/api/invites/{token}/accept")
+    assert (used_up.status_code, used_up.json()["code"]) == (404, "not_found")
+    # Revoked and expired links admit nobody either.
+    revoked = (await owner.call("POST", "/api/communities/guild/invites", {})).json()
+    assert (await owner.call("DELETE",
+                             f"/api/communities/guild/invites/{revoked['id']}")).status_code == 204
+    assert (await second.call("POST", f"/api/invites/{revoked['token']}/accept")).status_code == 404
+    expired = (await owner.call("POST", "/api/communities/guild/invites", {})).json()
+    await server.practica.store.execute([("UPDATE invites SET expires = 1 WHERE id = ?",
+                                          (expired["id"],))])
+    assert (await second.call("POST", f"/api/invites/{expired['token']}/accept")).status_code == 404
+    listed = (await owner.call("GET", "/api/communities/guild/invites")).json()
+    assert {(i["uses"], i["revoked"]) for i in listed} == {(1, False), (0, True), (0, False)}
+    members = server.practica.folds.community("guild").members
+    assert first.id in members and second.id not in members
+
+
+async def test_invite_only_refuses_plain_joins_and_audits_it(server):
+    await found(server, join_policy="invite")
+    person = await Person.sign_up(server.url, "Walk In")
+    reply = await person.call("POST", "/api/communities/guild/join", {})
+    assert (reply.status_code, reply.json()["code"]) == (403, "forbidden")
+    events = await server.practica.store.read("audit:guild")
+    assert events[-1].actor == person.id and events[-1].body.outcome == "refused"
+
+
+async def test_join_requests_wait_for_a_convener(server):
+    owner = await found(server, join_policy="approval")
+    asker = await Person.sign_up(server.url, "Asha")
+    asked = await asker.call("POST", "/api/communities/guild/join", {"note": "ICU nurse"})
+    assert asked.json() == {"outcome": "requested", "role": None}
+    assert (await asker.call("GET", "/api/communities/guild")).json()["request_pending"]
+    pending = (await owner.call("GET", "/api/communities/guild/requests")).json()
+    assert [(p["name"], p["note"]) for p in pending] == [("Asha", "ICU nurse")]
+    refused = await asker.call("POST", f"/api/communities/guild/requests/{asker.id}/approve")
+    assert refused.status_code == 403  # not a convener (not even a member yet)
+    approved = await owner.call("POST", f"/api/communities/guild/requests/{asker.id}/approve")
+    assert approved.status_code == 204
+    assert (await asker.call("GET", "/api/communities/guild")).json()["your_role"] == "member"
+    again = await owner.call("POST", f"/api/communities/guild/requests/{asker.id}/approve")
+    assert again.status_code == 404
+
+
+async def test_a_guest_attends_one_room_and_nothing_more(server):
+    owner = await found(server)
+    rooms = (await owner.call("POST", "/api/communities/guild/rooms",
+                              {"name": "Clinic"})).json()["rooms"]
+    await owner.call("POST", "/api/communities/guild/rooms", {"name": "Back office"})
+    room = rooms[0]["room"]
+    other_room = next(r for r in server.practica.folds.community("guild").rooms if r != room)
+    link = (await owner.call("POST", "/api/communities/guild/invites",
+                             {"kind": "guest", "room": room, "max_uses": 5})).json()
+    assert link["path"] == f"/guest/{link['token']}"
+    guest = Person(server.url)
+    await guest.refresh()
+    entered = await guest.call("POST", "/api/guest", {"token": link["token"],
+                                                      "name": "Remote Rosa"})
+    assert entered.status_code == 201, entered.text
+    guest.me, guest.csrf = entered.json(), entered.json()["csrf"]
+    assert guest.me["guest"]["room"] == room and guest.me["account"] is None
+    socket = await guest.connect(server.ws_url)
+    ready = await socket.identify(community=DEMO)  # a guest always lands in their link's
+    assert ready["session"]["role"] == "guest" and ready["session"]["guest_room"] == room
+    assert ready["syncs"] == []  # no community stream: rooms and members are not theirs
+    assert (await socket.command("join", room=room))["type"] == "ack"
+    assert (await socket.command("post", room=room, text="hello from afar"))["type"] == "ack"
+    for command, fields in [("join", {"room": other_room}), ("join", {"room": "case-review"}),
+                            ("history", {"room": other_room})]:
+        refused = await socket.command(command, **fields)
+        assert refused["code"] == "forbidden", (command, fields)
+    for method, path in [("GET", "/api/sessions"), ("POST", "/api/communities/guild/join"),
+                         ("GET", "/api/communities/guild/requests")]:
+        reply = await guest.call(method, path, {} if method == "POST" else None)
+        assert reply.status_code in (401, 403), (path, reply.text)
+    await socket.close()
+
+
+async def test_guest_links_need_a_room_of_the_community(server):
+    owner = await found(server)
+    reply = await owner.call("POST", "/api/communities/guild/invites",
+                             {"kind": "guest", "room": "case-review"})
+    assert (reply.status_code, reply.json()["code"]) == (400, "invalid")
+
+
+async def test_the_last_owner_cannot_leave_but_a_member_can(server):
+    owner = await found(server, join_policy="open")
+    member = await Person.sign_up(server.url, "Mo")
+    await member.join("guild")
+    stuck = await owner.call("POST", "/api/communities/guild/leave")
+    assert (stuck.status_code, stuck.json()["code"]) == (409, "conflict")
+    assert (await member.call("POST", "/api/communities/guild/leave")).status_code == 204
+    assert member.id not in server.practica.folds.community("guild").members
+
+
+async def test_the_audit_log_pages_newest_first_for_conveners_only(server):
+    owner = await found(server, join_policy="open")
+    member = await signed_in(server, "Mo", community="guild")
+    for i in range(5):
+        await owner.call("POST", "/api/communities/guild/rooms", {"name": f"Room {i}"})
+    page = (await owner.call("GET", "/api/communities/guild/audit?limit=3")).json()
+    assert [e["detail"] for e in page["entries"]] == ["Room 4", "Room 3", "Room 2"]
+    assert page["has_more"] and page["entries"][0]["actor_name"] == "Olu Owner"
+    older = (await owner.call(
+        "GET", f"/api/communities/guild/audit?limit=3&before={page['entries'][-1]['seq']}")).json()
+    assert [e["detail"] for e in older["entries"]][:2] == ["Room 1", "Room 0"]
+    refused = await member.person.call("GET", "/api/communities/guild/audit")
+    assert refused.status_code == 403
+    bad = await owner.call("GET", "/api/communities/guild/audit?limit=lots")
+    assert (bad.status_code, bad.json()["code"]) == (400, "invalid")
+    await member.close()
+
+
+async def test_editing_the_community_reaches_members_live(server):
+    owner = await found(server, join_policy="open")
+    member = await signed_in(server, "Mo", community="guild")
+    reply = await owner.call("PATCH", "/api/communities/guild", {
+        "name": "Guild of Checkers", "domain": "Loads", "purpose": "Fewer collapses",
+        "description": "**Bold** claims", "join_policy": "approval"})
+    assert reply.status_code == 200 and "<strong>Bold</strong>" in reply.json()["description_html"]
+    edited = await member.wait_for(lambda f: f["type"] == "event"
+                                   and f["body"]["type"] == "community_edited")
+    assert edited["body"]["name"] == "Guild of Checkers"
+    head = await server.practica.store.head(community_stream("guild"))
+    refused = await member.person.call("PATCH", "/api/communities/guild", {
+        "name": "Mine", "domain": "d", "purpose": "p"})
+    assert refused.status_code == 403
+    assert await server.practica.store.head(community_stream("guild")) == head
+    await member.close()
