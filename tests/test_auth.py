@@ -3,7 +3,6 @@ sockets against a running server."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 
 import httpx2

@@ -1,4 +1,4 @@
-"""Every role × every action against a running server, generated from the policy table.
+"""Every role x every action against a running server, generated from the policy table.
 
 For each role (and for someone from another community) every action is tried
 for real, over HTTP or the websocket. What the policy allows must succeed;

@@ -1,35 +1,72 @@
 // The one module that owns the websocket: lifecycle (hello → identify/resume →
 // ready), heartbeats both ways, refs → pending promises, reconnect with backoff
 // and resume from the last seq seen on each stream, dedupe by seq.
+//
+// Who we are comes from the session cookie the upgrade carries (set by sign-in,
+// sign-up or a guest link); the socket only says which community it enters.
 
-const CLOSE_AUTH_FAILED = 4003;
+const CLOSE = {
+  AUTH_FAILED: 4003, // the session ended (expired, account deleted): sign in again
+  SESSION_REVOKED: 4008, // signed out or revoked: sign in again
+  ROLE_CHANGED: 4009, // reconnect and resume at once: the new role comes in ready
+  REMOVED: 4010, // removed from the community: do not reconnect
+};
 
 export class Gateway extends EventTarget {
   constructor(url) {
     super();
     this.url = url;
     this.ws = null;
-    this.token = null;
-    this.name = null;
+    this.community = null;
     this.lastSeq = new Map(); // stream -> last seq delivered to the UI
     this.pending = new Map(); // ref -> {resolve, reject, frame}
     this.nextRef = 1;
     this.attempt = 0;
     this.state = "idle";
     this.heartbeatTimer = null;
+    this.retryTimer = null;
     this.awaitingAck = false;
     this.limits = null;
+    this.session = null;
   }
 
-  // Start (or restart) a session: with a stored token, or a new display name.
-  start({ token = null, name = null }) {
-    this.token = token;
-    this.name = name;
+  // Enter a community (or, for a guest, their one room's community) from scratch.
+  start({ community = null } = {}) {
+    this.drop();
+    this.community = community;
+    this.lastSeq.clear();
+    this.attempt = 0;
     this.connect();
   }
 
+  // Close and stay closed (signing out, leaving the app).
+  stop(state = "idle", detail = {}) {
+    this.drop();
+    this.lastSeq.clear();
+    this.session = null;
+    this.failPending(detail.reason || "disconnected");
+    this.setState(state, detail);
+  }
+
+  // Close and resume at once (e.g. after a rename, so the server knows the new name).
+  reconnect() {
+    if (!this.ws && this.state !== "reconnecting") return;
+    this.drop();
+    this.attempt = 0;
+    this.connect();
+  }
+
+  drop() {
+    clearTimeout(this.retryTimer);
+    clearInterval(this.heartbeatTimer);
+    const ws = this.ws;
+    this.ws = null; // its close event is ignored from here on
+    if (ws && ws.readyState <= WebSocket.OPEN) ws.close(1000, "bye");
+  }
+
   connect() {
-    this.setState(this.attempt === 0 ? "connecting" : "reconnecting");
+    clearTimeout(this.retryTimer);
+    this.setState(this.attempt === 0 && this.lastSeq.size === 0 ? "connecting" : "reconnecting");
     const ws = new WebSocket(this.url);
     this.ws = ws;
     ws.addEventListener("message", (e) => this.onFrame(ws, e.data));
@@ -55,9 +92,19 @@ export class Gateway extends EventTarget {
     const ref = `${Date.now().toString(36)}-${this.nextRef++}`;
     const frame = { type, ref, ...fields };
     return new Promise((resolve, reject) => {
+      if (this.state === "idle" || this.state === "signed-out" || this.state === "removed") {
+        reject({ code: "closed", message: "Not connected" });
+        return;
+      }
       this.pending.set(ref, { resolve, reject, frame });
       if (this.state === "live") this.send(frame);
     });
+  }
+
+  failPending(message) {
+    const waiters = [...this.pending.values()];
+    this.pending.clear();
+    for (const waiter of waiters) waiter.reject({ code: "closed", message });
   }
 
   onFrame(ws, data) {
@@ -70,20 +117,20 @@ export class Gateway extends EventTarget {
     }
     this.awaitingAck = false;
     switch (frame.type) {
-      case "hello":
+      case "hello": {
         this.limits = frame.limits;
         this.startHeartbeats(frame.heartbeat_interval_ms);
-        if (this.token && this.lastSeq.size > 0) {
-          this.send({ type: "resume", token: this.token, streams: Object.fromEntries(this.lastSeq) });
-        } else if (this.token) {
-          this.send({ type: "identify", token: this.token });
+        const community = this.community || undefined;
+        if (this.lastSeq.size > 0) {
+          this.send({ type: "resume", community, streams: Object.fromEntries(this.lastSeq) });
         } else {
-          this.send({ type: "identify", name: this.name });
+          this.send({ type: "identify", community });
         }
         break;
+      }
       case "ready":
         this.attempt = 0;
-        this.token = frame.session.token;
+        this.session = frame.session;
         this.dispatchEvent(new CustomEvent("ready", { detail: frame }));
         for (const sync of frame.syncs) this.applySync(sync);
         this.setState("live");
@@ -99,8 +146,14 @@ export class Gateway extends EventTarget {
         break;
       }
       case "error":
-        if (frame.ref && this.pending.has(frame.ref)) this.settle(frame.ref, "reject", frame);
-        else this.dispatchEvent(new CustomEvent("servererror", { detail: frame }));
+        if (frame.ref && this.pending.has(frame.ref)) {
+          this.settle(frame.ref, "reject", frame);
+        } else if (this.state !== "live" && !frame.ref && frame.code !== "rate_limited") {
+          // identify/resume refused (e.g. not a member of that community): stay closed
+          this.stop("refused", { code: frame.code, reason: frame.message });
+        } else {
+          this.dispatchEvent(new CustomEvent("servererror", { detail: frame }));
+        }
         break;
       default:
         break; // heartbeat_ack and frames from newer servers
@@ -152,7 +205,7 @@ export class Gateway extends EventTarget {
       if (ws !== this.ws) return;
       if (this.awaitingAck) {
         ws.close(4000, "no heartbeat_ack"); // the server is silent: reconnect
-        this.onClose(ws, { code: 1006 });
+        this.onClose(ws, { code: 1006, reason: "" });
         return;
       }
       this.awaitingAck = true;
@@ -164,15 +217,24 @@ export class Gateway extends EventTarget {
     if (ws !== this.ws) return;
     this.ws = null;
     clearInterval(this.heartbeatTimer);
-    if (event.code === CLOSE_AUTH_FAILED) {
-      this.token = null;
-      this.lastSeq.clear();
-      this.setState("signed-out", { code: event.code });
+    const detail = { code: event.code, reason: event.reason || "" };
+    if (event.code === CLOSE.SESSION_REVOKED || event.code === CLOSE.AUTH_FAILED) {
+      this.stop("signed-out", detail);
+      return;
+    }
+    if (event.code === CLOSE.REMOVED) {
+      this.stop("removed", detail);
+      return;
+    }
+    if (event.code === CLOSE.ROLE_CHANGED) {
+      this.attempt = 0;
+      this.setState("reconnecting", { ...detail, retryInMs: 0 });
+      this.retryTimer = setTimeout(() => this.connect(), 0);
       return;
     }
     this.attempt += 1;
     const delay = Math.min(10000, 250 * 2 ** Math.min(this.attempt, 6)) * (0.5 + Math.random() / 2);
-    this.setState("reconnecting", { code: event.code, retryInMs: Math.round(delay) });
-    setTimeout(() => this.connect(), delay);
+    this.setState("reconnecting", { ...detail, attempt: this.attempt, retryInMs: Math.round(delay) });
+    this.retryTimer = setTimeout(() => this.connect(), delay);
   }
 }

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Page, expect
 
+from tests.browser.ui import assert_clean, sign_up, watch
 from tests.conftest import free_port
 from tests.people import signed_in
 
@@ -18,13 +19,12 @@ SHOTS = Path(os.environ.get("PRACTICA_SCREENSHOTS", "test-artifacts"))
 
 
 async def enter(page: Page, url: str, name: str, room: str = "Case review") -> None:
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("dialog", lambda dialog: errors.append(f"dialog: {dialog.message}"))
-    page.errors = errors  # type: ignore[attr-defined]
+    """Sign up through the page, join the demo community from the directory, open a room."""
+    watch(page)
     await page.goto(url)
-    await page.get_by_label("Display name").fill(name)
-    await page.get_by_role("button", name="Enter").click()
+    await sign_up(page, name)
+    await page.locator(".directory-card", has_text="Clinical Practice Circle").get_by_role(
+        "button", name="Join").click()
     await expect(page.locator("#status")).to_have_attribute("data-state", "live")
     await page.get_by_role("button", name=room).click()
     await expect(page.locator("#room-name")).to_have_text(f"# {room}")
@@ -52,7 +52,7 @@ async def test_message_typed_in_one_page_appears_in_the_other(server, new_contex
     await expect(texts(bob).last).to_have_text("Has anyone seen this ECG pattern before?")
     await say(bob, "Yes — let's look at it after the case.")
     await expect(texts(ann).last).to_have_text("Yes — let's look at it after the case.")
-    assert ann.errors == [] and bob.errors == []  # type: ignore[attr-defined]
+    assert_clean(ann, bob)
     await ann.screenshot(path=str(SHOTS / "room.png"))
 
 
@@ -103,7 +103,7 @@ async def test_markup_in_names_and_messages_stays_text(server, new_context):
     assert await page.locator(".message-list img, .message-list script, .message-list svg, "
                               "#people-list b").count() == 0
     await expect(page.locator("#me-name")).to_have_text('<b onmouseover=alert(5)>Mallory</b>')
-    assert page.errors == []  # type: ignore[attr-defined]
+    assert_clean(page)
 
 
 class CuttableProxy:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from server.domain.policy import (
@@ -20,7 +22,7 @@ ROOM = Resource(community="circle", room="case-review")
 
 def test_each_role_holds_every_grant_of_the_roles_below():
     ranked = sorted(Role)
-    for lower, higher in zip(ranked, ranked[1:], strict=False):
+    for lower, higher in itertools.pairwise(ranked):
         assert GRANTS[lower] <= GRANTS[higher], (lower, higher)
     assert GRANTS[Role.OWNER] == frozenset(Action)
 

@@ -1,0 +1,390 @@
+// Members (with the role, timeout, removal and reset controls your role allows) and
+// Manage (invite and guest links, join requests, rooms, the community's own page, and
+// the audit log). What shows follows schemas/permissions.md; the server checks again.
+
+import { api, get, post } from "./api.js";
+import {
+  $, button, copyText, el, field, formatDateTime, initials, input, onSubmit, rank, select, showError,
+  timeElement, toast,
+} from "./dom.js";
+
+let ctx = null;
+let ui = null;
+let auditBefore = null;
+let editFilled = false;
+let timeoutRedraw = null;
+
+export function init(context) {
+  ctx = context;
+  ui = context.ui;
+  onSubmit($("invite-form"), $("invite-form-error"), createInvite);
+  onSubmit($("guest-link-form"), $("guest-link-error"), createGuestLink);
+  onSubmit($("room-form"), $("room-form-error"), createRoom);
+  onSubmit($("edit-form"), $("edit-error"), editCommunity);
+  $("invite-copy").addEventListener("click", () => copyText($("invite-link").value, $("invite-link")));
+  $("guest-link-copy").addEventListener("click", () => copyText($("guest-link").value, $("guest-link")));
+  $("requests-refresh").addEventListener("click", () => loadRequests());
+  $("audit-refresh").addEventListener("click", () => loadAudit(false));
+  $("audit-older").addEventListener("click", () => loadAudit(true));
+}
+
+const cpath = (suffix = "") => `/api/communities/${encodeURIComponent(ui.communityId)}${suffix}`;
+const myRank = () => rank(ui.role);
+const nameOf = (member) => {
+  const info = ui.community && ui.community.members.get(member);
+  return info ? info.name : member;
+};
+
+export function reset() {
+  auditBefore = null;
+  $("member-list").replaceChildren();
+  $("invite-list").replaceChildren();
+  $("request-list").replaceChildren();
+  $("audit-list").replaceChildren();
+  $("invite-result").hidden = true;
+  $("guest-link-result").hidden = true;
+  for (const id of ["invite-form-error", "guest-link-error", "room-form-error", "edit-error"]) {
+    showError($(id), "");
+  }
+  editFilled = false;
+}
+
+// --- members ---------------------------------------------------------------------------
+
+export function showMembers() {
+  renderMembers();
+}
+
+export function membersChanged() {
+  if (ui.pane === "members") renderMembers();
+}
+
+export function roleChanged() {
+  if (ui.pane === "members") renderMembers();
+  if (ui.pane === "manage") showManage();
+}
+
+// Which roles I may give: an owner any (owner too), a convener those below convener.
+function grantable() {
+  const mine = myRank();
+  return ["member", "host", "convener", "owner"].filter(
+    (role) => rank(role) < mine || (ui.role === "owner" && role === "owner"));
+}
+
+function renderMembers() {
+  const list = $("member-list");
+  if (!ui.community) return;
+  const members = [...ui.community.members.values()].sort(
+    (a, b) => rank(b.role) - rank(a.role) || a.name.localeCompare(b.name));
+  $("members-summary").textContent = `${members.length} member${members.length === 1 ? "" : "s"} in ${ui.community.name}`;
+  const existing = new Map([...list.children].map((row) => [row.dataset.member, row]));
+  const wanted = [];
+  for (const info of members) {
+    const signature = JSON.stringify([info.name, info.role, info.timed_out_until, info.timeout_reason,
+      ui.role, ui.me && ui.me.id, info.timed_out_until > Date.now()]);
+    let row = existing.get(info.member);
+    if (!row || row.dataset.signature !== signature) row = memberRow(info, signature);
+    existing.delete(info.member);
+    wanted.push(row);
+  }
+  list.replaceChildren(...wanted); // rows that did not change keep what was typed in them
+  // Redraw when the next timeout ends, so "Timed out until" goes away by itself.
+  clearTimeout(timeoutRedraw);
+  const ends = members.map((m) => m.timed_out_until).filter((t) => t > Date.now());
+  if (ends.length) {
+    const wait = Math.min(Math.min(...ends) - Date.now() + 500, 2 ** 31 - 1);
+    timeoutRedraw = setTimeout(membersChanged, wait);
+  }
+}
+
+function memberRow(info, signature) {
+  const row = el("li", "member-row");
+  row.dataset.member = info.member;
+  row.dataset.signature = signature;
+  const head = el("div", "member-head");
+  const avatar = el("span", "avatar small", initials(info.name));
+  avatar.setAttribute("aria-hidden", "true");
+  head.append(avatar, el("strong", "member-name", info.name));
+  head.append(el("span", `role-badge role-${info.role}`, info.role));
+  const me = ui.me && info.member === ui.me.id;
+  if (me) head.append(el("span", "muted", "(you)"));
+  row.append(head);
+  if (info.timed_out_until > Date.now()) {
+    const note = el("p", "timeout-note");
+    note.append(document.createTextNode("Timed out until "), timeElement(info.timed_out_until));
+    if (info.timeout_reason) note.append(document.createTextNode(`: ${info.timeout_reason}`));
+    row.append(note);
+  }
+  const error = el("p", "form-error");
+  error.setAttribute("role", "alert");
+  error.hidden = true;
+  if (!me && myRank() >= rank("convener") && rank(info.role) < myRank()) {
+    row.append(memberControls(info, error));
+  }
+  row.append(error);
+  return row;
+}
+
+function memberControls(info, error) {
+  const controls = el("div", "member-controls");
+  const name = info.name;
+  const target = `/members/${encodeURIComponent(info.member)}`;
+
+  const roleForm = el("form", "inline-form");
+  const roles = select(grantable().map((r) => [r, r]), info.role);
+  roleForm.append(field("Role", roles), submitButton("Change role"));
+  onSubmit(roleForm, error, async () => {
+    if (roles.value === info.role) throw new Error(`${name} is already ${info.role}.`);
+    await api("PUT", cpath(`${target}/role`), { role: roles.value });
+    toast(`${name} is now ${roles.value}`);
+  });
+
+  const timeoutForm = el("form", "inline-form");
+  const minutes = input("number", { min: 1, max: 10080, value: 10, required: true });
+  const timeoutReason = input("text", { maxlength: 300 });
+  timeoutForm.append(field("Minutes", minutes, "field narrow"), field("Timeout reason", timeoutReason),
+    submitButton("Time out"));
+  onSubmit(timeoutForm, error, async () => {
+    const count = Number(minutes.value);
+    if (!Number.isInteger(count) || count < 1) throw new Error("Minutes: a whole number, 1 or more.");
+    await post(cpath(`${target}/timeout`), { minutes: count, reason: timeoutReason.value.trim() });
+    toast(`${name} is timed out for ${count} min`);
+  });
+
+  const removeForm = el("form", "inline-form");
+  const removeReason = input("text", { maxlength: 300 });
+  removeForm.append(field("Removal reason", removeReason), submitButton("Remove", "ghost danger"));
+  onSubmit(removeForm, error, async () => {
+    await post(cpath(`${target}/remove`), { reason: removeReason.value.trim() });
+    toast(`${name} was removed`);
+  });
+
+  controls.append(roleForm, timeoutForm, removeForm);
+
+  if (ui.role === "owner") {
+    const reset = el("div", "inline-form");
+    const output = el("div", "link-result");
+    output.hidden = true;
+    reset.append(button("Password reset link", "ghost small", async (e) => {
+      const control = e.currentTarget;
+      control.disabled = true;
+      showError(error, "");
+      try {
+        const link = await post(cpath(`${target}/password-reset`));
+        const url = input("text", { readonly: true });
+        url.value = location.origin + link.path;
+        output.replaceChildren(field("Reset link", url, "field wide"),
+          button("Copy", "ghost small", () => copyText(url.value, url)),
+          el("span", "muted small", `Give it to ${name} yourself; it works once, until ${formatDateTime(link.expires)}.`));
+        output.hidden = false;
+      } catch (err) {
+        showError(error, err.message);
+      } finally {
+        control.disabled = false;
+      }
+    }), output);
+    controls.append(reset);
+  }
+  return controls;
+}
+
+function submitButton(text, className = "ghost") {
+  const node = el("button", `${className} small`, text);
+  node.type = "submit";
+  return node;
+}
+
+// --- manage ------------------------------------------------------------------------------
+
+export function showManage() {
+  const mine = myRank();
+  const convener = mine >= rank("convener");
+  $("invites-section").hidden = !convener;
+  $("guest-section").hidden = mine < rank("host");
+  $("links-section").hidden = !convener;
+  $("requests-section").hidden = !convener;
+  $("room-section").hidden = !convener;
+  $("edit-section").hidden = ui.role !== "owner";
+  $("audit-section").hidden = !convener;
+  roomsChanged();
+  fillEditForm();
+  if (convener) {
+    loadInvites();
+    loadRequests();
+    loadAudit(false);
+  }
+}
+
+export function roomsChanged() {
+  const selectRoom = $("guest-link-room");
+  const chosen = selectRoom.value;
+  selectRoom.replaceChildren();
+  for (const room of ui.rooms) {
+    const option = el("option", "", room.name);
+    option.value = room.room;
+    selectRoom.append(option);
+  }
+  if (chosen && ui.rooms.some((r) => r.room === chosen)) selectRoom.value = chosen;
+  else if (ui.current) selectRoom.value = ui.current;
+}
+
+function fillEditForm(force = false) {
+  if (!ui.community || (editFilled && !force)) return;
+  $("edit-name").value = ui.community.name;
+  $("edit-domain").value = ui.community.domain;
+  $("edit-purpose").value = ui.community.purpose;
+  $("edit-description").value = ui.community.description || "";
+  $("edit-policy").value = ui.community.join_policy;
+  editFilled = true;
+}
+
+export function communityEdited() {
+  if (ui.pane !== "manage") editFilled = false;
+}
+
+async function createInvite() {
+  const reply = await post(cpath("/invites"), {
+    kind: "member", max_uses: Number($("invite-uses").value), expires_in_hours: Number($("invite-hours").value),
+  });
+  $("invite-link").value = location.origin + reply.path;
+  $("invite-result").hidden = false;
+  loadInvites();
+}
+
+async function createGuestLink() {
+  const room = $("guest-link-room").value;
+  if (!room) throw new Error("Choose a room for the guest link.");
+  const reply = await post(cpath("/invites"), {
+    kind: "guest", room, max_uses: Number($("guest-link-uses").value),
+    expires_in_hours: Number($("guest-link-hours").value),
+  });
+  $("guest-link").value = location.origin + reply.path;
+  $("guest-link-result").hidden = false;
+  if (myRank() >= rank("convener")) loadInvites();
+}
+
+async function loadInvites() {
+  let invites;
+  try {
+    invites = await get(cpath("/invites"));
+  } catch (error) {
+    toast(error.message);
+    return;
+  }
+  const body = $("invite-list");
+  body.replaceChildren();
+  $("invite-list-empty").hidden = invites.length > 0;
+  const now = Date.now();
+  for (const invite of invites) {
+    const row = el("tr");
+    row.dataset.invite = invite.id;
+    const room = invite.room ? (ui.rooms.find((r) => r.room === invite.room) || { name: invite.room }).name : "";
+    const status = invite.revoked ? "revoked" : invite.expires <= now ? "expired"
+      : invite.uses >= invite.max_uses ? "used up" : "active";
+    const expires = el("td");
+    expires.append(timeElement(invite.expires));
+    row.append(el("td", "", invite.kind === "guest" ? "Guest" : "Member"), el("td", "", room),
+      el("td", "", `${invite.uses} / ${invite.max_uses}`), expires, el("td", `status-${status.replace(" ", "-")}`, status));
+    const actions = el("td");
+    if (status === "active") {
+      const revoke = button("Revoke", "ghost small danger", async () => {
+        revoke.disabled = true;
+        try {
+          await api("DELETE", cpath(`/invites/${encodeURIComponent(invite.id)}`));
+          toast("Link revoked");
+          loadInvites();
+        } catch (error) {
+          toast(error.message);
+          revoke.disabled = false;
+        }
+      });
+      revoke.setAttribute("aria-label", `Revoke ${invite.kind} link ${invite.id}`);
+      actions.append(revoke);
+    }
+    row.append(actions);
+    body.append(row);
+  }
+}
+
+async function loadRequests() {
+  let requests;
+  try {
+    requests = await get(cpath("/requests"));
+  } catch (error) {
+    toast(error.message);
+    return;
+  }
+  const list = $("request-list");
+  list.replaceChildren();
+  $("request-list-empty").hidden = requests.length > 0;
+  for (const request of requests) {
+    const item = el("li", "request-row");
+    item.dataset.account = request.account;
+    const text = el("div", "request-text");
+    text.append(el("strong", "", request.name), el("span", "muted small", " asked "), timeElement(request.created));
+    if (request.note) text.append(el("p", "request-note", request.note));
+    const decide = (approve) => async (e) => {
+      e.currentTarget.disabled = true;
+      try {
+        await post(cpath(`/requests/${encodeURIComponent(request.account)}/${approve ? "approve" : "decline"}`));
+        toast(approve ? `${request.name} is in` : `Declined ${request.name}`);
+      } catch (error) {
+        toast(error.message);
+      }
+      loadRequests();
+    };
+    const actions = el("div", "row-buttons");
+    actions.append(button("Approve", "primary small", decide(true)), button("Decline", "ghost small danger", decide(false)));
+    item.append(text, actions);
+    list.append(item);
+  }
+}
+
+async function createRoom() {
+  const name = $("room-form-name").value.trim();
+  if (!name) throw new Error("Give the room a name.");
+  await post(cpath("/rooms"), { name, topic: $("room-form-topic").value.trim() });
+  $("room-form").reset();
+  toast(`Room ${name} created`);
+}
+
+async function editCommunity() {
+  const body = {
+    name: $("edit-name").value.trim(),
+    domain: $("edit-domain").value.trim(),
+    purpose: $("edit-purpose").value.trim(),
+    description: $("edit-description").value,
+    join_policy: $("edit-policy").value,
+  };
+  if (!body.name || !body.domain || !body.purpose) throw new Error("Name, domain and purpose are needed.");
+  await api("PATCH", cpath(), body);
+  toast("Community updated");
+}
+
+async function loadAudit(older) {
+  const params = new URLSearchParams({ limit: "50" });
+  if (older && auditBefore) params.set("before", String(auditBefore));
+  let page;
+  try {
+    page = await get(cpath(`/audit?${params}`));
+  } catch (error) {
+    toast(error.message);
+    return;
+  }
+  const body = $("audit-list");
+  if (!older) body.replaceChildren();
+  for (const entry of page.entries) {
+    const row = el("tr", `audit-${entry.outcome}`);
+    row.dataset.seq = String(entry.seq);
+    const when = el("td");
+    when.append(timeElement(entry.ts));
+    const who = entry.actor_name || (entry.actor ? nameOf(entry.actor) : "server");
+    const target = entry.target_name || (entry.target ? nameOf(entry.target) : "");
+    const action = entry.action.replaceAll("_", " ");
+    row.append(when, el("td", "", who), el("td", "", action), el("td", "", target),
+      el("td", `outcome outcome-${entry.outcome}`, entry.outcome), el("td", "audit-detail", entry.detail));
+    body.append(row);
+  }
+  if (page.entries.length) auditBefore = page.entries[page.entries.length - 1].seq;
+  $("audit-older").hidden = !page.has_more;
+}
