@@ -123,14 +123,19 @@ class Actions:
     # --- rooms ---------------------------------------------------------------------
 
     async def _check(self, conn: Connection, action: Action, room: str) -> None:
-        """Authorize a room command now, with the member's role as it is now."""
+        """Authorize a room command now, with the member's role as it is now (and take up
+        a display name changed since the socket identified)."""
         assert conn.principal is not None
         community = self.folds.community_of_room(room).community
-        await self.authority.check(conn.principal, action, community, room=room)
+        state = await self.authority.check(conn.principal, action, community, room=room)
+        info = state.members.get(conn.principal.member)
+        if info is not None and conn.member is not None and info.name != conn.member.name:
+            conn.member = Member(id=conn.member.id, name=info.name)
 
     async def join(self, conn: Connection, cmd: Join) -> None:
-        member = self._member(conn)
+        self._member(conn)
         await self._check(conn, Action.JOIN_ROOM, cmd.room)
+        member = self._member(conn)
         ack = await self._enter(conn, cmd.room, member, ref=cmd.ref)
         (ack.sync,) = await self._open_streams(conn, {room_stream(cmd.room): None})
         self._send_synced(conn, ack)
@@ -159,8 +164,9 @@ class Actions:
             lambda: room_fold.decide_leave(state, member.id) if gone else [])
 
     async def post(self, conn: Connection, cmd: Post) -> Ack:
-        member = self._member(conn)
+        self._member(conn)
         await self._check(conn, Action.POST, cmd.room)
+        member = self._member(conn)
         state = await self.folds.room(cmd.room)
         return await self._once(conn, cmd.ref, room_stream(cmd.room),
                                 lambda: room_fold.decide_post(state, member, cmd.text))

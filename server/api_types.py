@@ -99,7 +99,8 @@ class RemoveMember(Body):
 
 
 class TimeoutMember(Body):
-    minutes: Annotated[int, msgspec.Meta(ge=1, le=7 * 24 * 60)]
+    minutes: Annotated[int, msgspec.Meta(ge=0, le=7 * 24 * 60)]
+    """0 lifts a timeout early."""
     reason: Reason = ""
 
 

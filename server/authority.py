@@ -69,6 +69,12 @@ class Authority:
                                target=target or room)
         return state
 
+    def may(self, principal: Principal, action: Action, community: str) -> bool:
+        """A quiet check (nothing audited): to choose what to show, not to act."""
+        state = self.folds.community(community)
+        return bool(allowed(self.actor(principal, state), action,
+                            Resource(community=community)))
+
     async def refused(
         self, principal: Principal, action: Action | str, community: str, decision: Decision,
         *, target: str | None = None,

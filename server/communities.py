@@ -193,23 +193,31 @@ class Communities:
                                max_uses=body.max_uses)
 
     async def invites(self, principal: Principal, community: str) -> list[t.InviteInfo]:
-        await self.authority.check(principal, Action.INVITE_MEMBERS, community)
+        """Every link for conveners and owners; hosts see the guest links."""
+        kinds = ("member", "guest")
+        if not self.authority.may(principal, Action.INVITE_MEMBERS, community):
+            await self.authority.check(principal, Action.CREATE_GUEST_LINK, community)
+            kinds = ("guest", "guest")
         rows = await self.store.fetch(
             "SELECT id, kind, room, created_by, created, expires, max_uses, uses, revoked"
-            " FROM invites WHERE community = ? ORDER BY created DESC", (community,))
+            " FROM invites WHERE community = ? AND kind IN (?, ?) ORDER BY created DESC",
+            (community, *kinds))
         return [t.InviteInfo(id=r[0], kind=r[1], room=r[2], created_by=r[3], created=r[4],
                              expires=r[5], max_uses=r[6], uses=r[7], revoked=bool(r[8]))
                 for r in rows]
 
     async def revoke_invite(self, principal: Principal, community: str, invite: str) -> None:
-        await self.authority.check(principal, Action.INVITE_MEMBERS, community)
+        rows = await self.store.fetch("SELECT kind FROM invites WHERE id = ? AND community = ?",
+                                      (invite, community))
+        action = (Action.CREATE_GUEST_LINK if rows and rows[0][0] == "guest"
+                  else Action.INVITE_MEMBERS)
+        await self.authority.check(principal, action, community)
         (changed,) = await self.store.execute([(
             "UPDATE invites SET revoked = 1 WHERE id = ? AND community = ?",
             (invite, community))])
         if not changed:
             raise NotFound("no such invite")
-        await self._done(principal, Action.INVITE_MEMBERS, community, target=invite,
-                         detail="revoked")
+        await self._done(principal, action, community, target=invite, detail="revoked")
 
     async def _invite(self, token: str, kind: str) -> tuple[str, str | None, int]:
         rows = await self.store.fetch(
@@ -293,7 +301,8 @@ class Communities:
         await self._append(state, principal.member, MemberTimedOut(
             member=member, until=until, reason=body.reason.strip()))
         await self._done(principal, Action.TIMEOUT_MEMBER, community, target=member,
-                         detail=f"{body.minutes} min: {body.reason}")
+                         detail=f"{body.minutes} min: {body.reason}" if body.minutes
+                         else "lifted")
 
     async def leave(self, principal: Principal, community: str) -> None:
         state = await self.authority.check(principal, Action.LEAVE_COMMUNITY, community)
@@ -319,7 +328,7 @@ class Communities:
         state = await self.authority.check(principal, Action.VIEW_AUDIT, community)
         events = await self.store.read_type_before(
             audit_stream(community), "audit_recorded", before, limit + 1)
-        names = {m.member: m.name for m in state.members.values()}
+        names = {**{r.room: r.name for r in state.rooms.values()}, **state.names}
         entries = []
         for event in events[:limit]:
             body = event.body

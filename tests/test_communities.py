@@ -196,3 +196,44 @@ async def test_editing_the_community_reaches_members_live(server):
     assert refused.status_code == 403
     assert await server.practica.store.head(community_stream("guild")) == head
     await member.close()
+
+
+async def test_hosts_see_and_revoke_guest_links_but_not_member_invites(server):
+    owner = await found(server, join_policy="open")
+    host = await Person.sign_up(server.url, "Hana Host")
+    await host.join("guild")
+    await owner.call("PUT", f"/api/communities/guild/members/{host.id}/role", {"role": "host"})
+    room = (await owner.call("POST", "/api/communities/guild/rooms",
+                             {"name": "Clinic"})).json()["rooms"][0]["room"]
+    member_invite = (await owner.call("POST", "/api/communities/guild/invites", {})).json()
+    guest_link = (await host.call("POST", "/api/communities/guild/invites",
+                                  {"kind": "guest", "room": room})).json()
+    listed = (await host.call("GET", "/api/communities/guild/invites")).json()
+    assert [i["id"] for i in listed] == [guest_link["id"]]
+    refused = await host.call("DELETE", f"/api/communities/guild/invites/{member_invite['id']}")
+    assert refused.status_code == 403
+    revoked = await host.call("DELETE", f"/api/communities/guild/invites/{guest_link['id']}")
+    assert revoked.status_code == 204
+    assert len((await owner.call("GET", "/api/communities/guild/invites")).json()) == 2
+
+
+async def test_a_timeout_can_be_lifted_and_the_audit_keeps_names_of_people_who_left(server):
+    owner = await found(server, join_policy="open")
+    member = await Person.sign_up(server.url, "Tess")
+    await member.join("guild")
+    path = f"/api/communities/guild/members/{member.id}"
+    await owner.call("POST", f"{path}/timeout", {"minutes": 30, "reason": "heated"})
+    assert server.practica.folds.community("guild").members[member.id].timed_out_until > 0
+    assert (await owner.call("POST", f"{path}/timeout", {"minutes": 0})).status_code == 204
+    socket = await member.connect(server.ws_url)
+    await socket.identify(community="guild")
+    await socket.command("join", room=(await owner.call(
+        "POST", "/api/communities/guild/rooms", {"name": "Desk"})).json()["rooms"][0]["room"])
+    room = next(iter(server.practica.folds.community("guild").rooms))
+    assert (await socket.command("post", room=room, text="back"))["type"] == "ack"
+    await socket.close()
+    await owner.call("POST", f"{path}/remove", {"reason": "moved away"})
+    entries = (await owner.call("GET", "/api/communities/guild/audit")).json()["entries"]
+    assert [(e["action"], e["target_name"], e["detail"]) for e in entries[:3]] == [
+        ("remove_member", "Tess", "moved away"), ("create_room", "Desk", "Desk"),
+        ("timeout_member", "Tess", "lifted")]

@@ -33,6 +33,11 @@ async def test_profile_changes_reach_the_communities(server):
     assert renamed["body"] == {"type": "member_renamed", "member": client.person.id,
                                "name": "Dr Ann Lee"}
     assert server.practica.folds.community(DEMO).members[client.person.id].name == "Dr Ann Lee"
+    # The open socket takes the new name up on its next command: no reconnect needed.
+    await client.command("join", room=ROOM)
+    posted = await client.command("post", room=ROOM, text="renamed")
+    (event,) = await server.practica.store.read(f"room:{ROOM}", after=posted["seq"] - 1)
+    assert event.body.author_name == "Dr Ann Lee"
     await client.close()
 
 

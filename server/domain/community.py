@@ -53,7 +53,7 @@ class CommunitySnapshot(msgspec.Struct, tag="community", tag_field="kind", kw_on
 
 class CommunityState:
     __slots__ = ("community", "description", "description_html", "domain", "join_policy",
-                 "members", "name", "owner", "purpose", "rooms", "seq")
+                 "members", "name", "names", "owner", "purpose", "rooms", "seq")
 
     def __init__(self, community: str) -> None:
         self.community = community
@@ -67,6 +67,8 @@ class CommunityState:
         self.seq = 0
         self.rooms: dict[str, RoomInfo] = {}
         self.members: dict[str, MemberInfo] = {}
+        self.names: dict[str, str] = {}
+        """The last known name of everyone who was ever a member (for the audit log)."""
 
     def role_of(self, member: str) -> Role | None:
         info = self.members.get(member)
@@ -96,11 +98,13 @@ def apply(state: CommunityState, event: Event) -> CommunityState:
             state.owner = body.owner
             state.members[body.owner] = MemberInfo(member=body.owner, name=body.owner_name,
                                                    role="owner")
+            state.names[body.owner] = body.owner_name
     elif isinstance(body, RoomCreated):
         state.rooms[body.room] = RoomInfo(room=body.room, name=body.name, topic=body.topic)
     elif isinstance(body, MemberAdmitted):
         state.members[body.member] = MemberInfo(member=body.member, name=body.name,
                                                 role=body.role)
+        state.names[body.member] = body.name
     elif isinstance(body, RoleChanged | MemberRenamed | MemberTimedOut):
         info = state.members.get(body.member)
         if info is None:
@@ -108,7 +112,7 @@ def apply(state: CommunityState, event: Event) -> CommunityState:
         if isinstance(body, RoleChanged):
             info.role = body.role
         elif isinstance(body, MemberRenamed):
-            info.name = body.name
+            info.name = state.names[body.member] = body.name
         else:
             info.timed_out_until, info.timeout_reason = body.until, body.reason
     elif isinstance(body, MemberRemoved):
