@@ -121,6 +121,56 @@ def socketio_app() -> Any:
     return socketio.ASGIApp(sio)
 
 
+# --- Practica sessions: a signed-in sender, guests as receivers -----------------------------
+
+
+def practica_sessions(base: str, clients: int) -> tuple[str, str, list[str]]:
+    """Sign up the sender (it founds a community and a room) and enter one guest per
+    receiver through guest links (cheap: no password hashing per receiver).
+    Returns (room, the sender's Cookie header, each receiver's Cookie header)."""
+    import http.cookiejar
+    import urllib.request
+
+    def browser() -> tuple[Any, dict[str, str]]:
+        jar = http.cookiejar.CookieJar()
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+        with opener.open(base + "/api/me") as reply:
+            csrf = json.loads(reply.read())["csrf"]
+        return opener, {"x-csrf-token": csrf, "content-type": "application/json", "jar": jar}
+
+    def call(session: tuple[Any, dict[str, Any]], method: str, path: str,
+             body: dict[str, Any]) -> dict[str, Any]:
+        opener, headers = session
+        request = urllib.request.Request(
+            base + path, method=method, data=json.dumps(body).encode(),
+            headers={k: v for k, v in headers.items() if k != "jar"})
+        with opener.open(request) as reply:
+            raw = reply.read()
+        return dict(json.loads(raw)) if raw else {}
+
+    def cookie(session: tuple[Any, dict[str, Any]]) -> str:
+        return "; ".join(f"{c.name}={c.value}" for c in session[1]["jar"])
+
+    sender = browser()
+    me = call(sender, "POST", "/api/signup", {"login": "bench-sender",
+                                               "password": "bench password 1", "name": "Sender"})
+    sender[1]["x-csrf-token"] = me["csrf"]
+    call(sender, "POST", "/api/communities", {"community": "bench", "name": "Bench",
+                                              "domain": "load", "purpose": "measure"})
+    room = call(sender, "POST", "/api/communities/bench/rooms",
+                {"name": "Fan-out"})["rooms"][0]["room"]
+    cookies: list[str] = []
+    while len(cookies) < clients:
+        link = call(sender, "POST", "/api/communities/bench/invites",
+                    {"kind": "guest", "room": room, "max_uses": 1000})
+        for _ in range(min(1000, clients - len(cookies))):
+            guest = browser()
+            call(guest, "POST", "/api/guest", {"token": link["token"],
+                                               "name": f"bench {len(cookies)}"})
+            cookies.append(cookie(guest))
+    return room, cookie(sender), cookies
+
+
 # --- the load generator ----------------------------------------------------------------------
 
 
@@ -133,6 +183,10 @@ async def loadgen(target: str, ports: list[int], pids: list[int], clients: int,
     urls = [f"ws://127.0.0.1:{port}{path}" for port in ports]
     url = urls[0]
     practica = target.startswith("practica")
+    room, sender_cookie, cookies = ROOM, "", [""] * clients
+    if practica:  # the upgrade needs a session: sign in over HTTP first
+        room, sender_cookie, cookies = await asyncio.to_thread(
+            practica_sessions, f"http://127.0.0.1:{ports[0]}", clients)
 
     def decode(payload: bytes) -> dict[str, Any]:
         """A Practica/baseline frame, or a socket.io event packet's data (42["name", data])."""
@@ -177,14 +231,15 @@ async def loadgen(target: str, ports: list[int], pids: list[int], clients: int,
                 raise RuntimeError(frame)
 
     async def join(n: int, sample: bool) -> tuple[Any, Receiver]:
-        transport, listener = await ws_connect(lambda: Receiver(sample), urls[n % len(urls)])
+        transport, listener = await ws_connect(
+            lambda: Receiver(sample), urls[n % len(urls)],
+            extra_headers={"Cookie": cookies[n]} if practica else None)
         if practica:
             await expect(listener, "hello")
-            transport.send(WSMsgType.TEXT, json.dumps({"type": "identify",
-                                                       "name": f"bench {n}"}).encode())
+            transport.send(WSMsgType.TEXT, b'{"type":"identify"}')
             await expect(listener, "ready")
             transport.send(WSMsgType.TEXT, json.dumps({"type": "join", "ref": "j",
-                                                       "room": ROOM}).encode())
+                                                       "room": room}).encode())
             await expect(listener, "ack")
         elif sio:
             await expect(listener, "engineio")  # 0{"sid":...}
@@ -221,16 +276,17 @@ async def loadgen(target: str, ports: list[int], pids: list[int], clients: int,
                 return
             self.inbox.put_nowait(decode(frame.get_payload_as_bytes()))
 
-    s_transport, sender = await ws_connect(Sender, url)
+    s_transport, sender = await ws_connect(
+        Sender, url, extra_headers={"Cookie": sender_cookie} if practica else None)
     if practica:
         async def wait(kind: str) -> None:
             while (await asyncio.wait_for(sender.inbox.get(), 30)).get("type") != kind:
                 pass
         await wait("hello")
-        s_transport.send(WSMsgType.TEXT, b'{"type":"identify","name":"Sender"}')
+        s_transport.send(WSMsgType.TEXT, b'{"type":"identify","community":"bench"}')
         await wait("ready")
         s_transport.send(WSMsgType.TEXT, json.dumps({"type": "join", "ref": "j",
-                                                     "room": ROOM}).encode())
+                                                     "room": room}).encode())
         await wait("ack")
     elif sio:
         for _ in range(2):
@@ -243,7 +299,7 @@ async def loadgen(target: str, ports: list[int], pids: list[int], clients: int,
 
     def post() -> None:
         number = next(refs)
-        frame = {"type": "post", "ref": f"p{number}", "room": ROOM,
+        frame = {"type": "post", "ref": f"p{number}", "room": room,
                  "text": f"t{time.monotonic_ns()}"}
         if sio:  # an event with an ack id, answered as 43<id>[...]
             payload = f'42{number}["post",{json.dumps(frame)}]'.encode()

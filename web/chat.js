@@ -1,0 +1,266 @@
+// A room's chat: joining it, its messages (edit, delete, older pages), the composer,
+// who is here, and the banner while you are timed out. The room itself is a RoomView,
+// folded from its snapshot and events; this draws it. Text goes in with textContent.
+
+import { RoomView } from "./room.js";
+import { $, el, formatTime, initials, rank, toast } from "./dom.js";
+
+let ctx = null;
+let ui = null;
+let gateway = null;
+let timeoutTimer = null;
+
+export function init(context) {
+  ctx = context;
+  ui = context.ui;
+  gateway = context.gateway;
+  $("load-older").addEventListener("click", loadOlder);
+  $("composer").addEventListener("submit", (e) => {
+    e.preventDefault();
+    sendComposed();
+  });
+  $("composer-input").addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && !e.shiftKey) {
+      e.preventDefault();
+      sendComposed();
+    }
+  });
+}
+
+// --- joining --------------------------------------------------------------------------------
+
+export async function enterRoom(room) {
+  if (room === ui.current) {
+    if (ui.view) ctx.showPane("room");
+    return;
+  }
+  const previous = ui.current;
+  ui.current = room;
+  ui.view = null;
+  if (location.hash !== `#${room}`) history.replaceState(null, "", `#${room}`);
+  ctx.showPane("room");
+  if (previous) {
+    gateway.unfollow(`room:${previous}`);
+    gateway.command("leave", { room: previous }).catch(() => {});
+  }
+  try {
+    const ack = await gateway.command("join", { room });
+    if (ui.current !== room) return;
+    if (!ui.view) { // the snapshot handler usually drew it already, from ack.sync
+      ui.view = new RoomView(ack.sync.snapshot);
+      renderRoom();
+    }
+    $("composer-input").focus();
+  } catch (error) {
+    if (ui.current === room) {
+      ui.current = null;
+      ctx.showPane("intro");
+    }
+    if (error && error.code !== "closed") toast(error.message || "Could not join the room");
+  }
+}
+
+// One event on a room stream: fold it into the room on screen, if it is that room's.
+export function roomEvent(event) {
+  if (!ui.view || event.stream !== `room:${ui.view.room}`) return;
+  const change = ui.view.apply(event);
+  if (!change) return;
+  if (change.message) renderMessage(change.message, true);
+  if (change.presence) renderPeople();
+  if (change.header) renderHeader();
+}
+
+// --- the room ---------------------------------------------------------------------------------
+
+export function renderRoom() {
+  if (ui.pane === "intro" || ui.pane === "room") ctx.showPane("room");
+  renderHeader();
+  $("message-list").replaceChildren();
+  const ids = [...ui.view.messages.keys()].sort((a, b) => a - b);
+  for (const id of ids) renderMessage(ui.view.messages.get(id), false);
+  $("load-older").hidden = !ui.view.hasOlder;
+  renderPeople();
+  scrollToEnd();
+}
+
+export function renderHeader() {
+  if (ui.pane !== "room") return;
+  $("room-name").textContent = `# ${ui.view.name}`;
+  $("room-topic").textContent = ui.view.topic;
+  $("composer-input").placeholder = `Message #${ui.view.name}`;
+  $("composer-label").textContent = `Message #${ui.view.name}`;
+}
+
+export function renderMessage(message, live) {
+  const list = $("message-list");
+  const nearEnd = isNearEnd();
+  let item = list.querySelector(`li[data-id="${message.id}"]`);
+  const fresh = !item;
+  if (fresh) {
+    item = el("li", "message");
+    item.dataset.id = String(message.id);
+  }
+  const own = ui.me && message.author === ui.me.id;
+  item.replaceChildren();
+  item.classList.toggle("own", Boolean(own));
+  item.classList.toggle("deleted", message.deleted);
+  const head = el("div", "message-head");
+  head.append(el("span", "avatar small", initials(message.author_name)));
+  head.append(el("strong", "author", message.author_name));
+  const time = el("time", "time", formatTime(message.ts));
+  time.dateTime = new Date(message.ts).toISOString();
+  head.append(time);
+  if (message.edited_ts && !message.deleted) head.append(el("span", "edited", "(edited)"));
+  item.append(head);
+  item.append(el("p", "text", message.deleted ? "This message was deleted." : message.text));
+  const moderator = rank(ui.role) >= rank("host");
+  if (!message.deleted && (own || moderator)) item.append(messageActions(message, own));
+  if (fresh) insertInOrder(list, item, message.id);
+  if (live && fresh && nearEnd) scrollToEnd();
+}
+
+function messageActions(message, own) {
+  const actions = el("div", "message-actions");
+  if (own) {
+    const edit = el("button", "ghost small", "Edit");
+    edit.type = "button";
+    edit.setAttribute("aria-label", "Edit message");
+    edit.addEventListener("click", () => startEdit(message));
+    actions.append(edit);
+  }
+  const remove = el("button", "ghost small danger", "Delete");
+  remove.type = "button";
+  remove.setAttribute("aria-label", "Delete message");
+  remove.addEventListener("click", async () => {
+    try {
+      await gateway.command("delete", { room: ui.view.room, message: message.id });
+    } catch (error) {
+      toast(error.message);
+    }
+  });
+  actions.append(remove);
+  return actions;
+}
+
+function startEdit(message) {
+  const item = $("message-list").querySelector(`li[data-id="${message.id}"]`);
+  const form = el("form", "edit-form");
+  const input = el("textarea", "edit-input");
+  input.value = message.text;
+  input.maxLength = 4000;
+  input.setAttribute("aria-label", "Edit message text");
+  const save = el("button", "primary small", "Save");
+  save.type = "submit";
+  const cancel = el("button", "ghost small", "Cancel");
+  cancel.type = "button";
+  cancel.addEventListener("click", () => renderMessage(message, false));
+  form.append(input, save, cancel);
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    try {
+      await gateway.command("edit", { room: ui.view.room, message: message.id, text: input.value });
+      renderMessage(ui.view.messages.get(message.id), false);
+    } catch (error) {
+      toast(error.message);
+    }
+  });
+  input.addEventListener("keydown", (e) => {
+    if (e.key === "Escape") renderMessage(message, false);
+  });
+  item.querySelector(".text").replaceWith(form);
+  item.querySelector(".message-actions")?.remove();
+  input.focus();
+}
+
+function insertInOrder(list, item, id) {
+  const last = list.lastElementChild;
+  if (!last || Number(last.dataset.id) < id) {
+    list.append(item);
+    return;
+  }
+  for (const other of list.children) {
+    if (Number(other.dataset.id) > id) {
+      list.insertBefore(item, other);
+      return;
+    }
+  }
+  list.append(item);
+}
+
+function renderPeople() {
+  const list = $("people-list");
+  list.replaceChildren();
+  const people = [...ui.view.present.values()].sort((a, b) => a.name.localeCompare(b.name));
+  $("people-title").textContent = `Here now (${people.length})`;
+  for (const person of people) {
+    const item = el("li", "person");
+    item.append(el("span", "avatar small", initials(person.name)), el("span", "", person.name));
+    if (ui.me && person.id === ui.me.id) item.append(el("span", "muted", " (you)"));
+    list.append(item);
+  }
+}
+
+async function loadOlder() {
+  const view = ui.view;
+  const before = view.oldestId();
+  try {
+    const page = await gateway.command("history", { room: view.room, before, limit: 30 });
+    if (ui.view !== view) return;
+    const messages = $("messages");
+    const fromBottom = messages.scrollHeight - messages.scrollTop;
+    view.addOlder(page.messages, page.has_more);
+    for (const message of page.messages) renderMessage(view.messages.get(message.id), false);
+    $("load-older").hidden = !view.hasOlder;
+    messages.scrollTop = messages.scrollHeight - fromBottom;
+  } catch (error) {
+    toast(error.message);
+  }
+}
+
+// --- timeouts ------------------------------------------------------------------------------------
+
+export function timeoutText() {
+  if (!ui.community || !ui.me) return "";
+  const info = ui.community.members.get(ui.me.id);
+  if (!info || !(info.timed_out_until > Date.now())) return "";
+  const until = new Date(info.timed_out_until).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  return `You are timed out until ${until}` + (info.timeout_reason ? `: ${info.timeout_reason}` : ".");
+}
+
+export function updateTimeoutBanner() {
+  clearTimeout(timeoutTimer);
+  const text = timeoutText();
+  const banner = $("timeout-banner");
+  banner.textContent = text;
+  banner.hidden = !text || ui.pane !== "room" || !ui.view;
+  if (text) {
+    const info = ui.community.members.get(ui.me.id);
+    const wait = Math.min(info.timed_out_until - Date.now() + 500, 2 ** 31 - 1);
+    timeoutTimer = setTimeout(updateTimeoutBanner, Math.max(wait, 500));
+  }
+}
+
+// --- composing ---------------------------------------------------------------------------------
+
+function sendComposed() {
+  const input = $("composer-input");
+  const text = input.value.trim();
+  if (!text || !ui.view) return;
+  input.value = "";
+  gateway.command("post", { room: ui.view.room, text }).catch((error) => {
+    toast(error.message);
+    if (!input.value) input.value = text; // keep what they wrote
+  });
+}
+
+// --- scrolling --------------------------------------------------------------------------------------
+
+function isNearEnd() {
+  const box = $("messages");
+  return box.scrollHeight - box.scrollTop - box.clientHeight < 120;
+}
+
+function scrollToEnd() {
+  const box = $("messages");
+  box.scrollTop = box.scrollHeight;
+}
