@@ -55,22 +55,17 @@ class NewPassword(Body):
     password: Password
 
 
-class CreateCommunity(Body):
-    community: Id
-    """The community's id: lower-case letters, digits and dashes; its front page is /c/<id>."""
-    name: DisplayName
-    domain: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-    purpose: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-    description: Markdown = ""
-    join_policy: JoinPolicy = "approval"
-
-
 class EditCommunity(Body):
     name: DisplayName
     domain: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
     purpose: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
     description: Markdown = ""
     join_policy: JoinPolicy = "approval"
+
+
+class CreateCommunity(EditCommunity, kw_only=True):
+    community: Id
+    """The community's id: lower-case letters, digits and dashes; its front page is /c/<id>."""
 
 
 class CreateRoom(Body):

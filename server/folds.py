@@ -41,16 +41,8 @@ class Folds:
             await self.load_community(stream.partition(":")[2])
 
     async def load_community(self, community: str) -> CommunityState:
-        stream = community_stream(community)
-        self._loading[stream] = []
         state = CommunityState(community)
-        try:
-            await self._fold(stream, state, community_fold.apply)
-            for event in self._loading[stream]:
-                if event.seq > state.seq:
-                    community_fold.apply(state, event)
-        finally:
-            del self._loading[stream]
+        await self._fold(community_stream(community), state, community_fold.apply)
         self.communities[community] = state
         return state
 
@@ -77,16 +69,8 @@ class Folds:
         async with lock:
             state = self.rooms.get(room)
             if state is None:
-                stream = room_stream(room)
-                self._loading[stream] = []
                 state = RoomState(room)
-                try:
-                    await self._fold(stream, state, room_fold.apply)
-                    for event in self._loading[stream]:
-                        if event.seq > state.seq:
-                            room_fold.apply(state, event)
-                finally:
-                    del self._loading[stream]
+                await self._fold(room_stream(room), state, room_fold.apply)
                 self.rooms[room] = state
                 for callback in self.loaded_callbacks:
                     callback(state)
@@ -95,14 +79,23 @@ class Folds:
     async def _fold(
         self, stream: str, state: Any, apply: Callable[[Any, Event], object]
     ) -> None:
-        after = 0
-        while True:
-            events = await self.store.read(stream, after=after, limit=PAGE)
-            for event in events:
-                apply(state, event)
-            if len(events) < PAGE:
-                return
-            after = events[-1].seq
+        """Fold ``stream`` from the store; events committed meanwhile are buffered by
+        :meth:`on_commit` and applied after, so none is missed or applied twice."""
+        self._loading[stream] = []
+        try:
+            after = 0
+            while True:
+                events = await self.store.read(stream, after=after, limit=PAGE)
+                for event in events:
+                    apply(state, event)
+                if len(events) < PAGE:
+                    break
+                after = events[-1].seq
+            for event in self._loading[stream]:
+                if event.seq > state.seq:
+                    apply(state, event)
+        finally:
+            del self._loading[stream]
 
     def state_of(self, stream: str) -> RoomState | CommunityState | None:
         if stream.startswith("community:"):

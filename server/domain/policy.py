@@ -10,7 +10,7 @@ made, so a role revoked a moment ago no longer counts.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
 class Role(enum.IntEnum):
@@ -29,7 +29,10 @@ class Role(enum.IntEnum):
 
     @classmethod
     def parse(cls, label: str) -> Role:
-        return cls[label.upper()]
+        return _BY_LABEL[label]
+
+
+_BY_LABEL = {role.name.lower(): role for role in Role}
 
 
 class Action(enum.StrEnum):
@@ -87,8 +90,7 @@ SPEAKING = frozenset({Action.POST, Action.EDIT_OWN_MESSAGE})
 """What a timed-out member may not do until the timeout ends."""
 
 
-@dataclass(frozen=True, slots=True)
-class Actor:
+class Actor(NamedTuple):
     id: str
     role: Role | None
     """Their role in the resource's community; None when they are not in it."""
@@ -97,8 +99,7 @@ class Actor:
     now_ms: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class Resource:
+class Resource(NamedTuple):
     community: str
     room: str | None = None
     target_role: Role | None = None
@@ -107,8 +108,7 @@ class Resource:
     """The role being given (``set_role``)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
+class Decision(NamedTuple):
     allowed: bool
     reason: str
 
