@@ -87,7 +87,8 @@ class Practica:
         self.hub = LocalHub()
         self.folds = Folds(self.store)
         self.presence = Presence()
-        self.authority = Authority(self.store, self.folds)
+        self.authority = Authority(self.store, self.folds,
+                                   refusals_per_minute=settings.refusals_per_minute)
         self.actions = Actions(self.store, self.folds, self.hub, self.presence, settings,
                                self.authority)
         self.feed = Feed(self.store, self.folds, self.hub)
@@ -107,6 +108,7 @@ class Practica:
             limiter = RedisRateLimiter(self.redis, settings.commands_per_minute,
                                        settings.command_burst, prefix=prefix)
             attempts = RedisAttempts(self.redis, prefix=prefix)
+        self.authority.attempts = attempts
         self.passwords = Passwords(memory_kib=settings.argon2_memory_kib,
                                    time_cost=settings.argon2_time_cost)
         self.identity = Identity(self.store, self.folds, self.passwords, attempts, settings,

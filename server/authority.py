@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import NoReturn
 
 from .domain.community import CommunityState
 from .domain.events import AuditRecorded, audit_stream
 from .domain.policy import GRANTS, Action, Actor, Decision, Resource, Role, allowed
-from .errors import Forbidden
+from .errors import Forbidden, RateLimited
 from .folds import Folds
+from .ratelimit import Attempts, LocalAttempts
 from .store import EventStore
 
 PRIVILEGED = frozenset(GRANTS[Role.OWNER] - GRANTS[Role.MEMBER] - {Action.VIEW_AUDIT})
@@ -31,6 +33,8 @@ class Principal:
     csrf: str
     guest_community: str | None = None
     guest_room: str | None = None
+    expires: int = 2**62
+    """Milliseconds since the epoch; a socket still open then is closed (4003)."""
 
     @property
     def is_guest(self) -> bool:
@@ -41,9 +45,16 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
+REFUSAL_WINDOW_S = 60
+
+
 class Authority:
-    def __init__(self, store: EventStore, folds: Folds) -> None:
+    def __init__(self, store: EventStore, folds: Folds, *,
+                 refusals_per_minute: int = 30) -> None:
         self.store, self.folds = store, folds
+        self.refusals_per_minute = refusals_per_minute
+        self.attempts: Attempts = LocalAttempts()
+        """Shared (Redis) when scaled out; set by the app."""
 
     def actor(self, principal: Principal, community: CommunityState) -> Actor:
         if principal.is_guest:
@@ -78,7 +89,15 @@ class Authority:
     async def refused(
         self, principal: Principal, action: Action | str, community: str, decision: Decision,
         *, target: str | None = None,
-    ) -> None:
+    ) -> NoReturn:
+        """Audit the refusal and raise Forbidden; someone refused over and over is told
+        to slow down instead, so refusals cannot flood the audit log."""
+        key = f"refused:{principal.member}"
+        now = time.time()
+        if await self.attempts.count(key, REFUSAL_WINDOW_S, now) >= self.refusals_per_minute:
+            raise RateLimited(f"refused too often: {decision.reason}",
+                              retry_after_ms=REFUSAL_WINDOW_S * 1000)
+        await self.attempts.add(key, REFUSAL_WINDOW_S, now)
         await self.record(principal.member, str(action), community, "refused",
                           target=target, detail=decision.reason)
         raise Forbidden(decision.reason)

@@ -149,6 +149,9 @@ class Gateway:
                 if message["type"] == "websocket.disconnect":
                     conn.close(CloseCode.NORMAL, "client went away")
                     return
+                if conn.principal is not None and conn.principal.expires <= time.time() * 1000:
+                    conn.close(CloseCode.AUTH_FAILED, "session expired; sign in again")
+                    return
                 frame = message.get("text") or message.get("bytes") or b""
                 await self._handle(conn, frame)
         finally:

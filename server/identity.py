@@ -79,9 +79,9 @@ class Identity:
         if account is None:
             return Principal(session=session, member=f"g-{session}", name=guest_name,
                              account=None, csrf=csrf, guest_community=community,
-                             guest_room=room)
+                             guest_room=room, expires=expires)
         return Principal(session=session, member=account, name=name, account=account,
-                         csrf=csrf)
+                         csrf=csrf, expires=expires)
 
     async def _new_session(
         self, meta: ClientMeta, *, account: str | None, guest: tuple[str, str, str] | None = None,

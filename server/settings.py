@@ -54,6 +54,9 @@ class Settings:
     """Failed sign-ins allowed per client address in 15 minutes."""
     signups_per_hour_per_address: int = 20
     reset_link_hours: int = 24
+    refusals_per_minute: int = 30
+    """Refused actions per person per minute that are audited; beyond, ``rate_limited``
+    (so nobody can flood a community's audit log)."""
     argon2_memory_kib: int = 19 * 1024
     argon2_time_cost: int = 2
     synchronous: str = "FULL"

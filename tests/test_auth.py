@@ -3,6 +3,7 @@ sockets against a running server."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import httpx2
@@ -278,3 +279,33 @@ async def test_responses_carry_a_csp_that_forbids_inline_script(server):
         for path in ("/", "/api/me", "/c/clinical-practice-circle"):
             csp = (await http.get(path)).headers["content-security-policy"]
             assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+
+
+async def test_a_session_that_expires_while_connected_is_closed_on_its_next_frame(server):
+    person = await Person.sign_up(server.url, "Ann")
+    await person.join(DEMO)
+    soon = int(time.time() * 1000) + 1500
+    await server.practica.store.execute([("UPDATE sessions SET expires = ? WHERE account = ?",
+                                          (soon, person.id))])
+    client = await person.connect(server.ws_url)
+    assert (await client.identify(community=DEMO))["type"] == "ready"
+    await asyncio.sleep(1.6)
+    await client.send({"type": "heartbeat"})
+    assert await closed_code(client) == (4003, "session expired; sign in again")
+    with pytest.raises(InvalidStatus):
+        await person.connect(server.ws_url)
+
+
+@pytest.mark.settings(refusals_per_minute=3)
+async def test_refusals_are_audited_until_they_become_a_flood(server):
+    poster = await signed_in(server, "Pat")
+    await poster.command("join", room=ROOM)
+    message = (await poster.command("post", room=ROOM, text="mine"))["seq"]
+    member = await signed_in(server, "Max")
+    await member.command("join", room=ROOM)
+    replies = [await member.command("delete", room=ROOM, message=message) for _ in range(5)]
+    assert [r["code"] for r in replies] == ["forbidden"] * 3 + ["rate_limited"] * 2
+    audit = await server.practica.store.read(f"audit:{DEMO}")
+    assert sum(e.actor == member.person.id for e in audit) == 3
+    await poster.close()
+    await member.close()
