@@ -81,6 +81,46 @@ def verify(path: str) -> int:
     return asyncio.run(check())
 
 
+def make_owner(url: str, login: str, community: str) -> int:
+    """Make an account an owner of a community, from the command line: for a community
+    founded before accounts existed (it has no owner), or one whose owners are gone."""
+    from .domain.events import AuditRecorded, MemberAdmitted, RoleChanged, community_stream
+    from .folds import Folds
+    from .store import open_store
+
+    async def grant() -> int:
+        store = open_store(url)
+        await store.open()
+        try:
+            rows = await store.fetch("SELECT id, name FROM accounts WHERE login = ?",
+                                     (login.lower(),))
+            if not rows:
+                print(f"no account with login {login!r}", file=sys.stderr)
+                return 1
+            account, name = rows[0]
+            folds = Folds(store)
+            state = await folds.load_community(community)
+            if state.seq == 0:
+                print(f"no community {community!r}", file=sys.stderr)
+                return 1
+            if state.role_of(account) is not None and state.members[account].role == "owner":
+                print(f"{login} is already an owner of {state.name}")
+                return 0
+            body = (RoleChanged(member=account, role="owner") if account in state.members
+                    else MemberAdmitted(member=account, name=name, role="owner",
+                                        via="operator"))
+            await store.append(community_stream(community), None, [body])
+            await store.append(f"audit:{community}", None, [AuditRecorded(
+                action="make_owner", outcome="done", target=account,
+                detail="by the server operator (practica make-owner)")])
+            print(f"{login} is now an owner of {state.name}")
+            return 0
+        finally:
+            await store.close()
+
+    return asyncio.run(grant())
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="practica", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -90,6 +130,12 @@ def main(argv: list[str] | None = None) -> int:
     run_p.add_argument("--database", help="sqlite:///path (default: $PRACTICA_DATABASE_URL)")
     verify_p = sub.add_parser("verify", help="check a database's integrity and hash chains")
     verify_p.add_argument("database", nargs="?", help="sqlite:///path or a path")
+    owner_p = sub.add_parser(
+        "make-owner", help="make an account an owner of a community (stop the server first "
+        "when on SQLite)")
+    owner_p.add_argument("login")
+    owner_p.add_argument("--community", help="default: $PRACTICA_COMMUNITY")
+    owner_p.add_argument("--database", help="default: $PRACTICA_DATABASE_URL")
     schemas_p = sub.add_parser("schemas", help="write (or --check) the generated schemas/")
     schemas_p.add_argument("--check", action="store_true", help="fail if schemas/ has drifted")
     schemas_p.add_argument("--out", default="schemas")
@@ -102,6 +148,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "verify":
         return verify(args.database or Settings.from_env().database_url)
+    if args.command == "make-owner":
+        settings = Settings.from_env()
+        return make_owner(args.database or settings.database_url, args.login,
+                          args.community or settings.community)
     from .schemagen import write_or_check
 
     return write_or_check(args.out, check=args.check)

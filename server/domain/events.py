@@ -55,7 +55,8 @@ class MemberAdmitted(EventBody, tag="member_admitted"):
     member: str
     name: DisplayName
     role: RoleName
-    via: Literal["founded", "invite", "approval", "open", "seed"]
+    via: Literal["founded", "invite", "approval", "open", "seed", "operator"]
+    """How they came in; ``operator``: made owner with ``practica make-owner``."""
 
 
 class RoleChanged(EventBody, tag="role_changed"):
