@@ -18,7 +18,7 @@ from .domain.community import CommunityState
 from .domain.events import EventBody, MessagePosted, community_stream, room_stream, type_of
 from .domain.policy import Action, Decision
 from .domain.room import Member, Message, RoomState
-from .errors import CommandError, ErrorCode, Forbidden, InvalidCommand, NotFound
+from .errors import CommandError, ErrorCode, Forbidden, InvalidCommand
 from .folds import Folds
 from .hub import LocalHub
 from .presence import LocalSharedPresence, Presence, SharedPresence
@@ -104,7 +104,6 @@ class Actions:
             if room is not None:
                 await self._enter(conn, room, member, ref=None)
         syncs = await self._open_streams(conn, wanted) + refused
-        assert actor.role is not None
         self._send_synced(conn, Ready(session=Session(
             member=member, community=community, role=actor.role.label,  # type: ignore[arg-type]
             guest_room=principal.guest_room), syncs=syncs))
@@ -122,20 +121,20 @@ class Actions:
 
     # --- rooms ---------------------------------------------------------------------
 
-    async def _check(self, conn: Connection, action: Action, room: str) -> None:
-        """Authorize a room command now, with the member's role as it is now (and take up
-        a display name changed since the socket identified)."""
+    async def _check(self, conn: Connection, action: Action, room: str) -> Member:
+        """Authorize a room command now, with the member's role as it is now; the member,
+        with a display name changed since the socket identified taken up."""
+        member = self._member(conn)
         assert conn.principal is not None
         community = self.folds.community_of_room(room).community
         state = await self.authority.check(conn.principal, action, community, room=room)
-        info = state.members.get(conn.principal.member)
-        if info is not None and conn.member is not None and info.name != conn.member.name:
-            conn.member = Member(id=conn.member.id, name=info.name)
+        info = state.members.get(member.id)
+        if info is not None and info.name != member.name:
+            member = conn.member = Member(id=member.id, name=info.name)
+        return member
 
     async def join(self, conn: Connection, cmd: Join) -> None:
-        self._member(conn)
-        await self._check(conn, Action.JOIN_ROOM, cmd.room)
-        member = self._member(conn)
+        member = await self._check(conn, Action.JOIN_ROOM, cmd.room)
         ack = await self._enter(conn, cmd.room, member, ref=cmd.ref)
         (ack.sync,) = await self._open_streams(conn, {room_stream(cmd.room): None})
         self._send_synced(conn, ack)
@@ -164,9 +163,7 @@ class Actions:
             lambda: room_fold.decide_leave(state, member.id) if gone else [])
 
     async def post(self, conn: Connection, cmd: Post) -> Ack:
-        self._member(conn)
-        await self._check(conn, Action.POST, cmd.room)
-        member = self._member(conn)
+        member = await self._check(conn, Action.POST, cmd.room)
         state = await self.folds.room(cmd.room)
         return await self._once(conn, cmd.ref, room_stream(cmd.room),
                                 lambda: room_fold.decide_post(state, member, cmd.text))
@@ -180,22 +177,22 @@ class Actions:
         action = (Action.EDIT_OWN_MESSAGE if text is not None else
                   Action.DELETE_OWN_MESSAGE if own else Action.MODERATE_MESSAGES)
         await self._check(conn, action, cmd.room)
+        community = self.folds.community_of_room(cmd.room).community
         if not own and text is not None:
             assert conn.principal is not None
             await self.authority.refused(
-                conn.principal, action, self.folds.community_of_room(cmd.room).community,
+                conn.principal, action, community,
                 Decision(False, "only the author may edit a message"), target=cmd.room)
         ack = await self._once(conn, cmd.ref, room_stream(cmd.room),
                                lambda: room_fold.decide_change(state, member.id, target, text,
                                                                moderator=not own))
         if not own and ack.seq is not None and target is not None:
             await self.authority.record(
-                member.id, action.value, self.folds.community_of_room(cmd.room).community,
+                member.id, action.value, community,
                 target=target.author, detail=f"deleted message {target.id} in {cmd.room}")
         return ack
 
     async def history(self, conn: Connection, cmd: History) -> HistoryPage:
-        self._member(conn)
         await self._check(conn, Action.READ_HISTORY, cmd.room)
         await self.folds.room(cmd.room)
         stream = room_stream(cmd.room)
@@ -268,13 +265,7 @@ class Actions:
 
     def _room_of(self, stream: str) -> str | None:
         kind, _, ident = stream.partition(":")
-        if kind != "room":
-            return None
-        try:
-            self.folds.community_of_room(ident)
-        except NotFound:
-            return None
-        return ident
+        return ident if kind == "room" and self.folds.room_exists(ident) else None
 
     async def _once(
         self, conn: Connection, ref: str | None, stream: str,

@@ -12,7 +12,7 @@ from typing import NoReturn
 from .domain.community import CommunityState
 from .domain.events import AuditRecorded, audit_stream
 from .domain.policy import GRANTS, Action, Actor, Decision, Resource, Role, allowed
-from .errors import Forbidden, RateLimited
+from .errors import AuthFailed, Forbidden, RateLimited
 from .folds import Folds
 from .ratelimit import Attempts, LocalAttempts
 from .store import EventStore
@@ -39,6 +39,12 @@ class Principal:
     @property
     def is_guest(self) -> bool:
         return self.account is None
+
+    def require_account(self) -> str:
+        """The account id; AuthFailed for a guest."""
+        if self.account is None:
+            raise AuthFailed("sign in with an account for this")
+        return self.account
 
 
 def now_ms() -> int:

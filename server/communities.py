@@ -31,7 +31,7 @@ from .domain.events import (
     room_stream,
 )
 from .domain.policy import Action, Decision, Role
-from .errors import AuthFailed, CloseCode, Conflict, Forbidden, InvalidCommand, NotFound
+from .errors import CloseCode, Conflict, Forbidden, InvalidCommand, NotFound
 from .folds import Folds
 from .identity import Identity, Kick, hash_token
 from .store import CommandKey, EventStore
@@ -80,7 +80,7 @@ class Communities:
             request_pending=pending)
 
     async def create(self, principal: Principal, body: t.CreateCommunity) -> t.CommunityPage:
-        account = _account(principal)
+        account = principal.require_account()
         if body.community in self.folds.communities and self.folds.communities[
                 body.community].seq > 0:
             raise Conflict(f"the id {body.community!r} is taken")
@@ -109,7 +109,9 @@ class Communities:
                           body: t.CreateRoom) -> t.CommunityPage:
         state = await self.authority.check(principal, Action.CREATE_ROOM, community)
         slug = re.sub(r"[^a-z0-9]+", "-", body.name.lower()).strip("-")[:40] or "room"
-        room = f"{slug}-{secrets.token_hex(2)}"
+        room = f"{slug}-{secrets.token_hex(3)}"
+        while self.folds.room_exists(room):  # streams are global: ids must not collide
+            room = f"{slug}-{secrets.token_hex(3)}"
         created = RoomCreated(room=room, name=body.name.strip(), topic=body.topic.strip())
         await self._append(state, principal.member, created)
         await self.store.append(room_stream(room), principal.member, [created])
@@ -121,7 +123,7 @@ class Communities:
 
     async def join(self, principal: Principal, community: str,
                    body: t.JoinRequest) -> t.JoinOutcome:
-        account = _account(principal)
+        account = principal.require_account()
         state = self.folds.community(community)
         if account in state.members:
             return t.JoinOutcome(outcome="already_member", role=state.members[account].role)
@@ -219,14 +221,18 @@ class Communities:
             raise NotFound("no such invite")
         await self._done(principal, action, community, target=invite, detail="revoked")
 
-    async def _invite(self, token: str, kind: str) -> tuple[str, str | None, int]:
+    async def _invite(self, token: str, kind: str | None = None,
+                      ) -> tuple[str, str | None, int, Literal["member", "guest"]]:
+        """(community, room, expires, kind) of a usable link (of ``kind``, if given)."""
         rows = await self.store.fetch(
-            "SELECT id, community, room, expires FROM invites WHERE token_hash = ? AND kind = ?"
+            "SELECT community, room, expires, kind FROM invites WHERE token_hash = ?"
             " AND revoked = 0 AND uses < max_uses AND expires > ?",
-            (hash_token(token), kind, now_ms()))
-        if not rows or rows[0][1] not in self.folds.communities:
+            (hash_token(token), now_ms()))
+        if (not rows or rows[0][0] not in self.folds.communities
+                or kind not in (None, rows[0][3])):
             raise NotFound("this link is unknown, used up, revoked or expired")
-        return rows[0][1], rows[0][2], rows[0][3]
+        community, room, expires, found = rows[0]
+        return community, room, expires, found
 
     async def _use(self, token: str) -> None:
         (used,) = await self.store.execute([(
@@ -236,10 +242,7 @@ class Communities:
             raise NotFound("this link is unknown, used up, revoked or expired")
 
     async def preview(self, token: str) -> t.InvitePreview:
-        rows = await self.store.fetch("SELECT kind FROM invites WHERE token_hash = ?",
-                                      (hash_token(token),))
-        kind: Literal["member", "guest"] = "guest" if rows and rows[0][0] == "guest" else "member"
-        community, room, expires = await self._invite(token, kind)
+        community, room, expires, kind = await self._invite(token)
         state = self.folds.community(community)
         room_info = state.rooms.get(room) if room else None
         return t.InvitePreview(community=community, community_name=state.name,
@@ -248,8 +251,8 @@ class Communities:
                                expires=expires)
 
     async def accept(self, principal: Principal, token: str) -> t.JoinOutcome:
-        account = _account(principal)
-        community, _, _ = await self._invite(token, "member")
+        account = principal.require_account()
+        community, _, _, _ = await self._invite(token, "member")
         state = self.folds.community(community)
         if account in state.members:
             return t.JoinOutcome(outcome="already_member", role=state.members[account].role)
@@ -258,7 +261,7 @@ class Communities:
         return t.JoinOutcome(outcome="joined", role="member")
 
     async def enter_as_guest(self, token: str, name: str, meta: Any) -> tuple[str, Principal]:
-        community, room, expires = await self._invite(token, "guest")
+        community, room, expires, _ = await self._invite(token, "guest")
         assert room is not None
         await self._use(token)
         return await self.identity.guest_session(meta, community=community, room=room,
@@ -340,12 +343,6 @@ class Communities:
                 outcome=body.outcome, target=body.target,
                 target_name=names.get(body.target or ""), detail=body.detail))
         return t.AuditPage(entries=entries, has_more=len(events) > limit)
-
-
-def _account(principal: Principal) -> str:
-    if principal.account is None:
-        raise AuthFailed("sign in with an account for this")
-    return principal.account
 
 
 __all__ = ["Communities", "Forbidden"]

@@ -29,6 +29,8 @@ class Folds:
         self.store = store
         self.communities: dict[str, CommunityState] = {}
         self.rooms: dict[str, RoomState] = {}
+        self._homes: dict[str, str] = {}
+        """room -> its community, as found (a room never moves)."""
         self._loading: dict[str, list[Event]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self.loaded_callbacks: list[Callable[[RoomState], None]] = []
@@ -54,10 +56,21 @@ class Folds:
         return state
 
     def community_of_room(self, room: str) -> CommunityState:
+        home = self._homes.get(room)
+        if home is not None:
+            return self.communities[home]
         for state in self.communities.values():
             if room in state.rooms:
+                self._homes[room] = state.community
                 return state
         raise NotFound(f"no room {room!r}")
+
+    def room_exists(self, room: str) -> bool:
+        try:
+            self.community_of_room(room)
+        except NotFound:
+            return False
+        return True
 
     async def room(self, room: str) -> RoomState:
         """The room's committed state; NotFound if no community has such a room."""

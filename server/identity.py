@@ -147,7 +147,7 @@ class Identity:
         rows = await self.store.fetch(
             "SELECT id, created, last_seen, expires, user_agent, address FROM sessions"
             " WHERE account = ? AND expires > ? ORDER BY last_seen DESC",
-            (self._account(principal), now_ms()))
+            (principal.require_account(), now_ms()))
         return [t.SessionInfo(id=r[0], current=r[0] == principal.session, created=r[1],
                               last_seen=r[2], expires=r[3], user_agent=r[4], address=r[5])
                 for r in rows]
@@ -155,7 +155,7 @@ class Identity:
     async def revoke_session(self, principal: Principal, session: str) -> None:
         (deleted,) = await self.store.execute([(
             "DELETE FROM sessions WHERE id = ? AND account = ?",
-            (session, self._account(principal)))])
+            (session, principal.require_account()))])
         if not deleted:
             raise NotFound("no such session of yours")
         await self.kick(code=CloseCode.SESSION_REVOKED, reason="session revoked",
@@ -177,7 +177,7 @@ class Identity:
                 for c in self.folds.communities.values() if member in c.members]
 
     async def update_profile(self, principal: Principal, body: t.ProfileUpdate) -> t.Profile:
-        account = self._account(principal)
+        account = principal.require_account()
         if body.timezone is not None:
             try:
                 ZoneInfo(body.timezone)
@@ -202,7 +202,7 @@ class Identity:
         return await self.profile(account)
 
     async def export(self, principal: Principal) -> t.Export:
-        account = self._account(principal)
+        account = principal.require_account()
         rows = await self.store.fetch(
             "SELECT stream, seq, ts, body FROM events WHERE actor = ? AND type = ?"
             " ORDER BY stream, seq", (account, "message_posted"))
@@ -226,7 +226,7 @@ class Identity:
                         memberships=self.memberships(account), messages=messages)
 
     async def delete_account(self, principal: Principal, password: str) -> None:
-        account = self._account(principal)
+        account = principal.require_account()
         rows = await self.store.fetch("SELECT password_hash FROM accounts WHERE id = ?",
                                       (account,))
         if not rows or not await self.passwords.verify(rows[0][0], password):
@@ -279,9 +279,3 @@ class Identity:
     ) -> tuple[str, Principal]:
         return await self._new_session(meta, account=None, guest=(name, community, room),
                                        expires=expires)
-
-    @staticmethod
-    def _account(principal: Principal) -> str:
-        if principal.account is None:
-            raise AuthFailed("sign in with an account for this")
-        return principal.account

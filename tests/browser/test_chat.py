@@ -15,7 +15,7 @@ from tests.conftest import free_port
 from tests.people import signed_in
 
 pytestmark = [pytest.mark.anyio, pytest.mark.browser]
-SHOTS = Path(os.environ.get("PRACTICA_SCREENSHOTS", "test-artifacts"))
+SHOTS = Path(os.environ.get("PRACTICA_SCREENSHOTS", Path(__file__).parent / "artifacts"))
 
 
 async def enter(page: Page, url: str, name: str, room: str = "Case review") -> None:
