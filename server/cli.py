@@ -15,9 +15,14 @@ from .settings import Settings
 
 
 def uvicorn_config(app: Any, settings: Settings, **extra: Any) -> uvicorn.Config:
-    """Practica's websocket settings: 64 KiB frames, no compression, sansio protocol."""
+    """Practica's websocket settings: 64 KiB frames, no compression, sansio protocol;
+    forwarded headers believed only from ``trusted_proxies`` (uvicorn's own default
+    trusts loopback, which would let any local client pick its address)."""
+    logs.redact_access_log()
     return uvicorn.Config(
         app, host=settings.host, port=settings.port, ws="websockets-sansio",
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=list(settings.trusted_proxies),
         ws_max_size=settings.max_frame_bytes, ws_per_message_deflate=False,
         ws_ping_interval=None, lifespan="on", log_config=None,
         timeout_graceful_shutdown=10, **extra,
@@ -49,11 +54,24 @@ def _find_practica(app: Any) -> Any:
     return None
 
 
+def metrics_listener(settings: Settings, registry: Any) -> Any:
+    """Serve ``/metrics`` (no token) on ``metrics_host:metrics_port``, a listener apart
+    from the public one; None when no port is set. Returns the WSGI server (shutdown())."""
+    if not settings.metrics_port:
+        return None
+    from prometheus_client import start_http_server
+
+    httpd, _ = start_http_server(settings.metrics_port, settings.metrics_host,
+                                 registry=registry)
+    return httpd
+
+
 def run(settings: Settings) -> None:
     from .app import create_app
 
     logs.configure(settings.log_format)
     app = create_app(settings)
+    metrics_listener(settings, app.state.practica.metrics.registry)
     server = PracticaServer(uvicorn_config(app, settings))
     shown = "localhost" if settings.host in ("127.0.0.1", "0.0.0.0", "::") else settings.host
     print(f"Practica is starting: open http://{shown}:{settings.port}/", flush=True)
