@@ -103,12 +103,11 @@ class Identity:
         return token, principal
 
     async def sign_up(self, body: t.SignUp, meta: ClientMeta) -> tuple[str, Principal]:
-        key = f"signup:addr:{meta.address}"
-        limit = self.settings.signups_per_hour_per_address
-        if await self.attempts.count(key, SIGNUP_WINDOW_S, time.time()) >= limit:
+        if not await self.attempts.reserve(f"signup:addr:{meta.address}",
+                                           self.settings.signups_per_hour_per_address,
+                                           SIGNUP_WINDOW_S, time.time()):
             raise RateLimited("too many sign-ups from this address; try again later",
                               retry_after_ms=SIGNUP_WINDOW_S * 1000)
-        await self.attempts.add(key, SIGNUP_WINDOW_S, time.time())
         password_hash = await self.passwords.hash(body.password)
         account = "m-" + secrets.token_hex(8)
         (inserted,) = await self.store.execute([(
@@ -120,22 +119,36 @@ class Identity:
             raise Conflict("that login is taken")
         return await self._new_session(meta, account=account)
 
+    def signin_limits(self, login: str, address: str) -> list[tuple[str, int]]:
+        """Failed sign-ins are counted per (login, address), the tight limit; per login,
+        a higher ceiling against guessing from many addresses; and per address. So a
+        stranger failing from elsewhere uses up their own allowance, not the owner's."""
+        s = self.settings
+        return [(f"signin:pair:{login}|{address}", s.signin_failures_per_login_address),
+                (f"signin:account:{login}", s.signin_failures_per_account),
+                (f"signin:addr:{address}", s.signin_failures_per_address)]
+
     async def sign_in(self, body: t.SignIn, meta: ClientMeta) -> tuple[str, Principal]:
         login = body.login.lower()
-        keys = [(f"signin:account:{login}", self.settings.signin_failures_per_account),
-                (f"signin:addr:{meta.address}", self.settings.signin_failures_per_address)]
-        for key, limit in keys:
-            if await self.attempts.count(key, SIGNIN_WINDOW_S, time.time()) >= limit:
+        limits = self.signin_limits(login, meta.address)
+        # Each attempt is counted as a failure *before* the password is hashed, so
+        # concurrent guesses cannot all pass the same check; a success gives it back.
+        reserved: list[str] = []
+        for key, limit in limits:
+            if not await self.attempts.reserve(key, limit, SIGNIN_WINDOW_S, time.time()):
+                for taken in reserved:
+                    await self.attempts.release(taken)
                 raise RateLimited("too many failed sign-ins; wait 15 minutes",
                                   retry_after_ms=SIGNIN_WINDOW_S * 1000)
+            reserved.append(key)
         rows = await self.store.fetch("SELECT id, password_hash FROM accounts WHERE login = ?",
                                       (login,))
         stored = rows[0][1] if rows else None
         if not await self.passwords.verify(stored, body.password):
-            for key, _ in keys:
-                await self.attempts.add(key, SIGNIN_WINDOW_S, time.time())
             raise AuthFailed("wrong login or password")
-        await self.attempts.clear(keys[0][0])
+        await self.attempts.clear(limits[0][0])
+        for key, _ in limits[1:]:
+            await self.attempts.release(key)
         return await self._new_session(meta, account=rows[0][0])
 
     async def sign_out(self, principal: Principal) -> None:
