@@ -172,7 +172,7 @@ def build_endpoints(identity: Identity, communities: Communities) -> list[Endpoi
         Endpoint("POST", "/api/account/delete", "Delete your account (needs your password)",
                  delete_account, t.ConfirmPassword, auth="account"),
         Endpoint("POST", "/api/password-resets/{token}", "Set a new password with a "
-                 "one-time reset link", lambda call: identity.reset_password(
+                 "one-time reset link", lambda call: identity.resets.redeem(
                      call.param("token"), call.body.password), t.NewPassword, auth="none"),
         Endpoint("POST", "/api/guest", "Enter one room as a guest through a guest link",
                  guest, t.GuestEntry, t.Me, 201, auth="none"),

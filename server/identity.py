@@ -2,13 +2,12 @@
 account deletion, password resets and guest sessions.
 
 Tokens are random, shown once (in a cookie or a link) and stored as SHA-256
-hashes. Sign-out, revocation and resets close the affected sockets through
-``kick`` (in every process).
+hashes (password resets: :mod:`server.resets`). Sign-out, revocation and resets
+close the affected sockets through ``kick`` (in every process).
 """
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import time
 from collections.abc import Awaitable, Callable
@@ -23,7 +22,9 @@ from .domain.events import MemberRemoved, MemberRenamed, MessagePosted, communit
 from .errors import AuthFailed, CloseCode, Conflict, InvalidCommand, NotFound, RateLimited
 from .folds import Folds
 from .passwords import Passwords
+from .passwords import hash_token as hash_token  # re-exported: communities uses it
 from .ratelimit import Attempts
+from .resets import Resets
 from .settings import Settings
 from .store import EventStore
 from .store.base import decode_body
@@ -35,10 +36,6 @@ MINUTE_MS = 60_000
 TOUCH_EVERY_MS = 5 * MINUTE_MS
 SIGNIN_WINDOW_S = 15 * 60
 SIGNUP_WINDOW_S = 60 * 60
-
-
-def hash_token(token: str) -> bytes:
-    return hashlib.sha256(token.encode()).digest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +53,7 @@ class Identity:
     ) -> None:
         self.store, self.folds, self.passwords = store, folds, passwords
         self.attempts, self.settings, self.kick = attempts, settings, kick
+        self.resets = Resets(store, folds, passwords, kick, settings.reset_link_hours)
 
     # --- sessions --------------------------------------------------------------------
 
@@ -255,35 +253,6 @@ class Identity:
         await self.store.execute([("DELETE FROM sessions WHERE account = ?", (account,)),
                                   ("DELETE FROM accounts WHERE id = ?", (account,))])
         await self.kick(code=CloseCode.AUTH_FAILED, reason="account deleted", member=account)
-
-    # --- password resets (no mail server: an owner hands the link over) -------------
-
-    async def issue_reset(self, account: str, issued_by: str) -> t.ResetLink:
-        token = secrets.token_urlsafe(32)
-        expires = now_ms() + self.settings.reset_link_hours * 60 * MINUTE_MS
-        await self.store.execute([(
-            "INSERT INTO password_resets (token_hash, account, created_by, created, expires)"
-            " VALUES (?, ?, ?, ?, ?)", (hash_token(token), account, issued_by, now_ms(),
-                                       expires))])
-        return t.ResetLink(path=f"/reset/{token}", expires=expires)
-
-    async def reset_password(self, token: str, password: str) -> None:
-        token_hash = hash_token(token)
-        (used,) = await self.store.execute([(
-            "UPDATE password_resets SET used = 1 WHERE token_hash = ? AND used = 0"
-            " AND expires > ?", (token_hash, now_ms()))])
-        if not used:
-            raise NotFound("this reset link is unknown, used or expired")
-        rows = await self.store.fetch(
-            "SELECT account FROM password_resets WHERE token_hash = ?", (token_hash,))
-        account = rows[0][0]
-        password_hash = await self.passwords.hash(password)
-        await self.store.execute([
-            ("UPDATE accounts SET password_hash = ? WHERE id = ?", (password_hash, account)),
-            ("DELETE FROM sessions WHERE account = ?", (account,)),
-        ])
-        await self.kick(code=CloseCode.SESSION_REVOKED, reason="password was reset",
-                        member=account)
 
     # --- guests ----------------------------------------------------------------------
 
