@@ -23,7 +23,7 @@ from .errors import AuthFailed, CloseCode, Conflict, InvalidCommand, NotFound, R
 from .folds import Folds
 from .passwords import Passwords
 from .passwords import hash_token as hash_token  # re-exported: communities uses it
-from .ratelimit import Attempts
+from .ratelimit import Attempts, address_key
 from .resets import Resets
 from .settings import Settings
 from .store import EventStore
@@ -101,7 +101,7 @@ class Identity:
         return token, principal
 
     async def sign_up(self, body: t.SignUp, meta: ClientMeta) -> tuple[str, Principal]:
-        if not await self.attempts.reserve(f"signup:addr:{meta.address}",
+        if not await self.attempts.reserve(f"signup:addr:{address_key(meta.address)}",
                                            self.settings.signups_per_hour_per_address,
                                            SIGNUP_WINDOW_S, time.time()):
             raise RateLimited("too many sign-ups from this address; try again later",
@@ -121,7 +121,7 @@ class Identity:
         """Failed sign-ins are counted per (login, address), the tight limit; per login,
         a higher ceiling against guessing from many addresses; and per address. So a
         stranger failing from elsewhere uses up their own allowance, not the owner's."""
-        s = self.settings
+        s, address = self.settings, address_key(address)
         return [(f"signin:pair:{login}|{address}", s.signin_failures_per_login_address),
                 (f"signin:account:{login}", s.signin_failures_per_account),
                 (f"signin:addr:{address}", s.signin_failures_per_address)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
 
@@ -88,6 +89,20 @@ class RedisRateLimiter:
         else:
             bucket.strikes = 0
         return wait
+
+
+def address_key(address: str) -> str:
+    """The unit an address is limited as: an IPv4 address, or an IPv6 /64 (one
+    subscriber usually holds a whole /64, and could otherwise rotate through it)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
 
 
 class LocalAttempts:

@@ -4,7 +4,7 @@ import asyncio
 
 import pytest
 
-from server.ratelimit import LocalAttempts, RedisAttempts, TokenBucket
+from server.ratelimit import LocalAttempts, RedisAttempts, TokenBucket, address_key
 
 
 def test_bucket_allows_burst_then_refuses_with_wait_then_refills():
@@ -90,3 +90,12 @@ async def test_redis_reservations_carry_the_window_as_expiry():
     finally:
         await redis.delete("t-expiry:attempts:k")
         await redis.aclose()
+
+
+def test_addresses_are_limited_as_ipv4_hosts_and_ipv6_64s():
+    assert address_key("203.0.113.9") == "203.0.113.9"
+    assert address_key("2001:db8:1:2:aaaa::1") == address_key("2001:db8:1:2:ffff::9")
+    assert address_key("2001:db8:1:2::1") == "2001:db8:1:2::/64"
+    assert address_key("2001:db8:1:3::1") != address_key("2001:db8:1:2::1")
+    assert address_key("::ffff:203.0.113.9") == "203.0.113.9"
+    assert address_key("?") == "?"
