@@ -87,8 +87,8 @@ class Resets:
             "SELECT account, community, community_seq, created FROM password_resets"
             " WHERE token_hash = ? AND used = 0 AND expires > ?", (token_hash, now_ms()))
         if not rows:
-            raise NotFound("this reset link is unknown, used, replaced by a newer one or "
-                           "expired")
+            raise NotFound("this reset link is unknown, used or expired (or a newer one "
+                           "was issued)")
         account, community, community_seq, created = rows[0]
         why = await self._dead_because(account, community, community_seq)
         # Used up either way: a link that died stays dead whatever happens later.
