@@ -30,10 +30,11 @@ OPERATOR = "operator"
 """``created_by`` of a link the server operator issued from the command line."""
 
 
-def other_communities(folds: Folds, account: str, community: str | None) -> list[str]:
-    """The names of the communities other than ``community`` that ``account`` is in."""
-    return sorted(c.name for c in folds.communities.values()
-                  if account in c.members and c.community != community)
+def in_other_communities(folds: Folds, account: str, community: str) -> int:
+    """How many communities other than ``community`` ``account`` is in (not which: an
+    owner has no business learning where else their members go)."""
+    return sum(1 for c in folds.communities.values()
+               if account in c.members and c.community != community)
 
 
 def owner_may_reset(folds: Folds, state: CommunityState, account: str) -> str | None:
@@ -41,9 +42,8 @@ def owner_may_reset(folds: Folds, state: CommunityState, account: str) -> str | 
     may (the target belongs to ``state`` and to no other community)."""
     if account not in state.members:
         return f"not a member of {state.name}"
-    others = other_communities(folds, account, state.community)
-    if others:
-        return (f"they also belong to {', '.join(others)}: only the server operator can "
+    if in_other_communities(folds, account, state.community):
+        return ("they belong to other communities too: only the server operator can "
                 "reset their password (practica reset-password)")
     return None
 
@@ -125,8 +125,7 @@ class Resets:
             if len(events) < 1000:
                 break
             after = events[-1].seq
-        others = other_communities(self.folds, account, community)
-        if others:
-            return (f"the account now also belongs to {', '.join(others)}; ask the server "
+        if in_other_communities(self.folds, account, community):
+            return ("the account now belongs to other communities too; ask the server "
                     "operator (practica reset-password)")
         return None
