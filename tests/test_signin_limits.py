@@ -92,3 +92,11 @@ async def test_concurrent_sign_ups_are_limited_per_address(server, backend):
 
     statuses = sorted(await asyncio.gather(*(sign_up(i) for i in range(10))))
     assert statuses == [201] * 3 + [429] * 7
+
+
+@pytest.mark.settings(signin_failures_per_login_address=3)
+async def test_a_rotated_forwarded_for_header_does_not_dodge_the_limit(server, backend):
+    await Person.sign_up(server.url, "Ann", login="ann")  # no proxy is trusted by default
+    statuses = [(await sign_in(server.url, "ann", "x", f"198.51.100.{i}")).status_code
+                for i in range(5)]
+    assert statuses == [401, 401, 401, 429, 429]
