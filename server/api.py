@@ -172,7 +172,7 @@ def build_endpoints(identity: Identity, communities: Communities) -> list[Endpoi
         Endpoint("POST", "/api/account/delete", "Delete your account (needs your password)",
                  delete_account, t.ConfirmPassword, auth="account"),
         Endpoint("POST", "/api/password-resets/{token}", "Set a new password with a "
-                 "one-time reset link", lambda call: identity.reset_password(
+                 "one-time reset link", lambda call: identity.resets.redeem(
                      call.param("token"), call.body.password), t.NewPassword, auth="none"),
         Endpoint("POST", "/api/guest", "Enter one room as a guest through a guest link",
                  guest, t.GuestEntry, t.Me, 201, auth="none"),
@@ -249,6 +249,30 @@ async def _sync(value: Any) -> Any:
     return value
 
 
+class BodyTooLarge(InvalidCommand):
+    """A request body over the limit: HTTP 413, and the rest is never read."""
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, refused as soon as it is known to be over ``limit``: from
+    Content-Length before reading anything, else while streaming (chunked bodies),
+    so an oversized body is never held in memory."""
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not declared.isdigit():
+            raise InvalidCommand("Content-Length is not a number")
+        if int(declared) > limit:
+            raise BodyTooLarge(f"the body is over {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge(f"the body is over {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 class Api:
     def __init__(self, identity: Identity, communities: Communities, settings: Settings) -> None:
         self.identity, self.settings = identity, settings
@@ -296,9 +320,7 @@ class Api:
         return serve
 
     async def _decode(self, request: Request, kind: type) -> Any:
-        raw = await request.body()
-        if len(raw) > MAX_BODY:
-            raise InvalidCommand(f"the body is over {MAX_BODY} bytes")
+        raw = await read_body(request, MAX_BODY)
         try:
             return self._decoders[kind].decode(raw or b"{}")
         except msgspec.ValidationError as exc:
@@ -334,7 +356,7 @@ class Api:
 
     @staticmethod
     def _error(exc: CommandError) -> Response:
-        status = STATUS.get(exc.code, 400)
+        status = 413 if isinstance(exc, BodyTooLarge) else STATUS.get(exc.code, 400)
         response = Response(_encoder.encode(t.ApiError(code=exc.code, message=exc.message)),
                             status_code=status, media_type="application/json")
         if isinstance(exc, RateLimited):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import logging
 import os
 import socket
@@ -22,6 +23,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from . import logs
 from .actions import Actions
 from .api import Api
 from .authority import Authority
@@ -209,6 +211,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
         return JSONResponse({"ok": True, "connections": len(practica.gateway.connections)})
 
     async def metrics(request: Request) -> Response:
+        """Only with ``Authorization: Bearer <metrics_token>``; without a token set, the
+        public listener has no ``/metrics`` at all (``metrics_port`` serves it apart)."""
+        token = settings.metrics_token
+        sent = request.headers.get("authorization", "")
+        if not token or not hmac.compare_digest(sent.encode(), f"Bearer {token}".encode()):
+            return Response("Not Found", status_code=404, media_type="text/plain")
         return Response(generate_latest(practica.metrics.registry),
                         media_type=CONTENT_TYPE_LATEST)
 
@@ -229,5 +237,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
     ]
     app = Starlette(routes=routes, lifespan=lifespan,
                     middleware=[Middleware(SecurityHeaders)])
+    # Starlette's trailing-slash redirect builds an absolute Location from the Host
+    # header (a client-chosen value); no route needs it, so "/x/" is simply not found.
+    app.router.redirect_slashes = False
+    logs.register_token_routes(getattr(route, "path", "") for route in routes)
     app.state.practica = practica
     return app

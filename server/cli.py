@@ -1,4 +1,4 @@
-"""``practica run | verify | schemas``."""
+"""``practica run | verify | make-owner | reset-password | schemas``."""
 
 from __future__ import annotations
 
@@ -15,9 +15,14 @@ from .settings import Settings
 
 
 def uvicorn_config(app: Any, settings: Settings, **extra: Any) -> uvicorn.Config:
-    """Practica's websocket settings: 64 KiB frames, no compression, sansio protocol."""
+    """Practica's websocket settings: 64 KiB frames, no compression, sansio protocol;
+    forwarded headers believed only from ``trusted_proxies`` (uvicorn's own default
+    trusts loopback, which would let any local client pick its address)."""
+    logs.redact_access_log()
     return uvicorn.Config(
         app, host=settings.host, port=settings.port, ws="websockets-sansio",
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=list(settings.trusted_proxies),
         ws_max_size=settings.max_frame_bytes, ws_per_message_deflate=False,
         ws_ping_interval=None, lifespan="on", log_config=None,
         timeout_graceful_shutdown=10, **extra,
@@ -49,14 +54,26 @@ def _find_practica(app: Any) -> Any:
     return None
 
 
+def metrics_listener(settings: Settings, registry: Any) -> Any:
+    """Serve ``/metrics`` (no token) on ``metrics_host:metrics_port``, a listener apart
+    from the public one; None when no port is set. Returns the WSGI server (shutdown())."""
+    if not settings.metrics_port:
+        return None
+    from prometheus_client import start_http_server
+
+    httpd, _ = start_http_server(settings.metrics_port, settings.metrics_host,
+                                 registry=registry)
+    return httpd
+
+
 def run(settings: Settings) -> None:
     from .app import create_app
 
     logs.configure(settings.log_format)
     app = create_app(settings)
+    metrics_listener(settings, app.state.practica.metrics.registry)
     server = PracticaServer(uvicorn_config(app, settings))
-    shown = "localhost" if settings.host in ("127.0.0.1", "0.0.0.0", "::") else settings.host
-    print(f"Practica is starting: open http://{shown}:{settings.port}/", flush=True)
+    print(f"Practica is starting: open {_public_url(settings)}/", flush=True)
     server.run()
 
 
@@ -121,6 +138,37 @@ def make_owner(url: str, login: str, community: str) -> int:
     return asyncio.run(grant())
 
 
+def reset_password(url: str, login: str, base_url: str, hours: int) -> int:
+    """Print a one-time reset link for an account (any account: the operator is trusted,
+    unlike a community's owner). Earlier links for the account stop working."""
+    from .resets import OPERATOR, issue_link
+    from .store import open_store
+
+    async def issue() -> int:
+        store = open_store(url)
+        await store.open()
+        try:
+            rows = await store.fetch("SELECT id FROM accounts WHERE login = ?",
+                                     (login.lower(),))
+            if not rows:
+                print(f"no account with login {login!r}", file=sys.stderr)
+                return 1
+            link = await issue_link(store, rows[0][0], issued_by=OPERATOR, hours=hours)
+        finally:
+            await store.close()
+        print(f"One-time password-reset link for {login.lower()} (valid {hours} h; "
+              "hand it over privately):")
+        print(f"{base_url.rstrip('/')}{link.path}")
+        return 0
+
+    return asyncio.run(issue())
+
+
+def _public_url(settings: Settings) -> str:
+    shown = "localhost" if settings.host in ("127.0.0.1", "0.0.0.0", "::") else settings.host
+    return f"http://{shown}:{settings.port}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="practica", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -136,6 +184,12 @@ def main(argv: list[str] | None = None) -> int:
     owner_p.add_argument("login")
     owner_p.add_argument("--community", help="default: $PRACTICA_COMMUNITY")
     owner_p.add_argument("--database", help="default: $PRACTICA_DATABASE_URL")
+    reset_p = sub.add_parser(
+        "reset-password", help="print a one-time password-reset link for an account")
+    reset_p.add_argument("login")
+    reset_p.add_argument("--database", help="default: $PRACTICA_DATABASE_URL")
+    reset_p.add_argument("--base-url", help="the server's public address, for the link "
+                         "(default: from $PRACTICA_HOST and $PORT)")
     schemas_p = sub.add_parser("schemas", help="write (or --check) the generated schemas/")
     schemas_p.add_argument("--check", action="store_true", help="fail if schemas/ has drifted")
     schemas_p.add_argument("--out", default="schemas")
@@ -152,6 +206,11 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings.from_env()
         return make_owner(args.database or settings.database_url, args.login,
                           args.community or settings.community)
+    if args.command == "reset-password":
+        settings = Settings.from_env()
+        return reset_password(args.database or settings.database_url, args.login,
+                              args.base_url or _public_url(settings),
+                              settings.reset_link_hours)
     from .schemagen import write_or_check
 
     return write_or_check(args.out, check=args.check)

@@ -34,6 +34,7 @@ from .domain.policy import Action, Decision, Role
 from .errors import CloseCode, Conflict, Forbidden, InvalidCommand, NotFound
 from .folds import Folds
 from .identity import Identity, Kick, hash_token
+from .resets import owner_may_reset
 from .store import CommandKey, EventStore
 
 HOUR_MS = 3_600_000
@@ -318,9 +319,14 @@ class Communities:
 
     async def issue_reset(self, principal: Principal, community: str,
                           member: str) -> t.ResetLink:
-        await self.authority.check(principal, Action.ISSUE_PASSWORD_RESET, community,
-                                   target=member)
-        link = await self.identity.issue_reset(member, principal.member)
+        """An owner's link, only for an account in this community and no other."""
+        state = await self.authority.check(principal, Action.ISSUE_PASSWORD_RESET, community,
+                                           target=member)
+        why = owner_may_reset(self.folds, state, member)
+        if why is not None:
+            await self.authority.refused(principal, Action.ISSUE_PASSWORD_RESET, community,
+                                         Decision(False, why), target=member)
+        link = await self.identity.resets.issue_by_owner(state, member, principal.member)
         await self._done(principal, Action.ISSUE_PASSWORD_RESET, community, target=member)
         return link
 

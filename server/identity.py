@@ -2,13 +2,12 @@
 account deletion, password resets and guest sessions.
 
 Tokens are random, shown once (in a cookie or a link) and stored as SHA-256
-hashes. Sign-out, revocation and resets close the affected sockets through
-``kick`` (in every process).
+hashes (password resets: :mod:`server.resets`). Sign-out, revocation and resets
+close the affected sockets through ``kick`` (in every process).
 """
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import time
 from collections.abc import Awaitable, Callable
@@ -23,7 +22,9 @@ from .domain.events import MemberRemoved, MemberRenamed, MessagePosted, communit
 from .errors import AuthFailed, CloseCode, Conflict, InvalidCommand, NotFound, RateLimited
 from .folds import Folds
 from .passwords import Passwords
-from .ratelimit import Attempts
+from .passwords import hash_token as hash_token  # re-exported: communities uses it
+from .ratelimit import Attempts, address_key
+from .resets import Resets
 from .settings import Settings
 from .store import EventStore
 from .store.base import decode_body
@@ -35,10 +36,6 @@ MINUTE_MS = 60_000
 TOUCH_EVERY_MS = 5 * MINUTE_MS
 SIGNIN_WINDOW_S = 15 * 60
 SIGNUP_WINDOW_S = 60 * 60
-
-
-def hash_token(token: str) -> bytes:
-    return hashlib.sha256(token.encode()).digest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +53,7 @@ class Identity:
     ) -> None:
         self.store, self.folds, self.passwords = store, folds, passwords
         self.attempts, self.settings, self.kick = attempts, settings, kick
+        self.resets = Resets(store, folds, passwords, kick, settings.reset_link_hours)
 
     # --- sessions --------------------------------------------------------------------
 
@@ -103,12 +101,11 @@ class Identity:
         return token, principal
 
     async def sign_up(self, body: t.SignUp, meta: ClientMeta) -> tuple[str, Principal]:
-        key = f"signup:addr:{meta.address}"
-        limit = self.settings.signups_per_hour_per_address
-        if await self.attempts.count(key, SIGNUP_WINDOW_S, time.time()) >= limit:
+        if not await self.attempts.reserve(f"signup:addr:{address_key(meta.address)}",
+                                           self.settings.signups_per_hour_per_address,
+                                           SIGNUP_WINDOW_S, time.time()):
             raise RateLimited("too many sign-ups from this address; try again later",
                               retry_after_ms=SIGNUP_WINDOW_S * 1000)
-        await self.attempts.add(key, SIGNUP_WINDOW_S, time.time())
         password_hash = await self.passwords.hash(body.password)
         account = "m-" + secrets.token_hex(8)
         (inserted,) = await self.store.execute([(
@@ -120,22 +117,36 @@ class Identity:
             raise Conflict("that login is taken")
         return await self._new_session(meta, account=account)
 
+    def signin_limits(self, login: str, address: str) -> list[tuple[str, int]]:
+        """Failed sign-ins are counted per (login, address), the tight limit; per login,
+        a higher ceiling against guessing from many addresses; and per address. So a
+        stranger failing from elsewhere uses up their own allowance, not the owner's."""
+        s, address = self.settings, address_key(address)
+        return [(f"signin:pair:{login}|{address}", s.signin_failures_per_login_address),
+                (f"signin:account:{login}", s.signin_failures_per_account),
+                (f"signin:addr:{address}", s.signin_failures_per_address)]
+
     async def sign_in(self, body: t.SignIn, meta: ClientMeta) -> tuple[str, Principal]:
         login = body.login.lower()
-        keys = [(f"signin:account:{login}", self.settings.signin_failures_per_account),
-                (f"signin:addr:{meta.address}", self.settings.signin_failures_per_address)]
-        for key, limit in keys:
-            if await self.attempts.count(key, SIGNIN_WINDOW_S, time.time()) >= limit:
+        limits = self.signin_limits(login, meta.address)
+        # Each attempt is counted as a failure *before* the password is hashed, so
+        # concurrent guesses cannot all pass the same check; a success gives it back.
+        reserved: list[str] = []
+        for key, limit in limits:
+            if not await self.attempts.reserve(key, limit, SIGNIN_WINDOW_S, time.time()):
+                for taken in reserved:
+                    await self.attempts.release(taken)
                 raise RateLimited("too many failed sign-ins; wait 15 minutes",
                                   retry_after_ms=SIGNIN_WINDOW_S * 1000)
+            reserved.append(key)
         rows = await self.store.fetch("SELECT id, password_hash FROM accounts WHERE login = ?",
                                       (login,))
         stored = rows[0][1] if rows else None
         if not await self.passwords.verify(stored, body.password):
-            for key, _ in keys:
-                await self.attempts.add(key, SIGNIN_WINDOW_S, time.time())
             raise AuthFailed("wrong login or password")
-        await self.attempts.clear(keys[0][0])
+        await self.attempts.clear(limits[0][0])
+        for key, _ in limits[1:]:
+            await self.attempts.release(key)
         return await self._new_session(meta, account=rows[0][0])
 
     async def sign_out(self, principal: Principal) -> None:
@@ -242,35 +253,6 @@ class Identity:
         await self.store.execute([("DELETE FROM sessions WHERE account = ?", (account,)),
                                   ("DELETE FROM accounts WHERE id = ?", (account,))])
         await self.kick(code=CloseCode.AUTH_FAILED, reason="account deleted", member=account)
-
-    # --- password resets (no mail server: an owner hands the link over) -------------
-
-    async def issue_reset(self, account: str, issued_by: str) -> t.ResetLink:
-        token = secrets.token_urlsafe(32)
-        expires = now_ms() + self.settings.reset_link_hours * 60 * MINUTE_MS
-        await self.store.execute([(
-            "INSERT INTO password_resets (token_hash, account, created_by, created, expires)"
-            " VALUES (?, ?, ?, ?, ?)", (hash_token(token), account, issued_by, now_ms(),
-                                       expires))])
-        return t.ResetLink(path=f"/reset/{token}", expires=expires)
-
-    async def reset_password(self, token: str, password: str) -> None:
-        token_hash = hash_token(token)
-        (used,) = await self.store.execute([(
-            "UPDATE password_resets SET used = 1 WHERE token_hash = ? AND used = 0"
-            " AND expires > ?", (token_hash, now_ms()))])
-        if not used:
-            raise NotFound("this reset link is unknown, used or expired")
-        rows = await self.store.fetch(
-            "SELECT account FROM password_resets WHERE token_hash = ?", (token_hash,))
-        account = rows[0][0]
-        password_hash = await self.passwords.hash(password)
-        await self.store.execute([
-            ("UPDATE accounts SET password_hash = ? WHERE id = ?", (password_hash, account)),
-            ("DELETE FROM sessions WHERE account = ?", (account,)),
-        ])
-        await self.kick(code=CloseCode.SESSION_REVOKED, reason="password was reset",
-                        member=account)
 
     # --- guests ----------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ import msgspec
 
 from . import __version__
 from . import api_types as t
-from .api import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE, STATUS, Endpoint
+from .api import CSRF_COOKIE, CSRF_HEADER, MAX_BODY, SESSION_COOKIE, STATUS, Endpoint
 
 REF = "#/components/schemas/"
 
@@ -62,6 +62,8 @@ def openapi_document(endpoints: list[Endpoint]) -> dict[str, Any]:
         if endpoint.body is not None:
             operation["requestBody"] = {"required": True, "content": {
                 "application/json": {"schema": by_kind[endpoint.body]}}}
+            operation["responses"]["413"] = _error(
+                f"the body is over {MAX_BODY} bytes (invalid); it is not read further")
         responses = operation["responses"]
         if endpoint.reply is None:
             responses["204"] = {"description": "done"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
 
@@ -90,6 +91,20 @@ class RedisRateLimiter:
         return wait
 
 
+def address_key(address: str) -> str:
+    """The unit an address is limited as: an IPv4 address, or an IPv6 /64 (one
+    subscriber usually holds a whole /64, and could otherwise rotate through it)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
+
+
 class LocalAttempts:
     """Counts attempts per key in a sliding window (sign-ins, sign-ups), in this process."""
 
@@ -97,12 +112,15 @@ class LocalAttempts:
         self._hits: dict[str, list[float]] = {}
 
     async def count(self, key: str, window_s: float, now: float) -> int:
+        return len(self._live(key, window_s, now))
+
+    def _live(self, key: str, window_s: float, now: float) -> list[float]:
         hits = [t for t in self._hits.get(key, []) if t > now - window_s]
         if hits:
             self._hits[key] = hits
         else:
             self._hits.pop(key, None)
-        return len(hits)
+        return hits
 
     async def add(self, key: str, window_s: float, now: float) -> None:
         self._hits.setdefault(key, []).append(now)
@@ -110,16 +128,59 @@ class LocalAttempts:
             for stale in list(self._hits)[:10_000]:
                 del self._hits[stale]
 
+    async def reserve(self, key: str, limit: int, window_s: float, now: float) -> bool:
+        """Count one attempt if fewer than ``limit`` are in the window; False if not.
+
+        Check and count happen with no await between them, so concurrent callers
+        cannot all pass the same check (the count is taken before the work)."""
+        if len(self._live(key, window_s, now)) >= limit:
+            return False
+        await self.add(key, window_s, now)
+        return True
+
+    async def release(self, key: str) -> None:
+        """Give back one reserved attempt (the attempt turned out not to count)."""
+        hits = self._hits.get(key)
+        if hits:
+            hits.pop()
+            if not hits:
+                del self._hits[key]
+
     async def clear(self, key: str) -> None:
         self._hits.pop(key, None)
+
+
+# Reserve one attempt atomically: KEYS[1] the counter; ARGV limit, window (s).
+_RESERVE = """
+local count = redis.call('INCR', KEYS[1])
+if redis.call('TTL', KEYS[1]) < 0 then
+  redis.call('EXPIRE', KEYS[1], tonumber(ARGV[2]))
+end
+if count > tonumber(ARGV[1]) then
+  redis.call('DECR', KEYS[1])
+  return 0
+end
+return 1
+"""
+
+# Give one back, never below zero: KEYS[1] the counter.
+_RELEASE = """
+local count = tonumber(redis.call('GET', KEYS[1]) or '0')
+if count > 0 then
+  redis.call('DECR', KEYS[1])
+end
+return count
+"""
 
 
 class RedisAttempts:
     """The same counts shared by every process (a fixed window per key, in Redis)."""
 
-    def __init__(self, redis: object, *, prefix: str = "practica") -> None:
+    def __init__(self, redis: Any, *, prefix: str = "practica") -> None:
         self.redis: Any = redis
         self.prefix = prefix
+        self._reserve = self.redis.register_script(_RESERVE)
+        self._release = self.redis.register_script(_RELEASE)
 
     async def count(self, key: str, window_s: float, now: float) -> int:
         value = await self.redis.get(f"{self.prefix}:attempts:{key}")
@@ -131,6 +192,15 @@ class RedisAttempts:
             pipe.incr(name)
             pipe.expire(name, max(1, int(window_s)), nx=True)
             await pipe.execute()
+
+    async def reserve(self, key: str, limit: int, window_s: float, now: float) -> bool:
+        """Count one attempt unless ``limit`` are counted already: one Lua script, so
+        every process's concurrent attempts are counted before any of them is checked."""
+        name = f"{self.prefix}:attempts:{key}"
+        return bool(await self._reserve(keys=[name], args=[limit, max(1, int(window_s))]))
+
+    async def release(self, key: str) -> None:
+        await self._release(keys=[f"{self.prefix}:attempts:{key}"])
 
     async def clear(self, key: str) -> None:
         await self.redis.delete(f"{self.prefix}:attempts:{key}")

@@ -24,6 +24,18 @@ class Settings:
     allowed_origins: tuple[str, ...] = ()
     """Origins (``https://chat.example.org``) whose pages may open ``/ws``, besides the
     server's own; a websocket from any other Origin is refused with HTTP 403."""
+    trusted_proxies: tuple[str, ...] = ()
+    """Addresses or networks (``10.0.0.5``, ``10.0.0.0/8``) of the reverse proxies whose
+    ``X-Forwarded-For`` / ``X-Forwarded-Proto`` are believed; ``*`` trusts anyone (only
+    behind a proxy that overwrites them). Default: none, so no client can choose the
+    address its rate limits are counted against."""
+    metrics_token: str = ""
+    """A bearer token that ``/metrics`` requires; empty: ``/metrics`` is not served on
+    the public listener (see ``metrics_port``)."""
+    metrics_port: int = 0
+    """When set, ``/metrics`` is also served, without a token, on this port of
+    ``metrics_host`` (a separate listener for the monitoring network)."""
+    metrics_host: str = "127.0.0.1"
     heartbeat_interval_ms: int = 15_000
     heartbeat_timeout_ms: int = 70_000
     """Silence from a client longer than this ends its connection (4004). Generous on
@@ -48,10 +60,14 @@ class Settings:
     secure_cookies: bool = False
     """Mark cookies Secure even when the request did not arrive over https (set it behind
     a TLS-terminating proxy that does not send ``X-Forwarded-Proto``)."""
-    signin_failures_per_account: int = 5
-    """Failed sign-ins allowed per login in 15 minutes; more get HTTP 429."""
+    signin_failures_per_login_address: int = 5
+    """Failed sign-ins allowed per login from one client address in 15 minutes; more get
+    HTTP 429 (that address only: the account's owner signs in from elsewhere)."""
+    signin_failures_per_account: int = 50
+    """Failed sign-ins allowed per login from all addresses together in 15 minutes, a
+    ceiling against guessing from many addresses."""
     signin_failures_per_address: int = 30
-    """Failed sign-ins allowed per client address in 15 minutes."""
+    """Failed sign-ins allowed per client address (any login) in 15 minutes."""
     signups_per_hour_per_address: int = 20
     reset_link_hours: int = 24
     refusals_per_minute: int = 30

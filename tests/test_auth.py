@@ -158,6 +158,7 @@ async def test_timed_out_member_sees_why_and_cannot_post_until_it_ends(server):
 # --- HTTP: cookies, CSRF, rate limits ----------------------------------------------------
 
 
+@pytest.mark.settings(trusted_proxies=("127.0.0.1",))  # the test client is the "proxy"
 async def test_session_cookie_flags(server):
     person = Person(server.url)
     await person.refresh()

@@ -332,13 +332,15 @@ async def test_server_shutdown_closes_with_1001(tmp_path):
     assert closed.value.rcvd.code == 1001
 
 
+@pytest.mark.settings(metrics_token="scrape-me")
 async def test_healthz_and_metrics(server):
     a = await joined(server, "Ann")
     await a.command("post", room=ROOM, text="counted")
     async with httpx2.AsyncClient(base_url=server.url) as http:
         health = await http.get("/healthz")
         assert health.status_code == 200 and health.json()["ok"] is True
-        metrics = (await http.get("/metrics")).text
+        metrics = (await http.get("/metrics", headers={
+            "authorization": "Bearer scrape-me"})).text
         page = await http.get("/")
     for name in ("practica_open_connections 1.0", "practica_events_appended_total",
                  "practica_append_latency_seconds_bucket", "practica_send_queue_frames",

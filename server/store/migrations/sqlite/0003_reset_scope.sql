@@ -1,0 +1,5 @@
+-- Which community's owner issued a reset link (NULL: the server operator), and how far
+-- that community's stream was then: a removal after it kills the link.
+ALTER TABLE password_resets ADD COLUMN community TEXT;
+ALTER TABLE password_resets ADD COLUMN community_seq INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX password_resets_account ON password_resets (account);
