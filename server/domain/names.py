@@ -58,6 +58,7 @@ def _visible(char: str) -> bool:
 
 def normalize_name(raw: str, *, what: str = "a name") -> str:
     """The canonical form of a name, or :class:`InvalidName` saying why there is none."""
+    what = what[:1].upper() + what[1:]
     text = unicodedata.normalize("NFKC", raw)
     text = "".join(c for c in text if unicodedata.category(c) != "Cf"
                    or c in _KEPT_FORMAT or _is_tag(c))
