@@ -140,3 +140,27 @@ async def test_a_restart_reads_every_stored_body_and_shows_placeholders(settings
         assert (await second.practica.store.verify()).ok
         await client.close()
         await other.close()
+
+
+async def test_a_name_stored_in_accounts_reads_with_a_placeholder(settings):
+    """An account row written before today's rules (a blank name) still signs in, joins
+    and posts, under the placeholder."""
+    async with running_server(settings) as running:
+        person = await Person.sign_up(running.url, "Ann")
+        await running.practica.store.execute([
+            ("UPDATE accounts SET name = ? WHERE id = ?", (" \u200b", person.id))])
+        me = await person.refresh()
+        assert me["account"]["name"] == PLACEHOLDER
+        await person.join(DEMO)
+        assert running.practica.folds.community(DEMO).members[person.id].name == PLACEHOLDER
+        client = await person.connect(running.ws_url)
+        assert (await client.identify(community=DEMO))["type"] == "ready"
+        joined = await client.command("join", room=ROOM)
+        assert joined["type"] == "ack", joined
+        present = {m["id"]: m["name"] for m in joined["sync"]["snapshot"]["present"]}
+        assert present[person.id] == PLACEHOLDER
+        posted = await client.command("post", room=ROOM, text="still here")
+        assert posted["type"] == "ack", posted
+        (event,) = await running.practica.store.read(room_stream(ROOM), after=posted["seq"] - 1)
+        assert event.body.author_name == PLACEHOLDER
+        await client.close()
