@@ -202,7 +202,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             # Release what did open (the store's threads, sockets): left behind, they keep
             # the process alive after uvicorn gives up, and it hangs without listening.
             practica.startup_error = (
-                f"not ready within {STARTUP_TIMEOUT_S}s" if isinstance(exc, TimeoutError)
+                f"not ready within {STARTUP_TIMEOUT_S}s"
+                if isinstance(exc, TimeoutError) and not str(exc)
                 else f"{type(exc).__name__}: {exc}")
             log.error("startup failed: %s", practica.startup_error)
             await practica.stop()
