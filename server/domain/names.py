@@ -98,10 +98,9 @@ def readable_name(value: object) -> str:
 @functools.cache
 def name_fields(cls: type) -> tuple[str, ...]:
     """The fields of a Struct typed :data:`DisplayName` (or ``DisplayName | None``)."""
-    hints = typing.get_type_hints(cls, include_extras=True)
-    return tuple(field for field in getattr(cls, "__struct_fields__", ())
-                 if hints.get(field) == DisplayName
-                 or DisplayName in typing.get_args(hints.get(field)))
+    # msgspec resolves the annotations as its decoders do (extras kept).
+    return tuple(f.name for f in msgspec.structs.fields(cls)
+                 if f.type == DisplayName or DisplayName in typing.get_args(f.type))
 
 
 def normalize_name_fields(struct: Any) -> None:
