@@ -203,7 +203,7 @@ class Actions:
         messages = {m.id: m for e in reversed(posts[:cmd.limit])
                     if (m := room_fold.message_from(e)) is not None}
         for event in await self.store.read_about(stream, list(messages)):
-            if event.body is not None and (target := messages.get(event.body.message)):  # type: ignore[union-attr]
+            if (target := messages.get(getattr(event.body, "message", -1))) is not None:
                 room_fold.apply_to_message(target, event)
         return HistoryPage(ref=cmd.ref, room=cmd.room, messages=list(messages.values()),
                            has_more=has_more)

@@ -11,11 +11,13 @@ from typing import Annotated, Literal
 import msgspec
 
 from .domain.community import RoomInfo
-from .domain.events import DisplayName, Id, JoinPolicy, Markdown, RoleName, ShortText
+from .domain.events import Id, JoinPolicy, Markdown, RoleName, ShortText
+from .domain.names import DisplayName, normalize_name_fields
+from .domain.patterns import whole
 from .errors import ErrorCode
 
 Login = Annotated[str, msgspec.Meta(min_length=3, max_length=64,
-                                    pattern=r"^[A-Za-z0-9][A-Za-z0-9._@+-]*$")]
+                                    pattern=whole(r"[A-Za-z0-9][A-Za-z0-9._@+-]*"))]
 Password = Annotated[str, msgspec.Meta(min_length=10, max_length=256)]
 AnyPassword = Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
 """At sign-in: any length, so a policy change never locks anyone out."""
@@ -24,7 +26,11 @@ Reason = Annotated[str, msgspec.Meta(max_length=300)]
 
 
 class Body(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """Base of every request body."""
+    """Base of every request body. Its names are normalized and validated as it is
+    decoded (:mod:`server.domain.names`); a refused one answers ``invalid``."""
+
+    def __post_init__(self) -> None:
+        normalize_name_fields(self)
 
 
 class SignUp(Body):

@@ -48,6 +48,9 @@ from .store import EventStore, open_store
 
 log = logging.getLogger("practica.app")
 
+STARTUP_TIMEOUT_S = 120
+"""Opening the store, migrating and folding every community must finish within this."""
+
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
        "frame-ancestors 'none'")
@@ -83,6 +86,8 @@ class Practica:
 
     def __init__(self, settings: Settings, store: EventStore | None = None) -> None:
         self.settings = settings
+        self.startup_error: str | None = None
+        """Why :meth:`start` failed, when it did (``practica run`` prints it and exits 1)."""
         self.process = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self.store = store or open_store(settings.database_url, synchronous=settings.synchronous)
         self.metrics = Metrics()
@@ -193,7 +198,18 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        await practica.start()
+        try:
+            await asyncio.wait_for(practica.start(), STARTUP_TIMEOUT_S)
+        except BaseException as exc:
+            # Release what did open (the store's threads, sockets): left behind, they keep
+            # the process alive after uvicorn gives up, and it hangs without listening.
+            practica.startup_error = (
+                f"not ready within {STARTUP_TIMEOUT_S}s"
+                if isinstance(exc, TimeoutError) and not str(exc)
+                else f"{type(exc).__name__}: {exc}")
+            log.error("startup failed: %s", practica.startup_error)
+            await practica.stop()
+            raise
         try:
             yield
         finally:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import socket
 import sys
+import threading
 from typing import Any
 
 import uvicorn
@@ -66,15 +68,38 @@ def metrics_listener(settings: Settings, registry: Any) -> Any:
     return httpd
 
 
-def run(settings: Settings) -> None:
+def run(settings: Settings) -> int:
+    """Serve until stopped (0); 1, with the reason on stderr, when it could not start."""
     from .app import create_app
 
     logs.configure(settings.log_format)
-    app = create_app(settings)
+    try:
+        app = create_app(settings)
+    except Exception as exc:  # settings the store or Redis client refuse outright
+        return _startup_failed(f"{type(exc).__name__}: {exc}")
     metrics_listener(settings, app.state.practica.metrics.registry)
     server = PracticaServer(uvicorn_config(app, settings))
     print(f"Practica is starting: open {_public_url(settings)}/", flush=True)
-    server.run()
+    try:
+        server.run()
+    except SystemExit:  # uvicorn exits this way when it cannot listen
+        if server.started:
+            raise
+    if server.started:
+        return 0
+    return _startup_failed(app.state.practica.startup_error
+                           or f"could not listen on {settings.host}:{settings.port}")
+
+
+def _startup_failed(reason: str) -> int:
+    print(f"practica: could not start: {reason}", file=sys.stderr, flush=True)
+    lingering = [t for t in threading.enumerate()
+                 if t is not threading.main_thread() and not t.daemon and t.is_alive()]
+    if lingering:  # a library thread left behind must not keep a failed start alive
+        print(f"practica: {len(lingering)} threads did not stop; exiting anyway",
+              file=sys.stderr, flush=True)
+        os._exit(1)
+    return 1
 
 
 def verify(path: str) -> int:
@@ -102,6 +127,7 @@ def make_owner(url: str, login: str, community: str) -> int:
     """Make an account an owner of a community, from the command line: for a community
     founded before accounts existed (it has no owner), or one whose owners are gone."""
     from .domain.events import AuditRecorded, MemberAdmitted, RoleChanged, community_stream
+    from .domain.names import readable_name
     from .folds import Folds
     from .store import open_store
 
@@ -114,7 +140,7 @@ def make_owner(url: str, login: str, community: str) -> int:
             if not rows:
                 print(f"no account with login {login!r}", file=sys.stderr)
                 return 1
-            account, name = rows[0]
+            account, name = rows[0][0], readable_name(rows[0][1])
             folds = Folds(store)
             state = await folds.load_community(community)
             if state.seq == 0:
@@ -198,8 +224,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "run":
         overrides = {k: v for k, v in (("host", args.host), ("port", args.port),
                                        ("database_url", args.database)) if v is not None}
-        run(Settings.from_env(**overrides))
-        return 0
+        return run(Settings.from_env(**overrides))
     if args.command == "verify":
         return verify(args.database or Settings.from_env().database_url)
     if args.command == "make-owner":

@@ -30,6 +30,7 @@ from .domain.events import (
     community_stream,
     room_stream,
 )
+from .domain.names import readable_name
 from .domain.policy import Action, Decision, Role
 from .errors import CloseCode, Conflict, Forbidden, InvalidCommand, NotFound
 from .folds import Folds
@@ -87,7 +88,7 @@ class Communities:
             raise Conflict(f"the id {body.community!r} is taken")
         result = await self.store.append(
             community_stream(body.community), account, [CommunityCreated(
-                community=body.community, name=body.name.strip(), domain=body.domain.strip(),
+                community=body.community, name=body.name, domain=body.domain.strip(),
                 purpose=body.purpose.strip(), description=body.description, owner=account,
                 owner_name=principal.name, join_policy=body.join_policy)],
             CommandKey("community", body.community))
@@ -101,7 +102,7 @@ class Communities:
                    body: t.EditCommunity) -> t.CommunityPage:
         state = await self.authority.check(principal, Action.EDIT_COMMUNITY, community)
         await self._append(state, principal.member, CommunityEdited(
-            name=body.name.strip(), domain=body.domain.strip(), purpose=body.purpose.strip(),
+            name=body.name, domain=body.domain.strip(), purpose=body.purpose.strip(),
             description=body.description, join_policy=body.join_policy))
         await self._done(principal, Action.EDIT_COMMUNITY, community)
         return await self.page(principal, community)
@@ -113,7 +114,7 @@ class Communities:
         room = f"{slug}-{secrets.token_hex(3)}"
         while self.folds.room_exists(room):  # streams are global: ids must not collide
             room = f"{slug}-{secrets.token_hex(3)}"
-        created = RoomCreated(room=room, name=body.name.strip(), topic=body.topic.strip())
+        created = RoomCreated(room=room, name=body.name, topic=body.topic.strip())
         await self._append(state, principal.member, created)
         await self.store.append(room_stream(room), principal.member, [created])
         await self._done(principal, Action.CREATE_ROOM, community, target=room,
@@ -168,7 +169,8 @@ class Communities:
             raise NotFound("no such pending request")
         if approve and account not in state.members:
             await self._append(state, principal.member, MemberAdmitted(
-                member=account, name=rows[0][0], role="member", via="approval"))
+                member=account, name=readable_name(rows[0][0]), role="member",
+                via="approval"))
         await self._done(principal, Action.APPROVE_JOIN, community, target=account,
                          detail="approved" if approve else "declined")
 
@@ -266,7 +268,7 @@ class Communities:
         assert room is not None
         await self._use(token)
         return await self.identity.guest_session(meta, community=community, room=room,
-                                                 name=name.strip(), expires=expires)
+                                                 name=name, expires=expires)
 
     # --- people ----------------------------------------------------------------------
 

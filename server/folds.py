@@ -10,6 +10,7 @@ buffered and applied after.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -22,6 +23,7 @@ from .errors import NotFound
 from .store import EventStore
 
 PAGE = 2000
+log = logging.getLogger("practica.folds")
 
 
 class Folds:
@@ -100,13 +102,13 @@ class Folds:
             while True:
                 events = await self.store.read(stream, after=after, limit=PAGE)
                 for event in events:
-                    apply(state, event)
+                    _apply_safely(apply, state, event)
                 if len(events) < PAGE:
                     break
                 after = events[-1].seq
             for event in self._loading[stream]:
                 if event.seq > state.seq:
-                    apply(state, event)
+                    _apply_safely(apply, state, event)
         finally:
             del self._loading[stream]
 
@@ -147,6 +149,16 @@ class Folds:
                 self.on_gap(event.stream, event.seq)
                 continue
             if isinstance(state, CommunityState):
-                community_fold.apply(state, event)
+                _apply_safely(community_fold.apply, state, event)
             else:
-                room_fold.apply(state, event)
+                _apply_safely(room_fold.apply, state, event)
+
+
+def _apply_safely(apply: Callable[[Any, Event], object], state: Any, event: Event) -> None:
+    """Fold one event; one the fold cannot take is logged and passed over, so a stored
+    event never stops a room or the server from loading (the history is immutable)."""
+    try:
+        apply(state, event)
+    except Exception:
+        log.exception("could not fold %s seq %d; passed over", event.stream, event.seq)
+        state.seq = event.seq

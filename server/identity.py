@@ -19,6 +19,7 @@ from . import api_types as t
 from .authority import Principal, now_ms
 from .domain import room as room_fold
 from .domain.events import MemberRemoved, MemberRenamed, MessagePosted, community_stream
+from .domain.names import readable_name
 from .errors import AuthFailed, CloseCode, Conflict, InvalidCommand, NotFound, RateLimited
 from .folds import Folds
 from .passwords import Passwords
@@ -74,12 +75,13 @@ class Identity:
         if now - seen > TOUCH_EVERY_MS:
             await self.store.execute([("UPDATE sessions SET last_seen = ? WHERE id = ?",
                                        (now, session))])
-        if account is None:
-            return Principal(session=session, member=f"g-{session}", name=guest_name,
+        if account is None:  # names stored before today's rules read with a placeholder
+            return Principal(session=session, member=f"g-{session}",
+                             name=readable_name(guest_name),
                              account=None, csrf=csrf, guest_community=community,
                              guest_room=room, expires=expires)
-        return Principal(session=session, member=account, name=name, account=account,
-                         csrf=csrf, expires=expires)
+        return Principal(session=session, member=account, name=readable_name(name),
+                         account=account, csrf=csrf, expires=expires)
 
     async def _new_session(
         self, meta: ClientMeta, *, account: str | None, guest: tuple[str, str, str] | None = None,
@@ -111,8 +113,7 @@ class Identity:
         (inserted,) = await self.store.execute([(
             "INSERT INTO accounts (id, login, password_hash, name, created)"
             " VALUES (?, ?, ?, ?, ?) ON CONFLICT (login) DO NOTHING",
-            (account, body.login.lower(), password_hash, body.name.strip() or body.login,
-             now_ms()))])
+            (account, body.login.lower(), password_hash, body.name, now_ms()))])
         if not inserted:
             raise Conflict("that login is taken")
         return await self._new_session(meta, account=account)
@@ -180,7 +181,8 @@ class Identity:
             " WHERE id = ?", (account,))
         if not rows:
             raise NotFound("no such account")
-        return t.Profile(id=rows[0][0], login=rows[0][1], name=rows[0][2], pronouns=rows[0][3],
+        return t.Profile(id=rows[0][0], login=rows[0][1], name=readable_name(rows[0][2]),
+                         pronouns=rows[0][3],
                          timezone=rows[0][4], practice=rows[0][5], created=rows[0][6])
 
     def memberships(self, member: str) -> list[t.Membership]:
@@ -195,10 +197,10 @@ class Identity:
             except (ZoneInfoNotFoundError, ValueError):
                 raise InvalidCommand(f"unknown time zone {body.timezone!r}") from None
         changes: dict[str, Any] = {k: v.strip() for k, v in (
-            ("name", body.name), ("pronouns", body.pronouns), ("timezone", body.timezone),
+            ("pronouns", body.pronouns), ("timezone", body.timezone),
             ("practice", body.practice)) if v is not None}
-        if changes.get("name") == "":
-            raise InvalidCommand("a display name cannot be blank")
+        if body.name is not None:  # already normalized and validated by its type
+            changes["name"] = body.name
         if changes:
             columns = ", ".join(f"{column} = ?" for column in changes)
             await self.store.execute([(f"UPDATE accounts SET {columns} WHERE id = ?",
@@ -220,7 +222,7 @@ class Identity:
         messages: list[t.ExportedMessage] = []
         by_stream: dict[str, dict[int, room_fold.Message]] = {}
         for stream, seq, ts, raw in rows:
-            body = decode_body(bytes(raw) if raw is not None else None)
+            body = decode_body(bytes(raw) if raw is not None else None, f"{stream} seq {seq}")
             if isinstance(body, MessagePosted):
                 by_stream.setdefault(stream, {})[seq] = room_fold.Message(
                     id=seq, author=body.author, author_name=body.author_name, text=body.text,

@@ -14,6 +14,7 @@ import msgspec
 
 from .domain.community import CommunitySnapshot
 from .domain.events import Event, Id
+from .domain.names import normalize_name_fields
 from .domain.room import Member, Message, RoomSnapshot
 from .errors import ErrorCode, InvalidCommand
 
@@ -32,7 +33,11 @@ Seq = Annotated[int, msgspec.Meta(ge=0)]
 class ClientFrame(
     msgspec.Struct, tag_field="type", kw_only=True, forbid_unknown_fields=True, omit_defaults=True
 ):
-    """Base of every client frame."""
+    """Base of every client frame. Names in it are normalized and validated as it is
+    decoded (:mod:`server.domain.names`)."""
+
+    def __post_init__(self) -> None:
+        normalize_name_fields(self)
 
 
 class Identify(ClientFrame, tag="identify"):
@@ -205,7 +210,7 @@ _TYPES = {cls.__struct_config__.tag for cls in ClientMessage.__args__}
 def decode(frame: str | bytes) -> ClientFrame:
     """Decode a client frame, raising :class:`InvalidCommand` with the precise code."""
     try:
-        return _decoder.decode(frame)  # type: ignore[no-any-return]
+        return _decoder.decode(frame)
     except msgspec.ValidationError as exc:
         raise _classify(frame, exc) from None
     except msgspec.DecodeError as exc:

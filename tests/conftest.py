@@ -65,6 +65,7 @@ async def running_server(settings: Settings) -> AsyncIterator[RunningServer]:
     while not server.started:
         if task.done():
             task.result()
+            pytest.fail(f"the server did not start: {app.state.practica.startup_error}")
         await asyncio.sleep(0.01)
     try:
         yield RunningServer(f"http://127.0.0.1:{settings.port}",

@@ -19,6 +19,7 @@ from .events import (
     RoleName,
     RoomCreated,
 )
+from .names import readable_name
 from .policy import Role
 
 
@@ -96,9 +97,9 @@ def apply(state: CommunityState, event: Event) -> CommunityState:
         state.join_policy = body.join_policy
         if isinstance(body, CommunityCreated) and body.owner is not None:
             state.owner = body.owner
-            state.members[body.owner] = MemberInfo(member=body.owner, name=body.owner_name,
-                                                   role="owner")
-            state.names[body.owner] = body.owner_name
+            name = readable_name(body.owner_name)  # a plain string, from before names
+            state.members[body.owner] = MemberInfo(member=body.owner, name=name, role="owner")
+            state.names[body.owner] = name
     elif isinstance(body, RoomCreated):
         state.rooms[body.room] = RoomInfo(room=body.room, name=body.name, topic=body.topic)
     elif isinstance(body, MemberAdmitted):

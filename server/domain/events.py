@@ -12,8 +12,11 @@ from typing import Annotated, Literal
 
 import msgspec
 
-Id = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$")]
-DisplayName = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+from .names import DisplayName, normalize_name_fields
+from .patterns import whole
+
+Id = Annotated[str, msgspec.Meta(min_length=1, max_length=64,
+                                 pattern=whole(r"[a-z0-9][a-z0-9-]*"))]
 MessageText = Annotated[str, msgspec.Meta(min_length=1, max_length=4000)]
 MAX_TEXT_CHARS = 4000
 RoleName = Literal["member", "host", "convener", "owner"]
@@ -25,7 +28,11 @@ ShortText = Annotated[str, msgspec.Meta(max_length=200)]
 
 
 class EventBody(msgspec.Struct, tag_field="type", kw_only=True, forbid_unknown_fields=True):
-    """Base of every event body."""
+    """Base of every event body. Its names are checked when it is built and when it is
+    read back, by the same function (:mod:`server.domain.names`)."""
+
+    def __post_init__(self) -> None:
+        normalize_name_fields(self)
 
 
 class CommunityCreated(EventBody, tag="community_created"):
@@ -127,6 +134,15 @@ class MessageDeleted(EventBody, tag="message_deleted"):
     """The seq of the ``message_posted`` event being deleted."""
 
 
+class UnreadableEvent(EventBody, tag="unreadable"):
+    """What a stored body today's server cannot read stands in for, so that reading
+    the immutable history never fails (the store keeps the body as written). Folds
+    skip it; it is never appended."""
+
+    original_type: str
+    problem: str
+
+
 AnyEventBody = (
     CommunityCreated
     | CommunityEdited
@@ -142,6 +158,7 @@ AnyEventBody = (
     | MessagePosted
     | MessageEdited
     | MessageDeleted
+    | UnreadableEvent
 )
 
 

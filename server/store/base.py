@@ -9,25 +9,63 @@ starts, so nothing is published that is not durable.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any, NamedTuple, Protocol
 
 import msgspec
 
-from ..domain.events import AnyEventBody, Event, EventBody
+from ..domain.events import AnyEventBody, Event, EventBody, UnreadableEvent
+from ..domain.names import name_fields, readable_name
+
+log = logging.getLogger("practica.store")
 
 CommitListener = Callable[[list[Event]], None]
 
 _body_decoder = msgspec.json.Decoder(AnyEventBody)
 _body_encoder = msgspec.json.Encoder()
+_loose_decoder = msgspec.json.Decoder()
+_BODY_TYPES: dict[str, type[EventBody]] = {
+    str(cls.__struct_config__.tag): cls for cls in AnyEventBody.__args__}
 
 
 def encode_body(body: EventBody) -> bytes:
     return _body_encoder.encode(body)
 
 
-def decode_body(raw: bytes | None) -> AnyEventBody | None:
-    return None if raw is None else _body_decoder.decode(raw)
+def decode_body(raw: bytes | None, where: str = "a stored event") -> AnyEventBody | None:
+    """A stored body, read with today's types. It never refuses: history is immutable,
+    so a body today's rules dislike is logged (one line) and read with placeholders (a
+    refused name reads as "(unnamed)"), or as an :class:`UnreadableEvent`."""
+    if raw is None:
+        return None
+    try:
+        return _body_decoder.decode(raw)
+    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+        body = _tolerate(bytes(raw), exc)
+        log.warning("%s does not read with today's rules (%s); read as %s",
+                    where, exc, type(body).__struct_config__.tag)
+        return body
+
+
+def _tolerate(raw: bytes, exc: Exception) -> AnyEventBody:
+    try:
+        loose: Any = _loose_decoder.decode(raw)
+    except msgspec.DecodeError:
+        return UnreadableEvent(original_type="?", problem=str(exc))
+    kind = loose.get("type") if isinstance(loose, dict) else None
+    cls = _BODY_TYPES.get(kind) if isinstance(kind, str) else None
+    if cls is None or cls is UnreadableEvent:
+        return UnreadableEvent(original_type=str(kind)[:64], problem=str(exc))
+    fields = cls.__struct_fields__
+    required = fields[:len(fields) - len(cls.__struct_defaults__)]
+    for field in name_fields(cls):
+        if field in loose and (loose[field] is not None or field in required):
+            loose[field] = readable_name(loose[field])
+    try:
+        return msgspec.convert(loose, cls)  # type: ignore[return-value]
+    except msgspec.ValidationError as still:
+        return UnreadableEvent(original_type=str(kind), problem=str(still))
 
 
 class NewEvent(NamedTuple):

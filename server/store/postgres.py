@@ -41,7 +41,8 @@ def split_schema(url: str) -> tuple[str, str]:
 
 
 def _event(row: Any) -> Event:
-    return Event(stream=row[0], seq=row[1], ts=row[2], actor=row[3], body=decode_body(row[4]))
+    return Event(stream=row[0], seq=row[1], ts=row[2], actor=row[3],
+                 body=decode_body(row[4], f"{row[0]} seq {row[1]}"))
 
 
 class PostgresStore(GroupCommitWriter):

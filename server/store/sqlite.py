@@ -29,7 +29,8 @@ _COLUMNS = "stream, seq, ts, actor, body"
 
 def _event(row: Any) -> Event:
     stream, seq, ts, actor, body = row
-    return Event(stream=stream, seq=seq, ts=ts, actor=actor, body=decode_body(body))
+    return Event(stream=stream, seq=seq, ts=ts, actor=actor,
+                 body=decode_body(body, f"{stream} seq {seq}"))
 
 
 def migrations(backend: str) -> list[tuple[int, str]]:
