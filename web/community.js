@@ -24,6 +24,12 @@ export function init(context) {
   $("invite-copy").addEventListener("click", () => copyText($("invite-link").value, $("invite-link")));
   $("guest-link-copy").addEventListener("click", () => copyText($("guest-link").value, $("guest-link")));
   $("requests-refresh").addEventListener("click", () => loadRequests());
+  $("removed-refresh").addEventListener("click", () => loadRemoved());
+  context.gateway.addEventListener("event", (e) => {
+    const { stream, body } = e.detail;
+    if (stream.startsWith("community:") && body
+        && (body.type === "member_removed" || body.type === "removal_lifted")) removalsChanged();
+  });
   $("audit-refresh").addEventListener("click", () => loadAudit(false));
   $("audit-older").addEventListener("click", () => loadAudit(true));
 }
@@ -40,6 +46,7 @@ export function reset() {
   $("member-list").replaceChildren();
   $("invite-list").replaceChildren();
   $("request-list").replaceChildren();
+  $("removed-list").replaceChildren();
   $("audit-list").replaceChildren();
   $("invite-result").hidden = true;
   $("guest-link-result").hidden = true;
@@ -57,6 +64,11 @@ export function showMembers() {
 
 export function membersChanged() {
   if (ui.pane === "members") renderMembers();
+}
+
+// A removal or a lift on the community stream: the Removed list follows, if it shows.
+export function removalsChanged() {
+  if (ui.pane === "manage" && myRank() >= rank("convener")) loadRemoved();
 }
 
 export function roleChanged() {
@@ -203,6 +215,7 @@ export function showManage() {
   $("guest-section").hidden = mine < rank("host");
   $("links-section").hidden = !convener;
   $("requests-section").hidden = !convener;
+  $("removed-section").hidden = !convener;
   $("room-section").hidden = !convener;
   $("edit-section").hidden = ui.role !== "owner";
   $("audit-section").hidden = !convener;
@@ -211,6 +224,7 @@ export function showManage() {
   if (convener) {
     loadInvites();
     loadRequests();
+    loadRemoved();
     loadAudit(false);
   }
 }
@@ -337,6 +351,50 @@ async function loadRequests() {
     actions.append(button("Approve", "primary small", decide(true)), button("Decline", "ghost small danger", decide(false)));
     item.append(text, actions);
     list.append(item);
+  }
+}
+
+async function loadRemoved() {
+  let removed;
+  try {
+    removed = await get(cpath("/removed"));
+  } catch (error) {
+    toast(error.message);
+    return;
+  }
+  const body = $("removed-list");
+  body.replaceChildren();
+  $("removed-list-empty").hidden = removed.length > 0;
+  for (const person of removed) {
+    const row = el("tr");
+    row.dataset.member = person.member;
+    const when = el("td");
+    when.append(timeElement(person.removed_at));
+    const who = el("td");
+    who.append(el("strong", "", person.name));
+    if (person.timed_out_until > Date.now()) {
+      const note = el("span", "muted small");
+      note.append(document.createTextNode(" (timed out until "), timeElement(person.timed_out_until),
+        document.createTextNode(")"));
+      who.append(note);
+    }
+    const by = person.removed_by_name || (person.removed_by ? nameOf(person.removed_by) : "");
+    const actions = el("td");
+    const lift = button("Lift", "ghost small", async () => {
+      lift.disabled = true;
+      try {
+        await post(cpath(`/removed/${encodeURIComponent(person.member)}/lift`));
+        toast(`${person.name} may join again`);
+        loadRemoved();
+      } catch (error) {
+        toast(error.message);
+        lift.disabled = false;
+      }
+    });
+    lift.setAttribute("aria-label", `Lift the removal of ${person.name}`);
+    actions.append(lift);
+    row.append(who, when, el("td", "", by), el("td", "removed-reason", person.reason || "—"), actions);
+    body.append(row);
   }
 }
 
