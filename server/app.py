@@ -115,6 +115,7 @@ class Practica:
                                  self.kick)
         self.communities = Communities(self.store, self.folds, self.authority, self.identity,
                                        self.kick, sync=self.feed.sync)
+        self.identity.end_memberships = self.communities.forget
         self.api = Api(self.identity, self.communities, settings)
         self.gateway = Gateway(self.actions, settings, self.metrics, limiter, self.identity)
         self.janitor = Janitor(self.folds, self.actions.shared, self.leases,

@@ -15,6 +15,7 @@ them live in :mod:`server.moderation`.
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 import secrets
 from collections.abc import Awaitable, Callable
@@ -28,6 +29,7 @@ from .domain.events import (
     CommunityCreated,
     CommunityEdited,
     EventBody,
+    MemberRemoved,
     RoleChanged,
     RoomCreated,
     audit_stream,
@@ -403,6 +405,28 @@ class Communities:
         state = await self.change(community, attempt)
         await self.kick(code=CloseCode.REMOVED, reason=f"you left {state.name}",
                         member=principal.member, community=community)
+
+    async def forget(self, account: str) -> None:
+        """End every membership of an account being deleted. The last owner of a
+        community may not go; each community decides it like :meth:`leave`, so an
+        owner deleting their account while the other owner leaves leaves one owner."""
+        for state in self.folds.communities.values():
+            if state.owners() == [account]:
+                raise Conflict(f"you are the only owner of {state.name}: make someone "
+                               "else owner first")
+        for community in [c.community for c in self.folds.communities.values()
+                          if account in c.members]:
+            await self.change(community, functools.partial(self._forget_in, community, account))
+
+    async def _forget_in(self, community: str, account: str) -> None:
+        state = self.folds.community(community)
+        if account not in state.members:
+            return
+        if state.owners() == [account]:
+            raise Conflict(f"you are the only owner of {state.name}: make someone else "
+                           "owner first")
+        await self.append(state, account, [MemberRemoved(member=account,
+                                                         how="account_deleted")])
 
     async def issue_reset(self, principal: Principal, community: str,
                           member: str) -> t.ResetLink:

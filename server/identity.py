@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from . import api_types as t
 from .authority import Principal, now_ms
 from .domain import room as room_fold
-from .domain.events import MemberRemoved, MemberRenamed, MessagePosted, community_stream
+from .domain.events import MemberRenamed, MessagePosted, community_stream
 from .errors import AuthFailed, CloseCode, Conflict, InvalidCommand, NotFound, RateLimited
 from .folds import Folds
 from .passwords import Passwords
@@ -56,6 +56,8 @@ class Identity:
     ) -> None:
         self.store, self.folds, self.passwords = store, folds, passwords
         self.attempts, self.settings, self.kick = attempts, settings, kick
+        self.end_memberships: Callable[[str], Awaitable[None]] | None = None
+        """Leave every community (the last owner may not): ``Communities.forget``."""
 
     # --- sessions --------------------------------------------------------------------
 
@@ -241,14 +243,8 @@ class Identity:
                                       (account,))
         if not rows or not await self.passwords.verify(rows[0][0], password):
             raise AuthFailed("wrong password")
-        for community in self.folds.communities.values():
-            if community.owners() == [account]:
-                raise Conflict(f"you are the only owner of {community.name}: make someone "
-                               "else owner first")
-        for community in list(self.folds.communities.values()):
-            if account in community.members:
-                await self.store.append(community_stream(community.community), account,
-                                        [MemberRemoved(member=account, how="account_deleted")])
+        assert self.end_memberships is not None, "the app wires Communities.forget here"
+        await self.end_memberships(account)
         await self.store.execute([("DELETE FROM sessions WHERE account = ?", (account,)),
                                   ("DELETE FROM accounts WHERE id = ?", (account,))])
         await self.kick(code=CloseCode.AUTH_FAILED, reason="account deleted", member=account)

@@ -9,7 +9,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from server.domain.events import community_stream
-from tests.people import DEMO, Person, signed_in
+from tests.people import DEMO, PASSWORD, Person, signed_in
 
 pytestmark = pytest.mark.anyio
 
@@ -302,3 +302,18 @@ async def test_two_owners_leaving_at_the_same_moment_leave_one_owner(server, bac
         state = server.practica.folds.community(community)
         assert len(state.owners()) == 1
         assert await server.practica.store.head(community_stream(community)) == head + 1
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_an_owner_deleting_their_account_while_the_other_leaves_leaves_one_owner(
+        server, backend):
+    first = await found(server, join_policy="open")
+    second = await Person.sign_up(server.url, "Second Owner")
+    await second.join("guild")
+    await first.call("PUT", f"/api/communities/guild/members/{second.id}/role",
+                     {"role": "owner"})
+    replies = await asyncio.gather(
+        first.call("POST", "/api/account/delete", {"password": PASSWORD}),
+        second.call("POST", "/api/communities/guild/leave"))
+    assert sorted(r.status_code for r in replies) == [204, 409], [r.text for r in replies]
+    assert len(server.practica.folds.community("guild").owners()) == 1
