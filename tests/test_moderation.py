@@ -5,13 +5,16 @@ time out guests."""
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from server.domain.events import community_stream, room_stream
+from tests.conftest import make_settings, running_server
 from tests.people import Person
+from tests.pg import REDIS_URL, postgres_schema
 from tests.wsclient import Client
 
 pytestmark = pytest.mark.anyio
@@ -195,3 +198,27 @@ async def test_hosts_time_out_and_remove_guests_but_not_members(server):
     assert [(e["action"], e["outcome"], e["detail"]) for e in entries[:2]] == [
         ("remove_guest", "done", "guest Visiting Vera: trolling"),
         ("timeout_guest", "done", "guest Visiting Vera: 10 min: shouting")]
+
+
+async def test_timeouts_and_removals_survive_a_restart(tmp_path, backend):
+    async with contextlib.AsyncExitStack() as stack:
+        overrides = {}
+        if backend != "sqlite":
+            url = await stack.enter_async_context(postgres_schema())
+            overrides = {"database_url": url, "redis_url": REDIS_URL}
+        settings = make_settings(tmp_path, **overrides)
+        async with running_server(settings) as server:
+            owner, _ = await guild(server)
+            timed = await Person.sign_up(server.url, "Tim")
+            removed = await Person.sign_up(server.url, "Rea")
+            for person in (timed, removed):
+                await person.join("guild")
+            await owner.call("POST", f"{C}/members/{timed.id}/timeout", {"minutes": 20})
+            await owner.call("POST", f"{C}/members/{removed.id}/remove", {"reason": "spam"})
+            until = server.practica.folds.community("guild").timed_out_until(timed.id)
+        async with running_server(settings) as server:
+            state = server.practica.folds.community("guild")
+            assert state.members[timed.id].timed_out_until == until
+            assert state.removed[removed.id].reason == "spam"
+            refused = await removed.call("POST", f"{C}/join", {})
+            assert (refused.status_code, refused.json()["code"]) == (403, "forbidden")
