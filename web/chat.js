@@ -4,6 +4,7 @@
 
 import { RoomView } from "./room.js";
 import { $, el, formatTime, initials, rank, toast } from "./dom.js";
+import { guestControls, isGuest } from "./guests.js";
 
 let ctx = null;
 let ui = null;
@@ -192,10 +193,15 @@ function renderPeople() {
   list.replaceChildren();
   const people = [...ui.view.present.values()].sort((a, b) => a.name.localeCompare(b.name));
   $("people-title").textContent = `Here now (${people.length})`;
+  const host = rank(ui.role) >= rank("host") && ui.communityId;
   for (const person of people) {
     const item = el("li", "person");
     item.append(el("span", "avatar small", initials(person.name)), el("span", "", person.name));
     if (ui.me && person.id === ui.me.id) item.append(el("span", "muted", " (you)"));
+    if (isGuest(person.id)) {
+      item.append(el("span", "muted small", " guest"));
+      if (host) item.append(guestControls(ui.communityId, person));
+    }
     list.append(item);
   }
 }

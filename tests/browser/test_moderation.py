@@ -100,3 +100,38 @@ async def test_removed_list_lift_and_the_timeout_still_runs_after_rejoining(
     await expect(composer).to_be_disabled()  # the removal did not clear the timeout
     await expect(composer).to_have_attribute("placeholder", "Timed out: 30 min left")
     assert_clean(ann, bob)
+
+
+async def test_a_host_times_out_and_removes_a_guest_from_here_now(server, new_context):
+    ann = await owner_with_community(new_context, server)
+    form = ann.get_by_role("form", name="Create guest link")
+    await form.get_by_label("Room").select_option(label="Case files")
+    await form.get_by_role("button", name="Create guest link").click()
+    link = await ann.get_by_role("textbox", name="Guest link", exact=True).input_value()
+    vera = await new_page(new_context)
+    await vera.goto(link)
+    await vera.get_by_role("form", name="Join as a guest").get_by_label("Display name").fill(
+        "Visiting Vera")
+    await vera.get_by_role("button", name="Join as guest").click()
+    await live(vera)
+
+    await open_room(ann, "Case files")
+    here = ann.locator("#people-list .person", has_text="Visiting Vera")
+    await expect(here).to_contain_text("guest")
+    await here.get_by_label("Moderate guest Visiting Vera").click()
+    controls = here.get_by_role("form", name="Time out or remove Visiting Vera")
+    await controls.get_by_label("Minutes").fill("15")
+    await controls.get_by_label("Reason").fill("shouting")
+    await controls.get_by_role("button", name="Time out").click()
+    await expect(ann.locator("#toast")).to_contain_text("Visiting Vera is timed out for 15 min")
+    refused = await vera.evaluate("""() => window.practica.gateway.command("post",
+        { room: window.practica.ui.current, text: "HELLO" })
+        .then(() => "sent", (e) => e.message)""")
+    assert refused == "timed out: you may post again in 15 min"
+
+    await controls.get_by_role("button", name="Remove").click()
+    await expect(vera.locator("#notice")).to_contain_text("removed from Wound Care Network")
+    await expect(ann.locator("#people-list")).not_to_contain_text("Visiting Vera")
+    # No moderation of members from here: they have Members for that.
+    assert await ann.locator("#people-list .guest-controls").count() == 0
+    assert_clean(ann, vera)
