@@ -40,6 +40,7 @@ from .domain.policy import Action, Decision, Role
 from .errors import CloseCode, Conflict, Forbidden, InvalidCommand, NotFound, StaleState
 from .folds import Folds
 from .identity import Identity, Kick, hash_token
+from .moderation import Moderation
 from .store import CommandKey, EventStore
 
 HOUR_MS = 3_600_000
@@ -61,9 +62,8 @@ class Communities:
         self.store, self.folds, self.authority = store, folds, authority
         self.identity, self.kick, self.sync = identity, kick, sync
         self._locks: dict[str, asyncio.Lock] = {}
-        from .moderation import Moderation  # it builds on this class's change()
-
         self.moderation = Moderation(self)
+        """Removals, timeouts and lifting them; built on :meth:`change`."""
 
     async def change(self, community: str, attempt: Callable[[], Awaitable[T]]) -> T:
         """Run ``attempt`` (read the fold, decide, :meth:`append`) as one step.
