@@ -279,7 +279,7 @@ export function updateTimeoutBanner() {
 function sendComposed() {
   const input = $("composer-input");
   const text = input.value.trim();
-  if (!text || !ui.view || myTimeout()) return;
+  if (!text || !ui.view) return;
   input.value = "";
   gateway.command("post", { room: ui.view.room, text }).catch((error) => {
     toast(error.message);

@@ -3,6 +3,7 @@
 // the audit log). What shows follows schemas/permissions.md; the server checks again.
 
 import { api, get, post } from "./api.js";
+import * as removed from "./removed.js";
 import {
   $, button, copyText, el, field, formatDateTime, initials, input, onSubmit, rank, select, showError,
   timeElement, toast,
@@ -24,12 +25,7 @@ export function init(context) {
   $("invite-copy").addEventListener("click", () => copyText($("invite-link").value, $("invite-link")));
   $("guest-link-copy").addEventListener("click", () => copyText($("guest-link").value, $("guest-link")));
   $("requests-refresh").addEventListener("click", () => loadRequests());
-  $("removed-refresh").addEventListener("click", () => loadRemoved());
-  context.gateway.addEventListener("event", (e) => {
-    const { stream, body } = e.detail;
-    if (stream.startsWith("community:") && body
-        && (body.type === "member_removed" || body.type === "removal_lifted")) removalsChanged();
-  });
+  removed.init(context);
   $("audit-refresh").addEventListener("click", () => loadAudit(false));
   $("audit-older").addEventListener("click", () => loadAudit(true));
 }
@@ -66,10 +62,6 @@ export function membersChanged() {
   if (ui.pane === "members") renderMembers();
 }
 
-// A removal or a lift on the community stream: the Removed list follows, if it shows.
-export function removalsChanged() {
-  if (ui.pane === "manage" && myRank() >= rank("convener")) loadRemoved();
-}
 
 export function roleChanged() {
   if (ui.pane === "members") renderMembers();
@@ -224,7 +216,7 @@ export function showManage() {
   if (convener) {
     loadInvites();
     loadRequests();
-    loadRemoved();
+    removed.load();
     loadAudit(false);
   }
 }
@@ -351,50 +343,6 @@ async function loadRequests() {
     actions.append(button("Approve", "primary small", decide(true)), button("Decline", "ghost small danger", decide(false)));
     item.append(text, actions);
     list.append(item);
-  }
-}
-
-async function loadRemoved() {
-  let removed;
-  try {
-    removed = await get(cpath("/removed"));
-  } catch (error) {
-    toast(error.message);
-    return;
-  }
-  const body = $("removed-list");
-  body.replaceChildren();
-  $("removed-list-empty").hidden = removed.length > 0;
-  for (const person of removed) {
-    const row = el("tr");
-    row.dataset.member = person.member;
-    const when = el("td");
-    when.append(timeElement(person.removed_at));
-    const who = el("td");
-    who.append(el("strong", "", person.name));
-    if (person.timed_out_until > Date.now()) {
-      const note = el("span", "muted small");
-      note.append(document.createTextNode(" (timed out until "), timeElement(person.timed_out_until),
-        document.createTextNode(")"));
-      who.append(note);
-    }
-    const by = person.removed_by_name || (person.removed_by ? nameOf(person.removed_by) : "");
-    const actions = el("td");
-    const lift = button("Lift", "ghost small", async () => {
-      lift.disabled = true;
-      try {
-        await post(cpath(`/removed/${encodeURIComponent(person.member)}/lift`));
-        toast(`${person.name} may join again`);
-        loadRemoved();
-      } catch (error) {
-        toast(error.message);
-        lift.disabled = false;
-      }
-    });
-    lift.setAttribute("aria-label", `Lift the removal of ${person.name}`);
-    actions.append(lift);
-    row.append(who, when, el("td", "", by), el("td", "removed-reason", person.reason || "—"), actions);
-    body.append(row);
   }
 }
 
