@@ -226,14 +226,22 @@ def build_endpoints(identity: Identity, communities: Communities) -> list[Endpoi
                  lambda call: communities.set_role(call.who, call.param("community"),
                                                    call.param("member"), call.body.role),
                  t.SetRole),
-        Endpoint("POST", member + "/remove", "Remove a member, saying why",
-                 lambda call: communities.remove(call.who, call.param("community"),
-                                                 call.param("member"), call.body.reason),
-                 t.RemoveMember),
-        Endpoint("POST", member + "/timeout", "Stop a member posting for some minutes",
-                 lambda call: communities.timeout(call.who, call.param("community"),
-                                                  call.param("member"), call.body),
+        Endpoint("POST", member + "/remove", "Remove a member, saying why: they may not "
+                 "come back until the removal is lifted. For a guest (hosts may): their "
+                 "session ends", lambda call: communities.moderation.remove(
+                     call.who, call.param("community"), call.param("member"),
+                     call.body.reason), t.RemoveMember),
+        Endpoint("POST", member + "/timeout", "Stop a member or guest posting for some "
+                 "minutes (leaving and coming back keeps it)",
+                 lambda call: communities.moderation.timeout(
+                     call.who, call.param("community"), call.param("member"), call.body),
                  t.TimeoutMember),
+        Endpoint("GET", c + "/removed", "Who was removed, when, by whom and why",
+                 lambda call: communities.moderation.removed(call.who, call.param("community")),
+                 reply=list[t.RemovedMember]),
+        Endpoint("POST", c + "/removed/{member}/lift", "Lift a removal: they may join again",
+                 lambda call: communities.moderation.lift(
+                     call.who, call.param("community"), call.param("member"))),
         Endpoint("POST", member + "/password-reset", "Issue a one-time password-reset link",
                  lambda call: communities.issue_reset(call.who, call.param("community"),
                                                       call.param("member")),

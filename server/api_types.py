@@ -234,6 +234,20 @@ class PendingRequest(Reply):
     created: int
 
 
+class RemovedMember(Reply):
+    """Someone removed from the community: they may not come back until it is lifted."""
+
+    member: str
+    name: str
+    removed_at: int
+    """When, in milliseconds since the epoch."""
+    removed_by: str | None
+    removed_by_name: str | None
+    reason: str
+    timed_out_until: int
+    """A timeout outlives the removal: when it ends (0 when there is none)."""
+
+
 class AuditEntry(Reply):
     seq: int
     ts: int

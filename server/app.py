@@ -121,7 +121,8 @@ class Practica:
         self.identity = Identity(self.store, self.folds, self.passwords, attempts, settings,
                                  self.kick)
         self.communities = Communities(self.store, self.folds, self.authority, self.identity,
-                                       self.kick)
+                                       self.kick, sync=self.feed.sync)
+        self.identity.end_memberships = self.communities.forget
         self.api = Api(self.identity, self.communities, settings)
         self.gateway = Gateway(self.actions, settings, self.metrics, limiter, self.identity)
         self.janitor = Janitor(self.folds, self.actions.shared, self.leases,
@@ -159,7 +160,8 @@ class Practica:
                 code = CloseCode(kick.pop("code"))
                 reason = str(kick.pop("reason"))
                 self.gateway.kick(code, reason, **{k: kick.get(k) for k in
-                                                   ("session", "member", "community")})
+                                                   ("session", "member", "community",
+                                                    "invite")})
             except (KeyError, ValueError, TypeError):
                 log.warning("ignored a malformed control message %r", message)
 

@@ -33,6 +33,8 @@ class Principal:
     csrf: str
     guest_community: str | None = None
     guest_room: str | None = None
+    guest_invite: str | None = None
+    """The guest link a guest came in through (revoking it ends the session)."""
     expires: int = 2**62
     """Milliseconds since the epoch; a socket still open then is closed (4003)."""
 
@@ -65,20 +67,28 @@ class Authority:
     def actor(self, principal: Principal, community: CommunityState) -> Actor:
         if principal.is_guest:
             role = Role.GUEST if principal.guest_community == community.community else None
-            return Actor(id=principal.member, role=role, guest_room=principal.guest_room)
+            return Actor(id=principal.member, role=role, guest_room=principal.guest_room,
+                         muted_until_ms=community.timed_out_until(principal.member),
+                         now_ms=now_ms())
         info = community.members.get(principal.member)
         if info is None:
             return Actor(id=principal.member, role=None)
         return Actor(id=principal.member, role=Role.parse(info.role),
-                     muted_until_ms=info.timed_out_until, now_ms=now_ms())
+                     muted_until_ms=community.timed_out_until(principal.member),
+                     now_ms=now_ms())
 
     async def check(
         self, principal: Principal, action: Action, community: str, *,
         room: str | None = None, target: str | None = None, new_role: Role | None = None,
+        target_role: Role | None = None,
     ) -> CommunityState:
-        """Allow the action or raise Forbidden (audited); returns the community's state."""
+        """Allow the action or raise Forbidden (audited); returns the community's state.
+
+        ``target_role`` defaults to the target's role in the community's fold (a guest,
+        who is not in it, is named by the caller, who found their session)."""
         state = self.folds.community(community)
-        target_role = state.role_of(target) if target is not None else None
+        if target_role is None and target is not None:
+            target_role = state.role_of(target)
         decision = allowed(self.actor(principal, state), action, Resource(
             community=community, room=room, target_role=target_role, new_role=new_role))
         if not decision:

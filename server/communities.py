@@ -5,25 +5,31 @@ Each one is checked with :class:`~server.authority.Authority` first (a refusal i
 audited and changes nothing), appends its events durably, then records the
 privileged ones in the audit log. Members learn of every change from the
 community stream; sockets that must end are closed through ``kick``.
+
+Every change to a community stream is decided and appended through
+:meth:`Communities.change`, one at a time per community, and only if the stream
+has not moved since the decision (see there). Removals, timeouts and lifting
+them live in :mod:`server.moderation`.
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import re
 import secrets
-from typing import Any, Literal
+from collections.abc import Awaitable, Callable
+from typing import Any, Literal, TypeVar
 
 from . import api_types as t
 from .authority import PRIVILEGED, Authority, Principal, now_ms
-from .domain.community import CommunityState
+from .domain.community import CommunityState, Via, decide_admit, decide_leave
 from .domain.events import (
     AuditRecorded,
     CommunityCreated,
     CommunityEdited,
     EventBody,
-    MemberAdmitted,
     MemberRemoved,
-    MemberTimedOut,
     RoleChanged,
     RoomCreated,
     audit_stream,
@@ -32,23 +38,68 @@ from .domain.events import (
 )
 from .domain.names import readable_name
 from .domain.policy import Action, Decision, Role
-from .errors import CloseCode, Conflict, Forbidden, InvalidCommand, NotFound
+from .errors import CloseCode, Conflict, Forbidden, InvalidCommand, NotFound, StaleState
 from .folds import Folds
 from .identity import Identity, Kick, hash_token
+from .moderation import Moderation
 from .resets import owner_may_reset
 from .store import CommandKey, EventStore
 
 HOUR_MS = 3_600_000
+ATTEMPTS = 5
+"""How many times a change decided on a stale state is decided again before ``conflict``."""
+
+T = TypeVar("T")
+Sync = Callable[[str], Awaitable[None]]
+"""``sync(stream)``: bring this process's fold of the stream up to the store's head."""
+
+
+async def _no_sync(stream: str) -> None:
+    return None
 
 
 class Communities:
     def __init__(self, store: EventStore, folds: Folds, authority: Authority,
-                 identity: Identity, kick: Kick) -> None:
+                 identity: Identity, kick: Kick, sync: Sync = _no_sync) -> None:
         self.store, self.folds, self.authority = store, folds, authority
-        self.identity, self.kick = identity, kick
+        self.identity, self.kick, self.sync = identity, kick, sync
+        self._locks: dict[str, asyncio.Lock] = {}
+        self.moderation = Moderation(self)
+        """Removals, timeouts and lifting them; built on :meth:`change`."""
 
-    async def _append(self, state: CommunityState, actor: str, body: EventBody) -> None:
-        await self.store.append(community_stream(state.community), actor, [body])
+    async def change(self, community: str, attempt: Callable[[], Awaitable[T]]) -> T:
+        """Run ``attempt`` (read the fold, decide, :meth:`append`) as one step.
+
+        Two owners leaving at once must not both be allowed. Two mechanisms make
+        "decide on the fold, then append" atomic:
+
+        - In this process, a lock per community: decisions on one community run one
+          after the other, each on the fold the previous one left (the store folds a
+          commit before its append returns).
+        - Against every other writer (another process on PostgreSQL, or a write to
+          the stream outside this lock such as a rename), :meth:`append` names the seq
+          the decision was made at, and the store appends only if the stream's head is
+          still that seq, checked inside the append's transaction while it holds the
+          stream's head (PostgreSQL: the ``streams`` row, ``FOR UPDATE``; SQLite: the
+          one writer's ``BEGIN IMMEDIATE``). If it moved, nothing is written, the fold
+          is caught up and the decision is made again on the new state, which may now
+          refuse it; after :data:`ATTEMPTS` the caller gets ``conflict``.
+        """
+        lock = self._locks.setdefault(community, asyncio.Lock())
+        async with lock:
+            for _ in range(ATTEMPTS):
+                try:
+                    return await attempt()
+                except StaleState as stale:
+                    await self.sync(stale.stream)
+        raise Conflict("the community kept changing meanwhile; try again")
+
+    async def append(self, state: CommunityState, actor: str,
+                     bodies: list[EventBody]) -> None:
+        """Append to the community's stream if it is still at the seq ``state`` was
+        folded to (StaleState otherwise: call this inside :meth:`change`)."""
+        await self.store.append(community_stream(state.community), actor, bodies,
+                                expected=state.seq)
 
     async def _done(self, principal: Principal, action: Action, community: str,
                     target: str | None = None, detail: str = "") -> None:
@@ -100,22 +151,32 @@ class Communities:
 
     async def edit(self, principal: Principal, community: str,
                    body: t.EditCommunity) -> t.CommunityPage:
-        state = await self.authority.check(principal, Action.EDIT_COMMUNITY, community)
-        await self._append(state, principal.member, CommunityEdited(
-            name=body.name, domain=body.domain.strip(), purpose=body.purpose.strip(),
-            description=body.description, join_policy=body.join_policy))
+        async def attempt() -> None:
+            state = await self.authority.check(principal, Action.EDIT_COMMUNITY, community)
+            await self.append(state, principal.member, [CommunityEdited(
+                name=body.name, domain=body.domain.strip(),
+                purpose=body.purpose.strip(), description=body.description,
+                join_policy=body.join_policy)])
+
+        await self.change(community, attempt)
         await self._done(principal, Action.EDIT_COMMUNITY, community)
         return await self.page(principal, community)
 
     async def create_room(self, principal: Principal, community: str,
                           body: t.CreateRoom) -> t.CommunityPage:
-        state = await self.authority.check(principal, Action.CREATE_ROOM, community)
         slug = re.sub(r"[^a-z0-9]+", "-", body.name.lower()).strip("-")[:40] or "room"
-        room = f"{slug}-{secrets.token_hex(3)}"
-        while self.folds.room_exists(room):  # streams are global: ids must not collide
+
+        async def attempt() -> RoomCreated:
+            state = await self.authority.check(principal, Action.CREATE_ROOM, community)
             room = f"{slug}-{secrets.token_hex(3)}"
-        created = RoomCreated(room=room, name=body.name, topic=body.topic.strip())
-        await self._append(state, principal.member, created)
+            while self.folds.room_exists(room):  # streams are global: ids must not collide
+                room = f"{slug}-{secrets.token_hex(3)}"
+            created = RoomCreated(room=room, name=body.name, topic=body.topic.strip())
+            await self.append(state, principal.member, [created])
+            return created
+
+        created = await self.change(community, attempt)
+        room = created.room
         await self.store.append(room_stream(room), principal.member, [created])
         await self._done(principal, Action.CREATE_ROOM, community, target=room,
                          detail=body.name)
@@ -126,26 +187,37 @@ class Communities:
     async def join(self, principal: Principal, community: str,
                    body: t.JoinRequest) -> t.JoinOutcome:
         account = principal.require_account()
-        state = self.folds.community(community)
-        if account in state.members:
-            return t.JoinOutcome(outcome="already_member", role=state.members[account].role)
-        if state.join_policy == "open":
-            await self._admit(state, principal, "open")
-            return t.JoinOutcome(outcome="joined", role="member")
-        if state.join_policy == "invite":
-            await self.authority.refused(
-                principal, "join", community,
-                Decision(False, "this community admits members by invitation only"))
-        await self.store.execute([(
-            "INSERT INTO join_requests (community, account, name, note, created)"
-            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (community, account) DO NOTHING",
-            (community, account, principal.name, body.note.strip(), now_ms()))])
-        return t.JoinOutcome(outcome="requested")
 
-    async def _admit(self, state: CommunityState, principal: Principal, via: str) -> None:
-        await self._append(state, principal.member, MemberAdmitted(
-            member=principal.member, name=principal.name, role="member",
-            via=via))  # type: ignore[arg-type]
+        async def attempt() -> t.JoinOutcome:
+            state = self.folds.community(community)
+            if account in state.members:
+                return t.JoinOutcome(outcome="already_member",
+                                     role=state.members[account].role)
+            await self._refuse_if_removed(principal, state)
+            if state.join_policy == "open":
+                await self._admit(state, principal, "open")
+                return t.JoinOutcome(outcome="joined", role="member")
+            if state.join_policy == "invite":
+                await self.authority.refused(
+                    principal, "join", community,
+                    Decision(False, "this community admits members by invitation only"))
+            await self.store.execute([(
+                "INSERT INTO join_requests (community, account, name, note, created)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (community, account) DO NOTHING",
+                (community, account, principal.name, body.note.strip(), now_ms()))])
+            return t.JoinOutcome(outcome="requested")
+
+        return await self.change(community, attempt)
+
+    async def _refuse_if_removed(self, principal: Principal, state: CommunityState) -> None:
+        """A removal is a ban: no way back in (open join, request, invite) until lifted."""
+        if principal.member in state.removed:
+            await self.authority.refused(principal, "join", state.community, Decision(
+                False, f"you were removed from {state.name}; a convener may lift it"))
+
+    async def _admit(self, state: CommunityState, principal: Principal, via: Via) -> None:
+        await self.append(state, principal.member,
+                          decide_admit(state, principal.member, principal.name, via, now_ms()))
 
     async def requests(self, principal: Principal, community: str) -> list[t.PendingRequest]:
         await self.authority.check(principal, Action.APPROVE_JOIN, community)
@@ -157,20 +229,25 @@ class Communities:
 
     async def decide_request(self, principal: Principal, community: str, account: str,
                              approve: bool) -> None:
-        state = await self.authority.check(principal, Action.APPROVE_JOIN, community,
-                                           target=None)
-        rows = await self.store.fetch(
-            "SELECT name FROM join_requests WHERE community = ? AND account = ?",
-            (community, account))
-        (deleted,) = await self.store.execute([(
-            "DELETE FROM join_requests WHERE community = ? AND account = ?",
-            (community, account))])
-        if not deleted or not rows:
-            raise NotFound("no such pending request")
-        if approve and account not in state.members:
-            await self._append(state, principal.member, MemberAdmitted(
-                member=account, name=readable_name(rows[0][0]), role="member",
-                via="approval"))
+        async def attempt() -> None:
+            state = await self.authority.check(principal, Action.APPROVE_JOIN, community)
+            rows = await self.store.fetch(
+                "SELECT name FROM join_requests WHERE community = ? AND account = ?",
+                (community, account))
+            if not rows:
+                raise NotFound("no such pending request")
+            if approve and account in state.removed:
+                raise Conflict(f"{rows[0][0]} was removed: lift the removal first")
+            if approve and account not in state.members:
+                await self.append(state, principal.member, decide_admit(
+                    state, account, readable_name(rows[0][0]), "approval", now_ms()))
+            (deleted,) = await self.store.execute([(
+                "DELETE FROM join_requests WHERE community = ? AND account = ?",
+                (community, account))])
+            if not deleted and not approve:  # someone else decided it meanwhile
+                raise NotFound("no such pending request")
+
+        await self.change(community, attempt)
         await self._done(principal, Action.APPROVE_JOIN, community, target=account,
                          detail="approved" if approve else "declined")
 
@@ -212,30 +289,39 @@ class Communities:
                 for r in rows]
 
     async def revoke_invite(self, principal: Principal, community: str, invite: str) -> None:
+        """Revoke a link. A guest link's guests leave with it: their sessions end and
+        their sockets close with 4008 (in every process)."""
         rows = await self.store.fetch("SELECT kind FROM invites WHERE id = ? AND community = ?",
                                       (invite, community))
-        action = (Action.CREATE_GUEST_LINK if rows and rows[0][0] == "guest"
-                  else Action.INVITE_MEMBERS)
+        guest = bool(rows) and rows[0][0] == "guest"
+        action = Action.CREATE_GUEST_LINK if guest else Action.INVITE_MEMBERS
         await self.authority.check(principal, action, community)
-        (changed,) = await self.store.execute([(
-            "UPDATE invites SET revoked = 1 WHERE id = ? AND community = ?",
-            (invite, community))])
+        (changed, ended) = await self.store.execute([
+            ("UPDATE invites SET revoked = 1 WHERE id = ? AND community = ?",
+             (invite, community)),
+            ("DELETE FROM sessions WHERE invite = ? AND account IS NULL", (invite,)),
+        ])
         if not changed:
             raise NotFound("no such invite")
-        await self._done(principal, action, community, target=invite, detail="revoked")
+        await self._done(principal, action, community, target=invite,
+                         detail=f"revoked; {ended} guest session(s) ended" if guest
+                         else "revoked")
+        if guest:
+            await self.kick(code=CloseCode.SESSION_REVOKED, reason="the guest link was revoked",
+                            invite=invite)
 
     async def _invite(self, token: str, kind: str | None = None,
-                      ) -> tuple[str, str | None, int, Literal["member", "guest"]]:
-        """(community, room, expires, kind) of a usable link (of ``kind``, if given)."""
+                      ) -> tuple[str, str | None, int, Literal["member", "guest"], str]:
+        """(community, room, expires, kind, id) of a usable link (of ``kind``, if given)."""
         rows = await self.store.fetch(
-            "SELECT community, room, expires, kind FROM invites WHERE token_hash = ?"
+            "SELECT community, room, expires, kind, id FROM invites WHERE token_hash = ?"
             " AND revoked = 0 AND uses < max_uses AND expires > ?",
             (hash_token(token), now_ms()))
         if (not rows or rows[0][0] not in self.folds.communities
                 or kind not in (None, rows[0][3])):
             raise NotFound("this link is unknown, used up, revoked or expired")
-        community, room, expires, found = rows[0]
-        return community, room, expires, found
+        community, room, expires, found, invite = rows[0]
+        return community, room, expires, found, invite
 
     async def _use(self, token: str) -> None:
         (used,) = await self.store.execute([(
@@ -244,8 +330,13 @@ class Communities:
         if not used:
             raise NotFound("this link is unknown, used up, revoked or expired")
 
+    async def _unuse(self, token: str) -> None:
+        await self.store.execute([(
+            "UPDATE invites SET uses = uses - 1 WHERE token_hash = ? AND uses > 0",
+            (hash_token(token),))])
+
     async def preview(self, token: str) -> t.InvitePreview:
-        community, room, expires, kind = await self._invite(token)
+        community, room, expires, kind, _ = await self._invite(token)
         state = self.folds.community(community)
         room_info = state.rooms.get(room) if room else None
         return t.InvitePreview(community=community, community_name=state.name,
@@ -255,69 +346,89 @@ class Communities:
 
     async def accept(self, principal: Principal, token: str) -> t.JoinOutcome:
         account = principal.require_account()
-        community, _, _, _ = await self._invite(token, "member")
-        state = self.folds.community(community)
-        if account in state.members:
-            return t.JoinOutcome(outcome="already_member", role=state.members[account].role)
-        await self._use(token)
-        await self._admit(state, principal, "invite")
-        return t.JoinOutcome(outcome="joined", role="member")
+        community, _, _, _, _ = await self._invite(token, "member")
+
+        async def attempt() -> t.JoinOutcome:
+            state = self.folds.community(community)
+            if account in state.members:
+                return t.JoinOutcome(outcome="already_member",
+                                     role=state.members[account].role)
+            await self._refuse_if_removed(principal, state)
+            await self._use(token)
+            try:
+                await self._admit(state, principal, "invite")
+            except StaleState:  # decided again: the use must not count twice
+                await self._unuse(token)
+                raise
+            return t.JoinOutcome(outcome="joined", role="member")
+
+        return await self.change(community, attempt)
 
     async def enter_as_guest(self, token: str, name: str, meta: Any) -> tuple[str, Principal]:
-        community, room, expires, _ = await self._invite(token, "guest")
+        community, room, expires, _, invite = await self._invite(token, "guest")
         assert room is not None
         await self._use(token)
         return await self.identity.guest_session(meta, community=community, room=room,
-                                                 name=name, expires=expires)
+                                                 name=name, expires=expires,
+                                                 invite=invite)
 
     # --- people ----------------------------------------------------------------------
 
     async def set_role(self, principal: Principal, community: str, member: str,
                        role: str) -> None:
         new = Role.parse(role)
-        state = await self.authority.check(principal, Action.SET_ROLE, community,
-                                           target=member, new_role=new)
-        old = state.members[member].role
-        if old == role:
+
+        async def attempt() -> str | None:
+            state = await self.authority.check(principal, Action.SET_ROLE, community,
+                                               target=member, new_role=new)
+            old = state.members[member].role
+            if old == role:
+                return None
+            await self.append(state, principal.member, [RoleChanged(
+                member=member, role=role)])  # type: ignore[arg-type]
+            return old
+
+        old = await self.change(community, attempt)
+        if old is None:
             return
-        await self._append(state, principal.member, RoleChanged(
-            member=member, role=role))  # type: ignore[arg-type]
         await self._done(principal, Action.SET_ROLE, community, target=member,
                          detail=f"{old} → {role}")
         await self.kick(code=CloseCode.ROLE_CHANGED, reason=f"your role is now {role}",
                         member=member, community=community)
 
-    async def remove(self, principal: Principal, community: str, member: str,
-                     reason: str) -> None:
-        state = await self.authority.check(principal, Action.REMOVE_MEMBER, community,
-                                           target=member)
-        await self._append(state, principal.member, MemberRemoved(member=member,
-                                                                  reason=reason.strip()))
-        await self._done(principal, Action.REMOVE_MEMBER, community, target=member,
-                         detail=reason)
-        await self.kick(code=CloseCode.REMOVED,
-                        reason=f"removed from {state.name}" + (f": {reason}" if reason else ""),
-                        member=member, community=community)
-
-    async def timeout(self, principal: Principal, community: str, member: str,
-                      body: t.TimeoutMember) -> None:
-        state = await self.authority.check(principal, Action.TIMEOUT_MEMBER, community,
-                                           target=member)
-        until = now_ms() + body.minutes * 60_000
-        await self._append(state, principal.member, MemberTimedOut(
-            member=member, until=until, reason=body.reason.strip()))
-        await self._done(principal, Action.TIMEOUT_MEMBER, community, target=member,
-                         detail=f"{body.minutes} min: {body.reason}" if body.minutes
-                         else "lifted")
-
     async def leave(self, principal: Principal, community: str) -> None:
-        state = await self.authority.check(principal, Action.LEAVE_COMMUNITY, community)
-        if state.owners() == [principal.member]:
-            raise Conflict("you are the only owner: make someone else owner first")
-        await self._append(state, principal.member, MemberRemoved(member=principal.member,
-                                                                  how="left"))
+        """Leave; the last owner may not, even when two owners leave at the same moment
+        (decided one at a time: see :meth:`change`)."""
+        async def attempt() -> CommunityState:
+            state = await self.authority.check(principal, Action.LEAVE_COMMUNITY, community)
+            await self.append(state, principal.member, decide_leave(state, principal.member))
+            return state
+
+        state = await self.change(community, attempt)
         await self.kick(code=CloseCode.REMOVED, reason=f"you left {state.name}",
                         member=principal.member, community=community)
+
+    async def forget(self, account: str) -> None:
+        """End every membership of an account being deleted. The last owner of a
+        community may not go; each community decides it like :meth:`leave`, so an
+        owner deleting their account while the other owner leaves leaves one owner."""
+        for state in self.folds.communities.values():
+            if state.owners() == [account]:
+                raise Conflict(f"you are the only owner of {state.name}: make someone "
+                               "else owner first")
+        for community in [c.community for c in self.folds.communities.values()
+                          if account in c.members]:
+            await self.change(community, functools.partial(self._forget_in, community, account))
+
+    async def _forget_in(self, community: str, account: str) -> None:
+        state = self.folds.community(community)
+        if account not in state.members:
+            return
+        if state.owners() == [account]:
+            raise Conflict(f"you are the only owner of {state.name}: make someone else "
+                           "owner first")
+        await self.append(state, account, [MemberRemoved(member=account,
+                                                         how="account_deleted")])
 
     async def issue_reset(self, principal: Principal, community: str,
                           member: str) -> t.ResetLink:

@@ -16,6 +16,7 @@ Exception tree::
     │   ├── NotFound            (not_found)
     │   ├── Conflict            (not_joined, already_identified, not_identified, ...)
     │   └── RateLimited         (rate_limited)
+    ├── StaleState              (an append named a seq its stream has moved past: re-decide)
     ├── ConnectionClosing       (ends the connection with a CloseCode)
     └── StoreError              (the store refused or failed; commands get ``unavailable``)
         └── IntegrityError      (a stored event or hash chain does not verify)
@@ -141,6 +142,15 @@ class RateLimited(CommandError):
     def __init__(self, message: str, *, retry_after_ms: int) -> None:
         super().__init__(message)
         self.retry_after_ms = retry_after_ms
+
+
+class StaleState(PracticaError):
+    """An append was decided on a stream's state at ``expected`` but the stream is at
+    ``head`` now: nothing was appended; bring the fold up to date and decide again."""
+
+    def __init__(self, stream: str, expected: int, head: int) -> None:
+        super().__init__(f"{stream} is at seq {head}, not {expected}")
+        self.stream, self.expected, self.head = stream, expected, head
 
 
 class ConnectionClosing(PracticaError):

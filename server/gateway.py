@@ -249,8 +249,10 @@ class Gateway:
             conn.close(code, reason)
 
     def kick(self, code: CloseCode, reason: str, *, session: str | None = None,
-             member: str | None = None, community: str | None = None) -> int:
-        """Close this process's sockets of a session, or of a member (in one community)."""
+             member: str | None = None, community: str | None = None,
+             invite: str | None = None) -> int:
+        """Close this process's sockets of a session, of a member (in one community), or
+        of the guests who came in through a guest link."""
         reason = reason.encode()[:120].decode(errors="ignore")  # a close reason is short
         closed = 0
         for conn in list(self.connections):
@@ -260,6 +262,8 @@ class Gateway:
             if session is not None and principal.session != session:
                 continue
             if member is not None and principal.member != member:
+                continue
+            if invite is not None and principal.guest_invite != invite:
                 continue
             if community is not None and conn.community not in (community, None):
                 continue

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from . import api_types as t
 from .authority import Principal, now_ms
 from .domain import room as room_fold
-from .domain.events import MemberRemoved, MemberRenamed, MessagePosted, community_stream
+from .domain.events import MemberRenamed, MessagePosted, community_stream
 from .domain.names import readable_name
 from .errors import AuthFailed, CloseCode, Conflict, InvalidCommand, NotFound, RateLimited
 from .folds import Folds
@@ -55,6 +55,8 @@ class Identity:
         self.store, self.folds, self.passwords = store, folds, passwords
         self.attempts, self.settings, self.kick = attempts, settings, kick
         self.resets = Resets(store, folds, passwords, kick, settings.reset_link_hours)
+        self.end_memberships: Callable[[str], Awaitable[None]] | None = None
+        """Leave every community (the last owner may not): ``Communities.forget``."""
 
     # --- sessions --------------------------------------------------------------------
 
@@ -64,11 +66,13 @@ class Identity:
             return None
         rows = await self.store.fetch(
             "SELECT s.id, s.account, s.guest_name, s.community, s.room, s.csrf, s.expires,"
-            " s.last_seen, a.name FROM sessions s LEFT JOIN accounts a ON a.id = s.account"
-            " WHERE s.token_hash = ?", (hash_token(token),))
+            " s.last_seen, a.name, s.invite FROM sessions s"
+            " LEFT JOIN accounts a ON a.id = s.account WHERE s.token_hash = ?",
+            (hash_token(token),))
         if not rows:
             return None
-        session, account, guest_name, community, room, csrf, expires, seen, name = rows[0]
+        (session, account, guest_name, community, room, csrf, expires, seen, name,
+         invite) = rows[0]
         now = now_ms()
         if expires <= now:
             return None
@@ -79,25 +83,33 @@ class Identity:
             return Principal(session=session, member=f"g-{session}",
                              name=readable_name(guest_name),
                              account=None, csrf=csrf, guest_community=community,
-                             guest_room=room, expires=expires)
+                             guest_room=room, guest_invite=invite, expires=expires)
         return Principal(session=session, member=account, name=readable_name(name),
                          account=account, csrf=csrf, expires=expires)
 
     async def _new_session(
-        self, meta: ClientMeta, *, account: str | None, guest: tuple[str, str, str] | None = None,
-        expires: int | None = None,
+        self, meta: ClientMeta, *, account: str | None,
+        guest: tuple[str, str, str, str] | None = None, expires: int | None = None,
     ) -> tuple[str, Principal]:
         token, session, csrf = (secrets.token_urlsafe(32), secrets.token_hex(8),
                                 secrets.token_urlsafe(24))
         now = now_ms()
         expires = expires or now + self.settings.session_days * 24 * 60 * MINUTE_MS
-        name, community, room = guest or (None, None, None)
-        await self.store.execute([(
-            "INSERT INTO sessions (id, token_hash, account, guest_name, community, room, csrf,"
-            " created, last_seen, expires, user_agent, address)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (session, hash_token(token), account, name, community, room, csrf, now, now,
-             expires, meta.user_agent[:200], meta.address[:64]))])
+        name, community, room, invite = guest or (None, None, None, None)
+        # A guest's session is kept only if its link is unrevoked when the transaction
+        # commits: a revocation either comes first (and this is undone at once) or
+        # sees the session and ends it.
+        (_, undone) = await self.store.execute([
+            ("INSERT INTO sessions (id, token_hash, account, guest_name, community, room,"
+             " csrf, created, last_seen, expires, user_agent, address, invite)"
+             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             (session, hash_token(token), account, name, community, room, csrf, now, now,
+              expires, meta.user_agent[:200], meta.address[:64], invite)),
+            ("DELETE FROM sessions WHERE id = ? AND invite IN"
+             " (SELECT id FROM invites WHERE revoked = 1)", (session,)),
+        ])
+        if undone:
+            raise NotFound("this link is unknown, used up, revoked or expired")
         principal = await self.principal(token)
         assert principal is not None
         return token, principal
@@ -244,14 +256,8 @@ class Identity:
                                       (account,))
         if not rows or not await self.passwords.verify(rows[0][0], password):
             raise AuthFailed("wrong password")
-        for community in self.folds.communities.values():
-            if community.owners() == [account]:
-                raise Conflict(f"you are the only owner of {community.name}: make someone "
-                               "else owner first")
-        for community in list(self.folds.communities.values()):
-            if account in community.members:
-                await self.store.append(community_stream(community.community), account,
-                                        [MemberRemoved(member=account, how="account_deleted")])
+        assert self.end_memberships is not None, "the app wires Communities.forget here"
+        await self.end_memberships(account)
         await self.store.execute([("DELETE FROM sessions WHERE account = ?", (account,)),
                                   ("DELETE FROM accounts WHERE id = ?", (account,))])
         await self.kick(code=CloseCode.AUTH_FAILED, reason="account deleted", member=account)
@@ -260,6 +266,7 @@ class Identity:
 
     async def guest_session(
         self, meta: ClientMeta, *, community: str, room: str, name: str, expires: int,
+        invite: str,
     ) -> tuple[str, Principal]:
-        return await self._new_session(meta, account=None, guest=(name, community, room),
-                                       expires=expires)
+        return await self._new_session(meta, account=None,
+                                       guest=(name, community, room, invite), expires=expires)

@@ -7,6 +7,7 @@ import contextlib
 
 import pytest
 import redis.asyncio as aioredis
+from websockets.exceptions import ConnectionClosed
 
 from server.domain.events import MessagePosted
 from server.lease import RedisLeases
@@ -119,3 +120,72 @@ async def test_deployments_with_different_prefixes_share_a_redis_without_meeting
     await ours.release_all()
     await theirs.release_all()
     await redis.aclose()
+
+
+def on(server, person: Person) -> Person:
+    """The same signed-in person, talking to another process."""
+    there = Person(server.url)
+    there.cookies, there.csrf, there.me = person.cookies, person.csrf, person.me
+    return there
+
+
+async def until_true(check, what: str, within: float = 10) -> None:
+    deadline = asyncio.get_running_loop().time() + within
+    while not check():
+        assert asyncio.get_running_loop().time() < deadline, what
+        await asyncio.sleep(0.05)
+
+
+async def two_owners_leave_at_once(a, b, community: str) -> None:
+    first = await Person.sign_up(a.url, "First Owner")
+    made = await first.call("POST", "/api/communities", {
+        "community": community, "name": "Guild", "domain": "d", "purpose": "p",
+        "join_policy": "open"})
+    assert made.status_code == 201, made.text
+    second = await Person.sign_up(a.url, "Second Owner")
+    await second.join(community)
+    path = f"/api/communities/{community}"
+    await first.call("PUT", f"{path}/members/{second.id}/role", {"role": "owner"})
+    folds = [s.practica.folds for s in (a, b)]
+    await until_true(lambda: all(
+        community in f.communities and len(f.communities[community].owners()) == 2
+        for f in folds), "both processes know both owners")
+    replies = await asyncio.gather(first.call("POST", f"{path}/leave"),
+                                   on(b, second).call("POST", f"{path}/leave"))
+    assert sorted(r.status_code for r in replies) == [204, 409], [r.text for r in replies]
+    await until_true(lambda: all(
+        f.communities[community].seq == folds[0].communities[community].seq
+        for f in folds), "both processes caught up")
+    assert [len(f.communities[community].owners()) for f in folds] == [1, 1]
+
+
+async def test_two_owners_leaving_through_two_processes_leave_one_owner(tmp_path):
+    async with two_servers(tmp_path) as (a, b, _):
+        for round_ in range(3):
+            await two_owners_leave_at_once(a, b, f"guild-{round_}")
+
+
+async def test_revoking_a_guest_link_closes_its_guests_sockets_in_every_process(tmp_path):
+    async with two_servers(tmp_path) as (a, b, _):
+        host = await Person.sign_up(a.url, "Hana Host")
+        made = await host.call("POST", "/api/communities", {
+            "community": "guild", "name": "Guild", "domain": "d", "purpose": "p"})
+        room = (await host.call("POST", "/api/communities/guild/rooms",
+                                {"name": "Clinic"})).json()["rooms"][0]["room"]
+        assert made.status_code == 201
+        link = (await host.call("POST", "/api/communities/guild/invites",
+                                {"kind": "guest", "room": room})).json()
+        guest = Person(b.url)
+        await guest.refresh()
+        entered = await guest.call("POST", "/api/guest", {"token": link["token"], "name": "Vera"})
+        assert entered.status_code == 201, entered.text
+        socket = await guest.connect(b.ws_url)
+        await until_true(lambda: "guild" in b.practica.folds.communities
+                         and b.practica.folds.communities["guild"].seq > 0, "b knows guild")
+        assert (await socket.identify())["type"] == "ready"
+        revoked = await host.call("DELETE", f"/api/communities/guild/invites/{link['id']}")
+        assert revoked.status_code == 204
+        with pytest.raises(ConnectionClosed) as closed:
+            while True:
+                await socket.next_frame(timeout=10)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 4008

@@ -3,10 +3,13 @@ policy, invites, guest links, join requests and the audit log."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from server.domain.events import community_stream
-from tests.people import DEMO, Person, signed_in
+from tests.people import DEMO, PASSWORD, Person, signed_in
 
 pytestmark = pytest.mark.anyio
 
@@ -237,3 +240,80 @@ async def test_a_timeout_can_be_lifted_and_the_audit_keeps_names_of_people_who_l
     assert [(e["action"], e["target_name"], e["detail"]) for e in entries[:3]] == [
         ("remove_member", "Tess", "moved away"), ("create_room", "Desk", "Desk"),
         ("timeout_member", "Tess", "lifted")]
+
+
+BACKENDS = ["sqlite", "postgres+redis"]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_revoking_a_guest_link_ends_the_sessions_entered_through_it(server, backend):
+    owner = await found(server, join_policy="open")
+    room = (await owner.call("POST", "/api/communities/guild/rooms",
+                             {"name": "Clinic"})).json()["rooms"][0]["room"]
+    guests = []
+    for name in ("Vera", "Wim"):
+        link = (await owner.call("POST", "/api/communities/guild/invites",
+                                 {"kind": "guest", "room": room})).json()
+        guest = Person(server.url)
+        await guest.refresh()
+        entered = await guest.call("POST", "/api/guest", {"token": link["token"], "name": name})
+        guest.csrf = entered.json()["csrf"]
+        socket = await guest.connect(server.ws_url)
+        await socket.identify()
+        guests.append((guest, socket, link))
+    (vera, vera_socket, vera_link), (_, wim_socket, _) = guests
+    revoked = await owner.call("DELETE", f"/api/communities/guild/invites/{vera_link['id']}")
+    assert revoked.status_code == 204
+    with pytest.raises(ConnectionClosed) as closed:
+        while True:
+            await vera_socket.next_frame(timeout=5)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4008
+    assert (await vera.refresh())["guest"] is None  # the cookie stands for nothing now
+    with pytest.raises(InvalidStatus):
+        await vera.connect(server.ws_url)
+    latecomer = Person(server.url)
+    await latecomer.refresh()
+    again = await latecomer.call("POST", "/api/guest", {"token": vera_link["token"],
+                                                        "name": "Vera again"})
+    assert (again.status_code, again.json()["code"]) == (404, "not_found")
+    # The other link's guest is untouched.
+    assert (await wim_socket.command("join", room=room))["type"] == "ack"
+    entry = (await owner.call("GET", "/api/communities/guild/audit")).json()["entries"][0]
+    assert entry["detail"] == "revoked; 1 guest session(s) ended"
+    await wim_socket.close()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_two_owners_leaving_at_the_same_moment_leave_one_owner(server, backend):
+    for round_ in range(3):
+        community = f"guild-{round_}"
+        first = await found(server, community, join_policy="open")
+        second = await Person.sign_up(server.url, "Second Owner")
+        await second.join(community)
+        path = f"/api/communities/{community}"
+        made = await first.call("PUT", f"{path}/members/{second.id}/role", {"role": "owner"})
+        assert made.status_code == 204, made.text
+        head = await server.practica.store.head(community_stream(community))
+        replies = await asyncio.gather(first.call("POST", f"{path}/leave"),
+                                       second.call("POST", f"{path}/leave"))
+        assert sorted(r.status_code for r in replies) == [204, 409], [r.text for r in replies]
+        refused = next(r for r in replies if r.status_code == 409)
+        assert refused.json()["code"] == "conflict" and "only owner" in refused.json()["message"]
+        state = server.practica.folds.community(community)
+        assert len(state.owners()) == 1
+        assert await server.practica.store.head(community_stream(community)) == head + 1
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_an_owner_deleting_their_account_while_the_other_leaves_leaves_one_owner(
+        server, backend):
+    first = await found(server, join_policy="open")
+    second = await Person.sign_up(server.url, "Second Owner")
+    await second.join("guild")
+    await first.call("PUT", f"/api/communities/guild/members/{second.id}/role",
+                     {"role": "owner"})
+    replies = await asyncio.gather(
+        first.call("POST", "/api/account/delete", {"password": PASSWORD}),
+        second.call("POST", "/api/communities/guild/leave"))
+    assert sorted(r.status_code for r in replies) == [204, 409], [r.text for r in replies]
+    assert len(server.practica.folds.community("guild").owners()) == 1

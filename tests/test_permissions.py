@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from server.domain.events import audit_stream
-from server.domain.policy import Action, Actor, Resource, Role, allowed
+from server.domain.policy import ON_GUESTS, Action, Actor, Resource, Role, allowed
 from tests.people import Person
 from tests.wsclient import Client
 
@@ -125,6 +125,29 @@ async def targeted(w: World, method: str, suffix: str, body: Any = None) -> str:
     return outcome(await w.actor.call(method, f"{w.c}/members/{target.id}/{suffix}", body))
 
 
+async def guest_of(w: World) -> str:
+    """A fresh guest of the guild's room (through the owner's guest link): their id."""
+    link = await w.owner.call("POST", f"{w.c}/invites", {"kind": "guest", "room": w.room})
+    guest = Person(w.server.url)
+    await guest.refresh()
+    entered = await guest.call("POST", "/api/guest", {"token": link.json()["token"],
+                                                      "name": f"Guest {next(_names)}"})
+    assert entered.status_code == 201, entered.text
+    return str(entered.json()["guest"]["member"])
+
+
+async def on_guest(w: World, suffix: str, body: Any) -> str:
+    target = await guest_of(w)
+    return outcome(await w.actor.call("POST", f"{w.c}/members/{target}/{suffix}", body))
+
+
+async def lift_removal(w: World) -> str:
+    target = await w.member()
+    removed = await w.owner.call("POST", f"{w.c}/members/{target.id}/remove", {"reason": "x"})
+    assert removed.status_code == 204, removed.text
+    return outcome(await w.actor.call("POST", f"{w.c}/removed/{target.id}/lift"))
+
+
 Attempt = Callable[[World], Awaitable[str]]
 ATTEMPTS: dict[Action, Attempt] = {
     Action.VIEW_COMMUNITY: view_community,
@@ -142,6 +165,9 @@ ATTEMPTS: dict[Action, Attempt] = {
     Action.SET_ROLE: lambda w: targeted(w, "PUT", "role", {"role": "host"}),
     Action.REMOVE_MEMBER: lambda w: targeted(w, "POST", "remove", {"reason": "spam"}),
     Action.TIMEOUT_MEMBER: lambda w: targeted(w, "POST", "timeout", {"minutes": 5}),
+    Action.REMOVE_GUEST: lambda w: on_guest(w, "remove", {"reason": "spam"}),
+    Action.TIMEOUT_GUEST: lambda w: on_guest(w, "timeout", {"minutes": 5}),
+    Action.LIFT_REMOVAL: lift_removal,
     Action.VIEW_AUDIT: lambda w: _http(w, "GET", "/audit"),
     Action.EDIT_COMMUNITY: lambda w: _http(w, "PATCH", "", {
         "name": "Guild", "domain": "Bridges", "purpose": "Build better",
@@ -216,13 +242,14 @@ async def test_every_action_as_each_role_does_what_the_policy_says(server, role)
     for action, attempt in ATTEMPTS.items():
         actor = Actor(id=world.actor.id, role=role,
                       guest_room=world.room if role is Role.GUEST else None)
+        target = Role.GUEST if action in ON_GUESTS else Role.MEMBER
         expected = allowed(actor, action, Resource(
-            community=GUILD, room=world.room, target_role=Role.MEMBER, new_role=Role.HOST))
+            community=GUILD, room=world.room, target_role=target, new_role=Role.HOST))
         audit_head = await store.head(audit_stream(GUILD))
         heads = [await store.head(s) for s in streams]
-        if action is Action.APPROVE_JOIN or action in (Action.SET_ROLE, Action.REMOVE_MEMBER,
-                                                       Action.TIMEOUT_MEMBER,
-                                                       Action.ISSUE_PASSWORD_RESET):
+        if action in (Action.APPROVE_JOIN, Action.SET_ROLE, Action.REMOVE_MEMBER,
+                      Action.TIMEOUT_MEMBER, Action.ISSUE_PASSWORD_RESET, Action.LIFT_REMOVAL,
+                      *ON_GUESTS):
             heads = None  # their set-up (a new target or request) changes the stream first
         got = await attempt(world)
         if expected:

@@ -4,6 +4,7 @@
 
 import { RoomView } from "./room.js";
 import { $, el, formatTime, initials, rank, toast } from "./dom.js";
+import { guestControls, isGuest } from "./guests.js";
 
 let ctx = null;
 let ui = null;
@@ -87,8 +88,8 @@ export function renderHeader() {
   if (ui.pane !== "room") return;
   $("room-name").textContent = `# ${ui.view.name}`;
   $("room-topic").textContent = ui.view.topic;
-  $("composer-input").placeholder = `Message #${ui.view.name}`;
   $("composer-label").textContent = `Message #${ui.view.name}`;
+  updateTimeoutBanner(); // sets the placeholder: the room's name, or the time left
 }
 
 export function renderMessage(message, live) {
@@ -192,10 +193,15 @@ function renderPeople() {
   list.replaceChildren();
   const people = [...ui.view.present.values()].sort((a, b) => a.name.localeCompare(b.name));
   $("people-title").textContent = `Here now (${people.length})`;
+  const host = rank(ui.role) >= rank("host") && ui.communityId;
   for (const person of people) {
     const item = el("li", "person");
     item.append(el("span", "avatar small", initials(person.name)), el("span", "", person.name));
     if (ui.me && person.id === ui.me.id) item.append(el("span", "muted", " (you)"));
+    if (isGuest(person.id)) {
+      item.append(el("span", "muted small", " guest"));
+      if (host) item.append(guestControls(ui.communityId, person));
+    }
     list.append(item);
   }
 }
@@ -218,25 +224,53 @@ async function loadOlder() {
 }
 
 // --- timeouts ------------------------------------------------------------------------------------
+// While you are timed out the composer is disabled and says how long is left; it comes back
+// by itself when the time is up (the server refuses a post until then anyway).
+
+function myTimeout() {
+  if (!ui.community || !ui.me) return null;
+  const info = ui.community.members.get(ui.me.id);
+  return info && info.timed_out_until > Date.now() ? info : null;
+}
+
+// "12 min", "1 h 5 min", "less than a minute": coarse, so the live banner is not chatty.
+function timeLeft(ms) {
+  if (ms < 60_000) return "less than a minute";
+  const minutes = Math.ceil(ms / 60_000);
+  if (minutes < 60) return `${minutes} min`;
+  return `${Math.floor(minutes / 60)} h` + (minutes % 60 ? ` ${minutes % 60} min` : "");
+}
 
 export function timeoutText() {
-  if (!ui.community || !ui.me) return "";
-  const info = ui.community.members.get(ui.me.id);
-  if (!info || !(info.timed_out_until > Date.now())) return "";
+  const info = myTimeout();
+  if (!info) return "";
   const until = new Date(info.timed_out_until).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-  return `You are timed out until ${until}` + (info.timeout_reason ? `: ${info.timeout_reason}` : ".");
+  return `You are timed out until ${until} (${timeLeft(info.timed_out_until - Date.now())} left)`
+    + (info.timeout_reason ? `: ${info.timeout_reason}` : ".");
 }
 
 export function updateTimeoutBanner() {
   clearTimeout(timeoutTimer);
+  const info = myTimeout();
   const text = timeoutText();
   const banner = $("timeout-banner");
-  banner.textContent = text;
+  if (banner.textContent !== text) banner.textContent = text;
   banner.hidden = !text || ui.pane !== "room" || !ui.view;
-  if (text) {
-    const info = ui.community.members.get(ui.me.id);
-    const wait = Math.min(info.timed_out_until - Date.now() + 500, 2 ** 31 - 1);
-    timeoutTimer = setTimeout(updateTimeoutBanner, Math.max(wait, 500));
+  const input = $("composer-input");
+  const send = $("composer-send");
+  input.disabled = Boolean(info);
+  send.disabled = Boolean(info);
+  $("composer").classList.toggle("timed-out", Boolean(info));
+  if (info) {
+    const left = info.timed_out_until - Date.now();
+    input.placeholder = `Timed out: ${timeLeft(left)} left`;
+    input.setAttribute("aria-describedby", "timeout-banner");
+    // Wake when the shown minute changes, and right when the timeout ends.
+    const untilNextMinute = left >= 60_000 ? ((left - 1) % 60_000) + 1 : left;
+    timeoutTimer = setTimeout(updateTimeoutBanner, Math.min(Math.max(untilNextMinute + 50, 50), 2 ** 31 - 1));
+  } else {
+    input.removeAttribute("aria-describedby");
+    if (ui.view) input.placeholder = `Message #${ui.view.name}`;
   }
 }
 

@@ -3,6 +3,7 @@
 // the audit log). What shows follows schemas/permissions.md; the server checks again.
 
 import { api, get, post } from "./api.js";
+import * as removed from "./removed.js";
 import {
   $, button, copyText, el, field, formatDateTime, initials, input, onSubmit, rank, select, showError,
   timeElement, toast,
@@ -24,6 +25,7 @@ export function init(context) {
   $("invite-copy").addEventListener("click", () => copyText($("invite-link").value, $("invite-link")));
   $("guest-link-copy").addEventListener("click", () => copyText($("guest-link").value, $("guest-link")));
   $("requests-refresh").addEventListener("click", () => loadRequests());
+  removed.init(context);
   $("audit-refresh").addEventListener("click", () => loadAudit(false));
   $("audit-older").addEventListener("click", () => loadAudit(true));
 }
@@ -40,6 +42,7 @@ export function reset() {
   $("member-list").replaceChildren();
   $("invite-list").replaceChildren();
   $("request-list").replaceChildren();
+  $("removed-list").replaceChildren();
   $("audit-list").replaceChildren();
   $("invite-result").hidden = true;
   $("guest-link-result").hidden = true;
@@ -58,6 +61,7 @@ export function showMembers() {
 export function membersChanged() {
   if (ui.pane === "members") renderMembers();
 }
+
 
 export function roleChanged() {
   if (ui.pane === "members") renderMembers();
@@ -203,6 +207,7 @@ export function showManage() {
   $("guest-section").hidden = mine < rank("host");
   $("links-section").hidden = !convener;
   $("requests-section").hidden = !convener;
+  $("removed-section").hidden = !convener;
   $("room-section").hidden = !convener;
   $("edit-section").hidden = ui.role !== "owner";
   $("audit-section").hidden = !convener;
@@ -211,6 +216,7 @@ export function showManage() {
   if (convener) {
     loadInvites();
     loadRequests();
+    removed.load();
     loadAudit(false);
   }
 }

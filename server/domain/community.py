@@ -1,26 +1,38 @@
 """A community's state as a fold over its stream: its stated domain and purpose, its
-rooms, and its members with their roles (who may do what is decided from here)."""
+rooms, its members with their roles (who may do what is decided from here), and the
+moderation that outlives membership: running timeouts and removals (bans).
+
+``apply`` folds one event; ``decide_*`` turn a change of membership into the events to
+append, or raise a :class:`CommandError` and append nothing. Both are pure.
+"""
 
 from __future__ import annotations
 
+from typing import Literal
+
 import msgspec
 
+from ..errors import Conflict, Forbidden, NotFound
 from ..markup import render_markdown
 from .events import (
     CommunityCreated,
     CommunityEdited,
     Event,
+    EventBody,
     JoinPolicy,
     MemberAdmitted,
     MemberRemoved,
     MemberRenamed,
     MemberTimedOut,
+    RemovalLifted,
     RoleChanged,
     RoleName,
     RoomCreated,
 )
 from .names import readable_name
 from .policy import Role
+
+Via = Literal["founded", "invite", "approval", "open", "seed", "operator"]
 
 
 class RoomInfo(msgspec.Struct, kw_only=True):
@@ -36,6 +48,24 @@ class MemberInfo(msgspec.Struct, kw_only=True):
     timed_out_until: int = 0
     """Milliseconds since the epoch; 0 when never timed out."""
     timeout_reason: str = ""
+
+
+class Timeout(msgspec.Struct, frozen=True):
+    until: int
+    """Milliseconds since the epoch."""
+    reason: str
+
+
+class Removal(msgspec.Struct, kw_only=True, frozen=True):
+    """Someone removed (banned) until a convener lifts it."""
+
+    member: str
+    name: str
+    at: int
+    """When, in milliseconds since the epoch."""
+    by: str | None
+    """Who removed them (a member id)."""
+    reason: str
 
 
 class CommunitySnapshot(msgspec.Struct, tag="community", tag_field="kind", kw_only=True):
@@ -54,7 +84,8 @@ class CommunitySnapshot(msgspec.Struct, tag="community", tag_field="kind", kw_on
 
 class CommunityState:
     __slots__ = ("community", "description", "description_html", "domain", "join_policy",
-                 "members", "name", "names", "owner", "purpose", "rooms", "seq")
+                 "members", "name", "names", "owner", "purpose", "removed", "rooms", "seq",
+                 "timeouts")
 
     def __init__(self, community: str) -> None:
         self.community = community
@@ -70,6 +101,11 @@ class CommunityState:
         self.members: dict[str, MemberInfo] = {}
         self.names: dict[str, str] = {}
         """The last known name of everyone who was ever a member (for the audit log)."""
+        self.timeouts: dict[str, Timeout] = {}
+        """The last timeout of everyone ever timed out, member or guest, present or not:
+        it runs its time whatever they do (leave, be removed, come back)."""
+        self.removed: dict[str, Removal] = {}
+        """Who is removed and may not come back until the removal is lifted."""
 
     def role_of(self, member: str) -> Role | None:
         info = self.members.get(member)
@@ -77,6 +113,11 @@ class CommunityState:
 
     def owners(self) -> list[str]:
         return [m.member for m in self.members.values() if m.role == "owner"]
+
+    def timed_out_until(self, member: str) -> int:
+        """When ``member``'s timeout ends (ms since the epoch); 0 when never timed out."""
+        timeout = self.timeouts.get(member)
+        return 0 if timeout is None else timeout.until
 
     def snapshot(self) -> CommunitySnapshot:
         return CommunitySnapshot(
@@ -103,19 +144,73 @@ def apply(state: CommunityState, event: Event) -> CommunityState:
     elif isinstance(body, RoomCreated):
         state.rooms[body.room] = RoomInfo(room=body.room, name=body.name, topic=body.topic)
     elif isinstance(body, MemberAdmitted):
-        state.members[body.member] = MemberInfo(member=body.member, name=body.name,
-                                                role=body.role)
+        timeout = state.timeouts.get(body.member, _NO_TIMEOUT)
+        state.members[body.member] = MemberInfo(
+            member=body.member, name=body.name, role=body.role,
+            timed_out_until=timeout.until, timeout_reason=timeout.reason)
         state.names[body.member] = body.name
-    elif isinstance(body, RoleChanged | MemberRenamed | MemberTimedOut):
+        # Admission is decided against the ban (decide_admit); what is in the stream
+        # anyway (the operator's make-owner, history from before bans) ends it.
+        state.removed.pop(body.member, None)
+    elif isinstance(body, MemberTimedOut):
+        state.timeouts[body.member] = Timeout(body.until, body.reason)
+        info = state.members.get(body.member)
+        if info is not None:
+            info.timed_out_until, info.timeout_reason = body.until, body.reason
+    elif isinstance(body, RoleChanged | MemberRenamed):
         info = state.members.get(body.member)
         if info is None:
             return state
         if isinstance(body, RoleChanged):
             info.role = body.role
-        elif isinstance(body, MemberRenamed):
-            info.name = state.names[body.member] = body.name
         else:
-            info.timed_out_until, info.timeout_reason = body.until, body.reason
+            info.name = state.names[body.member] = body.name
     elif isinstance(body, MemberRemoved):
-        state.members.pop(body.member, None)
+        info = state.members.pop(body.member, None)
+        if body.how == "removed":  # a ban; leaving or deleting one's account is not
+            state.removed[body.member] = Removal(
+                member=body.member, name=info.name if info else state.names.get(
+                    body.member, body.member),
+                at=event.ts, by=event.actor, reason=body.reason)
+    elif isinstance(body, RemovalLifted):
+        state.removed.pop(body.member, None)
     return state
+
+
+_NO_TIMEOUT = Timeout(0, "")
+
+
+# --- decisions ------------------------------------------------------------------------
+
+
+def decide_admit(state: CommunityState, member: str, name: str, via: Via,
+                 now_ms: int) -> list[EventBody]:
+    """Admit ``member``, unless they were removed. A timeout still running is restated
+    after the admission, so every reader of the stream (the browser's fold too) sees
+    that it carries on."""
+    if member in state.removed:
+        raise Forbidden(f"you were removed from {state.name}; a convener may lift it")
+    if member in state.members:
+        raise Conflict(f"already a member of {state.name}")
+    events: list[EventBody] = [MemberAdmitted(member=member, name=name, role="member",
+                                              via=via)]
+    timeout = state.timeouts.get(member)
+    if timeout is not None and timeout.until > now_ms:
+        events.append(MemberTimedOut(member=member, until=timeout.until,
+                                     reason=timeout.reason))
+    return events
+
+
+def decide_leave(state: CommunityState, member: str) -> list[EventBody]:
+    """Leave; the last owner may not (the community would have no one to run it)."""
+    if member not in state.members:
+        raise Conflict(f"not a member of {state.name}")
+    if state.owners() == [member]:
+        raise Conflict("you are the only owner: make someone else owner first")
+    return [MemberRemoved(member=member, how="left")]
+
+
+def decide_lift(state: CommunityState, member: str) -> list[EventBody]:
+    if member not in state.removed:
+        raise NotFound("no such removal")
+    return [RemovalLifted(member=member)]

@@ -72,12 +72,24 @@ class RoleChanged(EventBody, tag="role_changed"):
 
 
 class MemberRemoved(EventBody, tag="member_removed"):
+    """The member is no longer in the community. ``removed`` is a ban: they may not come
+    back (open join, invite, request) until a convener lifts it (``removal_lifted``)."""
+
     member: str
     reason: str = ""
     how: Literal["removed", "left", "account_deleted"] = "removed"
 
 
+class RemovalLifted(EventBody, tag="removal_lifted"):
+    """A convener lifted a removal: the person may join again (a timeout still runs)."""
+
+    member: str
+
+
 class MemberTimedOut(EventBody, tag="member_timed_out"):
+    """Posting is refused until ``until``, whatever the person does meanwhile: leaving,
+    being removed and coming back keep it. ``member`` may be a guest (``g-<session>``)."""
+
     member: str
     until: int
     """Milliseconds since the Unix epoch; posting is refused until then."""
@@ -149,6 +161,7 @@ AnyEventBody = (
     | MemberAdmitted
     | RoleChanged
     | MemberRemoved
+    | RemovalLifted
     | MemberTimedOut
     | MemberRenamed
     | AuditRecorded

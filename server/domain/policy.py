@@ -52,7 +52,13 @@ class Action(enum.StrEnum):
     SET_ROLE = "set_role"
     """Grant or revoke a role (only roles below your own; owners may make owners)."""
     REMOVE_MEMBER = "remove_member"
+    """Remove a member: a ban, until a convener lifts it."""
     TIMEOUT_MEMBER = "timeout_member"
+    REMOVE_GUEST = "remove_guest"
+    """End a guest's session (a guest has no account to ban)."""
+    TIMEOUT_GUEST = "timeout_guest"
+    LIFT_REMOVAL = "lift_removal"
+    """See who was removed, and let them come back."""
     VIEW_AUDIT = "view_audit"
     EDIT_COMMUNITY = "edit_community"
     ISSUE_PASSWORD_RESET = "issue_password_reset"
@@ -62,10 +68,11 @@ class Action(enum.StrEnum):
 _GUEST = {Action.JOIN_ROOM, Action.READ_HISTORY, Action.POST, Action.EDIT_OWN_MESSAGE,
           Action.DELETE_OWN_MESSAGE}
 _MEMBER = _GUEST | {Action.VIEW_COMMUNITY, Action.LEAVE_COMMUNITY}
-_HOST = _MEMBER | {Action.MODERATE_MESSAGES, Action.CREATE_GUEST_LINK}
+_HOST = _MEMBER | {Action.MODERATE_MESSAGES, Action.CREATE_GUEST_LINK, Action.REMOVE_GUEST,
+                   Action.TIMEOUT_GUEST}
 _CONVENER = _HOST | {Action.CREATE_ROOM, Action.INVITE_MEMBERS, Action.APPROVE_JOIN,
                      Action.SET_ROLE, Action.REMOVE_MEMBER, Action.TIMEOUT_MEMBER,
-                     Action.VIEW_AUDIT}
+                     Action.LIFT_REMOVAL, Action.VIEW_AUDIT}
 _OWNER = _CONVENER | {Action.EDIT_COMMUNITY, Action.ISSUE_PASSWORD_RESET}
 
 GRANTS: dict[Role, frozenset[Action]] = {
@@ -82,8 +89,11 @@ ROOM_ACTIONS = frozenset({Action.JOIN_ROOM, Action.READ_HISTORY, Action.POST,
                           Action.MODERATE_MESSAGES})
 """Actions on a room: a guest may take them only in the room their link is for."""
 
+ON_GUESTS = frozenset({Action.REMOVE_GUEST, Action.TIMEOUT_GUEST})
+"""Actions on a guest only."""
+
 TARGETED = frozenset({Action.SET_ROLE, Action.REMOVE_MEMBER, Action.TIMEOUT_MEMBER,
-                      Action.ISSUE_PASSWORD_RESET})
+                      Action.ISSUE_PASSWORD_RESET}) | ON_GUESTS
 """Actions on another person: only on someone ranked below you."""
 
 SPEAKING = frozenset({Action.POST, Action.EDIT_OWN_MESSAGE})
@@ -132,6 +142,8 @@ def allowed(actor: Actor, action: Action, resource: Resource) -> Decision:
         target = resource.target_role
         if target is None:
             return Decision(False, "not a member of this community")
+        if action in ON_GUESTS and target is not Role.GUEST:
+            return Decision(False, f"{action.value.replace('_', ' ')}: that is not a guest")
         if target >= role:
             return Decision(False, f"a {role.label} may not act on a {target.label}")
         new = resource.new_role
@@ -174,7 +186,11 @@ def permission_matrix() -> str:
         "- *own room*: a guest link admits to one room only.",
         "- *below own rank*: only on someone whose role ranks below yours; an owner may",
         "  grant owner, a convener may grant host or member.",
-        "- A timed-out member may not `post` or `edit_own_message` until the timeout ends.",
+        "- A timed-out member or guest may not `post` or `edit_own_message` until the",
+        "  timeout ends, whatever they do meanwhile (leaving and coming back keeps it).",
+        "- `remove_member` is a ban: the person may not join again (open join, invite or",
+        "  request) until someone with `lift_removal` lifts it.",
+        "- `remove_guest` and `timeout_guest` act on guests only.",
         "- Editing and deleting *own* messages also needs the message to be yours.",
         "",
     ]

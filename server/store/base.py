@@ -120,9 +120,11 @@ class EventStore(Protocol):
 
     async def append(
         self, stream: str, actor: str | None, bodies: list[EventBody],
-        command: CommandKey | None = None,
+        command: CommandKey | None = None, *, expected: int | None = None,
     ) -> AppendResult:
-        """Append ``bodies`` to ``stream`` durably; with ``command``, at most once per key."""
+        """Append ``bodies`` to ``stream`` durably; with ``command``, at most once per key;
+        with ``expected``, only if the stream's head is that seq when the append's
+        transaction holds it (else :class:`~server.errors.StaleState`, nothing written)."""
 
     async def read(self, stream: str, after: int = 0, limit: int = 1000) -> list[Event]:
         """Events with seq > ``after``, in order, at most ``limit``."""

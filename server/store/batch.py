@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..domain.events import Event, EventBody, subject_of, type_of
-from ..errors import StoreError
+from ..errors import StaleState, StoreError
 from .base import AppendResult, CommandKey, CommitListener, encode_body
 from .chain import body_digest, link_hash
 
@@ -35,6 +35,8 @@ class AppendJob:
     bodies: list[EventBody]
     command: CommandKey | None
     future: asyncio.Future[AppendResult | None]
+    expected: int | None = None
+    """Append only if the stream's head is still this seq (optimistic concurrency)."""
 
 
 @dataclass(slots=True)
@@ -59,14 +61,16 @@ class Assembled:
     rows: list[tuple[Any, ...]] = field(default_factory=list)
     command_rows: list[tuple[str, str, str, int]] = field(default_factory=list)
     heads: dict[str, Head] = field(default_factory=dict)
-    results: list[AppendResult | None] = field(default_factory=list)
+    results: list[AppendResult | StaleState | None] = field(default_factory=list)
     committed: list[Event] = field(default_factory=list)
 
 
 def assemble(batch: list[Job], heads: dict[str, Head],
              done: dict[CommandKey, tuple[str, int]]) -> Assembled:
     """Number and chain every append of a batch from the locked ``heads``; a command key
-    already in ``done`` (or earlier in the batch) is answered with its first result."""
+    already in ``done`` (or earlier in the batch) is answered with its first result, and
+    an append whose expected seq is not the head (as locked, or as left by an earlier
+    job of the batch) is answered with :class:`StaleState` and writes nothing."""
     out = Assembled()
     ts = int(time.time() * 1000)
     for job in batch:
@@ -78,6 +82,9 @@ def assemble(batch: list[Job], heads: dict[str, Head],
             out.results.append(AppendResult(stream, seq, [], True))
             continue
         seq, prev = out.heads.get(job.stream) or heads[job.stream]
+        if job.expected is not None and job.expected != seq:
+            out.results.append(StaleState(job.stream, job.expected, seq))
+            continue
         events: list[Event] = []
         for body in job.bodies:
             seq += 1
@@ -129,10 +136,10 @@ class GroupCommitWriter:
 
     async def append(
         self, stream: str, actor: str | None, bodies: list[EventBody],
-        command: CommandKey | None = None,
+        command: CommandKey | None = None, *, expected: int | None = None,
     ) -> AppendResult:
         future: asyncio.Future[AppendResult | None] = asyncio.get_running_loop().create_future()
-        self._submit(AppendJob(stream, actor, bodies, command, future))
+        self._submit(AppendJob(stream, actor, bodies, command, future, expected))
         result = await future
         assert result is not None
         return result
@@ -178,7 +185,11 @@ class GroupCommitWriter:
                 except Exception:
                     log.exception("commit listener failed")
         for job, result in zip(batch, assembled.results, strict=True):
-            if not job.future.done():
+            if job.future.done():
+                continue
+            if isinstance(result, StaleState):
+                job.future.set_exception(result)
+            else:
                 job.future.set_result(result)
 
     async def _commit_batch(self, batch: list[Job]) -> Assembled:

@@ -226,8 +226,14 @@ async def test_timeout_removal_and_audit(server, new_context):
     banner = bob.locator("#timeout-banner")
     await expect(banner).to_be_visible()
     await expect(banner).to_contain_text("please cool down")
-    await say(bob, "let me say one more thing", room="Case files")
-    await expect(bob.locator("#toast")).to_contain_text("timed out: you may post again in 5 min")
+    composer = bob.get_by_label("Message #Case files")
+    await expect(composer).to_be_disabled()
+    await expect(composer).to_have_attribute("placeholder", "Timed out: 5 min left")
+    # A client that ignores the disabled composer is refused by the server all the same.
+    refused = await bob.evaluate("""() => window.practica.gateway.command("post",
+        { room: window.practica.ui.current, text: "let me say one more thing" })
+        .then(() => "sent", (error) => error.message)""")
+    assert refused == "timed out: you may post again in 5 min"
     assert await texts(bob).count() == 0
 
     # The audit log shows the timeout done and the post refused.

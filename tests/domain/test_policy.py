@@ -96,3 +96,29 @@ def test_the_matrix_lists_every_action_and_role():
     assert header == "| action | guest | member | host | convener | owner |"
     assert "| `edit_community` | — | — | — | — | yes |" in matrix
     assert "| `post` | own room | yes | yes | yes | yes |" in matrix
+
+
+@pytest.mark.parametrize("action", [Action.REMOVE_GUEST, Action.TIMEOUT_GUEST])
+def test_hosts_remove_and_time_out_guests_but_not_members(action):
+    host = Actor(id="h", role=Role.HOST)
+    assert allowed(host, action, Resource(community="circle", target_role=Role.GUEST))
+    refused = allowed(host, action, Resource(community="circle", target_role=Role.MEMBER))
+    assert not refused and "not a guest" in refused.reason
+    assert not allowed(Actor(id="m", role=Role.MEMBER), action,
+                       Resource(community="circle", target_role=Role.GUEST))
+    assert not allowed(host, Action.REMOVE_MEMBER,
+                       Resource(community="circle", target_role=Role.MEMBER))
+
+
+def test_a_timed_out_guest_may_not_post_either():
+    guest = Actor(id="g-1", role=Role.GUEST, guest_room="case-review", muted_until_ms=2_000,
+                  now_ms=1_000)
+    assert not allowed(guest, Action.POST, ROOM)
+    assert allowed(guest._replace(now_ms=2_000), Action.POST, ROOM)
+
+
+def test_only_conveners_and_owners_lift_removals():
+    for role in Role:
+        decision = allowed(Actor(id="x", role=role), Action.LIFT_REMOVAL,
+                           Resource(community="circle"))
+        assert bool(decision) is (role >= Role.CONVENER), role

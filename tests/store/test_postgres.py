@@ -8,7 +8,7 @@ import asyncpg
 import pytest
 
 from server.domain.events import MessageEdited, MessagePosted
-from server.errors import StoreError
+from server.errors import StaleState, StoreError
 from server.store import CommandKey, open_store
 from server.store.postgres import PostgresStore, split_schema
 from tests.pg import postgres_schema
@@ -134,3 +134,21 @@ async def test_a_failed_batch_fails_its_appends_and_the_store_recovers(url):
     assert (await store.append("room:b", "m", [post("fine")])).seq == 1
     assert (await store.verify()).ok
     await store.close()
+
+
+async def test_two_processes_expecting_the_same_head_append_once(url):
+    first, second = await opened(url), await opened(url)
+    try:
+        await first.append("community:c", "m", [post("a")])
+        results = await asyncio.gather(
+            first.append("community:c", "m", [post("one")], expected=1),
+            second.append("community:c", "m", [post("two")], expected=1),
+            return_exceptions=True)
+        stale = [r for r in results if isinstance(r, StaleState)]
+        done = [r for r in results if not isinstance(r, BaseException)]
+        assert len(stale) == 1 and len(done) == 1 and stale[0].head == 2, results
+        assert len(await first.read("community:c")) == 2
+        assert (await first.verify()).ok
+    finally:
+        await first.close()
+        await second.close()

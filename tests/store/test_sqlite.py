@@ -9,7 +9,7 @@ import pytest
 
 from server.cli import main as cli
 from server.domain.events import MessageEdited, MessagePosted
-from server.errors import StoreError
+from server.errors import StaleState, StoreError
 from server.store import CommandKey
 from server.store.sqlite import SqliteStore
 
@@ -183,3 +183,19 @@ async def test_closed_store_refuses_appends(tmp_path):
         await s.append("room:a", "m", [post("x")])
     with pytest.raises(ValueError):
         SqliteStore("x.db", synchronous="OFF")
+
+
+async def test_an_append_expecting_an_old_head_writes_nothing_and_says_so(store):
+    await store.append("room:r", "m", [post("a")])
+    stale, fresh = await asyncio.gather(
+        store.append("room:r", "m", [post("late")], expected=0),
+        store.append("room:r", "m", [post("b")], expected=1), return_exceptions=True)
+    assert isinstance(stale, StaleState) and (stale.expected, stale.head) == (0, 1)
+    assert not isinstance(fresh, BaseException) and fresh.seq == 2
+    # In one batch, the second of two appends expecting the same head is the stale one.
+    first, second = await asyncio.gather(
+        store.append("room:r", "m", [post("c")], expected=2),
+        store.append("room:r", "m", [post("d")], expected=2), return_exceptions=True)
+    assert not isinstance(first, BaseException) and first.seq == 3
+    assert isinstance(second, StaleState) and second.head == 3
+    assert [e.body.text for e in await store.read("room:r")] == ["a", "b", "c"]
