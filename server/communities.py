@@ -14,6 +14,7 @@ import secrets
 from typing import Any, Literal
 
 from . import api_types as t
+from .audit_names import audit_names
 from .authority import PRIVILEGED, Authority, Principal, now_ms
 from .domain.community import CommunityState
 from .domain.events import (
@@ -331,9 +332,11 @@ class Communities:
         state = await self.authority.check(principal, Action.VIEW_AUDIT, community)
         events = await self.store.read_type_before(
             audit_stream(community), "audit_recorded", before, limit + 1)
-        names = {**{r.room: r.name for r in state.rooms.values()}, **state.names}
+        shown = events[:limit]
+        names = await audit_names(self.store, state, [
+            *(e.actor for e in shown), *(getattr(e.body, "target", None) for e in shown)])
         entries = []
-        for event in events[:limit]:
+        for event in shown:
             body = event.body
             if not isinstance(body, AuditRecorded):
                 continue
