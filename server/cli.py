@@ -19,7 +19,8 @@ def uvicorn_config(app: Any, settings: Settings, **extra: Any) -> uvicorn.Config
     return uvicorn.Config(
         app, host=settings.host, port=settings.port, ws="websockets-sansio",
         ws_max_size=settings.max_frame_bytes, ws_per_message_deflate=False,
-        ws_ping_interval=None, lifespan="on", log_config=None,
+        ws_ping_interval=settings.keepalive_ms / 1000 or None,
+        ws_ping_timeout=settings.keepalive_ms / 1000 or None, lifespan="on", log_config=None,
         timeout_graceful_shutdown=10, **extra,
     )
 
