@@ -39,6 +39,7 @@ export function init(context) {
 
 export function showAuth(context = "") {
   ctx.showScreen("auth");
+  for (const id of ["landing-hero", "public-front", "public-communities"]) $(id).hidden = true;
   $("auth-context-text").textContent = context;
   $("auth-context").hidden = !context;
   document.title = "Sign in · Practica";

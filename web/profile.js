@@ -2,7 +2,7 @@
 // the account; signing out.
 
 import { api, get, post } from "./api.js";
-import { $, button, el, formatDateTime, onSubmit, showError, toast } from "./dom.js";
+import { $, button, el, formatDateTime, onSubmit, setTimeZone, showError, toast } from "./dom.js";
 
 let ctx = null;
 let ui = null;
@@ -58,6 +58,7 @@ async function saveProfile() {
   if (!body.timezone) delete body.timezone;
   const profile = await api("PATCH", "/api/profile", body);
   ui.account = profile;
+  setTimeZone(profile.timezone); // times drawn from now on use it
   ctx.renderRail();
   toast("Profile saved");
   if (before && before.name !== profile.name) {

@@ -78,14 +78,15 @@ async def test_edit_delete_and_older_history(server, new_context):
     mine = ann.locator(".message.own").last
     await expect(mine.locator(".text")).to_have_text("first draft")
     await mine.hover()
-    await mine.get_by_role("button", name="Edit message").click()
+    await mine.get_by_role("button", name="Edit your message").click()
     await mine.get_by_label("Edit message text").fill("final wording")
     await mine.get_by_role("button", name="Save").click()
     theirs = bob.locator(".message").last
     await expect(theirs.locator(".text")).to_have_text("final wording")
     await expect(theirs.locator(".edited")).to_have_text("(edited)")
     await mine.hover()
-    await mine.get_by_role("button", name="Delete message").click()
+    await mine.get_by_role("button", name="Delete your message").click()
+    await ann.get_by_role("dialog").get_by_role("button", name="Delete message").click()
     await expect(theirs.locator(".text")).to_have_text("This message was deleted.")
     # Bob cannot edit Ann's message: he has no buttons on it.
     assert await theirs.get_by_role("button").count() == 0
