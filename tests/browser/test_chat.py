@@ -115,6 +115,7 @@ class CuttableProxy:
         self.port = free_port()
         self.cut = False
         self.links: set[asyncio.StreamWriter] = set()
+        self.frozen: set[asyncio.StreamWriter] = set()  # links that carry nothing any more
         self.server: asyncio.Server | None = None
 
     async def start(self) -> None:
@@ -131,20 +132,27 @@ class CuttableProxy:
             return
         self.links.update((writer, up_writer))
 
-        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter,
+                       src_writer: asyncio.StreamWriter) -> None:
             with contextlib.suppress(OSError, asyncio.CancelledError):
                 while data := await src.read(65536):
+                    if dst in self.frozen or src_writer in self.frozen:
+                        continue  # a dead network: bytes vanish, nothing is closed
                     dst.write(data)
                     await dst.drain()
             dst.transport.abort()
 
-        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+        await asyncio.gather(pipe(reader, up_writer, writer), pipe(up_reader, writer, up_writer))
         self.links.difference_update((writer, up_writer))
 
     def cut_all(self) -> None:
         self.cut = True
         for writer in list(self.links):
             writer.transport.abort()
+
+    def freeze_all(self) -> None:
+        """Every live link stops carrying bytes without closing (new links work)."""
+        self.frozen.update(self.links)
 
     def restore(self) -> None:
         self.cut = False
