@@ -44,6 +44,7 @@ const ctx = {
   ui, gateway, navigate, route, refreshMe, enterCommunity, openCommunity, showScreen, renderRail,
   resetCommunity, forgetLastCommunity: () => localStorage.removeItem(LAST_COMMUNITY_KEY),
   signedOut: connection.signedOut, notice: connection.notice, showPane: shell.showPane,
+  redrawTimes: () => { if (ui.view) chat.renderRoom(); },
 };
 
 // --- who is signed in --------------------------------------------------------------
@@ -160,6 +161,9 @@ function renderRail() {
 async function openCommunity(id) {
   if (ui.communityId === id && !["idle", "signed-out", "removed", "refused"].includes(gateway.state)) {
     showScreen("shell"); // already in it (back from the profile or the directory)
+    if (!location.hash && ui.current) {
+      history.replaceState(null, "", `#${encodeURIComponent(ui.current)}`); // the URL names the room
+    }
     followHash();
     return;
   }

@@ -33,7 +33,7 @@ export async function show(community = null) {
   } else {
     document.title = "Practica: communities of practice";
   }
-  renderList(cards.filter((card) => card.community !== community));
+  renderList(cards.filter((card) => card.community !== community), Boolean(community && page));
 }
 
 function showFront(page) {
@@ -59,7 +59,7 @@ function showFront(page) {
   $("auth-context").hidden = false;
 }
 
-function renderList(cards) {
+function renderList(cards, besideFront) {
   const list = $("public-list");
   list.replaceChildren(...cards.map((card) => {
     const item = el("li", "card directory-card");
@@ -74,6 +74,11 @@ function renderList(cards) {
       el("p", "muted small", `${count} · ${POLICY[card.join_policy] || card.join_policy}`));
     return item;
   }));
+  $("public-title").textContent = besideFront ? "Other communities" : "Find your community";
+  // Beside a front page the others come last; on the landing page, before the forms.
+  const section = $("public-communities");
+  if (besideFront) document.querySelector("#auth .auth-forms").after(section);
+  else $("auth-context").before(section);
   $("public-empty").hidden = cards.length > 0;
-  $("public-communities").hidden = false;
+  $("public-communities").hidden = besideFront && cards.length === 0;
 }

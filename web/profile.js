@@ -58,7 +58,10 @@ async function saveProfile() {
   if (!body.timezone) delete body.timezone;
   const profile = await api("PATCH", "/api/profile", body);
   ui.account = profile;
-  setTimeZone(profile.timezone); // times drawn from now on use it
+  if (before && before.timezone !== profile.timezone) {
+    setTimeZone(profile.timezone);
+    ctx.redrawTimes(); // what is on screen already, too
+  }
   ctx.renderRail();
   toast("Profile saved");
   if (before && before.name !== profile.name) {

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
+from pathlib import Path
 
 import pytest
 from playwright.async_api import Page, expect
@@ -15,6 +17,7 @@ from tests.browser.test_chat import CuttableProxy, enter, say, texts
 from tests.browser.ui import assert_clean, watch
 
 pytestmark = [pytest.mark.anyio, pytest.mark.browser]
+SHOTS = Path(os.environ.get("PRACTICA_SCREENSHOTS", Path(__file__).parent / "artifacts"))
 ROOM = "case-review"
 
 
@@ -61,6 +64,7 @@ async def test_offline_is_shown_at_once_and_text_written_meanwhile_arrives_once(
     await expect(away.get_by_label("Message #Case review")).to_have_value("")  # not lost:
     await expect(pending(away)).to_contain_text("written on the train")  # it waits here
     await expect(pending(away)).to_contain_text("waiting for the connection")
+    await away.screenshot(path=str(SHOTS / "offline-pending.png"))
     stored = json.loads(await away.evaluate("sessionStorage.getItem('practica.outbox')"))
     assert [item["text"] for item in stored] == ["written on the train"]
 
