@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import time
 from pathlib import Path
 
@@ -48,6 +49,7 @@ async def record_states(page: Page) -> None:
     }""")
 
 
+@pytest.mark.settings(keepalive_ms=1000)
 async def test_offline_is_shown_at_once_and_text_written_meanwhile_arrives_once(
         server, new_context):
     away_context = await new_context()
@@ -65,12 +67,16 @@ async def test_offline_is_shown_at_once_and_text_written_meanwhile_arrives_once(
     await expect(pending(away)).to_contain_text("written on the train")  # it waits here
     await expect(pending(away)).to_contain_text("waiting for the connection")
     await away.screenshot(path=str(SHOTS / "offline-pending.png"))
+    # Others see the person go (their socket ended; presence lapses after the grace).
+    await expect(here.locator("#people-list")).not_to_contain_text("Remote Rita",
+                                                                   timeout=10_000)
     stored = json.loads(await away.evaluate("sessionStorage.getItem('practica.outbox')"))
     assert [item["text"] for item in stored] == ["written on the train"]
 
     await away_context.set_offline(False)
     await expect(away.locator("#status")).to_have_attribute("data-state", "live", timeout=5_000)
     await expect(texts(here).last).to_have_text("written on the train")
+    await expect(here.locator("#people-list")).to_contain_text("Remote Rita")
     await expect(texts(away).last).to_have_text("written on the train")
     await expect(pending(away)).to_have_count(0)
     assert await away.evaluate("sessionStorage.getItem('practica.outbox')") is None
@@ -152,3 +158,47 @@ async def test_unsent_text_survives_a_reload_and_a_resent_ref_is_applied_once(
     assert [t.strip() for t in await texts(page).all_inner_texts()].count(
         "kept across a reload") == 1
     assert_clean(page)
+
+
+async def test_text_refused_for_good_is_shown_failed_with_retry_and_discard(server, new_context):
+    """Written offline, then the writer is timed out before it reaches the server: the
+    resend is refused (forbidden), so it stays on screen as failed, never silently gone."""
+    from tests.browser.test_accounts import member_row, owner_with_community, show_members
+    from tests.browser.ui import live, open_room, say, sign_up
+
+    owner = await owner_with_community(new_context, server)
+    bob_context = await new_context()
+    bob = watch(await bob_context.new_page())
+    await bob.goto(f"{server.url}/c/wound-care")
+    await sign_up(bob, "Bob Builder")
+    await bob.get_by_role("button", name="Join", exact=True).click()
+    await live(bob)
+    await open_room(bob, "Case files")
+    await expect(bob.get_by_label("Message #Case files")).to_be_visible()  # joined
+    await bob_context.set_offline(True)
+    await say(bob, "one more thing about the dressing", room="Case files")
+    await expect(pending(bob)).to_contain_text("waiting for the connection")
+
+    await show_members(owner)
+    row = member_row(owner, "Bob Builder")
+    await row.get_by_label("Minutes").fill("5")
+    await row.get_by_role("button", name="Time out").click()
+    await expect(row.locator(".timeout-note")).to_be_visible()
+    await bob_context.set_offline(False)
+
+    failed = bob.locator("#pending-list .message.failed")
+    await expect(failed).to_contain_text("Not sent: ")
+    await expect(failed).to_contain_text("timed out")
+    retry = failed.get_by_role("button", name="Retry sending “one more thing about the dressing”")
+    await expect(retry).to_be_visible()
+    await retry.click()  # still timed out: refused again, still there
+    await expect(failed).to_contain_text("timed out")
+    await failed.get_by_role("button", name=re.compile("^Discard unsent")).click()
+    await expect(pending(bob)).to_have_count(0)
+    assert await bob.evaluate("sessionStorage.getItem('practica.outbox')") is None
+    room = next(iter(r for r, info in server.practica.folds.community("wound-care").rooms.items()
+                     if info.name == "Case files"))
+    events = await server.practica.store.read(f"room:{room}", after=0, limit=1000)
+    said = [getattr(e.body, "text", "") for e in events]
+    assert "one more thing about the dressing" not in said
+    assert_clean(owner, bob)

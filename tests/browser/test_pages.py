@@ -21,18 +21,18 @@ from tests.browser.ui import assert_clean, create_community, live, new_page, sig
 pytestmark = [pytest.mark.anyio, pytest.mark.browser]
 SHOTS = Path(os.environ.get("PRACTICA_SCREENSHOTS", Path(__file__).parent / "artifacts"))
 BARE_ID = re.compile(r"\b[igm]-[0-9a-f]{6,}")
+HERO = "Practitioners, learning together"
 
 
 async def test_a_visitor_sees_what_practica_is_and_a_community_before_signing_up(
         server, new_context):
     page = await new_page(new_context)
     await page.goto(server.url)
-    await expect(page.get_by_role("heading", name="Practitioners, learning together")).to_be_visible()
+    await expect(page.get_by_role("heading", name=HERO)).to_be_visible()
     card = page.locator("#public-list .directory-card", has_text="Clinical Practice Circle")
     await expect(card).to_contain_text("Clinical")  # its domain and purpose, public already
     await expect(page.get_by_role("form", name="Sign in")).to_be_visible()
     await expect(page.get_by_role("form", name="Create an account")).to_be_visible()
-    SHOTS.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=str(SHOTS / "landing.png"), full_page=True)
 
     await card.get_by_role("link", name="Clinical Practice Circle").click()
@@ -63,10 +63,9 @@ async def test_an_unknown_path_shows_the_404_page(server, new_context):
     response = await page.goto(f"{server.url}/no/such/page")
     assert response is not None and response.status == 404
     await expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
-    SHOTS.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=str(SHOTS / "not-found.png"))
     await page.get_by_role("link", name="Go to Practica").click()
-    await expect(page.get_by_role("heading", name="Practitioners, learning together")).to_be_visible()
+    await expect(page.get_by_role("heading", name=HERO)).to_be_visible()
     assert_clean(page)
 
 
@@ -106,7 +105,8 @@ async def test_times_show_in_the_profiles_time_zone(server, new_context):
     stamp = page.locator(".message", has_text="what time is it?").locator("time")
 
     async def shown_in(zone: str) -> None:
-        when = datetime.fromisoformat((await stamp.get_attribute("datetime")).replace("Z", "+00:00"))
+        iso = await stamp.get_attribute("datetime")
+        when = datetime.fromisoformat(iso.replace("Z", "+00:00"))
         await expect(stamp).to_have_text(when.astimezone(ZoneInfo(zone)).strftime("%H:%M"))
 
     await shown_in("America/Los_Angeles")  # no zone chosen yet: the browser's
@@ -140,11 +140,11 @@ async def test_delete_asks_first_and_every_button_names_its_message(server, new_
     first_id = await page.locator(".message.own", has_text="first thought").get_attribute("data-id")
     mine = page.locator(f'.message[data-id="{first_id}"]')
     await mine.hover()
-    await mine.get_by_role("button", name=re.compile("^Delete your message .*first thought")).click()
+    delete = re.compile("^Delete your message .*first thought")
+    await mine.get_by_role("button", name=delete).click()
     dialog = page.get_by_role("dialog", name="Delete this message?")
     await expect(dialog).to_be_visible()
     await expect(dialog.get_by_role("button", name="Cancel")).to_be_focused()
-    SHOTS.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=str(SHOTS / "confirm-delete.png"))
     await dialog.get_by_role("button", name="Cancel").click()
     await expect(dialog).to_be_hidden()
