@@ -47,6 +47,8 @@ async def test_links_guests_rooms_and_former_members_are_named(server):
     assert ("invite_members", "member invite link") in named
     assert ("create_guest_link", "guest link to #Clinic") in named
     assert ("moderate_messages", "Remote Rosa (guest)") in named
+    deleted = next(e for e in entries if e["action"] == "moderate_messages")
+    assert deleted["detail"] == f"deleted message {posted['seq']} in #Clinic"
     assert ("remove_member", "Lee Leaver") in named
     assert ("create_room", "Clinic") in named
     assert ("create_community", "Guild") in named
