@@ -129,7 +129,8 @@ export class Outbox extends EventTarget {
     if (error.code === "closed") return; // sent again once the socket is live
     if (RETRY_LATER.has(error.code)) {
       item.retryAt = Date.now() + Math.max(250, Number(error.retry_after_ms) || 2000);
-      item.error = error.code === "rate_limited" ? "waiting: sending too fast" : "waiting: server busy";
+      item.error = error.code === "rate_limited" ? "sending too fast, retrying shortly"
+        : "the server is busy, retrying shortly";
     } else {
       item.status = "failed";
       item.error = error.message || error.code || "refused";

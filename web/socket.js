@@ -22,6 +22,7 @@ const CLOSE = {
 const TICK_MS = 1000;
 const SILENCE_MS = 2500; // quiet this long while visible: ask the server if it is there
 const ACK_DEADLINE_MS = 3500; // no frame this long after asking: the link is dead
+const HELLO_DEADLINE_MS = 10000; // a socket that says nothing this long after opening is given up
 
 const visible = () => typeof document === "undefined" || document.visibilityState !== "hidden";
 
@@ -38,6 +39,7 @@ export class Gateway extends EventTarget {
     this.state = "idle";
     this.heartbeatTimer = null;
     this.retryTimer = null;
+    this.helloTimer = null;
     this.heartbeatEvery = 15000; // the server's interval, from hello
     this.lastHeard = 0; // when the current socket last delivered a frame
     this.lastBeat = 0; // when we last sent a heartbeat
@@ -96,6 +98,7 @@ export class Gateway extends EventTarget {
 
   drop() {
     clearTimeout(this.retryTimer);
+    clearTimeout(this.helloTimer);
     clearInterval(this.heartbeatTimer);
     this.probeSince = 0;
     const ws = this.ws;
@@ -112,6 +115,13 @@ export class Gateway extends EventTarget {
     this.setState(this.attempt === 0 && this.lastSeq.size === 0 ? "connecting" : "reconnecting");
     const ws = new WebSocket(this.url);
     this.ws = ws;
+    // A black-holed connect can hang for minutes: give up on it and try again.
+    clearTimeout(this.helloTimer);
+    this.helloTimer = setTimeout(() => {
+      if (ws !== this.ws) return;
+      ws.close();
+      this.onClose(ws, { code: 1006, reason: "no answer from the server" });
+    }, HELLO_DEADLINE_MS);
     ws.addEventListener("message", (e) => this.onFrame(ws, e.data));
     ws.addEventListener("close", (e) => this.onClose(ws, e));
   }
@@ -162,6 +172,7 @@ export class Gateway extends EventTarget {
     this.probeSince = 0; // any frame shows the link is alive
     switch (frame.type) {
       case "hello": {
+        clearTimeout(this.helloTimer);
         this.limits = frame.limits;
         this.startHeartbeats(frame.heartbeat_interval_ms);
         const community = this.community || undefined;
@@ -274,6 +285,7 @@ export class Gateway extends EventTarget {
   onClose(ws, event) {
     if (ws !== this.ws) return;
     this.ws = null;
+    clearTimeout(this.helloTimer);
     clearInterval(this.heartbeatTimer);
     this.probeSince = 0;
     const detail = { code: event.code, reason: event.reason || "" };
