@@ -129,6 +129,8 @@ async def test_a_burst_beyond_the_rate_limit_arrives_complete_once_and_in_order(
     assert [t for t in shown if t.startswith("burst ")] == burst
     assert [t for t in await posted_texts(server) if t.startswith("burst ")] == burst
     assert await sender.evaluate("window.practica.gateway.state") == "live"
+    refused = server.practica.metrics.commands.labels("post", "rate_limited")._value.get()
+    assert refused > 0  # the limit was really hit, and nothing was lost to it
     assert_clean(sender, reader)
 
 
