@@ -404,7 +404,9 @@ def start_target(target: str, port: int, folder: str, schema: str) -> subprocess
                "PRACTICA_DATABASE_URL": f"sqlite:///{folder}/bench.db",
                "PRACTICA_COMMANDS_PER_MINUTE": "100000000", "PRACTICA_COMMAND_BURST": "1000000",
                "PRACTICA_HEARTBEAT_INTERVAL_MS": "300000",
-               "PRACTICA_HEARTBEAT_TIMEOUT_MS": "900000"}
+               "PRACTICA_HEARTBEAT_TIMEOUT_MS": "900000",
+               # a saturated load generator may answer pings late: not what is measured
+               "PRACTICA_KEEPALIVE_MS": "0"}
         if target.startswith("practica-pg"):
             env |= {"PRACTICA_DATABASE_URL": f"{PG_URL}?schema={schema}",
                     "PRACTICA_REDIS_URL": REDIS_URL}

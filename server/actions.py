@@ -177,7 +177,8 @@ class Actions:
         action = (Action.EDIT_OWN_MESSAGE if text is not None else
                   Action.DELETE_OWN_MESSAGE if own else Action.MODERATE_MESSAGES)
         await self._check(conn, action, cmd.room)
-        community = self.folds.community_of_room(cmd.room).community
+        place = self.folds.community_of_room(cmd.room)
+        community = place.community
         if not own and text is not None:
             assert conn.principal is not None
             await self.authority.refused(
@@ -189,7 +190,8 @@ class Actions:
         if not own and ack.seq is not None and target is not None:
             await self.authority.record(
                 member.id, action.value, community,
-                target=target.author, detail=f"deleted message {target.id} in {cmd.room}")
+                target=target.author, detail=f"deleted message {target.id} in #"
+                f"{place.rooms[cmd.room].name if cmd.room in place.rooms else cmd.room}")
         return ack
 
     async def history(self, conn: Connection, cmd: History) -> HistoryPage:

@@ -221,6 +221,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
         return FileResponse(settings.web_dir / "index.html",
                             headers={"cache-control": "no-cache"})
 
+    async def not_found(request: Request, exc: Exception) -> Response:
+        """An unknown address: JSON under /api, else a page in the app's style."""
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"code": "not_found", "message": "no such endpoint"},
+                                status_code=404)
+        return FileResponse(settings.web_dir / "404.html", status_code=404,
+                            headers={"cache-control": "no-cache"})
+
     async def healthz(request: Request) -> Response:
         try:
             await practica.store.check_writable()
@@ -253,7 +261,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         WebSocketRoute("/ws", practica.gateway),
         Mount("/static", StaticFiles(directory=settings.web_dir), name="static"),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan,
+    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={404: not_found},
                     middleware=[Middleware(SecurityHeaders)])
     # Starlette's trailing-slash redirect builds an absolute Location from the Host
     # header (a client-chosen value); no route needs it, so "/x/" is simply not found.

@@ -26,7 +26,8 @@ def uvicorn_config(app: Any, settings: Settings, **extra: Any) -> uvicorn.Config
         proxy_headers=bool(settings.trusted_proxies),
         forwarded_allow_ips=list(settings.trusted_proxies),
         ws_max_size=settings.max_frame_bytes, ws_per_message_deflate=False,
-        ws_ping_interval=None, lifespan="on", log_config=None,
+        ws_ping_interval=settings.keepalive_ms / 1000 or None,
+        ws_ping_timeout=settings.keepalive_ms / 1000 or None, lifespan="on", log_config=None,
         timeout_graceful_shutdown=10, **extra,
     )
 

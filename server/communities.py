@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Literal, TypeVar
 
 from . import api_types as t
+from .audit_names import audit_names
 from .authority import PRIVILEGED, Authority, Principal, now_ms
 from .domain.community import CommunityState, Via, decide_admit, decide_leave
 from .domain.events import (
@@ -450,9 +451,11 @@ class Communities:
         state = await self.authority.check(principal, Action.VIEW_AUDIT, community)
         events = await self.store.read_type_before(
             audit_stream(community), "audit_recorded", before, limit + 1)
-        names = {**{r.room: r.name for r in state.rooms.values()}, **state.names}
+        shown = events[:limit]
+        names = await audit_names(self.store, state, [
+            *(e.actor for e in shown), *(getattr(e.body, "target", None) for e in shown)])
         entries = []
-        for event in events[:limit]:
+        for event in shown:
             body = event.body
             if not isinstance(body, AuditRecorded):
                 continue

@@ -40,6 +40,11 @@ class Settings:
     heartbeat_timeout_ms: int = 70_000
     """Silence from a client longer than this ends its connection (4004). Generous on
     purpose: browsers run a hidden tab's timers only about once a minute."""
+    keepalive_ms: int = 5_000
+    """The server pings every socket at the websocket level this often and ends one whose
+    pong has not come back within the same time (1011), so a member whose network died
+    leaves rooms within seconds, not after ``heartbeat_timeout_ms``. Browsers answer
+    pings themselves, even in a hidden tab whose timers are throttled. 0 turns it off."""
     identify_timeout_ms: int = 10_000
     max_frame_bytes: int = 64 * 1024
     commands_per_minute: int = 120

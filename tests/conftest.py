@@ -50,6 +50,9 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
         "heartbeat_interval_ms": 2000,
         "heartbeat_timeout_ms": 30_000,  # test clients stay silent; deadline tests set their own
         "presence_grace_ms": 300,
+        # Protocol test clients may leave frames unread for long (websockets then stops
+        # reading, pongs included); keepalive tests set their own.
+        "keepalive_ms": 60_000,
         "log_format": "text",
     }
     values.update(overrides)

@@ -131,6 +131,24 @@ async def test_dropped_member_leaves_after_grace_once(server):
     await a.close()
 
 
+@pytest.mark.settings(keepalive_ms=300, heartbeat_timeout_ms=60_000)
+async def test_member_whose_network_died_leaves_within_the_keepalive(server):
+    """No close, no FIN, no heartbeat: the link just went quiet (a cut cable, a dead
+    Wi-Fi). The server's websocket pings go unanswered, so it ends the socket long
+    before heartbeat_timeout_ms, and the member leaves once, after the grace."""
+    a, b = await joined(server, "Ann"), await joined(server, "Bob")
+    bob = b.member_id
+    b.ws.transport.pause_reading()  # nothing arrives any more: pings go unanswered
+    left = await a.wait_for(lambda f: f["type"] == "event" and f["body"]["type"] == "member_left",
+                            timeout=10)
+    assert left["body"] == {"type": "member_left", "member": bob, "reason": "disconnected"}
+    await a.command("post", room=ROOM, text="after")
+    await a.wait_for(lambda f: f["type"] == "event" and f["body"].get("text") == "after")
+    assert [e["body"]["type"] for e in a.events(STREAM)].count("member_left") == 1
+    b.ws.transport.abort()
+    await a.close()
+
+
 @pytest.mark.parametrize(("streams", "reason"), [
     ({"room:no-such-room": 3}, "unknown stream"),
     ({STREAM: 10_000}, "was it reset"),

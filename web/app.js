@@ -11,13 +11,14 @@
 import { Gateway } from "./socket.js";
 import { RoomView } from "./room.js";
 import { get, setCsrf } from "./api.js";
-import { $, el, initials, toast } from "./dom.js";
+import { $, el, initials, setTimeZone, toast } from "./dom.js";
 import * as chat from "./chat.js";
 import * as connection from "./connection.js";
 import * as shell from "./shell.js";
 import * as pages from "./pages.js";
 import * as community from "./community.js";
 import * as profile from "./profile.js";
+import * as landing from "./landing.js";
 
 const LAST_COMMUNITY_KEY = "practica.community";
 
@@ -43,6 +44,7 @@ const ctx = {
   ui, gateway, navigate, route, refreshMe, enterCommunity, openCommunity, showScreen, renderRail,
   resetCommunity, forgetLastCommunity: () => localStorage.removeItem(LAST_COMMUNITY_KEY),
   signedOut: connection.signedOut, notice: connection.notice, showPane: shell.showPane,
+  redrawTimes: () => { if (ui.view) chat.renderRoom(); },
 };
 
 // --- who is signed in --------------------------------------------------------------
@@ -58,6 +60,7 @@ function applyMe(me) {
   ui.account = me.account;
   ui.guest = me.guest;
   ui.memberships = me.memberships || [];
+  setTimeZone(me.account && me.account.timezone); // guests: the browser's zone
   renderRail();
 }
 ctx.applyMe = applyMe;
@@ -82,7 +85,7 @@ function route() {
   if ((token = pathToken("guest"))) return pages.showGuest(token);
   if ((token = pathToken("reset"))) return pages.showReset(token);
   if (ui.guest) return enterGuest();
-  if (!ui.account) return pages.showAuth();
+  if (!ui.account) return landing.show(pathToken("c")); // what Practica is, and sign in
   const wanted = pathToken("c");
   if (wanted) return openCommunity(wanted);
   const params = new URLSearchParams(location.search);
@@ -109,6 +112,14 @@ function showScreen(name) {
 }
 
 window.addEventListener("popstate", () => route());
+
+// The room is in the URL's hash: typing another one, or back and forward, switches room.
+function followHash() {
+  if (ui.screen !== "shell" || !ui.community) return;
+  const wanted = decodeURIComponent(location.hash.slice(1));
+  if (wanted && wanted !== ui.current && ui.rooms.some((r) => r.room === wanted)) chat.enterRoom(wanted);
+}
+window.addEventListener("hashchange", followHash);
 
 // Links inside the app (rail badges and such) navigate without reloading.
 document.addEventListener("click", (e) => {
@@ -150,6 +161,10 @@ function renderRail() {
 async function openCommunity(id) {
   if (ui.communityId === id && !["idle", "signed-out", "removed", "refused"].includes(gateway.state)) {
     showScreen("shell"); // already in it (back from the profile or the directory)
+    if (!location.hash && ui.current) {
+      history.replaceState(null, "", `#${encodeURIComponent(ui.current)}`); // the URL names the room
+    }
+    followHash();
     return;
   }
   if (ui.memberships.some((m) => m.community === id)) {

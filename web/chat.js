@@ -1,20 +1,29 @@
 // A room's chat: joining it, its messages (edit, delete, older pages), the composer,
 // who is here, and the banner while you are timed out. The room itself is a RoomView,
 // folded from its snapshot and events; this draws it. Text goes in with textContent.
+// What you write goes through the outbox (outbox.js), drawn here as pending until the
+// server has it.
 
 import { RoomView } from "./room.js";
-import { $, el, formatTime, initials, rank, toast } from "./dom.js";
+import { Outbox } from "./outbox.js";
+import { confirmAction } from "./confirm.js";
+import { $, el, formatClock, formatTime, initials, rank, toast } from "./dom.js";
 import { guestControls, isGuest } from "./guests.js";
 
 let ctx = null;
 let ui = null;
 let gateway = null;
 let timeoutTimer = null;
+let outbox = null;
 
 export function init(context) {
   ctx = context;
   ui = context.ui;
   gateway = context.gateway;
+  outbox = new Outbox(gateway);
+  outbox.addEventListener("change", () => renderPending());
+  outbox.addEventListener("failed", (e) => toast(e.detail.error));
+  gateway.addEventListener("state", () => renderPending());
   $("load-older").addEventListener("click", loadOlder);
   $("composer").addEventListener("submit", (e) => {
     e.preventDefault();
@@ -38,7 +47,10 @@ export async function enterRoom(room) {
   const previous = ui.current;
   ui.current = room;
   ui.view = null;
-  if (location.hash !== `#${room}`) history.replaceState(null, "", `#${room}`);
+  // A new history entry per room, so back and forward move between rooms.
+  if (decodeURIComponent(location.hash.slice(1)) !== room) {
+    history.pushState(null, "", `#${encodeURIComponent(room)}`);
+  }
   ctx.showPane("room");
   if (previous) {
     gateway.unfollow(`room:${previous}`);
@@ -66,6 +78,9 @@ export function roomEvent(event) {
   if (!ui.view || event.stream !== `room:${ui.view.room}`) return;
   const change = ui.view.apply(event);
   if (!change) return;
+  if (event.body.type === "message_posted" && ui.me && event.body.author === ui.me.id) {
+    outbox.seen(ui.view.room, event.body.text);
+  }
   if (change.message) renderMessage(change.message, true);
   if (change.presence) renderPeople();
   if (change.header) renderHeader();
@@ -81,6 +96,7 @@ export function renderRoom() {
   for (const id of ids) renderMessage(ui.view.messages.get(id), false);
   $("load-older").hidden = !ui.view.hasOlder;
   renderPeople();
+  renderPending();
   scrollToEnd();
 }
 
@@ -120,19 +136,34 @@ export function renderMessage(message, live) {
   if (live && fresh && nearEnd) scrollToEnd();
 }
 
+// "Ann Example's message of 14:02: “first words…”": what a screen reader says for each
+// message's buttons, so that no two of them sound alike.
+export function describeMessage(message, own) {
+  const words = message.text.length > 40 ? `${message.text.slice(0, 40).trimEnd()}…` : message.text;
+  const whose = own ? "your message" : `message by ${message.author_name}`;
+  return `${whose} of ${formatClock(message.ts)}: “${words}”`;
+}
+
 function messageActions(message, own) {
   const actions = el("div", "message-actions");
+  const about = describeMessage(message, own);
   if (own) {
     const edit = el("button", "ghost small", "Edit");
     edit.type = "button";
-    edit.setAttribute("aria-label", "Edit message");
+    edit.setAttribute("aria-label", `Edit ${about}`);
     edit.addEventListener("click", () => startEdit(message));
     actions.append(edit);
   }
   const remove = el("button", "ghost small danger", "Delete");
   remove.type = "button";
-  remove.setAttribute("aria-label", "Delete message");
+  remove.setAttribute("aria-label", `Delete ${about}`);
   remove.addEventListener("click", async () => {
+    const sure = await confirmAction({
+      title: "Delete this message?",
+      text: `Delete ${about}? Everyone in the room will see that it was deleted.`,
+      confirm: "Delete message",
+    });
+    if (!sure) return;
     try {
       await gateway.command("delete", { room: ui.view.room, message: message.id });
     } catch (error) {
@@ -244,7 +275,7 @@ function timeLeft(ms) {
 export function timeoutText() {
   const info = myTimeout();
   if (!info) return "";
-  const until = new Date(info.timed_out_until).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  const until = formatClock(info.timed_out_until);
   return `You are timed out until ${until} (${timeLeft(info.timed_out_until - Date.now())} left)`
     + (info.timeout_reason ? `: ${info.timeout_reason}` : ".");
 }
@@ -280,11 +311,46 @@ function sendComposed() {
   const input = $("composer-input");
   const text = input.value.trim();
   if (!text || !ui.view) return;
-  input.value = "";
-  gateway.command("post", { room: ui.view.room, text }).catch((error) => {
-    toast(error.message);
-    if (!input.value) input.value = text; // keep what they wrote
-  });
+  if (outbox.add(ui.view.room, text)) input.value = ""; // it shows as pending until sent
+}
+
+// Your posts the server does not have yet, after the room's messages.
+function renderPending() {
+  const list = $("pending-list");
+  const items = ui.view ? outbox.forRoom(ui.view.room) : [];
+  const nearEnd = isNearEnd();
+  list.replaceChildren(...items.map(pendingItem));
+  list.hidden = items.length === 0;
+  if (nearEnd) scrollToEnd();
+}
+
+function pendingItem(item) {
+  const row = el("li", `message own pending ${item.status}`);
+  row.dataset.ref = item.ref;
+  const head = el("div", "message-head");
+  const name = ui.me ? ui.me.name : "You";
+  head.append(el("span", "avatar small", initials(name)), el("strong", "author", name));
+  const offline = gateway.state !== "live";
+  const state = item.status === "failed" ? `Not sent: ${item.error}`
+    : offline ? "Not sent yet: waiting for the connection"
+      : item.error ? `Not sent yet: ${item.error}` : "Sending…";
+  head.append(el("span", "pending-state", state));
+  row.append(head, el("p", "pending-text", item.text));
+  if (item.status === "failed") {
+    const words = item.text.length > 40 ? `${item.text.slice(0, 40).trimEnd()}…` : item.text;
+    const actions = el("div", "message-actions pending-actions");
+    const retry = el("button", "ghost small", "Retry");
+    retry.type = "button";
+    retry.setAttribute("aria-label", `Retry sending “${words}”`);
+    retry.addEventListener("click", () => outbox.retry(item.ref));
+    const discard = el("button", "ghost small danger", "Discard");
+    discard.type = "button";
+    discard.setAttribute("aria-label", `Discard unsent “${words}”`);
+    discard.addEventListener("click", () => outbox.discard(item.ref));
+    actions.append(retry, discard);
+    row.append(actions);
+  }
+  return row;
 }
 
 // --- scrolling --------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@
 
 import { api, get, post } from "./api.js";
 import * as removed from "./removed.js";
+import { confirmAction } from "./confirm.js";
 import {
   $, button, copyText, el, field, formatDateTime, initials, input, onSubmit, rank, select, showError,
   timeElement, toast,
@@ -159,6 +160,11 @@ function memberControls(info, error) {
   const removeReason = input("text", { maxlength: 300 });
   removeForm.append(field("Removal reason", removeReason), submitButton("Remove", "ghost danger"));
   onSubmit(removeForm, error, async () => {
+    const sure = await confirmAction({
+      title: `Remove ${name}?`, confirm: `Remove ${name}`,
+      text: `${name} leaves the community at once and cannot come back without being admitted again.`,
+    });
+    if (!sure) return;
     await post(cpath(`${target}/remove`), { reason: removeReason.value.trim() });
     toast(`${name} was removed`);
   });

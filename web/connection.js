@@ -25,6 +25,7 @@ const STATUS_TEXT = {
   connecting: "Connecting…",
   live: "Connected",
   reconnecting: "Reconnecting…",
+  offline: "Offline: waiting for the network",
   "signed-out": "Signed out",
   removed: "Removed",
   refused: "Not a member",

@@ -82,18 +82,38 @@ export function initials(name) {
   return (parts.slice(0, 2).map((p) => p[0]).join("") || text.slice(0, 1)).toUpperCase();
 }
 
+// Times show in the profile's time zone (set on sign-in), else the browser's.
+let timeZone;
+
+export function setTimeZone(zone) {
+  timeZone = undefined;
+  if (!zone) return;
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: zone }); // throws on an unknown zone
+    timeZone = zone;
+  } catch {
+    // keep the browser's zone
+  }
+}
+
+const inZone = (options) => (timeZone ? { ...options, timeZone } : options);
+const dayOf = (date) => date.toLocaleDateString("en-CA", inZone({}));
+
+export function formatClock(ts) {
+  return new Date(ts).toLocaleTimeString([], inZone({ hour: "2-digit", minute: "2-digit" }));
+}
+
 export function formatTime(ts) {
   const date = new Date(ts);
-  const today = new Date().toDateString() === date.toDateString();
-  return today
-    ? date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })
-    : date.toLocaleString([], { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
+  return dayOf(new Date()) === dayOf(date)
+    ? formatClock(ts)
+    : date.toLocaleString([], inZone({ month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" }));
 }
 
 export function formatDateTime(ts) {
-  return new Date(ts).toLocaleString([], {
+  return new Date(ts).toLocaleString([], inZone({
     year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit",
-  });
+  }));
 }
 
 export function timeElement(ts, text = formatDateTime(ts)) {

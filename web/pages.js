@@ -1,7 +1,7 @@
 // The pages around the chat: signing in and up, invite and guest links, password
 // resets, the directory of communities, a community's front page, and creating one.
 
-import { get, post } from "./api.js";
+import { api, get, post, setCsrf } from "./api.js";
 import { $, button, el, formatDateTime, onSubmit, showError, toast } from "./dom.js";
 
 let ctx = null;
@@ -39,6 +39,7 @@ export function init(context) {
 
 export function showAuth(context = "") {
   ctx.showScreen("auth");
+  for (const id of ["landing-hero", "public-front", "public-communities"]) $(id).hidden = true;
   $("auth-context-text").textContent = context;
   $("auth-context").hidden = !context;
   document.title = "Sign in · Practica";
@@ -61,8 +62,18 @@ async function signUp() {
   if (login.length < 3) throw new Error("Choose a login of at least 3 characters.");
   if (password.length < 10) throw new Error("Choose a password of at least 10 characters.");
   if (!name) throw new Error("Choose the display name others will see.");
-  const me = await post("/api/signup", { login, password, name });
+  let me = await post("/api/signup", { login, password, name });
   $("signup-password").value = "";
+  // A new account starts in the time zone of the browser it was made in (Profile changes it).
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  if (zone && me.account && zone !== me.account.timezone) {
+    setCsrf(me.csrf); // the new session's token
+    try {
+      me = { ...me, account: await api("PATCH", "/api/profile", { timezone: zone }) };
+    } catch {
+      // the server does not know this zone: keep its default
+    }
+  }
   signedIn(me);
 }
 

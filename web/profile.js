@@ -2,7 +2,7 @@
 // the account; signing out.
 
 import { api, get, post } from "./api.js";
-import { $, button, el, formatDateTime, onSubmit, showError, toast } from "./dom.js";
+import { $, button, el, formatDateTime, onSubmit, setTimeZone, showError, toast } from "./dom.js";
 
 let ctx = null;
 let ui = null;
@@ -58,6 +58,10 @@ async function saveProfile() {
   if (!body.timezone) delete body.timezone;
   const profile = await api("PATCH", "/api/profile", body);
   ui.account = profile;
+  if (before && before.timezone !== profile.timezone) {
+    setTimeZone(profile.timezone);
+    ctx.redrawTimes(); // what is on screen already, too
+  }
   ctx.renderRail();
   toast("Profile saved");
   if (before && before.name !== profile.name) {

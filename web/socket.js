@@ -2,6 +2,13 @@
 // ready), heartbeats both ways, refs → pending promises, reconnect with backoff
 // and resume from the last seq seen on each stream, dedupe by seq.
 //
+// A dead link is noticed by the client itself: when nothing has been heard for
+// SILENCE_MS it sends a heartbeat, and if no frame comes back within ACK_DEADLINE_MS
+// it reconnects. A hidden tab's timers are throttled (to about once a minute), so
+// there the deadline is the server's heartbeat interval and the tab probes again as
+// soon as it is visible. The browser's offline/online events are believed at once:
+// offline stops retrying, online reconnects without waiting out the backoff.
+//
 // Who we are comes from the session cookie the upgrade carries (set by sign-in,
 // sign-up or a guest link); the socket only says which community it enters.
 
@@ -11,6 +18,13 @@ const CLOSE = {
   ROLE_CHANGED: 4009, // reconnect and resume at once: the new role comes in ready
   REMOVED: 4010, // removed from the community: do not reconnect
 };
+
+const TICK_MS = 1000;
+const SILENCE_MS = 2500; // quiet this long while visible: ask the server if it is there
+const ACK_DEADLINE_MS = 3500; // no frame this long after asking: the link is dead
+const HELLO_DEADLINE_MS = 10000; // a socket that says nothing this long after opening is given up
+
+const visible = () => typeof document === "undefined" || document.visibilityState !== "hidden";
 
 export class Gateway extends EventTarget {
   constructor(url) {
@@ -25,9 +39,35 @@ export class Gateway extends EventTarget {
     this.state = "idle";
     this.heartbeatTimer = null;
     this.retryTimer = null;
-    this.awaitingAck = false;
+    this.helloTimer = null;
+    this.heartbeatEvery = 15000; // the server's interval, from hello
+    this.lastHeard = 0; // when the current socket last delivered a frame
+    this.lastBeat = 0; // when we last sent a heartbeat
+    this.probeSince = 0; // a heartbeat is unanswered since then (0: none)
     this.limits = null;
     this.session = null;
+    if (typeof window !== "undefined") {
+      window.addEventListener("offline", () => this.wentOffline());
+      window.addEventListener("online", () => this.cameOnline());
+      document.addEventListener("visibilitychange", () => { if (visible()) this.tick(true); });
+    }
+  }
+
+  // The network is gone (the browser says so): stop trying until it comes back. Pending
+  // commands stay pending; they are resent with their refs after the resume.
+  wentOffline() {
+    if (!this.community && this.state === "idle") return;
+    if (!["live", "connecting", "reconnecting"].includes(this.state)) return;
+    this.drop();
+    this.setState("offline");
+  }
+
+  // The network is back: reconnect now, not after the backoff delay.
+  cameOnline() {
+    if (this.state !== "offline" && this.state !== "reconnecting") return;
+    this.drop();
+    this.attempt = 0;
+    this.connect();
   }
 
   // Enter a community (or, for a guest, their one room's community) from scratch.
@@ -50,7 +90,7 @@ export class Gateway extends EventTarget {
 
   // Close and resume at once (e.g. after a rename, so the server knows the new name).
   reconnect() {
-    if (!this.ws && this.state !== "reconnecting") return;
+    if (!this.ws && this.state !== "reconnecting" && this.state !== "offline") return;
     this.drop();
     this.attempt = 0;
     this.connect();
@@ -58,7 +98,9 @@ export class Gateway extends EventTarget {
 
   drop() {
     clearTimeout(this.retryTimer);
+    clearTimeout(this.helloTimer);
     clearInterval(this.heartbeatTimer);
+    this.probeSince = 0;
     const ws = this.ws;
     this.ws = null; // its close event is ignored from here on
     if (ws && ws.readyState <= WebSocket.OPEN) ws.close(1000, "bye");
@@ -66,9 +108,20 @@ export class Gateway extends EventTarget {
 
   connect() {
     clearTimeout(this.retryTimer);
+    if (typeof navigator !== "undefined" && navigator.onLine === false) {
+      this.setState("offline"); // the online event reconnects
+      return;
+    }
     this.setState(this.attempt === 0 && this.lastSeq.size === 0 ? "connecting" : "reconnecting");
     const ws = new WebSocket(this.url);
     this.ws = ws;
+    // A black-holed connect can hang for minutes: give up on it and try again.
+    clearTimeout(this.helloTimer);
+    this.helloTimer = setTimeout(() => {
+      if (ws !== this.ws) return;
+      ws.close();
+      this.onClose(ws, { code: 1006, reason: "no answer from the server" });
+    }, HELLO_DEADLINE_MS);
     ws.addEventListener("message", (e) => this.onFrame(ws, e.data));
     ws.addEventListener("close", (e) => this.onClose(ws, e));
   }
@@ -87,9 +140,9 @@ export class Gateway extends EventTarget {
   }
 
   // Send a command; resolves with its ack/history reply, rejects with its error.
-  // Commands sent while disconnected are resent (same ref) after the resume.
-  command(type, fields) {
-    const ref = `${Date.now().toString(36)}-${this.nextRef++}`;
+  // Commands sent while disconnected are resent (same ref) after the resume. The
+  // outbox passes its own ref, kept across reloads, so a resend is never applied twice.
+  command(type, fields, ref = `${Date.now().toString(36)}-${this.nextRef++}`) {
     const frame = { type, ref, ...fields };
     return new Promise((resolve, reject) => {
       if (this.state === "idle" || this.state === "signed-out" || this.state === "removed") {
@@ -115,9 +168,11 @@ export class Gateway extends EventTarget {
     } catch {
       return;
     }
-    this.awaitingAck = false;
+    this.lastHeard = Date.now();
+    this.probeSince = 0; // any frame shows the link is alive
     switch (frame.type) {
       case "hello": {
+        clearTimeout(this.helloTimer);
         this.limits = frame.limits;
         this.startHeartbeats(frame.heartbeat_interval_ms);
         const community = this.community || undefined;
@@ -199,24 +254,40 @@ export class Gateway extends EventTarget {
 
   startHeartbeats(intervalMs) {
     clearInterval(this.heartbeatTimer);
+    this.heartbeatEvery = intervalMs;
+    this.lastBeat = Date.now();
+    this.probeSince = 0;
+    this.heartbeatTimer = setInterval(() => this.tick(false), TICK_MS);
+  }
+
+  // Heartbeat when due; probe a quiet link; give up on a link that stopped answering.
+  // `suspicious`: probe now (the tab just became visible, its timers were asleep).
+  tick(suspicious) {
     const ws = this.ws;
-    this.awaitingAck = false;
-    this.heartbeatTimer = setInterval(() => {
-      if (ws !== this.ws) return;
-      if (this.awaitingAck) {
-        ws.close(4000, "no heartbeat_ack"); // the server is silent: reconnect
-        this.onClose(ws, { code: 1006, reason: "" });
-        return;
+    if (!ws || ws.readyState !== WebSocket.OPEN || this.state === "offline") return;
+    const now = Date.now();
+    if (this.probeSince) {
+      const deadline = visible() ? ACK_DEADLINE_MS : this.heartbeatEvery;
+      if (now - this.probeSince > deadline) {
+        ws.close(4000, "no heartbeat_ack"); // nothing came back: the link is dead
+        this.onClose(ws, { code: 1006, reason: "no answer from the server" });
       }
-      this.awaitingAck = true;
+      return;
+    }
+    const quiet = now - this.lastHeard >= SILENCE_MS && visible();
+    if (suspicious || quiet || now - this.lastBeat >= this.heartbeatEvery) {
+      this.lastBeat = now;
+      this.probeSince = now;
       this.send({ type: "heartbeat" });
-    }, intervalMs);
+    }
   }
 
   onClose(ws, event) {
     if (ws !== this.ws) return;
     this.ws = null;
+    clearTimeout(this.helloTimer);
     clearInterval(this.heartbeatTimer);
+    this.probeSince = 0;
     const detail = { code: event.code, reason: event.reason || "" };
     if (event.code === CLOSE.SESSION_REVOKED || event.code === CLOSE.AUTH_FAILED) {
       this.stop("signed-out", detail);
@@ -230,6 +301,10 @@ export class Gateway extends EventTarget {
       this.attempt = 0;
       this.setState("reconnecting", { ...detail, retryInMs: 0 });
       this.retryTimer = setTimeout(() => this.connect(), 0);
+      return;
+    }
+    if (typeof navigator !== "undefined" && navigator.onLine === false) {
+      this.setState("offline", detail); // the online event reconnects
       return;
     }
     this.attempt += 1;

@@ -193,7 +193,8 @@ async def test_invite_link_member_then_host_moderates(server, new_context):
     await live(bob)
     await expect(bob.get_by_role("button", name="Manage", exact=True)).to_be_visible()
     await theirs.hover()
-    await theirs.get_by_role("button", name="Delete message").click()
+    await theirs.get_by_role("button", name="Delete message by Ann Owner").click()
+    await bob.get_by_role("dialog").get_by_role("button", name="Delete message").click()
     await open_room(ann, "Case files")
     await expect(texts(ann).last).to_have_text("This message was deleted.")
     # A host makes guest links but does not hand out member invites.
@@ -261,6 +262,7 @@ async def test_timeout_removal_and_audit(server, new_context):
     await show_members(ann)
     await row.get_by_label("Removal reason").fill("left the practice")
     await row.get_by_role("button", name="Remove").click()
+    await ann.get_by_role("dialog").get_by_role("button", name="Remove Bob Builder").click()
     await expect(row).to_have_count(0)
     notice = bob.locator("#notice")
     await expect(notice).to_be_visible()

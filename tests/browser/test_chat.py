@@ -78,14 +78,15 @@ async def test_edit_delete_and_older_history(server, new_context):
     mine = ann.locator(".message.own").last
     await expect(mine.locator(".text")).to_have_text("first draft")
     await mine.hover()
-    await mine.get_by_role("button", name="Edit message").click()
+    await mine.get_by_role("button", name="Edit your message").click()
     await mine.get_by_label("Edit message text").fill("final wording")
     await mine.get_by_role("button", name="Save").click()
     theirs = bob.locator(".message").last
     await expect(theirs.locator(".text")).to_have_text("final wording")
     await expect(theirs.locator(".edited")).to_have_text("(edited)")
     await mine.hover()
-    await mine.get_by_role("button", name="Delete message").click()
+    await mine.get_by_role("button", name="Delete your message").click()
+    await ann.get_by_role("dialog").get_by_role("button", name="Delete message").click()
     await expect(theirs.locator(".text")).to_have_text("This message was deleted.")
     # Bob cannot edit Ann's message: he has no buttons on it.
     assert await theirs.get_by_role("button").count() == 0
@@ -114,6 +115,7 @@ class CuttableProxy:
         self.port = free_port()
         self.cut = False
         self.links: set[asyncio.StreamWriter] = set()
+        self.frozen: set[asyncio.StreamWriter] = set()  # links that carry nothing any more
         self.server: asyncio.Server | None = None
 
     async def start(self) -> None:
@@ -130,20 +132,27 @@ class CuttableProxy:
             return
         self.links.update((writer, up_writer))
 
-        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter,
+                       src_writer: asyncio.StreamWriter) -> None:
             with contextlib.suppress(OSError, asyncio.CancelledError):
                 while data := await src.read(65536):
+                    if dst in self.frozen or src_writer in self.frozen:
+                        continue  # a dead network: bytes vanish, nothing is closed
                     dst.write(data)
                     await dst.drain()
             dst.transport.abort()
 
-        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+        await asyncio.gather(pipe(reader, up_writer, writer), pipe(up_reader, writer, up_writer))
         self.links.difference_update((writer, up_writer))
 
     def cut_all(self) -> None:
         self.cut = True
         for writer in list(self.links):
             writer.transport.abort()
+
+    def freeze_all(self) -> None:
+        """Every live link stops carrying bytes without closing (new links work)."""
+        self.frozen.update(self.links)
 
     def restore(self) -> None:
         self.cut = False
