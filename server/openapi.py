@@ -12,6 +12,7 @@ import msgspec
 from . import __version__
 from . import api_types as t
 from .api import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE, STATUS, Endpoint
+from .canonical import canonical
 
 REF = "#/components/schemas/"
 
@@ -82,7 +83,7 @@ def openapi_document(endpoints: list[Endpoint]) -> dict[str, Any]:
                                  else [{"session": [], "csrf": []}]
                                  if endpoint.method != "GET" else [{"session": []}])
         paths.setdefault(endpoint.path, {})[endpoint.method.lower()] = operation
-    return {
+    return canonical({
         "openapi": "3.1.0",
         "info": {"title": "Practica HTTP API", "version": __version__, "description": (
             f"Sign in with POST /api/signin; the `{SESSION_COOKIE}` cookie (HttpOnly) is the "
@@ -98,7 +99,7 @@ def openapi_document(endpoints: list[Endpoint]) -> dict[str, Any]:
                 "csrf": {"type": "apiKey", "in": "header", "name": CSRF_HEADER},
             },
         },
-    }
+    })
 
 
 def _operation_id(endpoint: Endpoint) -> str:

@@ -20,6 +20,7 @@ from typing import Any, cast
 import msgspec
 
 from . import __version__, errors
+from .canonical import canonical
 from .domain.events import Event
 from .domain.policy import permission_matrix
 from .errors import CloseCode, ErrorCode
@@ -142,7 +143,8 @@ def generate() -> dict[str, str]:
     files: dict[str, Any] = {**message_schemas(), "asyncapi.json": asyncapi(),
                              "openapi.json": openapi()}
     files["json/event.json"] = msgspec.json.schema(Event)
-    out = {name: json.dumps(doc, indent=2, sort_keys=True) + "\n" for name, doc in files.items()}
+    out = {name: json.dumps(canonical(doc), indent=2, sort_keys=True) + "\n"
+           for name, doc in files.items()}
     out["codes.md"] = codes_markdown()
     out["permissions.md"] = permission_matrix()
     return out
