@@ -12,12 +12,14 @@ and ``null`` goes last in every ``anyOf``.
 from __future__ import annotations
 
 import inspect
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 _NULL = {"type": "null"}
 
 
-def canonical(node: Any) -> Any:
+def canonical(node: T) -> T:
     """Return ``node`` in canonical form (changed in place), recursively."""
     if isinstance(node, dict):
         for key, value in node.items():
