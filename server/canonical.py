@@ -12,7 +12,7 @@ and ``null`` goes last in every ``anyOf``.
 from __future__ import annotations
 
 import inspect
-from typing import Any, TypeVar
+from typing import TypeVar
 
 T = TypeVar("T")
 
