@@ -103,6 +103,8 @@ def openapi_document(endpoints: list[Endpoint]) -> dict[str, Any]:
 
 
 def _operation_id(endpoint: Endpoint) -> str:
-    words = re.sub(r"{\w+}", "", endpoint.path.removeprefix("/api/")).replace("-", "_")
+    """``get_communities`` for the list, ``get_communities_community`` for one: path
+    parameters are part of the id, so every operation's id is unique."""
+    words = re.sub(r"{(\w+)}", r"\1", endpoint.path.removeprefix("/api/")).replace("-", "_")
     parts = [p for p in words.split("/") if p]
     return endpoint.method.lower() + "_" + "_".join(parts or ["root"])

@@ -27,6 +27,21 @@ from .errors import CloseCode, ErrorCode
 from .protocol import PROTOCOL_VERSION, ClientMessage, ServerMessage
 
 REF = "#/components/schemas/"
+PAYLOAD_FORMAT = "application/schema+json;version=draft-07"
+"""AsyncAPI's default schema format is a superset of JSON Schema draft-07; the payloads
+are declared as draft-07 explicitly (AsyncAPI 3's multi-format schema object)."""
+
+
+def draft07(node: Any) -> Any:
+    """msgspec writes OpenAPI-style ``discriminator`` objects; draft-07 and AsyncAPI's
+    schema format take the discriminating property's name (a string). Nothing else msgspec
+    emits for these types is specific to 2020-12 (``$defs`` only at a schema's top)."""
+    if isinstance(node, dict):
+        return {k: (v["propertyName"] if k == "discriminator" and isinstance(v, dict)
+                    else draft07(v)) for k, v in node.items()}
+    if isinstance(node, list):
+        return [draft07(item) for item in node]
+    return node
 
 
 def _members(union: Any) -> list[type[msgspec.Struct]]:
@@ -69,7 +84,8 @@ def asyncapi() -> dict[str, Any]:
     def message(cls: type[msgspec.Struct]) -> dict[str, Any]:
         return {"name": _tag(cls), "title": cls.__name__,
                 "summary": (inspect.getdoc(cls) or "").split("\n\n")[0],
-                "payload": {"$ref": REF + cls.__name__}}
+                "payload": {"schemaFormat": PAYLOAD_FORMAT,
+                            "schema": {"$ref": REF + cls.__name__}}}
 
     messages = {f"{side}.{_tag(c)}": message(c)
                 for side, group in (("client", client), ("server", server)) for c in group}
@@ -107,7 +123,7 @@ def asyncapi() -> dict[str, Any]:
             },
         },
         "components": {
-            "schemas": components,
+            "schemas": draft07(components),
             "messages": messages,
             "x-close-codes": {
                 str(int(c)): {"name": c.name, "description": close_docs.get(c.name, "")}
@@ -142,7 +158,8 @@ def codes_markdown() -> str:
 def generate() -> dict[str, str]:
     files: dict[str, Any] = {**message_schemas(), "asyncapi.json": asyncapi(),
                              "openapi.json": openapi()}
-    files["json/event.json"] = msgspec.json.schema(Event)
+    files["json/event.json"] = {**msgspec.json.schema(Event), "$id": "practica/event.json",
+                                "$schema": "https://json-schema.org/draft/2020-12/schema"}
     out = {name: json.dumps(canonical(doc), indent=2, sort_keys=True) + "\n"
            for name, doc in files.items()}
     out["codes.md"] = codes_markdown()
