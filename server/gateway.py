@@ -79,6 +79,7 @@ class Gateway:
                 identify_timeout_ms=settings.identify_timeout_ms,
                 max_resume_streams=settings.max_resume_streams,
                 max_replay_events=settings.max_replay_events,
+                max_invalid_frames=MAX_INVALID_FRAMES,
             ),
         ))
         metrics.watch_queues(lambda: [len(c.queue) for c in self.connections])

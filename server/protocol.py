@@ -23,7 +23,10 @@ Ref = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 """A client-chosen id that makes a command idempotent: the same ref from the
 same member is applied once and answered again with the same result."""
 StreamName = Annotated[str, msgspec.Meta(min_length=3, max_length=80)]
-Seq = Annotated[int, msgspec.Meta(ge=0)]
+MAX_SEQ = 2**53 - 1
+"""The largest seq a client may send: JavaScript's largest safe integer (no stream gets
+near it), well inside the 64-bit integers SQLite and PostgreSQL store."""
+Seq = Annotated[int, msgspec.Meta(ge=0, le=MAX_SEQ)]
 
 
 # --- client → server -------------------------------------------------------------
@@ -122,6 +125,9 @@ class Limits(msgspec.Struct, kw_only=True):
     max_resume_streams: int
     max_replay_events: int
     """A resume missing more events than this gets a snapshot instead."""
+    max_invalid_frames: int
+    """Each malformed frame is answered with an ``error`` (``bad_frame``, ``unknown_type``
+    or ``invalid``); more than this many in a row close the socket with 4007."""
 
 
 class ServerFrame(msgspec.Struct, tag_field="type", kw_only=True, omit_defaults=True):
@@ -203,24 +209,50 @@ _TYPES = {cls.__struct_config__.tag for cls in ClientMessage.__args__}
 
 
 def decode(frame: str | bytes) -> ClientFrame:
-    """Decode a client frame, raising :class:`InvalidCommand` with the precise code."""
+    """Decode a client frame, raising :class:`InvalidCommand` with the precise code.
+
+    Whatever the bytes, the only exception is :class:`InvalidCommand`: truncated or
+    invalid JSON, numbers out of range, nesting too deep for the parser (RecursionError)
+    and a ``type`` that is not a string are all typed refusals, never a server error."""
     try:
         command: ClientFrame = _decoder.decode(frame)  # typed Any by older msgspec stubs
         return command
     except msgspec.ValidationError as exc:
         raise _classify(frame, exc) from None
-    except msgspec.DecodeError as exc:
-        raise InvalidCommand(f"not valid JSON: {exc}", code=ErrorCode.BAD_FRAME) from None
+    except (msgspec.DecodeError, RecursionError, ValueError) as exc:
+        raise _bad_frame(exc) from None
+
+
+def _bad_frame(exc: BaseException) -> InvalidCommand:
+    reason = ("nested too deeply" if isinstance(exc, RecursionError)
+              else str(exc) or type(exc).__name__)
+    return InvalidCommand(f"not valid JSON: {reason}", code=ErrorCode.BAD_FRAME)
+
+
+def _loose_decode(frame: str | bytes) -> Any:
+    """Any JSON value, or :class:`InvalidCommand` (``bad_frame``) when it is not JSON."""
+    try:
+        return _loose.decode(frame)
+    except (msgspec.MsgspecError, RecursionError, ValueError) as exc:
+        raise _bad_frame(exc) from None
 
 
 def _classify(frame: str | bytes, exc: msgspec.ValidationError) -> InvalidCommand:
     """Tell an unknown type from a bad field, and not-an-object from both."""
-    raw: Any = _loose.decode(frame)
+    try:
+        raw = _loose_decode(frame)
+    except InvalidCommand as bad:
+        return bad
     if not isinstance(raw, dict):
         return InvalidCommand("a frame must be a JSON object", code=ErrorCode.BAD_FRAME)
-    if raw.get("type") not in _TYPES:
+    kind = raw.get("type")
+    if "type" in raw and not isinstance(kind, str):
+        return InvalidCommand("`type` must be a string naming a command",
+                              code=ErrorCode.INVALID)
+    if kind not in _TYPES:
         return InvalidCommand(
-            f"unknown type {raw.get('type')!r}; expected one of {sorted(_TYPES)}",
+            f"unknown type {kind if kind is None else kind[:64]!r}; expected one of "
+            f"{sorted(_TYPES)}",
             code=ErrorCode.UNKNOWN_TYPE,
         )
     return InvalidCommand(str(exc), code=ErrorCode.INVALID)
@@ -229,8 +261,8 @@ def _classify(frame: str | bytes, exc: msgspec.ValidationError) -> InvalidComman
 def ref_of(frame: str | bytes) -> str | None:
     """Best effort: the ``ref`` of a frame that failed to decode, to answer it by ref."""
     try:
-        raw: Any = _loose.decode(frame)
-    except msgspec.DecodeError:
+        raw = _loose_decode(frame)
+    except InvalidCommand:
         return None
     ref = raw.get("ref") if isinstance(raw, dict) else None
     return ref if isinstance(ref, str) and 0 < len(ref) <= 64 else None
