@@ -21,6 +21,7 @@ from .domain.room import Member, Message, RoomState
 from .errors import CommandError, ErrorCode, Forbidden, InvalidCommand
 from .folds import Folds
 from .hub import LocalHub
+from .paging import fit_synced
 from .presence import LocalSharedPresence, Presence, SharedPresence
 from .protocol import (
     Ack,
@@ -104,7 +105,7 @@ class Actions:
             if room is not None:
                 await self._enter(conn, room, member, ref=None)
         syncs = await self._open_streams(conn, wanted) + refused
-        self._send_synced(conn, Ready(session=Session(
+        await self._send_synced(conn, Ready(session=Session(
             member=member, community=community, role=actor.role.label,  # type: ignore[arg-type]
             guest_room=principal.guest_room), syncs=syncs))
 
@@ -112,12 +113,18 @@ class Actions:
     def _community_in(streams: dict[str, int | None]) -> str | None:
         return next((s[10:] for s in streams if s.startswith("community:")), None)
 
-    def _send_synced(self, conn: Connection, frame: Ready | Ack) -> None:
-        conn.push(encode(frame))
+    async def _send_synced(self, conn: Connection, frame: Ready | Ack) -> None:
+        """Send ``ready``/``ack`` under the server frame limit (server/paging.py): replayed
+        events that do not fit follow it as ``event`` frames, before any live event."""
+        text, moved = fit_synced(frame, self.settings.max_server_frame_bytes)
+        conn.push(text)
         syncs = frame.syncs if isinstance(frame, Ready) else [frame.sync] if frame.sync else []
         for sync in syncs:
             if sync.snapshot is not None or sync.mode == "replay":
-                conn.end_sync(sync.stream, sync.seq)
+                events = moved.get(sync.stream, [])
+                await conn.push_paced((encode(e) for e in events),
+                                      self.settings.heartbeat_timeout_s)
+                conn.end_sync(sync.stream, events[-1].seq if events else sync.seq)
 
     # --- rooms ---------------------------------------------------------------------
 
@@ -137,7 +144,7 @@ class Actions:
         member = await self._check(conn, Action.JOIN_ROOM, cmd.room)
         ack = await self._enter(conn, cmd.room, member, ref=cmd.ref)
         (ack.sync,) = await self._open_streams(conn, {room_stream(cmd.room): None})
-        self._send_synced(conn, ack)
+        await self._send_synced(conn, ack)
 
     async def _enter(self, conn: Connection, room: str, member: Member, ref: str | None) -> Ack:
         state = await self.folds.room(room)

@@ -28,6 +28,7 @@ from .connection import Connection
 from .errors import CloseCode, CommandError, ConnectionClosing, ErrorCode, RateLimited, StoreError
 from .identity import Identity
 from .metrics import Metrics
+from .paging import fit_history
 from .protocol import (
     COMMANDS_WITH_REF,
     PROTOCOL_VERSION,
@@ -39,6 +40,7 @@ from .protocol import (
     HeartbeatAck,
     Hello,
     History,
+    HistoryPage,
     Identify,
     Join,
     Leave,
@@ -79,6 +81,7 @@ class Gateway:
                 identify_timeout_ms=settings.identify_timeout_ms,
                 max_resume_streams=settings.max_resume_streams,
                 max_replay_events=settings.max_replay_events,
+                max_server_frame_bytes=settings.max_server_frame_bytes,
                 max_invalid_frames=MAX_INVALID_FRAMES,
             ),
         ))
@@ -235,7 +238,8 @@ class Gateway:
             raise CommandError(f"unhandled {command!r}", code=ErrorCode.INTERNAL)
         if getattr(reply, "seq", None) is not None:
             self.metrics.append_latency.observe(time.perf_counter() - started)
-        conn.push(encode(reply))
+        conn.push(fit_history(reply, self.settings.max_server_frame_bytes)
+                  if isinstance(reply, HistoryPage) else encode(reply))
 
     async def _catch_up(self, stream: str, after: int) -> list[tuple[int, str]]:
         events = await self.actions.store.read(stream, after=after,

@@ -125,6 +125,12 @@ class Limits(msgspec.Struct, kw_only=True):
     max_resume_streams: int
     max_replay_events: int
     """A resume missing more events than this gets a snapshot instead."""
+    max_server_frame_bytes: int
+    """No server frame is larger. A ``ready`` or ``ack`` that would be is split: its
+    replayed events follow it as ordinary ``event`` frames (the ``sync`` then has no
+    ``events`` and ``seq`` is where the replay starts), and room snapshots keep only as
+    many of their latest messages as fit (page older ones with ``history``). A
+    ``history`` page keeps its newest messages and sets ``has_more``."""
     max_invalid_frames: int
     """Each malformed frame is answered with an ``error`` (``bad_frame``, ``unknown_type``
     or ``invalid``); more than this many in a row close the socket with 4007."""

@@ -50,6 +50,9 @@ class Settings:
     send_queue_frames: int = 1024
     max_resume_streams: int = 32
     max_replay_events: int = 1000
+    max_server_frame_bytes: int = 256 * 1024
+    """No frame the server sends is larger: long replays, snapshots and history pages are
+    split (see server/paging.py), so a client with a 1 MiB frame limit always resumes."""
     presence_grace_ms: int = 15_000
     """How long a dropped connection still shows its member present."""
     community: str = "clinical-practice-circle"
