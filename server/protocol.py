@@ -8,6 +8,7 @@ Decoders and the encoder are built once, at import.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -272,6 +273,15 @@ def ref_of(frame: str | bytes) -> str | None:
         return None
     ref = raw.get("ref") if isinstance(raw, dict) else None
     return ref if isinstance(ref, str) and 0 < len(ref) <= 64 else None
+
+
+def command_digest(command: ClientFrame) -> str:
+    """What a command asks for, without its ref: the same ref sent again with a different
+    digest is a different command (answered ``conflict``), not a resend."""
+    fields = msgspec.structs.asdict(command)
+    fields.pop("ref", None)
+    tag = command.__struct_config__.tag
+    return hashlib.sha256(_encoder.encode([tag, fields])).hexdigest()[:32]
 
 
 def encode(message: ServerFrame | Event) -> str:

@@ -50,6 +50,15 @@ class AppendResult(NamedTuple):
     events: list[Event]
     """What this append added; empty for a duplicate."""
     duplicate: bool
+    conflict: bool = False
+    """A duplicate key whose recorded command digest differs: nothing was appended."""
+
+
+class AppliedCommand(NamedTuple):
+    stream: str
+    seq: int
+    digest: str
+    """What the command was (see ``server.actions.command_digest``); '' if unknown."""
 
 
 class StreamCheck(msgspec.Struct, kw_only=True):
@@ -82,9 +91,10 @@ class EventStore(Protocol):
 
     async def append(
         self, stream: str, actor: str | None, bodies: list[EventBody],
-        command: CommandKey | None = None,
+        command: CommandKey | None = None, digest: str = "",
     ) -> AppendResult:
-        """Append ``bodies`` to ``stream`` durably; with ``command``, at most once per key."""
+        """Append ``bodies`` to ``stream`` durably; with ``command``, at most once per key.
+        A repeated key with a different non-empty ``digest`` answers ``conflict``."""
 
     async def read(self, stream: str, after: int = 0, limit: int = 1000) -> list[Event]:
         """Events with seq > ``after``, in order, at most ``limit``."""
@@ -102,6 +112,9 @@ class EventStore(Protocol):
 
     async def find_command(self, key: CommandKey) -> tuple[str, int] | None:
         """The (stream, seq) a command with this key produced, if it was applied."""
+
+    async def applied_command(self, key: CommandKey) -> AppliedCommand | None:
+        """The command applied with this key: its stream, last seq and digest."""
 
     async def streams(self, prefix: str) -> list[str]:
         """Every stream whose name starts with ``prefix`` and has events."""

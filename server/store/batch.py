@@ -19,7 +19,7 @@ from typing import Any
 
 from ..domain.events import Event, EventBody, subject_of, type_of
 from ..errors import StoreError
-from .base import AppendResult, CommandKey, CommitListener, encode_body
+from .base import AppendResult, AppliedCommand, CommandKey, CommitListener, encode_body
 from .chain import body_digest, link_hash
 
 log = logging.getLogger("practica.store")
@@ -35,6 +35,7 @@ class AppendJob:
     bodies: list[EventBody]
     command: CommandKey | None
     future: asyncio.Future[AppendResult | None]
+    digest: str = ""
 
 
 @dataclass(slots=True)
@@ -57,14 +58,14 @@ class Assembled:
     """What one batch writes: event rows, command rows, head updates, and the answers."""
 
     rows: list[tuple[Any, ...]] = field(default_factory=list)
-    command_rows: list[tuple[str, str, str, int]] = field(default_factory=list)
+    command_rows: list[tuple[str, str, str, int, str]] = field(default_factory=list)
     heads: dict[str, Head] = field(default_factory=dict)
     results: list[AppendResult | None] = field(default_factory=list)
     committed: list[Event] = field(default_factory=list)
 
 
 def assemble(batch: list[Job], heads: dict[str, Head],
-             done: dict[CommandKey, tuple[str, int]]) -> Assembled:
+             done: dict[CommandKey, AppliedCommand]) -> Assembled:
     """Number and chain every append of a batch from the locked ``heads``; a command key
     already in ``done`` (or earlier in the batch) is answered with its first result."""
     out = Assembled()
@@ -74,8 +75,9 @@ def assemble(batch: list[Job], heads: dict[str, Head],
             out.results.append(None)
             continue
         if job.command is not None and job.command in done:
-            stream, seq = done[job.command]
-            out.results.append(AppendResult(stream, seq, [], True))
+            stream, seq, recorded = done[job.command]
+            conflict = bool(recorded and job.digest and recorded != job.digest)
+            out.results.append(AppendResult(stream, seq, [], True, conflict))
             continue
         seq, prev = out.heads.get(job.stream) or heads[job.stream]
         events: list[Event] = []
@@ -91,8 +93,9 @@ def assemble(batch: list[Job], heads: dict[str, Head],
                                 body=body))  # type: ignore[arg-type]
         out.heads[job.stream] = (seq, prev)
         if job.command is not None:
-            done[job.command] = (job.stream, seq)
-            out.command_rows.append((job.command.member, job.command.ref, job.stream, seq))
+            done[job.command] = AppliedCommand(job.stream, seq, job.digest)
+            out.command_rows.append((job.command.member, job.command.ref, job.stream, seq,
+                                     job.digest))
         out.results.append(AppendResult(job.stream, seq, events, False))
         out.committed.extend(events)
     return out
@@ -129,10 +132,10 @@ class GroupCommitWriter:
 
     async def append(
         self, stream: str, actor: str | None, bodies: list[EventBody],
-        command: CommandKey | None = None,
+        command: CommandKey | None = None, digest: str = "",
     ) -> AppendResult:
         future: asyncio.Future[AppendResult | None] = asyncio.get_running_loop().create_future()
-        self._submit(AppendJob(stream, actor, bodies, command, future))
+        self._submit(AppendJob(stream, actor, bodies, command, future, digest))
         result = await future
         assert result is not None
         return result

@@ -183,3 +183,24 @@ async def test_closed_store_refuses_appends(tmp_path):
         await s.append("room:a", "m", [post("x")])
     with pytest.raises(ValueError):
         SqliteStore("x.db", synchronous="OFF")
+
+
+async def test_a_reused_key_with_another_digest_is_a_conflict_in_a_batch_or_later(store):
+    key = CommandKey("m", "reused")
+    first, racing = await asyncio.gather(
+        store.append("room:a", "m", [post("x")], key, "digest-x"),
+        store.append("room:a", "m", [post("y")], key, "digest-y"))
+    assert not first.conflict and racing.duplicate and racing.conflict
+    later = await store.append("room:a", "m", [post("y")], key, "digest-y")
+    assert later.conflict and later.events == []
+    same = await store.append("room:a", "m", [post("x")], key, "digest-x")
+    assert same.duplicate and not same.conflict and same.seq == 1
+    assert await store.head("room:a") == 1
+    assert await store.applied_command(key) == ("room:a", 1, "digest-x")
+
+
+async def test_commands_recorded_before_digests_are_answered_as_before(store):
+    key = CommandKey("m", "old")
+    await store.append("room:a", "m", [post("x")], key)  # no digest: ''
+    again = await store.append("room:a", "m", [post("x")], key, "digest-now")
+    assert again.duplicate and not again.conflict
