@@ -191,7 +191,7 @@ def build_endpoints(identity: Identity, communities: Communities) -> list[Endpoi
         Endpoint("POST", c + "/rooms", "Create a room",
                  lambda call: communities.create_room(call.who, call.param("community"),
                                                       call.body),
-                 t.CreateRoom, t.CommunityPage, 201),
+                 t.CreateRoom, t.RoomCreatedPage, 201),
         Endpoint("POST", c + "/join", "Join (open), or ask to join (approval)",
                  lambda call: communities.join(call.who, call.param("community"), call.body),
                  t.JoinRequest, t.JoinOutcome, auth="account"),

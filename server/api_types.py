@@ -181,6 +181,14 @@ class CommunityPage(Reply):
     request_pending: bool
 
 
+class RoomCreatedPage(CommunityPage):
+    """The community page after creating a room, and that room's id: two rooms may
+    share a name, so the id is how a client knows which one it made."""
+
+    room: str
+    """The new room's id (as in ``rooms[].room`` and ``join``)."""
+
+
 class JoinOutcome(Reply):
     outcome: Literal["joined", "requested", "already_member"]
     role: RoleName | None = None

@@ -13,6 +13,8 @@ import re
 import secrets
 from typing import Any, Literal
 
+import msgspec
+
 from . import api_types as t
 from .authority import PRIVILEGED, Authority, Principal, now_ms
 from .domain.community import CommunityState
@@ -106,7 +108,7 @@ class Communities:
         return await self.page(principal, community)
 
     async def create_room(self, principal: Principal, community: str,
-                          body: t.CreateRoom) -> t.CommunityPage:
+                          body: t.CreateRoom) -> t.RoomCreatedPage:
         state = await self.authority.check(principal, Action.CREATE_ROOM, community)
         slug = re.sub(r"[^a-z0-9]+", "-", body.name.lower()).strip("-")[:40] or "room"
         room = f"{slug}-{secrets.token_hex(3)}"
@@ -117,7 +119,8 @@ class Communities:
         await self.store.append(room_stream(room), principal.member, [created])
         await self._done(principal, Action.CREATE_ROOM, community, target=room,
                          detail=body.name)
-        return await self.page(principal, community)
+        page = await self.page(principal, community)
+        return t.RoomCreatedPage(room=room, **msgspec.structs.asdict(page))
 
     # --- joining ---------------------------------------------------------------------
 

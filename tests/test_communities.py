@@ -237,3 +237,16 @@ async def test_a_timeout_can_be_lifted_and_the_audit_keeps_names_of_people_who_l
     assert [(e["action"], e["target_name"], e["detail"]) for e in entries[:3]] == [
         ("remove_member", "Tess", "moved away"), ("create_room", "Desk", "Desk"),
         ("timeout_member", "Tess", "lifted")]
+
+
+async def test_creating_rooms_with_the_same_name_answers_each_new_rooms_id(server):
+    owner = await found(server)
+    made = []
+    for _ in range(2):
+        reply = await owner.call("POST", "/api/communities/guild/rooms", {"name": "Clinic"})
+        assert reply.status_code == 201
+        made.append(reply.json())
+    first, second = made[0]["room"], made[1]["room"]
+    assert first != second
+    names = {r["room"]: r["name"] for r in made[1]["rooms"]}  # still the whole page too
+    assert names[first] == names[second] == "Clinic"
