@@ -16,14 +16,13 @@ import asyncio
 import logging
 import time
 from typing import Any
-from urllib.parse import urlsplit
 
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from . import __version__
 from .actions import Actions
-from .api import SESSION_COOKIE
+from .api import SESSION_COOKIE, origin_allowed
 from .connection import Connection
 from .errors import CloseCode, CommandError, ConnectionClosing, ErrorCode, RateLimited, StoreError
 from .identity import Identity
@@ -88,14 +87,8 @@ class Gateway:
         metrics.watch_queues(lambda: [len(c.queue) for c in self.connections])
 
     def origin_allowed(self, websocket: WebSocket) -> bool:
-        origin = websocket.headers.get("origin")
-        if origin is None:  # not a browser: the Origin check protects browsers only
-            return True
-        origin = origin.rstrip("/")
-        if origin in self.settings.allowed_origins:
-            return True
-        host = websocket.headers.get("host", "")
-        return urlsplit(origin).netloc == host and urlsplit(origin).scheme in ("http", "https")
+        return origin_allowed(websocket.headers.get("origin"),
+                              websocket.headers.get("host", ""), self.settings.allowed_origins)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         websocket = WebSocket(scope, receive, send)
