@@ -4,6 +4,11 @@ Client → server frames are :data:`ClientMessage`; server → client frames are
 :data:`ServerMessage`. ``schemas/`` is generated from these types
 (``practica schemas``); a test fails when the committed files drift.
 Decoders and the encoder are built once, at import.
+
+Frames: text frames of UTF-8 JSON (a text frame that is not UTF-8 closes with
+1007). Binary frames are accepted and read exactly like text frames. Every
+malformed frame (not JSON, not an object, unknown ``type``, bad field) is
+answered with an ``error`` and counts toward ``limits.max_invalid_frames``.
 """
 
 from __future__ import annotations
@@ -52,7 +57,14 @@ class Identify(ClientFrame, tag="identify"):
 
 
 class Resume(ClientFrame, tag="resume"):
-    """Reconnect: the last seq seen on each stream; the server replays what was missed."""
+    """Reconnect: the last seq seen on each stream; the server replays what was missed.
+
+    ``ready`` has one ``sync`` per stream asked for (and the community's): a replay
+    of the missed events when possible, else a snapshot and a ``reason`` (too far
+    behind, or ahead of the stream). A stream that does not exist or that you may
+    not read is answered with a ``reason``, ``seq`` 0 and no data, and is not
+    followed. Resuming a room's stream enters the room (you appear present), as
+    ``join`` does, whether or not you had joined it on this connection."""
 
     streams: dict[StreamName, Seq]
     community: Id | None = None
@@ -76,13 +88,17 @@ class Leave(ClientFrame, tag="leave"):
 
 
 class Post(ClientFrame, tag="post"):
+    """Post a message to a room you joined. Text is trimmed; text that is only
+    whitespace is refused (``invalid``)."""
+
     ref: Ref
     room: Id
     text: Annotated[str, msgspec.Meta(min_length=1, max_length=4000)]
 
 
 class Edit(ClientFrame, tag="edit"):
-    """Replace the text of your own message (``message`` is its id, the seq it was posted at)."""
+    """Replace the text of your own message (``message`` is its id, the seq it was posted
+    at). As for ``post``, whitespace-only text is refused."""
 
     ref: Ref
     room: Id
@@ -97,7 +113,9 @@ class Delete(ClientFrame, tag="delete"):
 
 
 class History(ClientFrame, tag="history"):
-    """Page back through a room's messages, newest first from ``before`` (exclusive)."""
+    """Page back through a room's messages: the ``limit`` latest messages posted before
+    ``before`` (exclusive; the latest of all when absent). The ``history`` reply lists
+    them oldest first; for the next older page send ``before`` = the first one's id."""
 
     ref: Ref
     room: Id

@@ -99,8 +99,14 @@ def asyncapi() -> dict[str, Any]:
                 "is a JSON object with a `type`. Lifecycle: server `hello` → client `identify` "
                 "or `resume` → server `ready` → commands (each with a `ref`, answered by `ack`, "
                 "`error` or `history`) and `event`s (each with `stream` and `seq`). Send "
-                "`heartbeat` every `hello.heartbeat_interval_ms`. See codes.md for error and "
-                "close codes."),
+                "`heartbeat` every `hello.heartbeat_interval_ms`. Frames are UTF-8 JSON; binary "
+                "frames are read like text frames, a text frame that is not UTF-8 closes with "
+                "1007, and every malformed frame gets an `error` and counts toward "
+                "`hello.limits.max_invalid_frames` (then close 4007). No server frame exceeds "
+                "`hello.limits.max_server_frame_bytes`: a longer replay follows `ready`/`ack` "
+                "as ordinary `event` frames (the sync's `seq` is then where it starts), and "
+                "snapshots and history pages keep their newest messages. Every close code is "
+                "in `components.x-close-codes` and codes.md."),
         },
         "servers": {"local": {"host": "localhost:8000", "protocol": "ws",
                               "pathname": "/ws"}},
