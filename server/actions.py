@@ -18,12 +18,14 @@ from .domain.community import CommunityState
 from .domain.events import EventBody, MessagePosted, community_stream, room_stream, type_of
 from .domain.policy import Action, Decision
 from .domain.room import Member, Message, RoomState
-from .errors import CommandError, ErrorCode, Forbidden, InvalidCommand
+from .errors import CommandError, Conflict, ErrorCode, Forbidden, InvalidCommand
 from .folds import Folds
 from .hub import LocalHub
+from .paging import fit_synced
 from .presence import LocalSharedPresence, Presence, SharedPresence
 from .protocol import (
     Ack,
+    ClientFrame,
     Delete,
     Edit,
     History,
@@ -36,6 +38,7 @@ from .protocol import (
     Resume,
     Session,
     Sync,
+    command_digest,
     encode,
 )
 from .settings import Settings
@@ -51,7 +54,7 @@ class Actions:
     ) -> None:
         self.store, self.folds, self.hub, self.authority = store, folds, hub, authority
         self.presence, self.settings = presence, settings
-        self._inflight: dict[CommandKey, asyncio.Future[Ack]] = {}
+        self._inflight: dict[CommandKey, tuple[asyncio.Future[Ack], str]] = {}
         self.shared: SharedPresence = LocalSharedPresence(presence)
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -104,7 +107,7 @@ class Actions:
             if room is not None:
                 await self._enter(conn, room, member, ref=None)
         syncs = await self._open_streams(conn, wanted) + refused
-        self._send_synced(conn, Ready(session=Session(
+        await self._send_synced(conn, Ready(session=Session(
             member=member, community=community, role=actor.role.label,  # type: ignore[arg-type]
             guest_room=principal.guest_room), syncs=syncs))
 
@@ -112,12 +115,18 @@ class Actions:
     def _community_in(streams: dict[str, int | None]) -> str | None:
         return next((s[10:] for s in streams if s.startswith("community:")), None)
 
-    def _send_synced(self, conn: Connection, frame: Ready | Ack) -> None:
-        conn.push(encode(frame))
+    async def _send_synced(self, conn: Connection, frame: Ready | Ack) -> None:
+        """Send ``ready``/``ack`` under the server frame limit (server/paging.py): replayed
+        events that do not fit follow it as ``event`` frames, before any live event."""
+        text, moved = fit_synced(frame, self.settings.max_server_frame_bytes)
+        conn.push(text)
         syncs = frame.syncs if isinstance(frame, Ready) else [frame.sync] if frame.sync else []
         for sync in syncs:
             if sync.snapshot is not None or sync.mode == "replay":
-                conn.end_sync(sync.stream, sync.seq)
+                events = moved.get(sync.stream, [])
+                await conn.push_paced((encode(e) for e in events),
+                                      self.settings.heartbeat_timeout_s)
+                conn.end_sync(sync.stream, events[-1].seq if events else sync.seq)
 
     # --- rooms ---------------------------------------------------------------------
 
@@ -135,17 +144,18 @@ class Actions:
 
     async def join(self, conn: Connection, cmd: Join) -> None:
         member = await self._check(conn, Action.JOIN_ROOM, cmd.room)
-        ack = await self._enter(conn, cmd.room, member, ref=cmd.ref)
+        ack = await self._enter(conn, cmd.room, member, ref=cmd.ref, command=cmd)
         (ack.sync,) = await self._open_streams(conn, {room_stream(cmd.room): None})
-        self._send_synced(conn, ack)
+        await self._send_synced(conn, ack)
 
-    async def _enter(self, conn: Connection, room: str, member: Member, ref: str | None) -> Ack:
+    async def _enter(self, conn: Connection, room: str, member: Member, ref: str | None,
+                     command: Join | None = None) -> Ack:
         state = await self.folds.room(room)
         if self.presence.attach(room, member.id, conn):
             await self.shared.hold(room, member.id)
         conn.rooms.add(room)
         return await self._once(conn, ref, room_stream(room),
-                                lambda: room_fold.decide_join(state, member))
+                                lambda: room_fold.decide_join(state, member), command)
 
     async def leave(self, conn: Connection, cmd: Leave) -> Ack:
         member = self._member(conn)
@@ -160,13 +170,13 @@ class Actions:
             gone = member.id not in await self.shared.holders(cmd.room)
         return await self._once(
             conn, cmd.ref, stream,
-            lambda: room_fold.decide_leave(state, member.id) if gone else [])
+            lambda: room_fold.decide_leave(state, member.id) if gone else [], cmd)
 
     async def post(self, conn: Connection, cmd: Post) -> Ack:
         member = await self._check(conn, Action.POST, cmd.room)
         state = await self.folds.room(cmd.room)
         return await self._once(conn, cmd.ref, room_stream(cmd.room),
-                                lambda: room_fold.decide_post(state, member, cmd.text))
+                                lambda: room_fold.decide_post(state, member, cmd.text), cmd)
 
     async def change(self, conn: Connection, cmd: Edit | Delete) -> Ack:
         member = self._member(conn)
@@ -186,7 +196,7 @@ class Actions:
                 Decision(False, "only the author may edit a message"), target=cmd.room)
         ack = await self._once(conn, cmd.ref, room_stream(cmd.room),
                                lambda: room_fold.decide_change(state, member.id, target, text,
-                                                               moderator=not own))
+                                                               moderator=not own), cmd)
         if not own and ack.seq is not None and target is not None:
             await self.authority.record(
                 member.id, action.value, community,
@@ -271,29 +281,39 @@ class Actions:
 
     async def _once(
         self, conn: Connection, ref: str | None, stream: str,
-        decide: Callable[[], list[EventBody]],
+        decide: Callable[[], list[EventBody]], command: ClientFrame | None = None,
     ) -> Ack:
-        """Apply a command at most once per (member, ref); a repeat gets the same answer."""
+        """Apply a command at most once per (member, ref); a repeat gets the same answer.
+        The same ref with a different command (type or fields) is refused with
+        ``conflict``: answering it with the first command's ack would hide that it was
+        never applied."""
         member = self._member(conn)
         if ref is None:
             bodies = decide()
             result = await self.store.append(stream, member.id, bodies) if bodies else None
             return Ack(ref="", stream=stream, seq=result.seq if result else None)
         key = CommandKey(member.id, ref)
+        digest = command_digest(command) if command is not None else ""
         running = self._inflight.get(key)
         if running is not None:
-            return await asyncio.shield(running)
+            if running[1] != digest:
+                raise _reused(ref)
+            return await asyncio.shield(running[0])
         future: asyncio.Future[Ack] = asyncio.get_running_loop().create_future()
         future.add_done_callback(lambda f: f.cancelled() or f.exception())
-        self._inflight[key] = future
+        self._inflight[key] = (future, digest)
         try:
-            found = await self.store.find_command(key)
+            found = await self.store.applied_command(key)
             if found is not None:
-                ack = Ack(ref=ref, stream=found[0], seq=found[1])
+                if found.digest and digest and found.digest != digest:
+                    raise _reused(ref)
+                ack = Ack(ref=ref, stream=found.stream, seq=found.seq)
             else:
                 bodies = decide()
-                appended = (await self.store.append(stream, member.id, bodies, key)
+                appended = (await self.store.append(stream, member.id, bodies, key, digest)
                             if bodies else None)
+                if appended is not None and appended.conflict:
+                    raise _reused(ref)
                 ack = Ack(ref=ref, stream=stream, seq=appended.seq if appended else None)
             future.set_result(ack)
             return ack
@@ -345,6 +365,11 @@ class Actions:
                             events=events)
         return Sync(stream=stream, mode="snapshot", seq=head,
                     snapshot=state.snapshot(), reason=reason)
+
+
+def _reused(ref: str) -> Conflict:
+    return Conflict(f"ref {ref!r} was already used for a different command; nothing was "
+                    "applied (use a new ref for a new command)")
 
 
 __all__ = ["Actions", "community_stream"]

@@ -246,6 +246,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         return Response(generate_latest(practica.metrics.registry),
                         media_type=CONTENT_TYPE_LATEST)
 
+    async def not_an_upgrade(request: Request) -> Response:
+        return JSONResponse({"code": "invalid", "message": "/ws is a websocket: send an "
+                             "upgrade request (see /api/openapi.json and asyncapi.json)"},
+                            status_code=426, headers={"upgrade": "websocket"})
+
     async def openapi(request: Request) -> Response:
         return Response(msgspec.json.encode(openapi_document(practica.api.endpoints)),
                         media_type="application/json")
@@ -259,6 +264,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/healthz", healthz),
         Route("/metrics", metrics),
         WebSocketRoute("/ws", practica.gateway),
+        Route("/ws", not_an_upgrade),  # the same path as plain HTTP
         Mount("/static", StaticFiles(directory=settings.web_dir), name="static"),
     ]
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={404: not_found},

@@ -21,6 +21,8 @@ import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any, Literal, TypeVar
 
+import msgspec
+
 from . import api_types as t
 from .audit_names import audit_names
 from .authority import PRIVILEGED, Authority, Principal, now_ms
@@ -164,7 +166,7 @@ class Communities:
         return await self.page(principal, community)
 
     async def create_room(self, principal: Principal, community: str,
-                          body: t.CreateRoom) -> t.CommunityPage:
+                          body: t.CreateRoom) -> t.RoomCreatedPage:
         slug = re.sub(r"[^a-z0-9]+", "-", body.name.lower()).strip("-")[:40] or "room"
 
         async def attempt() -> RoomCreated:
@@ -181,7 +183,8 @@ class Communities:
         await self.store.append(room_stream(room), principal.member, [created])
         await self._done(principal, Action.CREATE_ROOM, community, target=room,
                          detail=body.name)
-        return await self.page(principal, community)
+        page = await self.page(principal, community)
+        return t.RoomCreatedPage(room=room, **msgspec.structs.asdict(page))
 
     # --- joining ---------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from .authority import Principal
@@ -68,6 +68,20 @@ class Connection:
             return
         self.queue.append(frame)
         self._wake.set()
+
+    async def push_paced(self, frames: Iterable[str], within_s: float) -> None:
+        """Queue many frames (a long replay) without overflowing the send queue: wait
+        while it is half full. A client that reads none of it within ``within_s`` is slow.
+        Polling keeps the sender's hot path free of bookkeeping for this rare case."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within_s
+        for frame in frames:
+            while len(self.queue) >= self.queue_limit // 2 and self.closing is None:
+                if loop.time() > deadline:
+                    self.close(CloseCode.SLOW_CONSUMER, "did not read the replay in time")
+                    return
+                await asyncio.sleep(0.01)
+            self.push(frame)
 
     def _send_now(self, frame: str) -> bool:
         """Write ``frame`` without a task switch, if the transport can take it right now.

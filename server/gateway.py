@@ -16,18 +16,18 @@ import asyncio
 import logging
 import time
 from typing import Any
-from urllib.parse import urlsplit
 
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from . import __version__
 from .actions import Actions
-from .api import SESSION_COOKIE
+from .api import SESSION_COOKIE, origin_allowed
 from .connection import Connection
 from .errors import CloseCode, CommandError, ConnectionClosing, ErrorCode, RateLimited, StoreError
 from .identity import Identity
 from .metrics import Metrics
+from .paging import fit_history
 from .protocol import (
     COMMANDS_WITH_REF,
     PROTOCOL_VERSION,
@@ -39,6 +39,7 @@ from .protocol import (
     HeartbeatAck,
     Hello,
     History,
+    HistoryPage,
     Identify,
     Join,
     Leave,
@@ -79,19 +80,15 @@ class Gateway:
                 identify_timeout_ms=settings.identify_timeout_ms,
                 max_resume_streams=settings.max_resume_streams,
                 max_replay_events=settings.max_replay_events,
+                max_server_frame_bytes=settings.max_server_frame_bytes,
+                max_invalid_frames=MAX_INVALID_FRAMES,
             ),
         ))
         metrics.watch_queues(lambda: [len(c.queue) for c in self.connections])
 
     def origin_allowed(self, websocket: WebSocket) -> bool:
-        origin = websocket.headers.get("origin")
-        if origin is None:  # not a browser: the Origin check protects browsers only
-            return True
-        origin = origin.rstrip("/")
-        if origin in self.settings.allowed_origins:
-            return True
-        host = websocket.headers.get("host", "")
-        return urlsplit(origin).netloc == host and urlsplit(origin).scheme in ("http", "https")
+        return origin_allowed(websocket.headers.get("origin"),
+                              websocket.headers.get("host", ""), self.settings.allowed_origins)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         websocket = WebSocket(scope, receive, send)
@@ -234,7 +231,8 @@ class Gateway:
             raise CommandError(f"unhandled {command!r}", code=ErrorCode.INTERNAL)
         if getattr(reply, "seq", None) is not None:
             self.metrics.append_latency.observe(time.perf_counter() - started)
-        conn.push(encode(reply))
+        conn.push(fit_history(reply, self.settings.max_server_frame_bytes)
+                  if isinstance(reply, HistoryPage) else encode(reply))
 
     async def _catch_up(self, stream: str, after: int) -> list[tuple[int, str]]:
         events = await self.actions.store.read(stream, after=after,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -114,7 +115,10 @@ async def server(
     finally:
         await redis.aclose()
     async with postgres_schema() as database_url:
-        overrides |= {"database_url": database_url, "redis_url": REDIS_URL}
+        # Redis pub/sub channels are shared by every database number: a prefix of its
+        # own keeps this server deaf to other test runs on the same Redis.
+        overrides |= {"database_url": database_url, "redis_url": REDIS_URL,
+                      "redis_prefix": f"practica-test-{secrets.token_hex(4)}"}
         async with running_server(make_settings(tmp_path, **overrides)) as running:
             yield running
 

@@ -317,3 +317,16 @@ async def test_an_owner_deleting_their_account_while_the_other_leaves_leaves_one
         second.call("POST", "/api/communities/guild/leave"))
     assert sorted(r.status_code for r in replies) == [204, 409], [r.text for r in replies]
     assert len(server.practica.folds.community("guild").owners()) == 1
+
+
+async def test_creating_rooms_with_the_same_name_answers_each_new_rooms_id(server):
+    owner = await found(server)
+    made = []
+    for _ in range(2):
+        reply = await owner.call("POST", "/api/communities/guild/rooms", {"name": "Clinic"})
+        assert reply.status_code == 201
+        made.append(reply.json())
+    first, second = made[0]["room"], made[1]["room"]
+    assert first != second
+    names = {r["room"]: r["name"] for r in made[1]["rooms"]}  # still the whole page too
+    assert names[first] == names[second] == "Clinic"
