@@ -10,6 +10,7 @@ buffered and applied after.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -20,6 +21,8 @@ from .domain.events import Event, community_stream, room_stream
 from .domain.room import RoomState
 from .errors import NotFound
 from .store import EventStore
+
+log = logging.getLogger("practica.folds")
 
 PAGE = 2000
 
@@ -36,6 +39,9 @@ class Folds:
         self.loaded_callbacks: list[Callable[[RoomState], None]] = []
         self.on_gap: Callable[[str, int], None] = lambda stream, seq: None
         """Called with (stream, seq) when an event arrives past a missing one."""
+        self.community_changed: list[Callable[[CommunityState, Event], None]] = []
+        """Called after each committed community event is folded (in every process, as
+        its events arrive): who may read what is decided again from here."""
 
     async def load_communities(self) -> None:
         """Fold every community there is (they are small: rooms and members)."""
@@ -148,5 +154,10 @@ class Folds:
                 continue
             if isinstance(state, CommunityState):
                 community_fold.apply(state, event)
+                for listener in self.community_changed:
+                    try:
+                        listener(state, event)
+                    except Exception:  # a listener's bug must not stop the fold
+                        log.exception("community change listener failed on %s", event.stream)
             else:
                 room_fold.apply(state, event)

@@ -59,8 +59,9 @@ class Identity:
 
     # --- sessions --------------------------------------------------------------------
 
-    async def principal(self, token: str | None) -> Principal | None:
-        """The live session a cookie stands for; None when unknown or expired."""
+    async def principal(self, token: str | None, address: str = "") -> Principal | None:
+        """The live session a cookie stands for (on a request or socket from
+        ``address``); None when unknown or expired."""
         if not token or len(token) > 128:
             return None
         rows = await self.store.fetch(
@@ -79,9 +80,9 @@ class Identity:
         if account is None:
             return Principal(session=session, member=f"g-{session}", name=guest_name,
                              account=None, csrf=csrf, guest_community=community,
-                             guest_room=room, expires=expires)
+                             guest_room=room, expires=expires, address=address)
         return Principal(session=session, member=account, name=name, account=account,
-                         csrf=csrf, expires=expires)
+                         csrf=csrf, expires=expires, address=address)
 
     async def _new_session(
         self, meta: ClientMeta, *, account: str | None, guest: tuple[str, str, str] | None = None,
@@ -98,7 +99,7 @@ class Identity:
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (session, hash_token(token), account, name, community, room, csrf, now, now,
              expires, meta.user_agent[:200], meta.address[:64]))])
-        principal = await self.principal(token)
+        principal = await self.principal(token, meta.address)
         assert principal is not None
         return token, principal
 

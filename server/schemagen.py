@@ -24,6 +24,7 @@ from .domain.events import Event
 from .domain.policy import permission_matrix
 from .errors import CloseCode, ErrorCode
 from .protocol import PROTOCOL_VERSION, ClientMessage, ServerMessage
+from .streams import reading_table
 
 REF = "#/components/schemas/"
 
@@ -138,13 +139,29 @@ def codes_markdown() -> str:
     return "\n".join(lines)
 
 
+def cleaned(doc: Any) -> Any:
+    """Every ``description`` dedented (msgspec 0.23 dedents docstrings, older versions do
+    not), so the files are the same whichever version generates them."""
+    if isinstance(doc, dict):
+        return {key: inspect.cleandoc(value) if key == "description" and isinstance(value, str)
+                else cleaned(value) for key, value in doc.items()}
+    if isinstance(doc, list):
+        return [cleaned(item) for item in doc]
+    return doc
+
+
 def generate() -> dict[str, str]:
     files: dict[str, Any] = {**message_schemas(), "asyncapi.json": asyncapi(),
                              "openapi.json": openapi()}
     files["json/event.json"] = msgspec.json.schema(Event)
-    out = {name: json.dumps(doc, indent=2, sort_keys=True) + "\n" for name, doc in files.items()}
+    out = {name: json.dumps(cleaned(doc), indent=2, sort_keys=True) + "\n"
+           for name, doc in files.items()}
     out["codes.md"] = codes_markdown()
-    out["permissions.md"] = permission_matrix()
+    out["permissions.md"] = "\n".join([
+        permission_matrix().rstrip("\n"), "", "## Reading streams", "",
+        "Reading a stream is an action too (`server/streams.py`); a name that is no",
+        "stream answers `not_found`, one you may not read `forbidden`, never a snapshot.",
+        "", *reading_table(), ""])
     return out
 
 
