@@ -18,7 +18,7 @@ from .domain import room as room_fold
 from .domain.events import EventBody, MessagePosted, community_stream, room_stream, type_of
 from .domain.policy import Action, Decision
 from .domain.room import Member, Message
-from .errors import CommandError, ErrorCode, Forbidden, InvalidCommand, NotFound
+from .errors import CommandError, ErrorCode, Forbidden, InvalidCommand, NotFound, RateLimited
 from .folds import Folds
 from .hub import LocalHub
 from .presence import LocalSharedPresence, Presence, SharedPresence
@@ -101,6 +101,9 @@ class Actions:
             except (Forbidden, NotFound) as exc:
                 del wanted[stream]
                 refused.append(subscriptions.refused(stream, exc))
+            except RateLimited as exc:  # refused too often: still refused, just not audited
+                del wanted[stream]
+                refused.append(subscriptions.refused(stream, Forbidden(exc.message)))
         conn.member, conn.community = member, community
         for room in rooms:
             await self._enter(conn, room, member, ref=None)

@@ -191,6 +191,24 @@ async def test_names_that_are_no_readable_stream_are_refused_without_a_snapshot(
     await client.close()
 
 
+@pytest.mark.settings(refusals_per_minute=2, outsider_refusals_per_minute=2)
+async def test_a_resume_refused_more_often_than_the_limit_still_gets_ready(server):
+    owner = await Person.sign_up(server.url, "Owner")
+    rooms = [await found(owner, GUILD)]
+    other_owner = await Person.sign_up(server.url, "Other owner")
+    rooms.append(await found(other_owner, OTHER))
+    rooms += [await add_room(other_owner, OTHER) for _ in range(3)]
+    member = await Person.sign_up(server.url, "Member")
+    await admit(owner, GUILD, member)
+    wanted = {audit_stream(GUILD): 0, audit_stream(OTHER): 0, f"community:{OTHER}": 0,
+              **{f"room:{room}": 0 for room in rooms[1:]}, "zzz": 0}
+    client, syncs = await resumed(server, member, wanted, GUILD)
+    for stream in wanted:
+        assert syncs[stream]["mode"] == "refused", syncs[stream]
+    assert syncs[f"community:{GUILD}"]["mode"] == "snapshot"
+    await client.close()
+
+
 async def test_a_guest_resuming_only_made_up_names_gets_no_community(server):
     owner = await Person.sign_up(server.url, "Owner")
     room = await found(owner, GUILD)
@@ -351,3 +369,41 @@ async def test_members_refusals_are_still_audited(server):
     assert [(e.actor, e.body.outcome) for e in entries] == [(member.id, "refused")] * 2
     assert room
     await client.close()
+
+
+# --- across processes --------------------------------------------------------------------
+
+
+async def test_a_removal_on_one_process_ends_reading_on_the_other(tmp_path):
+    from tests.test_cluster import two_servers
+
+    async with two_servers(tmp_path) as (a, b, _):
+        owner, member, _, room_b = await two_communities(a)
+        watcher = await Person.sign_up(a.url, "Watcher")
+        await admit(owner, OTHER, watcher)
+        sockets = []
+        for person, community in ((member, GUILD), (watcher, OTHER)):
+            client = await person.connect(b.ws_url)
+            client.keep_reading()
+            assert (await client.identify(community=community))["type"] == "ready"
+            assert (await client.command("join", room=room_b))["type"] == "ack"
+            sockets.append(client)
+        on_b, watching = sockets
+        poster = await owner.connect(a.ws_url)
+        await poster.identify(community=OTHER)
+        await poster.command("join", room=room_b)
+        await post(poster, room_b, "before")
+        await on_b.wait_for(lambda f: f.get("body", {}).get("text") == "before")
+
+        removed = await owner.call("POST", f"/api/communities/{OTHER}/members/{member.id}"
+                                   "/remove", {"reason": "spam"})
+        assert removed.status_code == 204, removed.text
+        notice = await on_b.wait_for(lambda f: f["type"] == "unsubscribed", timeout=10)
+        assert notice["stream"] == f"room:{room_b}"
+        await post(poster, room_b, "after")
+        await watching.wait_for(lambda f: f.get("body", {}).get("text") == "after", timeout=10)
+        await settled(on_b)
+        assert "after" not in [f["body"].get("text") for f in frames_of(on_b, f"room:{room_b}")]
+        assert on_b.closed_by is None
+        for client in (on_b, watching, poster):
+            await client.close()
