@@ -112,11 +112,17 @@ class Actions:
             member=member, community=community, role=actor.role.label,  # type: ignore[arg-type]
             guest_room=principal.guest_room), syncs=syncs))
 
-    @staticmethod
-    def _community_in(streams: dict[str, int | None]) -> str | None:
-        refs = (parse(stream) for stream in streams)
-        return next((ref.ident for ref in refs if ref is not None and ref.kind is COMMUNITY),
-                    None)
+    def _community_in(self, streams: dict[str, int | None]) -> str | None:
+        """The community the resumed streams belong to: a ``community:`` stream's, else the
+        first other stream's that exists."""
+        refs = [ref for ref in map(parse, streams) if ref is not None]
+        for ref in sorted(refs, key=lambda ref: ref.kind is not COMMUNITY):
+            state = self.folds.communities.get(ref.ident)
+            if ref.kind.scope == "community" and state is not None and state.seq > 0:
+                return ref.ident
+            if ref.kind.scope == "room" and self.folds.room_exists(ref.ident):
+                return self.folds.community_of_room(ref.ident).community
+        return None
 
     def recheck(self, conn: Connection, community: str | None = None) -> list[str]:
         """Who may read what changed: end the streams ``conn`` may no longer read (and its

@@ -142,6 +142,23 @@ async def test_only_conveners_and_owners_read_the_audit_stream(server, role):
     await watcher.close()
 
 
+async def test_a_resume_without_a_community_enters_the_one_its_streams_name(server):
+    owner = await Person.sign_up(server.url, "Owner")
+    room = await found(owner, GUILD)
+    member = await Person.sign_up(server.url, "Member")  # not in the default community
+    await admit(owner, GUILD, member)
+    for streams in ({audit_stream(GUILD): 0}, {f"room:{room}": 0, "zzz": 0}):
+        client, syncs = await resumed(server, member, streams)
+        assert client.ready["session"]["community"] == GUILD
+        assert syncs[f"community:{GUILD}"]["mode"] == "snapshot"
+        if audit_stream(GUILD) in streams:
+            assert_refused(syncs[audit_stream(GUILD)], "forbidden")
+        else:
+            assert syncs[f"room:{room}"]["mode"] in ("replay", "snapshot")
+            assert_refused(syncs["zzz"], "not_found")
+        await client.close()
+
+
 # --- made-up names -----------------------------------------------------------------------
 
 
