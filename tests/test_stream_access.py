@@ -424,3 +424,29 @@ async def test_a_removal_on_one_process_ends_reading_on_the_other(tmp_path):
         assert on_b.closed_by is None
         for client in (on_b, watching, poster):
             await client.close()
+
+
+async def test_a_convener_on_one_process_reads_audit_entries_written_on_the_other(tmp_path):
+    from tests.test_cluster import two_servers
+
+    async with two_servers(tmp_path) as (a, b, _):
+        owner = await Person.sign_up(a.url, "Owner")
+        await found(owner, GUILD)
+        convener = await Person.sign_up(a.url, "Convener")
+        await admit(owner, GUILD, convener, "convener")
+        member = await Person.sign_up(a.url, "Member")
+        await admit(owner, GUILD, member)
+        head = await b.practica.store.head(audit_stream(GUILD))
+        watcher, syncs = await resumed(b, convener, {audit_stream(GUILD): head}, GUILD)
+        refused, syncs = await resumed(b, member, {audit_stream(GUILD): head}, GUILD)
+        assert_refused(syncs[audit_stream(GUILD)], "forbidden")
+        for _ in range(2):
+            await add_room(owner, GUILD)  # audited on a
+        entries = [await watcher.wait_for(lambda f: f.get("stream") == audit_stream(GUILD),
+                                          timeout=10) for _ in range(3)]
+        assert [(e["body"]["action"], e["body"]["outcome"]) for e in entries] == [
+            ("view_audit", "refused"), ("create_room", "done"), ("create_room", "done")]
+        await settled(refused)
+        assert frames_of(refused, audit_stream(GUILD)) == []
+        await watcher.close()
+        await refused.close()
