@@ -91,7 +91,8 @@ class Practica:
         self.authority = Authority(self.store, self.folds,
                                    refusals_per_minute=settings.refusals_per_minute,
                                    outsider_refusals_per_minute=(
-                                       settings.outsider_refusals_per_minute))
+                                       settings.outsider_refusals_per_minute
+                                       or settings.refusals_per_minute))
         self.actions = Actions(self.store, self.folds, self.hub, self.presence, settings,
                                self.authority)
         self.feed = Feed(self.store, self.folds, self.hub)

@@ -349,8 +349,11 @@ async def test_gap_catch_up_asks_again(server, backend, monkeypatch):
 # --- outsiders' refusals -------------------------------------------------------------------
 
 
-@pytest.mark.settings(outsider_refusals_per_minute=3)
-async def test_outsiders_refusals_are_not_audited_but_limited_per_address(server):
+@pytest.mark.parametrize("limit", [
+    pytest.param("own", marks=pytest.mark.settings(outsider_refusals_per_minute=3)),
+    pytest.param("shared", marks=pytest.mark.settings(refusals_per_minute=3)),
+])
+async def test_outsiders_refusals_are_not_audited_but_limited_per_address(server, limit):
     owner = await Person.sign_up(server.url, "Owner")
     room = await found(owner, GUILD)
     first = await Person.sign_up(server.url, "First stranger")
