@@ -321,7 +321,7 @@ class Api:
                 user_agent=request.headers.get("user-agent", "")))
             try:
                 call.principal = await self.identity.principal(
-                    request.cookies.get(SESSION_COOKIE))
+                    request.cookies.get(SESSION_COOKIE), call.meta.address)
                 if endpoint.method != "GET":
                     self._check_csrf(request, call.principal)
                 if endpoint.auth in ("session", "account") and call.principal is None:

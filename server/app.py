@@ -29,6 +29,7 @@ from .api import Api
 from .authority import Authority
 from .bus import Bus, LocalBus, RedisBus
 from .communities import Communities
+from .domain.events import community_stream
 from .errors import CloseCode
 from .feed import Feed
 from .folds import Folds
@@ -95,7 +96,10 @@ class Practica:
         self.folds = Folds(self.store)
         self.presence = Presence()
         self.authority = Authority(self.store, self.folds,
-                                   refusals_per_minute=settings.refusals_per_minute)
+                                   refusals_per_minute=settings.refusals_per_minute,
+                                   outsider_refusals_per_minute=(
+                                       settings.outsider_refusals_per_minute
+                                       or settings.refusals_per_minute))
         self.actions = Actions(self.store, self.folds, self.hub, self.presence, settings,
                                self.authority)
         self.feed = Feed(self.store, self.folds, self.hub)
@@ -164,6 +168,17 @@ class Practica:
                                                     "invite")})
             except (KeyError, ValueError, TypeError):
                 log.warning("ignored a malformed control message %r", message)
+                return
+            member, community = kick.get("member"), kick.get("community")
+            if isinstance(member, str) and isinstance(community, str):
+                self.actions._background(self._recheck(member, community))
+
+    async def _recheck(self, member: str, community: str) -> None:
+        """A member's place in a community changed (removed, role changed): fold the change
+        here now, rather than at the next announcement or poll, so their sockets in this
+        process that entered another community stop reading this one's streams at once."""
+        await self.feed.sync(community_stream(community))
+        self.gateway.recheck_member(member, community)
 
     def _poll_soon(self) -> None:
         self.actions._background(self.feed.poll_once())

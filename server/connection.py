@@ -42,6 +42,7 @@ class Connection:
         self._wake = asyncio.Event()
         self.cursors: dict[str, int] = {}
         self._buffers: dict[str, list[tuple[int, str]]] = {}
+        self._syncing: set[str] = set()
         self.principal = principal
         """Who signed in, from the upgrade's session cookie."""
         self.member: Member | None = None
@@ -123,17 +124,28 @@ class Connection:
     def begin_sync(self, stream: str) -> None:
         """Buffer live events of ``stream`` until :meth:`end_sync`."""
         self._buffers[stream] = []
+        self._syncing.add(stream)
 
     def end_sync(self, stream: str, seq: int) -> None:
         """The client now has ``stream`` up to ``seq``; release what arrived meanwhile."""
+        self._syncing.discard(stream)
         buffered = self._buffers.pop(stream, [])
         self.cursors[stream] = seq
         for event_seq, frame in sorted(buffered, key=lambda item: item[0]):
             self.deliver(stream, event_seq, frame)
 
+    def syncing(self, stream: str) -> bool:
+        """Between :meth:`begin_sync` and :meth:`end_sync` (its snapshot not yet sent)."""
+        return stream in self._syncing
+
+    def streams(self) -> list[str]:
+        """Every stream this connection follows or is syncing."""
+        return list({**dict.fromkeys(self.cursors), **dict.fromkeys(self._buffers)})
+
     def forget(self, stream: str) -> None:
         self.cursors.pop(stream, None)
         self._buffers.pop(stream, None)
+        self._syncing.discard(stream)
 
     async def _fill_gap(self, stream: str) -> None:
         try:

@@ -24,6 +24,8 @@ from . import __version__
 from .actions import Actions
 from .api import SESSION_COOKIE, origin_allowed
 from .connection import Connection
+from .domain.community import CommunityState
+from .domain.events import Event
 from .errors import CloseCode, CommandError, ConnectionClosing, ErrorCode, RateLimited, StoreError
 from .identity import Identity
 from .metrics import Metrics
@@ -85,6 +87,7 @@ class Gateway:
             ),
         ))
         metrics.watch_queues(lambda: [len(c.queue) for c in self.connections])
+        actions.folds.community_changed.append(self.community_changed)
 
     def origin_allowed(self, websocket: WebSocket) -> bool:
         return origin_allowed(websocket.headers.get("origin"),
@@ -96,14 +99,16 @@ class Gateway:
             log.warning("refused websocket from origin %r", websocket.headers.get("origin"))
             await websocket.close(int(CloseCode.POLICY_VIOLATION))  # before accept: HTTP 403
             return
-        principal = await self.identity.principal(websocket.cookies.get(SESSION_COOKIE))
+        client = scope.get("client") or ("?", 0)
+        principal = await self.identity.principal(websocket.cookies.get(SESSION_COOKIE),
+                                                  str(client[0]))
         if principal is None:
             await websocket.close(int(CloseCode.POLICY_VIOLATION))  # sign in first: HTTP 403
             return
         await websocket.accept()
-        client = scope.get("client") or ("?", 0)
         conn = Connection(
-            send, queue_limit=self.settings.send_queue_frames, catch_up=self._catch_up,
+            send, queue_limit=self.settings.send_queue_frames,
+            catch_up=lambda stream, after: self._catch_up(conn, stream, after),
             bucket=self.limiter.bucket(time.monotonic()),
             peer=f"{client[0]}:{client[1]}", eager=self.settings.eager_send,
             principal=principal,
@@ -234,10 +239,32 @@ class Gateway:
         conn.push(fit_history(reply, self.settings.max_server_frame_bytes)
                   if isinstance(reply, HistoryPage) else encode(reply))
 
-    async def _catch_up(self, stream: str, after: int) -> list[tuple[int, str]]:
+    async def _catch_up(self, conn: Connection, stream: str,
+                        after: int) -> list[tuple[int, str]]:
+        """Fill a gap in a stream ``conn`` follows, if it may still read it."""
+        if stream in self.actions.recheck(conn):
+            return []
         events = await self.actions.store.read(stream, after=after,
                                                limit=self.settings.max_replay_events)
         return [(e.seq, encode(e)) for e in events]
+
+    def community_changed(self, state: CommunityState, event: Event) -> None:
+        """A community event was folded (here or in another process): decide again what
+        each socket of the person it names may read there, whichever community the
+        socket entered; an event about no one person is checked for every socket."""
+        member = getattr(event.body, "member", None)
+        for conn in list(self.connections):
+            principal = conn.principal
+            if principal is None or conn.member is None:
+                continue
+            if member is not None and principal.member != member:
+                continue
+            self.actions.recheck(conn, state.community)
+
+    def recheck_member(self, member: str, community: str) -> None:
+        for conn in list(self.connections):
+            if conn.principal is not None and conn.principal.member == member:
+                self.actions.recheck(conn, community)
 
     def close_all_going_away(self) -> None:
         self.close_all(CloseCode.GOING_AWAY, "server restarting; reconnect and resume")

@@ -181,16 +181,27 @@ class Session(msgspec.Struct, kw_only=True, omit_defaults=True):
 
 
 class Sync(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """How a stream catches up: a snapshot (state at ``seq``) or a replay of missed events."""
+    """How a stream catches up: a snapshot (state at ``seq``), a replay of missed events,
+    or a refusal.
+
+    ``refused``: the stream is not sent on this socket and nothing of it follows;
+    ``error`` says why: ``not_found`` (the name is no stream, or its community or room
+    does not exist) or ``forbidden`` (you may not read it; ``reason`` says why). A
+    refused stream never carries a snapshot or events. Kinds without a snapshot (the
+    audit log) are always replayed: without a last seq, from the stream's head."""
 
     stream: str
-    mode: Literal["snapshot", "replay"]
+    mode: Literal["snapshot", "replay", "refused"]
     seq: int
-    """The last seq this sync covers; live events continue from ``seq + 1``."""
+    """The last seq this sync covers; live events continue from ``seq + 1`` (0 when
+    refused)."""
     snapshot: RoomSnapshot | CommunitySnapshot | None = None
     events: list[Event] = msgspec.field(default_factory=list)
+    error: ErrorCode | None = None
+    """Only when ``mode`` is ``refused``: ``not_found`` or ``forbidden``."""
     reason: str | None = None
-    """Why a resume got a snapshot instead of a replay (unknown stream, too old)."""
+    """Why a resume got a snapshot instead of a replay (too old, ahead of the stream), or
+    why the stream was refused."""
 
 
 class Ready(ServerFrame, tag="ready"):
@@ -216,6 +227,19 @@ class Error(ServerFrame, tag="error"):
     retry_after_ms: int | None = None
 
 
+class Unsubscribed(ServerFrame, tag="unsubscribed"):
+    """You may no longer read ``stream`` on this socket: no more of its events follow.
+
+    Sent when your role in the stream's community changed, or you were removed from
+    it, while this socket followed the stream (whichever community the socket entered);
+    ``code`` is ``forbidden`` (``message`` says why) or ``not_found``. To read it again
+    once allowed, ``join`` the room or reconnect."""
+
+    stream: str
+    code: ErrorCode
+    message: str
+
+
 class HeartbeatAck(ServerFrame, tag="heartbeat_ack"):
     pass
 
@@ -228,7 +252,8 @@ class HistoryPage(ServerFrame, tag="history"):
     has_more: bool
 
 
-ServerMessage = Hello | Ready | Event | Ack | Error | HeartbeatAck | HistoryPage
+ServerMessage = (Hello | Ready | Event | Ack | Error | HeartbeatAck | HistoryPage
+                 | Unsubscribed)
 
 # --- codec -----------------------------------------------------------------------
 

@@ -25,6 +25,7 @@ from .domain.events import Event
 from .domain.policy import permission_matrix
 from .errors import CloseCode, ErrorCode
 from .protocol import PROTOCOL_VERSION, ClientMessage, ServerMessage
+from .streams import reading_table
 
 REF = "#/components/schemas/"
 PAYLOAD_FORMAT = "application/schema+json;version=draft-07"
@@ -169,7 +170,11 @@ def generate() -> dict[str, str]:
     out = {name: json.dumps(canonical(doc), indent=2, sort_keys=True) + "\n"
            for name, doc in files.items()}
     out["codes.md"] = codes_markdown()
-    out["permissions.md"] = permission_matrix()
+    out["permissions.md"] = "\n".join([
+        permission_matrix().rstrip("\n"), "", "## Reading streams", "",
+        "Reading a stream is an action too (`server/streams.py`); a name that is no",
+        "stream answers `not_found`, one you may not read `forbidden`, never a snapshot.",
+        "", *reading_table(), ""])
     return out
 
 

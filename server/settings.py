@@ -96,6 +96,9 @@ class Settings:
     refusals_per_minute: int = 30
     """Refused actions per person per minute that are audited; beyond, ``rate_limited``
     (so nobody can flood a community's audit log)."""
+    outsider_refusals_per_minute: int = 0
+    """Refused actions per client address per minute by people who are not in the
+    community (never audited); beyond, ``rate_limited``. 0: as ``refusals_per_minute``."""
     argon2_memory_kib: int = 19 * 1024
     argon2_time_cost: int = 2
     synchronous: str = "FULL"
