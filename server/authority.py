@@ -147,14 +147,16 @@ class Authority:
         self, principal: Principal, action: Action | str, community: str, decision: Decision,
         *, target: str | None = None,
     ) -> NoReturn:
-        """Raise Forbidden, auditing the refusal if ``principal`` is in the community.
+        """Raise Forbidden, auditing the refusal if ``principal`` is in the community (or
+        was removed from it: conveners want to see a banned person trying to come back).
 
         Someone refused over and over is told to slow down instead: a person in the
         community per person (so refusals cannot flood its audit log), anyone else per
         client address (they are not audited at all: a stream of new accounts must not
         fill the log of a community they do not belong to)."""
         state = self.folds.communities.get(community)
-        insider = state is not None and self.actor(principal, state).role is not None
+        insider = state is not None and (self.actor(principal, state).role is not None
+                                         or principal.member in state.removed)
         if insider:
             key, limit = f"refused:{principal.member}", self.refusals_per_minute
         else:

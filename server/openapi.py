@@ -42,8 +42,14 @@ def openapi_document(endpoints: list[Endpoint]) -> dict[str, Any]:
                           "503": _json("the store is not writable", health)}}},
         "/metrics": {"get": {
             "summary": "Prometheus metrics: connections, appends, latency, queues, commands",
-            "operationId": "metrics", "security": [],
+            "description": (
+                "Off on the public listener unless `PRACTICA_METRICS_TOKEN` is set, and then "
+                "only with `Authorization: Bearer <token>`; otherwise 404, as for any "
+                "unknown path. `PRACTICA_METRICS_PORT` serves it on a listener of its own."),
+            "operationId": "metrics", "security": [{"metricsToken": []}],
             "responses": {"200": {"description": "Prometheus text exposition format",
+                                  "content": {"text/plain": {"schema": {"type": "string"}}}},
+                          "404": {"description": "metrics are off here, or the token is wrong",
                                   "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
         "/ws": {"get": {
             "summary": "The websocket gateway (see asyncapi.json); needs the session cookie",
@@ -121,6 +127,8 @@ def openapi_document(endpoints: list[Endpoint]) -> dict[str, Any]:
                          "description": "equal to the csrf cookie (and, when signed in, to "
                          "the session's token): GET /api/me returns it and sets the cookie"},
                 "csrfCookie": {"type": "apiKey", "in": "cookie", "name": CSRF_COOKIE},
+                "metricsToken": {"type": "http", "scheme": "bearer",
+                                 "description": "the operator's PRACTICA_METRICS_TOKEN"},
             },
         },
     })
