@@ -36,6 +36,7 @@ from .errors import (
     StoreError,
 )
 from .identity import ClientMeta, Identity
+from .projections.search import MAX_LIMIT, Search
 from .settings import Settings
 
 log = logging.getLogger("practica.api")
@@ -96,7 +97,8 @@ class Endpoint:
     """(name, type, description) of query parameters."""
 
 
-def build_endpoints(identity: Identity, communities: Communities) -> list[Endpoint]:
+def build_endpoints(identity: Identity, communities: Communities,
+                    search: Search | None = None) -> list[Endpoint]:
     async def me(call: Call) -> t.Me:
         principal = call.principal
         csrf = principal.csrf if principal else call.request.cookies.get(CSRF_COOKIE)
@@ -146,6 +148,17 @@ def build_endpoints(identity: Identity, communities: Communities) -> list[Endpoi
         if not 1 <= limit <= 200 or (before is not None and before < 1):
             raise InvalidCommand("limit is 1 to 200; before is a seq, 1 or more")
         return await communities.audit(call.who, call.param("community"), before, limit)
+
+    async def find(call: Call) -> t.SearchResults:
+        assert search is not None
+        query = call.request.query_params
+        try:
+            limit = int(query.get("limit", "20"))
+        except ValueError:
+            raise InvalidCommand("limit is a whole number") from None
+        if not 1 <= limit <= MAX_LIMIT:
+            raise InvalidCommand(f"limit is 1 to {MAX_LIMIT}")
+        return await search.search(call.who, call.param("community"), query.get("q", ""), limit)
 
     c = "/api/communities/{community}"
     member = c + "/members/{member}"
@@ -250,6 +263,12 @@ def build_endpoints(identity: Identity, communities: Communities) -> list[Endpoi
                  reply=t.AuditPage, query=(
                      ("before", int, "Entries with seq below this"),
                      ("limit", int, "1 to 200 (default 50)"))),
+        Endpoint("GET", c + "/search", "Search the messages of the rooms you may read, best "
+                 "match first. Words must all match; \"quoted phrases\" and -excluded words "
+                 "work; anything else is a word to find, never syntax", find,
+                 reply=t.SearchResults, query=(
+                     ("q", str, "What to find (1 to 200 characters)"),
+                     ("limit", int, f"1 to {MAX_LIMIT} (default 20)"))),
     ]
 
 
@@ -282,9 +301,10 @@ async def read_body(request: Request, limit: int) -> bytes:
 
 
 class Api:
-    def __init__(self, identity: Identity, communities: Communities, settings: Settings) -> None:
+    def __init__(self, identity: Identity, communities: Communities, settings: Settings,
+                 search: Search | None = None) -> None:
         self.identity, self.settings = identity, settings
-        self.endpoints = build_endpoints(identity, communities)
+        self.endpoints = build_endpoints(identity, communities, search)
         self._decoders: dict[Any, msgspec.json.Decoder[Any]] = {
             e.body: msgspec.json.Decoder(e.body) for e in self.endpoints if e.body}
 

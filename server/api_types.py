@@ -284,3 +284,26 @@ class Export(Reply):
     profile: Profile
     memberships: list[Membership]
     messages: list[ExportedMessage]
+
+
+class SnippetPart(Reply):
+    text: str
+    hit: bool
+    """True for a part that matched the search (show it highlighted, as plain text)."""
+
+
+class SearchHit(Reply):
+    room: str
+    message: int
+    """The message's id: the seq of its ``message_posted`` event in ``room:<room>``."""
+    author: str
+    author_name: str
+    ts: int
+    snippet: list[SnippetPart]
+    """The matching passage of the message's latest text, in parts."""
+
+
+class SearchResults(Reply):
+    query: str
+    hits: list[SearchHit]
+    """Best match first."""

@@ -1,0 +1,195 @@
+"""Projections: read models kept from committed events, rebuildable from the streams.
+
+A :class:`Projection` says which streams it reads and turns a run of a stream's events
+into statements on its own tables (pure). A :class:`Projector` keeps one projection up
+to date: it remembers per stream the last seq applied (``projection_cursors``, written
+in the same transaction as the projection's rows), catches up from there on start,
+follows commits through the store's ``on_commit`` listeners, and fills any gap (a commit
+it did not hear of) by reading the stream. Applying an event twice changes nothing, so
+two processes keeping the same tables (PostgreSQL) need no coordination.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from ..domain.events import Event
+from ..store import EventStore
+
+log = logging.getLogger("practica.projections")
+
+Statement = tuple[str, tuple[Any, ...]]
+PAGE = 1000
+RETRY_S = 1.0
+
+
+class Projection(Protocol):
+    name: str
+    prefix: str
+    """The streams it reads: every stream whose name starts with this."""
+
+    def statements(self, stream: str, events: Sequence[Event]) -> list[Statement]:
+        """What applying ``events`` (in seq order, after the cursor) writes. Pure."""
+
+    def reset(self) -> list[Statement]:
+        """Empty the projection's tables (before a rebuild)."""
+
+    async def reconcile(self, store: EventStore) -> int:
+        """Repair what changed behind the cursor (erased bodies); how many rows changed."""
+
+
+class Projector:
+    def __init__(self, store: EventStore, projection: Projection) -> None:
+        self.store, self.projection = store, projection
+        self.cursors: dict[str, int] = {}
+        self._pending: dict[str, list[Event]] = {}
+        self._wake = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def name(self) -> str:
+        return self.projection.name
+
+    # --- lifecycle ---------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Catch up from the cursors (the server may have stopped before applying its
+        last commits), repair erasures, then follow commits."""
+        await self.catch_up()
+        await self.projection.reconcile(self.store)
+        self._task = asyncio.create_task(self._run(), name=f"projection:{self.name}")
+
+    async def stop(self) -> None:
+        """Apply what is pending (best effort), then stop following."""
+        if self._task is None:
+            return
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(5):
+                await self.settle()
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        self._task = None
+
+    def listen(self, events: list[Event]) -> None:
+        """The store's on_commit listener: note what to apply; the worker applies it."""
+        prefix = self.projection.prefix
+        for event in events:
+            if event.stream.startswith(prefix):
+                self._pending.setdefault(event.stream, []).append(event)
+                self._idle.clear()
+                self._wake.set()
+
+    async def settle(self) -> None:
+        """Wait until every commit heard of so far is applied: lets a reader see its own
+        writes (callers bound the wait)."""
+        if self._task is not None and not self._task.done():
+            await self._idle.wait()
+
+    # --- applying ----------------------------------------------------------------
+
+    async def _load_cursors(self) -> None:
+        rows = await self.store.fetch(
+            "SELECT stream, seq FROM projection_cursors WHERE projection = ?", (self.name,))
+        self.cursors = {str(stream): int(seq) for stream, seq in rows}
+
+    async def catch_up(self) -> int:
+        """Apply every committed event after the cursors; how many were applied."""
+        await self._load_cursors()
+        applied = 0
+        for stream in await self.store.streams(self.projection.prefix):
+            applied += await self._catch_up_stream(stream)
+        if applied:
+            log.info("projection %s caught up %d events", self.name, applied)
+        return applied
+
+    async def _catch_up_stream(self, stream: str) -> int:
+        applied = 0
+        while True:
+            events = await self.store.read(stream, after=self.cursors.get(stream, 0),
+                                           limit=PAGE)
+            if not events:
+                return applied
+            await self._apply(stream, events)
+            applied += len(events)
+
+    async def _apply(self, stream: str, events: list[Event]) -> None:
+        last = events[-1].seq
+        statements = self.projection.statements(stream, events)
+        statements.append((
+            "INSERT INTO projection_cursors (projection, stream, seq) VALUES (?, ?, ?)"
+            " ON CONFLICT (projection, stream) DO UPDATE SET seq = excluded.seq"
+            " WHERE excluded.seq > projection_cursors.seq", (self.name, stream, last)))
+        await self.store.execute(statements)
+        self.cursors[stream] = max(self.cursors.get(stream, 0), last)
+
+    async def _apply_heard(self, stream: str, events: list[Event]) -> None:
+        have = self.cursors.get(stream, 0)
+        fresh = [e for e in events if e.seq > have]
+        if not events:  # a retry after a failure: read from the cursor
+            await self._catch_up_stream(stream)
+            return
+        if not fresh:
+            return
+        if fresh[0].seq != have + 1 or any(
+                b.seq != a.seq + 1 for a, b in itertools.pairwise(fresh)):
+            await self._catch_up_stream(stream)  # a commit we did not hear of: read it
+        else:
+            await self._apply(stream, fresh)
+
+    async def _run(self) -> None:
+        while True:
+            if not self._pending:
+                self._idle.set()
+                await self._wake.wait()
+            self._wake.clear()
+            pending, self._pending = self._pending, {}
+            for stream, events in pending.items():
+                try:
+                    await self._apply_heard(stream, events)
+                except Exception:
+                    # The cursor did not move: the next commit on this stream, or the next
+                    # start, reads the stream from there.
+                    log.exception("projection %s could not apply %s; will retry",
+                                  self.name, stream)
+                    self._pending.setdefault(stream, [])
+                    await asyncio.sleep(RETRY_S)
+
+    async def rebuild(self) -> int:
+        """Drop the projection's rows and cursors and apply every stream from the start."""
+        await self.store.execute([*self.projection.reset(), (
+            "DELETE FROM projection_cursors WHERE projection = ?", (self.name,))])
+        self.cursors = {}
+        applied = await self.catch_up()
+        await self.projection.reconcile(self.store)
+        return applied
+
+
+class Projections:
+    """Every projection of a process, fed by one commit listener."""
+
+    def __init__(self, store: EventStore, projections: Sequence[Projection]) -> None:
+        self.projectors = {p.name: Projector(store, p) for p in projections}
+        store.on_commit(self.listen)
+
+    def listen(self, events: list[Event]) -> None:
+        for projector in self.projectors.values():
+            projector.listen(events)
+
+    async def start(self) -> None:
+        for projector in self.projectors.values():
+            await projector.start()
+
+    async def stop(self) -> None:
+        for projector in self.projectors.values():
+            await projector.stop()
+
+    def __getitem__(self, name: str) -> Projector:
+        return self.projectors[name]
