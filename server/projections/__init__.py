@@ -120,29 +120,42 @@ class Projector:
             await self._apply(stream, events)
             applied += len(events)
 
-    async def _apply(self, stream: str, events: list[Event]) -> None:
-        last = events[-1].seq
+    def _statements(self, stream: str, events: list[Event]) -> list[Statement]:
         statements = self.projection.statements(stream, events)
         statements.append((
             "INSERT INTO projection_cursors (projection, stream, seq) VALUES (?, ?, ?)"
             " ON CONFLICT (projection, stream) DO UPDATE SET seq = excluded.seq"
-            " WHERE excluded.seq > projection_cursors.seq", (self.name, stream, last)))
-        await self.store.execute(statements)
-        self.cursors[stream] = max(self.cursors.get(stream, 0), last)
+            " WHERE excluded.seq > projection_cursors.seq", (self.name, stream, events[-1].seq)))
+        return statements
 
-    async def _apply_heard(self, stream: str, events: list[Event]) -> None:
-        have = self.cursors.get(stream, 0)
-        fresh = [e for e in events if e.seq > have]
-        if not events:  # a retry after a failure: read from the cursor
+    def _advance(self, stream: str, seq: int) -> None:
+        self.cursors[stream] = max(self.cursors.get(stream, 0), seq)
+
+    async def _apply(self, stream: str, events: list[Event]) -> None:
+        await self.store.execute(self._statements(stream, events))
+        self._advance(stream, events[-1].seq)
+
+    async def _apply_heard(self, pending: dict[str, list[Event]]) -> None:
+        """Apply what commits told of, every stream in one transaction; a stream with a
+        gap (a commit not heard of, or a retry after a failure) is read from its cursor."""
+        statements: list[Statement] = []
+        heads: dict[str, int] = {}
+        behind: list[str] = []
+        for stream, events in pending.items():
+            have = self.cursors.get(stream, 0)
+            fresh = [e for e in events if e.seq > have]
+            if not events or (fresh and (fresh[0].seq != have + 1 or any(
+                    b.seq != a.seq + 1 for a, b in itertools.pairwise(fresh)))):
+                behind.append(stream)
+            elif fresh:
+                statements += self._statements(stream, fresh)
+                heads[stream] = fresh[-1].seq
+        if statements:
+            await self.store.execute(statements)
+            for stream, seq in heads.items():
+                self._advance(stream, seq)
+        for stream in behind:
             await self._catch_up_stream(stream)
-            return
-        if not fresh:
-            return
-        if fresh[0].seq != have + 1 or any(
-                b.seq != a.seq + 1 for a, b in itertools.pairwise(fresh)):
-            await self._catch_up_stream(stream)  # a commit we did not hear of: read it
-        else:
-            await self._apply(stream, fresh)
 
     async def _run(self) -> None:
         while True:
@@ -151,16 +164,16 @@ class Projector:
                 await self._wake.wait()
             self._wake.clear()
             pending, self._pending = self._pending, {}
-            for stream, events in pending.items():
-                try:
-                    await self._apply_heard(stream, events)
-                except Exception:
-                    # The cursor did not move: the next commit on this stream, or the next
-                    # start, reads the stream from there.
-                    log.exception("projection %s could not apply %s; will retry",
-                                  self.name, stream)
+            try:
+                await self._apply_heard(pending)
+            except Exception:
+                # No cursor moved past what was written: retry these streams from their
+                # cursors (the next start would too).
+                log.exception("projection %s could not apply %d streams; will retry",
+                              self.name, len(pending))
+                for stream in pending:
                     self._pending.setdefault(stream, [])
-                    await asyncio.sleep(RETRY_S)
+                await asyncio.sleep(RETRY_S)
 
     async def rebuild(self) -> int:
         """Drop the projection's rows and cursors and apply every stream from the start."""

@@ -139,6 +139,24 @@ async def test_search_shows_only_rooms_you_may_read(server):
     assert (await stranger.call("GET", f"/api/communities/{DEMO}/search?q=okapi")
             ).status_code == 401
 
+    # A guest reads one room: search finds nothing elsewhere, not even in that community.
+    lobby = (await owner.call("POST", "/api/communities/guild/rooms",
+                              {"name": "Lobby"})).json()["rooms"]
+    lobby_room = next(r["room"] for r in lobby if r["room"] != room)
+    await olga.command("join", room=lobby_room)
+    welcome = await post(olga, "an okapi welcome for guests", room=lobby_room)
+    link = (await owner.call("POST", "/api/communities/guild/invites",
+                             {"kind": "guest", "room": lobby_room})).json()
+    guest = Person(server.url)
+    await guest.refresh()
+    entered = await guest.call("POST", "/api/guest", {"token": link["token"], "name": "Gus"})
+    assert entered.status_code == 201, entered.text
+    guest.csrf = entered.json()["csrf"]
+    assert [(h["room"], h["message"]) for h in await find(guest, "okapi", "guild")] == [
+        (lobby_room, welcome)]
+    elsewhere = await guest.call("GET", f"/api/communities/{DEMO}/search?q=okapi")
+    assert elsewhere.status_code == 403 and elsewhere.json()["code"] == "forbidden"
+
 
 async def test_erasure_rebuild_and_catching_up_after_a_stop(backend, tmp_path):
     async with database(backend, tmp_path) as db:
