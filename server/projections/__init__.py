@@ -26,6 +26,7 @@ log = logging.getLogger("practica.projections")
 Statement = tuple[str, tuple[Any, ...]]
 PAGE = 1000
 RETRY_S = 1.0
+RETRY_MAX_S = 60.0
 
 
 class Projection(Protocol):
@@ -158,6 +159,7 @@ class Projector:
             await self._catch_up_stream(stream)
 
     async def _run(self) -> None:
+        failures = 0
         while True:
             if not self._pending:
                 self._idle.set()
@@ -166,14 +168,17 @@ class Projector:
             pending, self._pending = self._pending, {}
             try:
                 await self._apply_heard(pending)
+                failures = 0
             except Exception:
                 # No cursor moved past what was written: retry these streams from their
-                # cursors (the next start would too).
+                # cursors (the next start would too), backing off, since the projection's
+                # writes share the store's group commits with everyone's appends.
+                failures += 1
                 log.exception("projection %s could not apply %d streams; will retry",
                               self.name, len(pending))
                 for stream in pending:
                     self._pending.setdefault(stream, [])
-                await asyncio.sleep(RETRY_S)
+                await asyncio.sleep(min(RETRY_S * 2 ** (failures - 1), RETRY_MAX_S))
 
     async def rebuild(self) -> int:
         """Drop the projection's rows and cursors and apply every stream from the start."""

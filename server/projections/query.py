@@ -22,6 +22,7 @@ START, STOP = "\x01", "\x02"
 message cannot forge them."""
 
 _WORD = re.compile(r"[^\W_]+")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _TOKEN = re.compile(r'(-?)"([^"]*)"?|(-?)([^\s"]+)')
 
 
@@ -66,8 +67,9 @@ def to_websearch(terms: list[Term]) -> str:
 
 
 def indexable(text: str) -> str:
-    """Message text as indexed: without the highlight markers."""
-    return text.replace(START, " ").replace(STOP, " ")
+    """Message text as indexed: control characters (the highlight markers among them, and
+    NUL, which PostgreSQL text refuses) become spaces."""
+    return _CONTROL.sub(" ", text)
 
 
 def snippet_parts(marked: str) -> list[tuple[str, bool]]:

@@ -59,7 +59,7 @@ def changes(events: Sequence[Event]) -> list[Change]:
     for event in events:
         body = event.body
         if isinstance(body, MessagePosted):
-            out.append(Index(event.seq, body.author, body.author_name, event.ts,
+            out.append(Index(event.seq, body.author, indexable(body.author_name), event.ts,
                              indexable(body.text)))
         elif isinstance(body, MessageEdited):
             out.append(Edit(body.message, event.seq, indexable(body.text)))

@@ -59,6 +59,7 @@ def test_too_many_terms_is_invalid():
 
 def test_markers_cannot_be_forged_by_a_message():
     assert indexable(f"a{START}b{STOP}c") == "a b c"
+    assert indexable("nul\x00and\x7fdel\tkept\nlines") == "nul and del\tkept\nlines"
 
 
 def test_snippet_parts_split_on_markers():

@@ -77,6 +77,9 @@ async def test_search_follows_posts_edits_and_deletions(server):
     assert ids(await find(ann.person, '"regeneration paper" -zebrafish')) == [seq]
     assert ids(await find(ann.person, "regeneration -axolotl")) == []
 
+    odd = await post(ann, "nul\x00byte and \x01marker\x02 text")  # PostgreSQL text has no NUL
+    assert ids(await find(ann.person, "byte marker")) == [odd]
+
     assert (await ann.command("delete", room=ROOM, message=seq))["type"] == "ack"
     assert await find(ann.person, "axolotl") == []
     assert await find(ann.person, "regeneration") == []
