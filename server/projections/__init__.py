@@ -61,10 +61,10 @@ class Projector:
     # --- lifecycle ---------------------------------------------------------------
 
     async def start(self) -> None:
-        """Catch up from the cursors (the server may have stopped before applying its
-        last commits), repair erasures, then follow commits."""
-        await self.catch_up()
-        await self.projection.reconcile(self.store)
+        """In the background: catch up from the cursors (the server may have stopped
+        before applying its last commits), repair erasures, then follow commits. A first
+        start over a long history does not hold up serving; readers :meth:`settle`."""
+        self._idle.clear()
         self._task = asyncio.create_task(self._run(), name=f"projection:{self.name}")
 
     async def stop(self) -> None:
@@ -158,7 +158,20 @@ class Projector:
         for stream in behind:
             await self._catch_up_stream(stream)
 
+    async def _start_up(self) -> None:
+        failures = 0
+        while True:
+            try:
+                await self.catch_up()
+                await self.projection.reconcile(self.store)
+                return
+            except Exception:
+                failures += 1
+                log.exception("projection %s could not catch up; will retry", self.name)
+                await asyncio.sleep(min(RETRY_S * 2 ** (failures - 1), RETRY_MAX_S))
+
     async def _run(self) -> None:
+        await self._start_up()
         failures = 0
         while True:
             if not self._pending:

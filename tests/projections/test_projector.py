@@ -45,6 +45,7 @@ async def rows(store: EventStore) -> list[tuple[object, ...]]:
 async def test_a_commit_not_heard_of_is_read_from_the_stream(store):
     projector = Projector(store, SearchProjection())
     await projector.start()
+    await projector.settle()  # caught up (with nothing) before the commits below
     try:
         first = await store.append(STREAM, "m", [post("one"), post("two")])
         third = await store.append(STREAM, "m", [post("three")])
@@ -75,6 +76,7 @@ class Flaky(SearchProjection):
 async def test_a_failed_apply_moves_no_cursor_and_is_retried(store, caplog):
     projections = Projections(store, [Flaky()])
     await projections.start()
+    await projections["search"].settle()
     try:
         done = await store.append(STREAM, "m", [post("kept")])
         await projections["search"].settle()
@@ -88,6 +90,7 @@ async def test_a_failed_apply_moves_no_cursor_and_is_retried(store, caplog):
 async def test_rebuild_gives_the_rows_the_live_projection_kept(store):
     projections = Projections(store, [SearchProjection()])
     await projections.start()
+    await projections["search"].settle()
     try:
         posted = await store.append(STREAM, "m", [post("alpha"), post("beta")])
         await store.append(STREAM, "m", [MessageEdited(message=posted.seq, text="gamma")])

@@ -194,6 +194,7 @@ async def test_erasure_rebuild_and_catching_up_after_a_stop(backend, tmp_path):
 
         async with running_server(make_settings(tmp_path, **db)) as server:
             ann.person.base_url = server.url
+            await server.practica.projections["search"].settle()  # caught up in the background
             assert ids(await find(ann.person, "behind")) == [missed.seq]
             assert await find(ann.person, "pangolin") == []
             assert ids(await find(ann.person, "lemurs")) == [edited]  # its edit was erased
@@ -208,6 +209,7 @@ async def test_erasure_rebuild_and_catching_up_after_a_stop(backend, tmp_path):
             "rebuild", "--projection", "nothing", "--database", settings.database_url]) == 1
         async with running_server(make_settings(tmp_path, **db)) as server:
             ann.person.base_url = server.url
+            await server.practica.projections["search"].settle()
             rebuilt = {q: await find(ann.person, q) for q in [*queries, "behind"]}
             assert rebuilt == after_erasure
             await server.practica.projections["search"].rebuild()  # live, while serving
