@@ -21,7 +21,24 @@ export function init(context) {
     if (e.key === "Escape" && $("search-input").value) {
       e.preventDefault();
       $("search-input").value = "";
+    } else if (e.key === "ArrowDown" && ui.pane === "search") {
+      const first = $("search-results").querySelector("a");
+      if (first) {
+        e.preventDefault();
+        first.focus();
+      }
     }
+  });
+  // Up and down move between results; up from the first goes back to the box.
+  $("search-results").addEventListener("keydown", (e) => {
+    if (e.key !== "ArrowDown" && e.key !== "ArrowUp") return;
+    const links = [...$("search-results").querySelectorAll("a")];
+    const at = links.indexOf(document.activeElement);
+    if (at < 0) return;
+    e.preventDefault();
+    const next = at + (e.key === "ArrowDown" ? 1 : -1);
+    if (next < 0) $("search-input").focus();
+    else if (next < links.length) links[next].focus();
   });
 }
 

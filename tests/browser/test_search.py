@@ -49,7 +49,8 @@ async def test_search_box_finds_a_message_and_opens_it_in_its_room(server, new_c
     assert await hit.locator("b").count() == 0
     await page.screenshot(path=str(SHOTS / "search.png"))
 
-    await hit.focus()
+    await box.press("ArrowDown")  # from the box to the first result, by keyboard
+    await expect(hit).to_be_focused()
     await page.keyboard.press("Enter")
     await expect(page.locator("#room-name")).to_have_text("# Journal club")
     target = page.locator(f'.message-list li[data-id="{found["seq"]}"]')
@@ -57,6 +58,7 @@ async def test_search_box_finds_a_message_and_opens_it_in_its_room(server, new_c
     await expect(target).to_be_focused()
     await expect(target).to_be_in_viewport()
     assert page.url.endswith("#journal-club")
+    await page.screenshot(path=str(SHOTS / "search-found.png"))
 
     await box.fill('"* -')  # no words: the server says so, the page says why
     await box.press("Enter")
