@@ -27,6 +27,8 @@ Statement = tuple[str, tuple[Any, ...]]
 PAGE = 1000
 RETRY_S = 1.0
 RETRY_MAX_S = 60.0
+RECONCILE_S = 60.0
+"""How often a running projector looks for bodies erased behind its cursor."""
 
 
 class Projection(Protocol):
@@ -45,8 +47,10 @@ class Projection(Protocol):
 
 
 class Projector:
-    def __init__(self, store: EventStore, projection: Projection) -> None:
+    def __init__(self, store: EventStore, projection: Projection, *,
+                 reconcile_s: float = RECONCILE_S) -> None:
         self.store, self.projection = store, projection
+        self.reconcile_s = reconcile_s
         self.cursors: dict[str, int] = {}
         self._pending: dict[str, list[Event]] = {}
         self._wake = asyncio.Event()
@@ -172,11 +176,20 @@ class Projector:
 
     async def _run(self) -> None:
         await self._start_up()
+        loop = asyncio.get_running_loop()
         failures = 0
+        reconcile_at = loop.time() + self.reconcile_s
         while True:
+            if loop.time() >= reconcile_at:  # erasures are rare and cheap to look for
+                await self._reconcile_quietly()
+                reconcile_at = loop.time() + self.reconcile_s
             if not self._pending:
                 self._idle.set()
-                await self._wake.wait()
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(max(0.0, reconcile_at - loop.time())):
+                        await self._wake.wait()
+                if not self._pending:
+                    continue
             self._wake.clear()
             pending, self._pending = self._pending, {}
             try:
@@ -193,6 +206,12 @@ class Projector:
                     self._pending.setdefault(stream, [])
                 await asyncio.sleep(min(RETRY_S * 2 ** (failures - 1), RETRY_MAX_S))
 
+    async def _reconcile_quietly(self) -> None:
+        try:
+            await self.projection.reconcile(self.store)
+        except Exception:
+            log.exception("projection %s could not look for erasures", self.name)
+
     async def rebuild(self) -> int:
         """Drop the projection's rows and cursors and apply every stream from the start."""
         await self.store.execute([*self.projection.reset(), (
@@ -206,8 +225,10 @@ class Projector:
 class Projections:
     """Every projection of a process, fed by one commit listener."""
 
-    def __init__(self, store: EventStore, projections: Sequence[Projection]) -> None:
-        self.projectors = {p.name: Projector(store, p) for p in projections}
+    def __init__(self, store: EventStore, projections: Sequence[Projection], *,
+                 reconcile_s: float = RECONCILE_S) -> None:
+        self.projectors = {p.name: Projector(store, p, reconcile_s=reconcile_s)
+                           for p in projections}
         store.on_commit(self.listen)
 
     def listen(self, events: list[Event]) -> None:

@@ -3,6 +3,7 @@ what failed without moving its cursor, and rebuilds to the same rows."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
@@ -64,6 +65,7 @@ class Flaky(SearchProjection):
     """Fails its first apply, as a store that is briefly down would."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.failures = 1
 
     def statements(self, stream: str, events: Sequence[Event]) -> list[Statement]:
@@ -100,5 +102,25 @@ async def test_rebuild_gives_the_rows_the_live_projection_kept(store):
         assert [r[4] for r in live] == ["alpha", "gamma", "delta"]
         assert await projections["search"].rebuild() == 4
         assert await rows(store) == live
+    finally:
+        await projections.stop()
+
+
+async def test_a_body_erased_while_running_leaves_the_index(store):
+    projections = Projections(store, [SearchProjection()], reconcile_s=0.05)
+    await projections.start()
+    try:
+        posted = await store.append(STREAM, "m", [post("private words"), post("edited")])
+        edit = await store.append(STREAM, "m", [MessageEdited(message=posted.seq, text="x y")])
+        await projections["search"].settle()
+        await store.execute([
+            ("UPDATE events SET body = NULL WHERE stream = ? AND seq = ?", (STREAM, 1)),
+            ("UPDATE events SET body = NULL WHERE stream = ? AND seq = ?", (STREAM, edit.seq)),
+        ])
+        deadline = asyncio.get_running_loop().time() + 10
+        wanted = [(1, 1, ""), (2, 0, "edited")]  # (seq, deleted, text)
+        while [(r[1], r[3], r[4]) for r in await rows(store)] != wanted:
+            assert asyncio.get_running_loop().time() < deadline, await rows(store)
+            await asyncio.sleep(0.02)
     finally:
         await projections.stop()

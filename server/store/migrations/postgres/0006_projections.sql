@@ -25,4 +25,10 @@ CREATE TABLE search_messages (
     PRIMARY KEY (stream, seq)
 );
 
+CREATE INDEX search_messages_version ON search_messages (stream, version);
+
+-- Erased bodies are rare: this index holds only them, so projections find what an
+-- erasure changed without reading every event.
+CREATE INDEX events_erased ON events (stream, seq) WHERE body IS NULL;
+
 CREATE INDEX search_messages_doc ON search_messages USING GIN (doc);

@@ -25,6 +25,12 @@ CREATE TABLE search_messages (
     UNIQUE (stream, seq)
 );
 
+CREATE INDEX search_messages_version ON search_messages (stream, version);
+
+-- Erased bodies are rare: this index holds only them, so projections find what an
+-- erasure changed without reading every event.
+CREATE INDEX events_erased ON events (stream, seq) WHERE body IS NULL;
+
 CREATE VIRTUAL TABLE search_fts USING fts5(
     text, content = 'search_messages', content_rowid = 'id',
     tokenize = 'unicode61 remove_diacritics 2'
