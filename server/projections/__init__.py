@@ -54,8 +54,12 @@ class Projector:
         self.cursors: dict[str, int] = {}
         self._pending: dict[str, list[Event]] = {}
         self._wake = asyncio.Event()
-        self._idle = asyncio.Event()
-        self._idle.set()
+        self._ready = asyncio.Event()
+        """Set once the start's catch-up is done."""
+        self._heard = 0
+        """Commit notices received so far, counted; ``_applied``: how many are applied."""
+        self._applied = 0
+        self._progress = asyncio.Condition()
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -68,7 +72,7 @@ class Projector:
         """In the background: catch up from the cursors (the server may have stopped
         before applying its last commits), repair erasures, then follow commits. A first
         start over a long history does not hold up serving; readers :meth:`settle`."""
-        self._idle.clear()
+        self._ready.clear()
         self._task = asyncio.create_task(self._run(), name=f"projection:{self.name}")
 
     async def stop(self) -> None:
@@ -89,14 +93,18 @@ class Projector:
         for event in events:
             if event.stream.startswith(prefix):
                 self._pending.setdefault(event.stream, []).append(event)
-                self._idle.clear()
                 self._wake.set()
+        self._heard += 1
 
     async def settle(self) -> None:
-        """Wait until every commit heard of so far is applied: lets a reader see its own
-        writes (callers bound the wait)."""
-        if self._task is not None and not self._task.done():
-            await self._idle.wait()
+        """Wait until every commit heard of so far is applied (and the start's catch-up):
+        lets a reader see its own writes, however busy the stream. Callers bound the wait."""
+        if self._task is None or self._task.done():
+            return
+        target = self._heard
+        await self._ready.wait()
+        async with self._progress:
+            await self._progress.wait_for(lambda: self._applied >= target)
 
     # --- applying ----------------------------------------------------------------
 
@@ -176,6 +184,7 @@ class Projector:
 
     async def _run(self) -> None:
         await self._start_up()
+        self._ready.set()
         loop = asyncio.get_running_loop()
         failures = 0
         reconcile_at = loop.time() + self.reconcile_s
@@ -184,7 +193,7 @@ class Projector:
                 await self._reconcile_quietly()
                 reconcile_at = loop.time() + self.reconcile_s
             if not self._pending:
-                self._idle.set()
+                await self._applied_up_to(self._heard)
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(max(0.0, reconcile_at - loop.time())):
                         await self._wake.wait()
@@ -192,9 +201,11 @@ class Projector:
                     continue
             self._wake.clear()
             pending, self._pending = self._pending, {}
+            heard = self._heard
             try:
                 await self._apply_heard(pending)
                 failures = 0
+                await self._applied_up_to(heard)
             except Exception:
                 # No cursor moved past what was written: retry these streams from their
                 # cursors (the next start would too), backing off, since the projection's
@@ -205,6 +216,12 @@ class Projector:
                 for stream in pending:
                     self._pending.setdefault(stream, [])
                 await asyncio.sleep(min(RETRY_S * 2 ** (failures - 1), RETRY_MAX_S))
+
+    async def _applied_up_to(self, heard: int) -> None:
+        if heard > self._applied:
+            self._applied = heard
+            async with self._progress:
+                self._progress.notify_all()
 
     async def _reconcile_quietly(self) -> None:
         try:
