@@ -4,8 +4,8 @@ The indexed text of a message is its latest: an edit replaces it, a deletion emp
 An erased body (the store's privacy erasure) is never indexed, and :meth:`reconcile`
 empties any row whose text came from a body erased after it was indexed. SQLite uses
 FTS5 (``search_fts``, external content); PostgreSQL a generated ``tsvector`` with a GIN
-index and ``websearch_to_tsquery``. Both use no stemming and no stop words, so the same
-words find the same messages on either backend.
+index and ``websearch_to_tsquery``. Both fold case, and neither stems, drops stop words or
+accents, so the same words find the same messages on either backend.
 """
 
 from __future__ import annotations

@@ -33,7 +33,7 @@ CREATE INDEX events_erased ON events (stream, seq) WHERE body IS NULL;
 
 CREATE VIRTUAL TABLE search_fts USING fts5(
     text, content = 'search_messages', content_rowid = 'id',
-    tokenize = 'unicode61 remove_diacritics 2'
+    tokenize = 'unicode61 remove_diacritics 0'
 );
 
 CREATE TRIGGER search_messages_ai AFTER INSERT ON search_messages BEGIN
