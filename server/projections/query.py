@@ -41,7 +41,9 @@ def parse(query: str) -> list[Term]:
     for match in _TOKEN.finditer(query):
         minus = match.group(1) or match.group(3)
         chunk = match.group(2) if match.group(2) is not None else match.group(4)
-        words = tuple(w.casefold() for w in _WORD.findall(chunk or ""))
+        # Case is left to the backends, which fold query and text alike (Python's
+        # casefold would turn "Straße" into "strasse", which neither indexes).
+        words = tuple(_WORD.findall(chunk or ""))
         if words:
             terms.append(Term(words, excluded=bool(minus)))
     if not any(not t.excluded for t in terms):

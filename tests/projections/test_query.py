@@ -22,9 +22,9 @@ from server.projections.query import (
 
 def test_words_phrases_and_exclusions():
     terms = parse('Syncope "tilt table" -ECG')
-    assert terms == [Term(("syncope",)), Term(("tilt", "table")), Term(("ecg",), True)]
-    assert to_fts5(terms) == '("syncope" AND "tilt table") NOT "ecg"'
-    assert to_websearch(terms) == '"syncope" "tilt table" -"ecg"'
+    assert terms == [Term(("Syncope",)), Term(("tilt", "table")), Term(("ECG",), True)]
+    assert to_fts5(terms) == '("Syncope" AND "tilt table") NOT "ECG"'
+    assert to_websearch(terms) == '"Syncope" "tilt table" -"ECG"'
 
 
 @pytest.mark.parametrize("typed", [

@@ -77,8 +77,8 @@ async def test_search_follows_posts_edits_and_deletions(server):
     assert ids(await find(ann.person, '"regeneration paper" -zebrafish')) == [seq]
     assert ids(await find(ann.person, "regeneration -axolotl")) == []
 
-    accents = await post(ann, "Ärzte im Café: ÉCOLE")
-    for q in ["ärzte", "CAFÉ", "école ärzte"]:  # case folds, beyond ASCII, on both stores
+    accents = await post(ann, "Ärzte im Café: ÉCOLE an der Straße")
+    for q in ["ärzte", "CAFÉ", "école ärzte", "STRAßE"]:  # case folds, beyond ASCII, on both stores
         assert ids(await find(ann.person, q)) == [accents], q
     odd = await post(ann, "nul\x00byte and \x01marker\x02 text")  # PostgreSQL text has no NUL
     assert ids(await find(ann.person, "byte marker")) == [odd]
