@@ -36,6 +36,7 @@ from .errors import (
     StoreError,
 )
 from .identity import ClientMeta, Identity
+from .projections.search import MAX_LIMIT, Search
 from .settings import Settings
 
 log = logging.getLogger("practica.api")
@@ -125,7 +126,8 @@ class Endpoint:
     imply (for the OpenAPI document): 401 for a wrong password, 404 for a bad link..."""
 
 
-def build_endpoints(identity: Identity, communities: Communities) -> list[Endpoint]:
+def build_endpoints(identity: Identity, communities: Communities,
+                    search: Search | None = None) -> list[Endpoint]:
     async def me(call: Call) -> t.Me:
         principal = call.principal
         csrf = principal.csrf if principal else call.request.cookies.get(CSRF_COOKIE)
@@ -169,6 +171,12 @@ def build_endpoints(identity: Identity, communities: Communities) -> list[Endpoi
         before = call.query("before", t.AuditBefore, None)
         limit = call.query("limit", t.AuditLimit, 50)
         return await communities.audit(call.who, call.param("community"), before, limit)
+
+    async def find(call: Call) -> t.SearchResults:
+        assert search is not None
+        text = call.query("q", t.SearchText, "")
+        limit = call.query("limit", t.SearchLimit, 20)
+        return await search.search(call.who, call.param("community"), text, limit)
 
     c = "/api/communities/{community}"
     member = c + "/members/{member}"
@@ -273,6 +281,12 @@ def build_endpoints(identity: Identity, communities: Communities) -> list[Endpoi
                  reply=t.AuditPage, query=(
                      ("before", t.AuditBefore, "Entries with seq below this"),
                      ("limit", t.AuditLimit, "How many entries (default 50)"))),
+        Endpoint("GET", c + "/search", "Search the messages of the rooms you may read, best "
+                 "match first. Words must all match; \"quoted phrases\" and -excluded words "
+                 "work; anything else is a word to find, never syntax", find,
+                 reply=t.SearchResults, query=(
+                     ("q", t.SearchText, "What to find (1 to 200 characters)"),
+                     ("limit", t.SearchLimit, f"1 to {MAX_LIMIT} (default 20)"))),
     ]
 
 
@@ -305,9 +319,10 @@ async def read_body(request: Request, limit: int) -> bytes:
 
 
 class Api:
-    def __init__(self, identity: Identity, communities: Communities, settings: Settings) -> None:
+    def __init__(self, identity: Identity, communities: Communities, settings: Settings,
+                 search: Search | None = None) -> None:
         self.identity, self.settings = identity, settings
-        self.endpoints = build_endpoints(identity, communities)
+        self.endpoints = build_endpoints(identity, communities, search)
         self._decoders: dict[Any, msgspec.json.Decoder[Any]] = {
             e.body: msgspec.json.Decoder(e.body) for e in self.endpoints if e.body}
 

@@ -26,6 +26,10 @@ Reason = Annotated[str, msgspec.Meta(max_length=300)]
 AuditBefore = Annotated[int, msgspec.Meta(ge=1, le=2**53 - 1)]
 """A seq of the audit stream: entries below it."""
 AuditLimit = Annotated[int, msgspec.Meta(ge=1, le=200)]
+SearchLimit = Annotated[int, msgspec.Meta(ge=1, le=50)]
+"""How many search hits (server/projections/search.py MAX_LIMIT)."""
+SearchText = Annotated[str, msgspec.Meta(max_length=200)]
+"""What to find; an empty or blank one is refused as ``invalid`` too."""
 
 
 class Body(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -295,3 +299,26 @@ class Export(Reply):
     profile: Profile
     memberships: list[Membership]
     messages: list[ExportedMessage]
+
+
+class SnippetPart(Reply):
+    text: str
+    hit: bool
+    """True for a part that matched the search (show it highlighted, as plain text)."""
+
+
+class SearchHit(Reply):
+    room: str
+    message: int
+    """The message's id: the seq of its ``message_posted`` event in ``room:<room>``."""
+    author: str
+    author_name: str
+    ts: int
+    snippet: list[SnippetPart]
+    """The matching passage of the message's latest text, in parts."""
+
+
+class SearchResults(Reply):
+    query: str
+    hits: list[SearchHit]
+    """Best match first."""

@@ -42,6 +42,8 @@ from .metrics import Metrics
 from .openapi import openapi_document
 from .passwords import Passwords
 from .presence import Presence, RedisPresence
+from .projections import Projections
+from .projections.search import Search, SearchProjection
 from .ratelimit import Attempts, LocalAttempts, LocalRateLimiter, RedisAttempts, RedisRateLimiter
 from .seed import seed_demo
 from .settings import Settings
@@ -127,7 +129,9 @@ class Practica:
         self.communities = Communities(self.store, self.folds, self.authority, self.identity,
                                        self.kick, sync=self.feed.sync)
         self.identity.end_memberships = self.communities.forget
-        self.api = Api(self.identity, self.communities, settings)
+        self.projections = Projections(self.store, [SearchProjection()])
+        self.search = Search(self.store, self.folds, self.authority, self.projections["search"])
+        self.api = Api(self.identity, self.communities, settings, self.search)
         self.gateway = Gateway(self.actions, settings, self.metrics, limiter, self.identity)
         self.janitor = Janitor(self.folds, self.actions.shared, self.leases,
                                grace_ms=settings.presence_grace_ms, sync=self.feed.sync,
@@ -142,6 +146,7 @@ class Practica:
         if self.settings.seed_demo:
             await seed_demo(self.store, self.settings, self.passwords)
         await self.folds.load_communities()
+        await self.projections.start()  # catches up from its cursors, then follows commits
         await self.actions.shared.start()
         await self.bus.start(self.feed.notify, self._poll_soon, self._on_control)
         self.feed.start_polling(self.settings.sweep_interval_s)
@@ -193,6 +198,7 @@ class Practica:
         await _bounded("janitor", self.janitor.stop(), 5)
         await _bounded("feed", self.feed.stop(), 5)
         await _bounded("background tasks", self.actions.drain(), 5)
+        await _bounded("projections", self.projections.stop(), 6)
         await _bounded("store", self.store.close(), 30)  # its last commits still announced
         await _bounded("bus", self.bus.stop(), 5)
         await _bounded("presence", self.actions.shared.stop(), 5)

@@ -1,4 +1,4 @@
-"""``practica run | verify | make-owner | reset-password | schemas``."""
+"""``practica run | verify | make-owner | reset-password | rebuild | schemas``."""
 
 from __future__ import annotations
 
@@ -191,6 +191,33 @@ def reset_password(url: str, login: str, base_url: str, hours: int) -> int:
     return asyncio.run(issue())
 
 
+def rebuild(url: str, names: list[str]) -> int:
+    """Drop projections and apply every stream again from the start (stop the server
+    first on SQLite; on PostgreSQL running servers keep applying meanwhile, harmlessly)."""
+    from .projections import Projector
+    from .projections.search import SearchProjection
+    from .store import open_store
+
+    known = {p.name: p for p in (SearchProjection(),)}
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        print(f"no projection {unknown[0]!r}; there are: {', '.join(known)}", file=sys.stderr)
+        return 1
+
+    async def run_all() -> int:
+        store = open_store(url)
+        await store.open()
+        try:
+            for name in names or list(known):
+                applied = await Projector(store, known[name]).rebuild()
+                print(f"rebuilt {name} from {applied} events")
+        finally:
+            await store.close()
+        return 0
+
+    return asyncio.run(run_all())
+
+
 def _public_url(settings: Settings) -> str:
     shown = "localhost" if settings.host in ("127.0.0.1", "0.0.0.0", "::") else settings.host
     return f"http://{shown}:{settings.port}"
@@ -217,6 +244,12 @@ def main(argv: list[str] | None = None) -> int:
     reset_p.add_argument("--database", help="default: $PRACTICA_DATABASE_URL")
     reset_p.add_argument("--base-url", help="the server's public address, for the link "
                          "(default: from $PRACTICA_HOST and $PORT)")
+    rebuild_p = sub.add_parser(
+        "rebuild", help="drop projections (search) and rebuild them from the streams (stop "
+        "the server first when on SQLite)")
+    rebuild_p.add_argument("--projection", action="append", default=[],
+                           help="only this one (repeatable; default: all)")
+    rebuild_p.add_argument("--database", help="default: $PRACTICA_DATABASE_URL")
     schemas_p = sub.add_parser("schemas", help="write (or --check) the generated schemas/")
     schemas_p.add_argument("--check", action="store_true", help="fail if schemas/ has drifted")
     schemas_p.add_argument("--out", default="schemas")
@@ -237,6 +270,8 @@ def main(argv: list[str] | None = None) -> int:
         return reset_password(args.database or settings.database_url, args.login,
                               args.base_url or _public_url(settings),
                               settings.reset_link_hours)
+    if args.command == "rebuild":
+        return rebuild(args.database or Settings.from_env().database_url, args.projection)
     from .schemagen import write_or_check
 
     return write_or_check(args.out, check=args.check)

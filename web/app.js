@@ -17,6 +17,7 @@ import * as connection from "./connection.js";
 import * as shell from "./shell.js";
 import * as pages from "./pages.js";
 import * as community from "./community.js";
+import * as search from "./search.js";
 import * as profile from "./profile.js";
 import * as landing from "./landing.js";
 
@@ -34,7 +35,7 @@ const ui = {
   me: null, // {id, name} as the socket knows you
   role: null, // your role in the community now
   rooms: [], current: null, view: null,
-  pane: "intro", // intro | room | members | manage
+  pane: "intro", // intro | room | members | manage | search
   leaving: null, // the community being left, while the request runs
   screen: null, // auth | invite | guest | reset | directory | profile | shell
 };
@@ -204,6 +205,7 @@ function resetCommunity() {
   $("community-description").replaceChildren();
   $("timeout-banner").hidden = true;
   community.reset();
+  search.reset();
 }
 
 function enterCommunity(id) {
@@ -388,6 +390,7 @@ shell.init(ctx);
 chat.init(ctx);
 pages.init(ctx);
 community.init(ctx);
+search.init(ctx);
 profile.init(ctx);
 
 async function boot() {

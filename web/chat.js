@@ -238,20 +238,49 @@ function renderPeople() {
 }
 
 async function loadOlder() {
-  const view = ui.view;
-  const before = view.oldestId();
   try {
-    const page = await gateway.command("history", { room: view.room, before, limit: 30 });
-    if (ui.view !== view) return;
-    const messages = $("messages");
-    const fromBottom = messages.scrollHeight - messages.scrollTop;
-    view.addOlder(page.messages, page.has_more);
-    for (const message of page.messages) renderMessage(view.messages.get(message.id), false);
-    $("load-older").hidden = !view.hasOlder;
-    messages.scrollTop = messages.scrollHeight - fromBottom;
+    await pageOlder(30);
   } catch (error) {
     toast(error.message);
   }
+}
+
+async function pageOlder(limit) {
+  const view = ui.view;
+  const page = await gateway.command("history", { room: view.room, before: view.oldestId(), limit });
+  if (ui.view !== view) return;
+  const messages = $("messages");
+  const fromBottom = messages.scrollHeight - messages.scrollTop;
+  view.addOlder(page.messages, page.has_more);
+  for (const message of page.messages) renderMessage(view.messages.get(message.id), false);
+  $("load-older").hidden = !view.hasOlder;
+  messages.scrollTop = messages.scrollHeight - fromBottom;
+}
+
+// Open a room at one message (a search result): page its history back until the message
+// is loaded, then scroll to it, highlight it and move focus there. False if it is gone.
+export async function showMessage(room, id) {
+  await enterRoom(room);
+  if (ui.current !== room || !ui.view || ui.view.room !== room) return false;
+  ctx.showPane("room");
+  try {
+    for (let pages = 0; pages < 500 && ui.view && ui.view.room === room
+      && !ui.view.messages.has(id) && ui.view.hasOlder; pages++) {
+      await pageOlder(100);
+    }
+  } catch (error) {
+    toast(error.message);
+  }
+  if (!ui.view || ui.view.room !== room) return false;
+  const item = $("message-list").querySelector(`li[data-id="${id}"]`);
+  const message = ui.view.messages.get(id);
+  if (!item || !message || message.deleted) return false;
+  for (const old of $("message-list").querySelectorAll("li.found")) old.classList.remove("found");
+  item.classList.add("found");
+  item.tabIndex = -1;
+  item.scrollIntoView({ block: "center" });
+  item.focus({ preventScroll: true });
+  return true;
 }
 
 // --- timeouts ------------------------------------------------------------------------------------
