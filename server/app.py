@@ -42,6 +42,7 @@ from .openapi import openapi_document
 from .passwords import Passwords
 from .presence import Presence, RedisPresence
 from .ratelimit import Attempts, LocalAttempts, LocalRateLimiter, RedisAttempts, RedisRateLimiter
+from .scheduler import Scheduler
 from .seed import seed_demo
 from .settings import Settings
 from .store import EventStore, open_store
@@ -128,6 +129,7 @@ class Practica:
         self.janitor = Janitor(self.folds, self.actions.shared, self.leases,
                                grace_ms=settings.presence_grace_ms, sync=self.feed.sync,
                                expire=self.actions.expire)
+        self.scheduler = Scheduler(self.store, self.leases)
         # Order matters: folds before fan-out, so a snapshot taken meanwhile is current.
         self.store.on_commit(self.feed.deliver)
         self.store.on_commit(self.bus.announce)
@@ -142,6 +144,7 @@ class Practica:
         await self.bus.start(self.feed.notify, self._poll_soon, self._on_control)
         self.feed.start_polling(self.settings.sweep_interval_s)
         self.janitor.start(self.settings.sweep_interval_s)
+        self.scheduler.start(self.settings.sweep_interval_s)
         log.info("process %s serving %d communities", self.process,
                  len(self.folds.communities))
 
@@ -175,7 +178,8 @@ class Practica:
         the store's flush gets the longest, since it holds acknowledged-to-be events.
         """
         self.gateway.close_all(CloseCode.GOING_AWAY, "server restarting")
-        await _bounded("janitor", self.janitor.stop(), 5)
+        await _bounded("scheduler", self.scheduler.stop(), 5)
+        await _bounded("janitor", self.janitor.stop(), 5)  # releases the leases
         await _bounded("feed", self.feed.stop(), 5)
         await _bounded("background tasks", self.actions.drain(), 5)
         await _bounded("store", self.store.close(), 30)  # its last commits still announced
