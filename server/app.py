@@ -42,6 +42,7 @@ from .openapi import openapi_document
 from .passwords import Passwords
 from .presence import Presence, RedisPresence
 from .ratelimit import Attempts, LocalAttempts, LocalRateLimiter, RedisAttempts, RedisRateLimiter
+from .relay import RedisChannel, Relayer
 from .scheduler import Scheduler
 from .seed import seed_demo
 from .settings import Settings
@@ -125,7 +126,11 @@ class Practica:
                                        self.kick, sync=self.feed.sync)
         self.identity.end_memberships = self.communities.forget
         self.api = Api(self.identity, self.communities, settings)
-        self.gateway = Gateway(self.actions, settings, self.metrics, limiter, self.identity)
+        self.relayer = Relayer(self.hub, self.folds, self.authority, settings, self.process)
+        if self.redis is not None:
+            self.relayer.channel = RedisChannel(self.redis, prefix=settings.redis_prefix)
+        self.gateway = Gateway(self.actions, settings, self.metrics, limiter, self.identity,
+                               relayer=self.relayer)
         self.janitor = Janitor(self.folds, self.actions.shared, self.leases,
                                grace_ms=settings.presence_grace_ms, sync=self.feed.sync,
                                expire=self.actions.expire)
@@ -142,6 +147,7 @@ class Practica:
         await self.folds.load_communities()
         await self.actions.shared.start()
         await self.bus.start(self.feed.notify, self._poll_soon, self._on_control)
+        await self.relayer.start()
         self.feed.start_polling(self.settings.sweep_interval_s)
         self.janitor.start(self.settings.sweep_interval_s)
         self.scheduler.start(self.settings.sweep_interval_s)
@@ -184,6 +190,7 @@ class Practica:
         await _bounded("background tasks", self.actions.drain(), 5)
         await _bounded("store", self.store.close(), 30)  # its last commits still announced
         await _bounded("bus", self.bus.stop(), 5)
+        await _bounded("relay", self.relayer.stop(), 5)
         await _bounded("presence", self.actions.shared.stop(), 5)
         if self.redis is not None:
             await _bounded("redis", self.redis.aclose(), 5)
