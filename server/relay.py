@@ -28,7 +28,15 @@ from redis.exceptions import RedisError
 from .authority import Authority
 from .connection import Connection
 from .domain.policy import Action, Resource, allowed
-from .errors import CommandError, ErrorCode, Forbidden, InvalidCommand, NotFound, RateLimited
+from .errors import (
+    CloseCode,
+    CommandError,
+    ErrorCode,
+    Forbidden,
+    InvalidCommand,
+    NotFound,
+    RateLimited,
+)
 from .folds import Folds
 from .hub import LocalHub
 from .protocol import Ack, Relay, Relayed, encode
@@ -180,6 +188,8 @@ class Relayer:
                 self.settings.relays_per_minute, self.settings.relay_burst, now)
         wait_ms = bucket.take(now)
         if wait_ms:
+            if bucket.strikes > self.settings.relay_burst:  # as for commands: 4006
+                conn.close(CloseCode.RATE_LIMITED, "kept relaying while rate limited")
             raise RateLimited(f"too many relays; retry in {wait_ms} ms", retry_after_ms=wait_ms)
 
     def _arrived(self, envelope: Envelope) -> None:

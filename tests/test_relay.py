@@ -162,3 +162,18 @@ async def test_relays_beyond_their_own_limit_are_rate_limited_and_commands_still
     assert len(relayed(bob)) == 2
     for socket in (ann, bob):
         await socket.close()
+
+
+@pytest.mark.settings(relay_burst=2, relays_per_minute=1)
+async def test_relaying_on_while_rate_limited_closes_the_socket_with_4006(server):
+    _, clinic, _ = await found_guild(server)
+    ann = await present(await member(server, "Ann"), server, clinic)
+    for _ in range(6):
+        await ann.send({"type": "relay", "stream": room_stream(clinic), "kind": "typing"})
+    with pytest.raises(EOFError):
+        while True:
+            await ann.next_frame(timeout=10)
+    assert ann.closed_by is not None and ann.closed_by.rcvd is not None
+    assert ann.closed_by.rcvd.code == 4006
+    # Two refusals are answered; the third strike (beyond the burst) closes instead.
+    assert [f["code"] for f in ann.frames if f["type"] == "error"] == ["rate_limited"] * 2
