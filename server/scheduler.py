@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import periodic
-from .domain.deadlines import TIMER_ACTOR, TimedKind, timer_ref
+from .domain.deadlines import TIMED_KINDS, TIMER_ACTOR, TimedKind, timer_ref
 from .lease import Leases
 from .store import CommandKey, EventStore
 
@@ -36,8 +36,9 @@ class Scheduler:
     def __init__(self, store: EventStore, leases: Leases, kinds: list[TimedKind] | None = None,
                  *, clock: Callable[[], int] = wall_clock_ms) -> None:
         self.store, self.leases = store, leases
-        self.kinds: list[TimedKind] = list(kinds or [])
-        """Kinds register here (at start-up; tests may add one to a running server)."""
+        self.kinds: list[TimedKind] = list(TIMED_KINDS if kinds is None else kinds)
+        """The registered kinds (:data:`TIMED_KINDS`) unless given; tests may add one to a
+        running server."""
         self.clock = clock
         self._states: dict[str, tuple[int, Any]] = {}
         """Per stream: the seq folded up to, and the state there."""

@@ -8,7 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import os
+import signal
+import subprocess
+import sys
+import time
 
+import httpx2
 import pytest
 import redis.asyncio as aioredis
 
@@ -18,8 +24,9 @@ from server.domain.events import MessagePosted
 from server.lease import LocalLeases
 from server.scheduler import Scheduler
 from server.store import CommandKey
+from server.store.postgres import PostgresStore, split_schema
 from server.store.sqlite import SqliteStore
-from tests.conftest import make_settings, running_server
+from tests.conftest import free_port, make_settings, running_server
 from tests.people import Person, signed_in
 from tests.pg import REDIS_URL, postgres_schema
 from tests.timers import REMINDERS, count_fired, fired_message
@@ -190,3 +197,97 @@ async def test_the_survivor_fires_once_when_the_lease_holder_dies_before_a_deadl
 
 async def _held_by(redis, key: str, process: str) -> bool:
     return await redis.get(key) == process.encode()
+
+
+@pytest.mark.slow
+async def test_a_deadline_fires_once_when_its_lease_holder_is_killed_with_sigkill(tmp_path):
+    redis = aioredis.Redis.from_url(REDIS_URL)
+    await redis.flushdb()
+    processes: list[TimedServer] = []
+    try:
+        async with postgres_schema() as url:
+            for _index in range(2):
+                processes.append(TimedServer(url, tmp_path))
+                await until(processes[-1].healthy, "the server started", 60)
+            ports = [p.port for p in processes]
+            urls = [f"http://127.0.0.1:{port}" for port in ports]
+            ann = await Person.sign_up(urls[0], "Ann")
+            await ann.join()
+            socket = await ann.connect(urls[0].replace("http", "ws") + "/ws")
+            await socket.identify()
+            await socket.command("join", room=ROOM)
+            deadline = int(time.time() * 1000) + 8000
+            await socket.command("post", room=ROOM, text=f"timer d1 {deadline}")
+            lease = f"practica:lease:{STREAM}"
+            await until(lambda: _exists(redis, lease), "someone holds the room's lease")
+            holder = (await redis.get(lease)).decode()
+            killed = next(i for i, p in enumerate(processes) if f"-{p.proc.pid}-" in holder)
+            assert time.time() * 1000 < deadline, "too slow to kill before the deadline"
+            processes[killed].kill_9()  # no shutdown, no lease release
+            survivor = urls[1 - killed]
+            watcher = Person(survivor)
+            watcher.cookies, watcher.csrf = ann.cookies, ann.csrf
+            on_survivor = await watcher.connect(survivor.replace("http", "ws") + "/ws")
+            await on_survivor.resume({STREAM: 0})
+            fired = await on_survivor.wait_for(
+                lambda f: f["type"] == "event" and f["body"].get("text") == "fired d1",
+                timeout=30)
+            assert fired["actor"] == TIMER_ACTOR
+            # Later sweeps do not fire it again: d2, due at once, fires on a later one.
+            await on_survivor.command("post", room=ROOM, text="timer d2 0")
+            await on_survivor.wait_for(
+                lambda f: f["type"] == "event" and f["body"].get("text") == "fired d2",
+                timeout=30)
+            dsn, schema = split_schema(url)
+            store = PostgresStore(dsn, schema=schema)
+            await store.open()
+            try:
+                events = await store.read(STREAM)
+            finally:
+                await store.close()
+            assert (count_fired(events, "d1"), count_fired(events, "d2")) == (1, 1)
+            await on_survivor.close()
+    finally:
+        for process in processes:
+            process.stop()
+        await redis.aclose()
+
+
+class TimedServer:
+    """``practica run`` in its own process, with the test timer kind registered."""
+
+    def __init__(self, database_url: str, tmp_path) -> None:
+        self.port = free_port()
+        env = {**os.environ, "PRACTICA_DATABASE_URL": database_url,
+               "PRACTICA_REDIS_URL": REDIS_URL, "PRACTICA_PORT": str(self.port),
+               "PRACTICA_PRESENCE_GRACE_MS": "1000", "PRACTICA_LOG_FORMAT": "text"}
+        self.log = open(tmp_path / f"server-{self.port}.log", "wb")
+        self.proc = subprocess.Popen([sys.executable, "-m", "tests.timed_server", "run"],
+                                     env=env, stdout=self.log, stderr=subprocess.STDOUT)
+
+    async def healthy(self) -> bool:
+        assert self.proc.poll() is None, "the server process exited"
+        async with httpx2.AsyncClient() as http:
+            try:
+                reply = await http.get(f"http://127.0.0.1:{self.port}/healthz")
+            except httpx2.TransportError:
+                return False
+            return reply.status_code == 200
+
+    def kill_9(self) -> None:
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+
+
+async def _exists(redis, key: str) -> bool:
+    return bool(await redis.exists(key))

@@ -51,3 +51,8 @@ class TimedKind:
         for event in events:
             state = self.apply(state, event)
         return state
+
+
+TIMED_KINDS: list[TimedKind] = []
+"""The kinds with deadlines: each registers here when its module is imported, and every
+process's scheduler starts with them."""
