@@ -6,9 +6,10 @@ checked with the sender's role now), rate limited per connection apart from
 commands, encoded once as ``relayed`` and handed to the sockets subscribed to
 the room in this process, then published on the Redis channel
 ``<prefix>:relay`` so every other process does the same for its own sockets.
-Nothing is written to the store: no event, no seq, no audit entry (a refused
-relay is answered ``forbidden`` but not audited, or typing could flood the
-audit log). At most once: a process that misses a publication misses the frame.
+A relay writes nothing to the store: no event, no seq. (A relay the sender's role
+forbids is audited like any refusal, within the authority's refusal rate limit;
+the browser never sends one, since its composer is closed to whoever may not
+type.) At most once: a process that misses a publication misses the frame.
 """
 
 from __future__ import annotations
@@ -27,13 +28,12 @@ from redis.exceptions import RedisError
 
 from .authority import Authority
 from .connection import Connection
-from .domain.policy import Action, Resource, allowed
+from .domain.policy import Action
 from .errors import (
     CloseCode,
     CommandError,
     ErrorCode,
-    Forbidden,
-    InvalidCommand,
+        InvalidCommand,
     NotFound,
     RateLimited,
 )
@@ -157,12 +157,8 @@ class Relayer:
             raise InvalidCommand("a relay goes to a room's stream, room:<id>")
         if not self.folds.room_exists(room):
             raise NotFound(f"no room {room!r}")
-        community = self.folds.community_of_room(room)
-        actor = self.authority.actor(conn.principal, community)
-        decision = allowed(actor, KIND_ACTIONS[cmd.kind],
-                           Resource(community=community.community, room=room))
-        if not decision:
-            raise Forbidden(decision.reason)
+        await self.authority.check(conn.principal, KIND_ACTIONS[cmd.kind],
+                                   self.folds.community_of_room(room).community, room=room)
         if room not in conn.rooms:
             raise CommandError("join the room first: a relay reaches those present in it",
                                code=ErrorCode.NOT_JOINED)

@@ -144,7 +144,13 @@ async def test_a_relay_nobody_may_send_is_refused_and_goes_nowhere(server):
     reply = await typing(bob, clinic, data={"x": "y" * 5000})
     assert (reply["type"], reply["code"]) == ("error", "invalid")
     assert relayed(tess_s) == [] and relayed(bob) == []
-    assert await heads(server) == before  # refusals of relays are not audited either
+    after = await heads(server)
+    audit = "audit:guild"
+    assert {s: h for s, h in after.items() if s != audit} == {
+        s: h for s, h in before.items() if s != audit}  # nothing relayed was stored
+    refused = await server.practica.store.read(audit, after=before[audit])
+    # Refusals by role are audited, as every refusal is; the rest write nothing.
+    assert sorted(e.body.action for e in refused) == ["relay_typing"] * 3
     for socket in (bob, gus, outsider, tess_s, dee_s):
         await socket.close()
 
