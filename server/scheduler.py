@@ -1,13 +1,14 @@
 """Server-kept deadlines fire exactly once, whichever process is alive to fire them.
 
 For each stream of each :class:`~server.domain.deadlines.TimedKind`, the process
-holding the stream's lease (the janitor's mechanism: every process on SQLite,
-one at a time with Redis) reads the stream's new events from the store, folds
-them, and appends what is due under the deadline's command key. The store
-applies a command key once, in the append's own transaction, so a lease that
-moves in the middle of a firing (a holder paused or killed, its lease lapsed)
-cannot fire a deadline twice, and a deadline that passed while every process
-was down fires on the first sweep after a restart.
+holding the stream's deadline lease (the janitor's mechanism, :mod:`server.lease`:
+every process on SQLite, one at a time with Redis) reads the stream's new
+events from the store, folds them, and appends what is due under the
+deadline's command key. The store applies a command key once, in the append's
+own transaction, so a lease that moves in the middle of a firing (a holder
+paused or killed, its lease lapsed) cannot fire a deadline twice, and a
+deadline that passed while every process was down fires on the first sweep
+after a restart.
 """
 
 from __future__ import annotations
@@ -26,6 +27,13 @@ from .store import CommandKey, EventStore
 log = logging.getLogger("practica.scheduler")
 
 READ_BATCH = 1000
+
+
+def lease_of(stream: str) -> str:
+    """The lease for a stream's deadlines: its own, not the janitor's room lease, which
+    only a process following the room renews (one holding it for deadlines alone would
+    keep that room's presence from ever being swept)."""
+    return f"deadlines:{stream}"
 
 
 def wall_clock_ms() -> int:
@@ -51,7 +59,7 @@ class Scheduler:
         fired = 0
         for kind in list(self.kinds):
             for stream in await self.store.streams(kind.prefix):
-                if await self.leases.hold(stream):
+                if await self.leases.hold(lease_of(stream)):
                     fired += await self._fire_due(kind, stream)
         return fired
 

@@ -22,7 +22,7 @@ from server import periodic
 from server.domain.deadlines import TIMER_ACTOR, timer_ref
 from server.domain.events import MessagePosted
 from server.lease import LocalLeases
-from server.scheduler import Scheduler
+from server.scheduler import Scheduler, lease_of
 from server.store import CommandKey
 from server.store.postgres import PostgresStore, split_schema
 from server.store.sqlite import SqliteStore
@@ -164,9 +164,9 @@ async def test_the_survivor_fires_once_when_the_lease_holder_dies_before_a_deadl
                     await ann.command("join", room=ROOM)
                     await ann.command("post", room=ROOM, text=f"timer d1 {T}")
                     a.practica.scheduler.kinds.append(REMINDERS)
-                    lease = f"{a.settings.redis_prefix}:lease:{STREAM}"
+                    lease = f"{a.settings.redis_prefix}:lease:{lease_of(STREAM)}"
                     await until(lambda: _held_by(redis, lease, a.practica.process),
-                                "a holds the room's lease")
+                                "a holds the room's deadline lease")
                     watcher = Person(b.url)
                     watcher.cookies, watcher.csrf = ann.person.cookies, ann.person.csrf
                     on_b = await watcher.connect(b.ws_url)
@@ -175,7 +175,6 @@ async def test_the_survivor_fires_once_when_the_lease_holder_dies_before_a_deadl
                     # a dies just before the deadline: its sweeps stop, its lease is
                     # never released, only left to lapse.
                     await periodic.stop(a.practica.scheduler._task)
-                    await periodic.stop(a.practica.janitor._task)
                     now[0] = T + 1
                     fired = await on_b.wait_for(
                         lambda f: f["type"] == "event" and f["body"].get("text") == "fired d1",
@@ -218,8 +217,8 @@ async def test_a_deadline_fires_once_when_its_lease_holder_is_killed_with_sigkil
             await socket.command("join", room=ROOM)
             deadline = int(time.time() * 1000) + 8000
             await socket.command("post", room=ROOM, text=f"timer d1 {deadline}")
-            lease = f"practica:lease:{STREAM}"
-            await until(lambda: _exists(redis, lease), "someone holds the room's lease")
+            lease = f"practica:lease:{lease_of(STREAM)}"
+            await until(lambda: _exists(redis, lease), "someone holds the deadline lease")
             holder = (await redis.get(lease)).decode()
             killed = next(i for i, p in enumerate(processes) if f"-{p.proc.pid}-" in holder)
             assert time.time() * 1000 < deadline, "too slow to kill before the deadline"
