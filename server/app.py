@@ -45,6 +45,8 @@ from .presence import Presence, RedisPresence
 from .projections import Projections
 from .projections.search import Search, SearchProjection
 from .ratelimit import Attempts, LocalAttempts, LocalRateLimiter, RedisAttempts, RedisRateLimiter
+from .relay import RedisChannel, Relayer
+from .scheduler import Scheduler
 from .seed import seed_demo
 from .settings import Settings
 from .store import EventStore, open_store
@@ -132,10 +134,15 @@ class Practica:
         self.projections = Projections(self.store, [SearchProjection()])
         self.search = Search(self.store, self.folds, self.authority, self.projections["search"])
         self.api = Api(self.identity, self.communities, settings, self.search)
-        self.gateway = Gateway(self.actions, settings, self.metrics, limiter, self.identity)
+        self.relayer = Relayer(self.hub, self.folds, self.authority, settings, self.process)
+        if self.redis is not None:
+            self.relayer.channel = RedisChannel(self.redis, prefix=settings.redis_prefix)
+        self.gateway = Gateway(self.actions, settings, self.metrics, limiter, self.identity,
+                               relayer=self.relayer)
         self.janitor = Janitor(self.folds, self.actions.shared, self.leases,
                                grace_ms=settings.presence_grace_ms, sync=self.feed.sync,
                                expire=self.actions.expire)
+        self.scheduler = Scheduler(self.store, self.leases)
         # Order matters: folds before fan-out, so a snapshot taken meanwhile is current.
         self.store.on_commit(self.feed.deliver)
         self.store.on_commit(self.bus.announce)
@@ -149,8 +156,10 @@ class Practica:
         await self.projections.start()  # catches up from its cursors, then follows commits
         await self.actions.shared.start()
         await self.bus.start(self.feed.notify, self._poll_soon, self._on_control)
+        await self.relayer.start()
         self.feed.start_polling(self.settings.sweep_interval_s)
         self.janitor.start(self.settings.sweep_interval_s)
+        self.scheduler.start(self.settings.sweep_interval_s)
         log.info("process %s serving %d communities", self.process,
                  len(self.folds.communities))
 
@@ -195,12 +204,14 @@ class Practica:
         the store's flush gets the longest, since it holds acknowledged-to-be events.
         """
         self.gateway.close_all(CloseCode.GOING_AWAY, "server restarting")
-        await _bounded("janitor", self.janitor.stop(), 5)
+        await _bounded("scheduler", self.scheduler.stop(), 5)
+        await _bounded("janitor", self.janitor.stop(), 5)  # releases the leases
         await _bounded("feed", self.feed.stop(), 5)
         await _bounded("background tasks", self.actions.drain(), 5)
         await _bounded("projections", self.projections.stop(), 6)
         await _bounded("store", self.store.close(), 30)  # its last commits still announced
         await _bounded("bus", self.bus.stop(), 5)
+        await _bounded("relay", self.relayer.stop(), 5)
         await _bounded("presence", self.actions.shared.stop(), 5)
         if self.redis is not None:
             await _bounded("redis", self.redis.aclose(), 5)

@@ -17,6 +17,7 @@ import logging
 import time
 from typing import Any
 
+import msgspec
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
@@ -47,12 +48,14 @@ from .protocol import (
     Leave,
     Limits,
     Post,
+    Relay,
     Resume,
     decode,
     encode,
     ref_of,
 )
 from .ratelimit import LocalRateLimiter, RedisRateLimiter
+from .relay import Relayer
 from .settings import Settings
 
 log = logging.getLogger("practica.gateway")
@@ -65,13 +68,15 @@ class Gateway:
     def __init__(
         self, actions: Actions, settings: Settings, metrics: Metrics,
         limiter: LocalRateLimiter | RedisRateLimiter, identity: Identity,
+        relayer: Relayer | None = None,
     ) -> None:
         self.actions, self.settings, self.metrics = actions, settings, metrics
         self.identity = identity
         self.limiter = limiter
+        self.relayer = relayer
         self.connections: set[Connection] = set()
-        self.hello = encode(Hello(
-            protocol=PROTOCOL_VERSION, server=f"practica/{__version__}",
+        self.hello = Hello(
+            protocol=PROTOCOL_VERSION, server=f"practica/{__version__}", server_time_ms=0,
             heartbeat_interval_ms=settings.heartbeat_interval_ms,
             limits=Limits(
                 heartbeat_timeout_ms=settings.heartbeat_timeout_ms,
@@ -84,8 +89,11 @@ class Gateway:
                 max_replay_events=settings.max_replay_events,
                 max_server_frame_bytes=settings.max_server_frame_bytes,
                 max_invalid_frames=MAX_INVALID_FRAMES,
+                relays_per_minute=settings.relays_per_minute,
+                relay_burst=settings.relay_burst,
+                max_relay_bytes=settings.max_relay_bytes,
             ),
-        ))
+        )
         metrics.watch_queues(lambda: [len(c.queue) for c in self.connections])
         actions.folds.community_changed.append(self.community_changed)
 
@@ -117,7 +125,8 @@ class Gateway:
         self.metrics.connections.inc()
         sender = asyncio.create_task(conn.run_sender(), name=f"send {conn.peer}")
         try:
-            conn.push(self.hello)
+            conn.push(encode(msgspec.structs.replace(
+                self.hello, server_time_ms=int(time.time() * 1000))))
             await self._receive_loop(conn, receive)
         finally:
             self.connections.discard(conn)
@@ -218,6 +227,9 @@ class Gateway:
                 await actions.identify(conn, command)
             else:
                 await actions.resume(conn, command)
+            return
+        if isinstance(command, Relay) and self.relayer is not None:
+            await self.relayer.send(conn, command)  # ephemeral: never stored
             return
         started = time.perf_counter()
         reply: Any

@@ -38,6 +38,10 @@ class LocalHub:
     def subscribers(self, stream: str) -> int:
         return len(self._subscribers.get(stream, ()))
 
+    def subscribed(self, stream: str) -> tuple[Subscriber, ...]:
+        """This process's subscribers of ``stream`` now (the relay's recipients)."""
+        return tuple(self._subscribers.get(stream, ()))
+
     def publish(self, events: list[Event]) -> None:
         """Store commit listener: hand each event's frame to its stream's subscribers."""
         for event in events:

@@ -9,6 +9,16 @@ Frames: text frames of UTF-8 JSON (a text frame that is not UTF-8 closes with
 1007). Binary frames are accepted and read exactly like text frames. Every
 malformed frame (not JSON, not an object, unknown ``type``, bad field) is
 answered with an ``error`` and counts toward ``limits.max_invalid_frames``.
+
+Time: ``hello.server_time_ms`` is the server's clock when it said hello. A
+client keeps ``offset = server_time_ms - its own clock at receipt`` and reads
+server deadlines (countdowns) against ``its clock + offset``; the offset is
+taken again on every (re)connect.
+
+Ephemeral frames: ``relay`` carries a short-lived frame (typing now; WebRTC
+signalling and off-the-record talk later) to the members present in a room,
+in every server process, as ``relayed``. It is authorized and rate limited
+like a command, but never stored, never replayed on resume, and has no seq.
 """
 
 from __future__ import annotations
@@ -128,7 +138,34 @@ class History(ClientFrame, tag="history"):
     limit: Annotated[int, msgspec.Meta(ge=1, le=100)] = 50
 
 
-ClientMessage = Identify | Resume | Heartbeat | Join | Leave | Post | Edit | Delete | History
+RelayKind = Literal["typing"]
+"""What a relayed frame means; each kind is its own permission (``relay_<kind>``).
+``typing``: the sender is typing in the room (clients show it for a few seconds);
+no ``data``."""
+
+
+class Relay(ClientFrame, tag="relay"):
+    """Send an ephemeral frame to the members present in a room you have joined.
+
+    They receive it as ``relayed`` on their open sockets, in whatever process holds
+    them; it is never stored and never replayed. Relays have their own rate limit
+    (``limits.relays_per_minute``, ``limits.relay_burst``), apart from commands."""
+
+    stream: StreamName
+    """The room's stream, ``room:<id>``."""
+    kind: RelayKind
+    ref: Ref | None = None
+    """With a ref, the sender gets an ``ack`` (without seq) or an ``error``; without one,
+    only errors (with ``ref`` null)."""
+    to: Annotated[list[Id], msgspec.Meta(min_length=1, max_length=50)] | None = None
+    """Only these members (those of them present); everyone present but you when absent."""
+    data: Annotated[dict[str, Any], msgspec.Meta(max_length=32)] = msgspec.field(
+        default_factory=dict)
+    """Kind-specific; at most ``limits.max_relay_bytes`` as JSON."""
+
+
+ClientMessage = (Identify | Resume | Heartbeat | Join | Leave | Post | Edit | Delete | History
+                 | Relay)
 COMMANDS_WITH_REF = (Join, Leave, Post, Edit, Delete, History)
 
 
@@ -158,6 +195,11 @@ class Limits(msgspec.Struct, kw_only=True):
     max_invalid_frames: int
     """Each malformed frame is answered with an ``error`` (``bad_frame``, ``unknown_type``
     or ``invalid``); more than this many in a row close the socket with 4007."""
+    relays_per_minute: int
+    relay_burst: int
+    """Relay frames beyond this bucket get ``rate_limited``."""
+    max_relay_bytes: int
+    """The largest ``relay.data``, as JSON."""
 
 
 class ServerFrame(msgspec.Struct, tag_field="type", kw_only=True, omit_defaults=True):
@@ -169,6 +211,9 @@ class Hello(ServerFrame, tag="hello"):
     server: str
     heartbeat_interval_ms: int
     limits: Limits
+    server_time_ms: int
+    """The server's clock (ms since the Unix epoch) as it sent this frame. Clients keep
+    ``server_time_ms - their clock at receipt`` as their offset for server deadlines."""
 
 
 class Session(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -252,8 +297,17 @@ class HistoryPage(ServerFrame, tag="history"):
     has_more: bool
 
 
+class Relayed(ServerFrame, tag="relayed"):
+    """An ephemeral frame from a member present in a room you are in (see ``relay``)."""
+
+    stream: str
+    sender: Member = msgspec.field(name="from")
+    kind: RelayKind
+    data: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
 ServerMessage = (Hello | Ready | Event | Ack | Error | HeartbeatAck | HistoryPage
-                 | Unsubscribed)
+                 | Unsubscribed | Relayed)
 
 # --- codec -----------------------------------------------------------------------
 

@@ -64,6 +64,11 @@ class Settings:
     max_frame_bytes: int = 64 * 1024
     commands_per_minute: int = 120
     command_burst: int = 30
+    relays_per_minute: int = 120
+    """Ephemeral relay frames (typing, later signalling) per connection, apart from commands."""
+    relay_burst: int = 20
+    max_relay_bytes: int = 4096
+    """The largest ``data`` a relay frame may carry, as JSON."""
     send_queue_frames: int = 1024
     max_resume_streams: int = 32
     max_replay_events: int = 1000

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 
 import httpx2
 import pytest
@@ -42,7 +43,18 @@ async def test_hello_advertises_heartbeat_and_limits(server):
     assert hello["heartbeat_interval_ms"] == server.settings.heartbeat_interval_ms
     assert hello["limits"]["max_frame_bytes"] == 65536
     assert hello["limits"]["commands_per_minute"] == server.settings.commands_per_minute
+    assert hello["limits"]["relay_burst"] == server.settings.relay_burst
     await client.close()
+
+
+async def test_hello_carries_the_servers_clock_as_it_says_hello(server):
+    first = await signed_in(server, identify=False)
+    second = await signed_in(server, identify=False)
+    # The same machine's clock: a client's offset from it is about zero.
+    assert abs(first.hello["server_time_ms"] - time.time() * 1000) < 60_000
+    assert second.hello["server_time_ms"] >= first.hello["server_time_ms"]
+    for client in (first, second):
+        await client.close()
 
 
 async def test_ready_carries_community_snapshot(server):

@@ -177,6 +177,7 @@ ATTEMPTS: dict[Action, Attempt] = {
         "name": "Guild", "domain": "Bridges", "purpose": "Build better",
         "join_policy": "approval"}),
     Action.ISSUE_PASSWORD_RESET: lambda w: targeted(w, "POST", "password-reset"),
+    Action.RELAY_TYPING: lambda w: ws(w, "relay", stream=f"room:{w.room}", kind="typing"),
     Action.LEAVE_COMMUNITY: lambda w: _http(w, "POST", "/leave"),  # last: it ends the role
 }
 

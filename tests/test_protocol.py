@@ -31,6 +31,8 @@ def test_round_trip_of_every_client_frame_type():
         "edit": {"ref": "1", "room": "a", "message": 3, "text": "hi"},
         "delete": {"ref": "1", "room": "a", "message": 3},
         "history": {"ref": "1", "room": "a", "before": 9, "limit": 20},
+        "relay": {"ref": "1", "stream": "room:a", "kind": "typing", "to": ["m-1"],
+                  "data": {"x": 1}},
     }
     tags = {cls.__struct_config__.tag for cls in ClientMessage.__args__}
     assert set(samples) == tags

@@ -13,6 +13,7 @@ import { RoomView } from "./room.js";
 import { get, setCsrf } from "./api.js";
 import { $, el, initials, setTimeZone, toast } from "./dom.js";
 import * as chat from "./chat.js";
+import * as typing from "./typing.js";
 import * as connection from "./connection.js";
 import * as shell from "./shell.js";
 import * as pages from "./pages.js";
@@ -388,6 +389,7 @@ function foldCommunityEvent(body) {
 connection.init(ctx);
 shell.init(ctx);
 chat.init(ctx);
+typing.init(ctx);
 pages.init(ctx);
 community.init(ctx);
 search.init(ctx);

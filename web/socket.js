@@ -12,6 +12,8 @@
 // Who we are comes from the session cookie the upgrade carries (set by sign-in,
 // sign-up or a guest link); the socket only says which community it enters.
 
+import { setServerTime } from "./clock.js";
+
 const CLOSE = {
   AUTH_FAILED: 4003, // the session ended (expired, account deleted): sign in again
   SESSION_REVOKED: 4008, // signed out or revoked: sign in again
@@ -154,6 +156,17 @@ export class Gateway extends EventTarget {
     });
   }
 
+  // An ephemeral frame to those present in a stream (typing…). Fire and forget: sent only
+  // while live, never queued or resent. Its "relay:" ref marks the reply as one nobody
+  // waits for: a refusal (rate limited, timed out) is dropped quietly, not shown.
+  relay(stream, kind, data) {
+    if (this.state !== "live") return false;
+    const frame = { type: "relay", ref: `relay:${this.nextRef++}`, stream, kind };
+    if (data) frame.data = data;
+    this.send(frame);
+    return true;
+  }
+
   failPending(message) {
     const waiters = [...this.pending.values()];
     this.pending.clear();
@@ -173,6 +186,7 @@ export class Gateway extends EventTarget {
     switch (frame.type) {
       case "hello": {
         clearTimeout(this.helloTimer);
+        setServerTime(frame.server_time_ms);
         this.limits = frame.limits;
         this.startHeartbeats(frame.heartbeat_interval_ms);
         const community = this.community || undefined;
@@ -198,6 +212,9 @@ export class Gateway extends EventTarget {
         this.lastSeq.delete(frame.stream);
         this.dispatchEvent(new CustomEvent("gone", { detail: frame }));
         break;
+      case "relayed": // ephemeral (typing…): never stored, so no seq and nothing to resume
+        this.dispatchEvent(new CustomEvent("relayed", { detail: frame }));
+        break;
       case "ack":
       case "history": {
         if (frame.sync) this.applySync(frame.sync);
@@ -205,7 +222,9 @@ export class Gateway extends EventTarget {
         break;
       }
       case "error":
-        if (frame.ref && this.pending.has(frame.ref)) {
+        if (frame.ref && frame.ref.startsWith("relay:")) {
+          this.dispatchEvent(new CustomEvent("relayrefused", { detail: frame }));
+        } else if (frame.ref && this.pending.has(frame.ref)) {
           this.settle(frame.ref, "reject", frame);
         } else if (this.state !== "live" && !frame.ref && frame.code !== "rate_limited") {
           // identify/resume refused (e.g. not a member of that community): stay closed

@@ -63,10 +63,12 @@ class Action(enum.StrEnum):
     EDIT_COMMUNITY = "edit_community"
     ISSUE_PASSWORD_RESET = "issue_password_reset"
     LEAVE_COMMUNITY = "leave_community"
+    RELAY_TYPING = "relay_typing"
+    """Show the members present in a room that you are typing (relayed, never stored)."""
 
 
 _GUEST = {Action.JOIN_ROOM, Action.READ_HISTORY, Action.POST, Action.EDIT_OWN_MESSAGE,
-          Action.DELETE_OWN_MESSAGE}
+          Action.DELETE_OWN_MESSAGE, Action.RELAY_TYPING}
 _MEMBER = _GUEST | {Action.VIEW_COMMUNITY, Action.LEAVE_COMMUNITY}
 _HOST = _MEMBER | {Action.MODERATE_MESSAGES, Action.CREATE_GUEST_LINK, Action.REMOVE_GUEST,
                    Action.TIMEOUT_GUEST}
@@ -86,7 +88,7 @@ GRANTS: dict[Role, frozenset[Action]] = {
 
 ROOM_ACTIONS = frozenset({Action.JOIN_ROOM, Action.READ_HISTORY, Action.POST,
                           Action.EDIT_OWN_MESSAGE, Action.DELETE_OWN_MESSAGE,
-                          Action.MODERATE_MESSAGES})
+                          Action.MODERATE_MESSAGES, Action.RELAY_TYPING})
 """Actions on a room: a guest may take them only in the room their link is for."""
 
 ON_GUESTS = frozenset({Action.REMOVE_GUEST, Action.TIMEOUT_GUEST})
@@ -96,7 +98,7 @@ TARGETED = frozenset({Action.SET_ROLE, Action.REMOVE_MEMBER, Action.TIMEOUT_MEMB
                       Action.ISSUE_PASSWORD_RESET}) | ON_GUESTS
 """Actions on another person: only on someone ranked below you."""
 
-SPEAKING = frozenset({Action.POST, Action.EDIT_OWN_MESSAGE})
+SPEAKING = frozenset({Action.POST, Action.EDIT_OWN_MESSAGE, Action.RELAY_TYPING})
 """What a timed-out member may not do until the timeout ends."""
 
 
@@ -187,8 +189,9 @@ def permission_matrix() -> str:
         "- *own room*: a guest link admits to one room only.",
         "- *below own rank*: only on someone whose role ranks below yours; an owner may",
         "  grant owner, a convener may grant host or member.",
-        "- A timed-out member or guest may not `post` or `edit_own_message` until the",
-        "  timeout ends, whatever they do meanwhile (leaving and coming back keeps it).",
+        "- A timed-out member or guest may not `post`, `edit_own_message` or",
+        "  `relay_typing` until the timeout ends, whatever they do meanwhile (leaving and",
+        "  coming back keeps it).",
         "- `remove_member` is a ban: the person may not join again (open join, invite or",
         "  request) until someone with `lift_removal` lifts it.",
         "- `remove_guest` and `timeout_guest` act on guests only.",

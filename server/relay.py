@@ -1,0 +1,210 @@
+"""Ephemeral frames between the members present in a room: typing now; WebRTC
+signalling and off-the-record talk later.
+
+A ``relay`` frame is authorized (its kind is an action in the permission table,
+checked with the sender's role now), rate limited per connection apart from
+commands, encoded once as ``relayed`` and handed to the sockets subscribed to
+the room in this process, then published on the Redis channel
+``<prefix>:relay`` so every other process does the same for its own sockets.
+A relay writes nothing to the store: no event, no seq. (A relay the sender's role
+forbids is audited like any refusal, within the authority's refusal rate limit;
+the browser never sends one, since its composer is closed to whoever may not
+type.) At most once: a process that misses a publication misses the frame.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import weakref
+from collections.abc import Callable
+from typing import Protocol
+
+import msgspec
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+from .authority import Authority
+from .connection import Connection
+from .domain.policy import Action
+from .errors import (
+    CloseCode,
+    CommandError,
+    ErrorCode,
+        InvalidCommand,
+    NotFound,
+    RateLimited,
+)
+from .folds import Folds
+from .hub import LocalHub
+from .protocol import Ack, Relay, Relayed, encode
+from .ratelimit import TokenBucket
+from .settings import Settings
+
+log = logging.getLogger("practica.relay")
+
+KIND_ACTIONS: dict[str, Action] = {"typing": Action.RELAY_TYPING}
+"""Each relay kind is its own action, so the permission table says who may send it."""
+
+
+class Envelope(msgspec.Struct, array_like=True):
+    """A relayed frame on its way between processes."""
+
+    origin: str
+    stream: str
+    sender: str
+    to: list[str] | None
+    frame: str
+
+
+_envelope_decoder = msgspec.json.Decoder(Envelope)
+_envelope_encoder = msgspec.json.Encoder()
+
+
+class Channel(Protocol):
+    async def start(self, on_envelope: Callable[[Envelope], None]) -> None: ...
+    async def publish(self, envelope: Envelope) -> None: ...
+    async def stop(self) -> None: ...
+
+
+class LocalChannel:
+    """One process: everyone present is here already."""
+
+    async def start(self, on_envelope: Callable[[Envelope], None]) -> None:
+        return None
+
+    async def publish(self, envelope: Envelope) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+
+class RedisChannel:
+    """Redis pub/sub on ``<prefix>:relay``; reconnects with backoff, like the bus."""
+
+    def __init__(self, redis: aioredis.Redis, *, prefix: str = "practica") -> None:
+        self.redis = redis
+        self.channel = f"{prefix}:relay"
+        self.connected = asyncio.Event()
+        self._listener: asyncio.Task[None] | None = None
+
+    async def start(self, on_envelope: Callable[[Envelope], None]) -> None:
+        self._listener = asyncio.get_running_loop().create_task(
+            self._listen(on_envelope), name="relay listener")
+        await asyncio.wait_for(self.connected.wait(), 10)
+
+    async def _listen(self, on_envelope: Callable[[Envelope], None]) -> None:
+        backoff = 0.1
+        while True:
+            try:
+                async with self.redis.pubsub() as pubsub:
+                    await pubsub.subscribe(self.channel)
+                    self.connected.set()
+                    backoff = 0.1
+                    async for message in pubsub.listen():
+                        if message.get("type") != "message":
+                            continue
+                        try:
+                            envelope = _envelope_decoder.decode(message["data"])
+                        except msgspec.DecodeError:
+                            log.warning("ignored a malformed relay envelope")
+                            continue
+                        on_envelope(envelope)
+            except (RedisError, OSError) as exc:
+                self.connected.clear()
+                log.warning("relay channel lost (%s); retrying in %.1fs", exc, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+
+    async def publish(self, envelope: Envelope) -> None:
+        await self.redis.publish(self.channel, _envelope_encoder.encode(envelope))
+
+    async def stop(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._listener
+
+
+class Relayer:
+    def __init__(self, hub: LocalHub, folds: Folds, authority: Authority, settings: Settings,
+                 process: str) -> None:
+        self.hub, self.folds, self.authority = hub, folds, authority
+        self.settings, self.process = settings, process
+        self.channel: Channel = LocalChannel()
+        self._buckets: weakref.WeakKeyDictionary[Connection, TokenBucket] = (
+            weakref.WeakKeyDictionary())
+        self.delivered = 0
+        """Relayed frames this process handed to its sockets."""
+
+    async def start(self) -> None:
+        await self.channel.start(self._arrived)
+
+    async def stop(self) -> None:
+        await self.channel.stop()
+
+    async def send(self, conn: Connection, cmd: Relay) -> None:
+        """Check, deliver here, publish to the other processes; ack when there is a ref."""
+        member = conn.member
+        if member is None or conn.principal is None:
+            raise CommandError("identify or resume first", code=ErrorCode.NOT_IDENTIFIED)
+        self._limit(conn)
+        kind, _, room = cmd.stream.partition(":")
+        if kind != "room":
+            raise InvalidCommand("a relay goes to a room's stream, room:<id>")
+        if not self.folds.room_exists(room):
+            raise NotFound(f"no room {room!r}")
+        await self.authority.check(conn.principal, KIND_ACTIONS[cmd.kind],
+                                   self.folds.community_of_room(room).community, room=room)
+        if room not in conn.rooms:
+            raise CommandError("join the room first: a relay reaches those present in it",
+                               code=ErrorCode.NOT_JOINED)
+        if len(_envelope_encoder.encode(cmd.data)) > self.settings.max_relay_bytes:
+            raise InvalidCommand(f"relay data is larger than {self.settings.max_relay_bytes} "
+                                 "bytes as JSON")
+        frame = encode(Relayed(stream=cmd.stream, sender=member, kind=cmd.kind, data=cmd.data))
+        envelope = Envelope(origin=self.process, stream=cmd.stream, sender=member.id,
+                            to=cmd.to, frame=frame)
+        self.deliver(envelope)
+        try:
+            await self.channel.publish(envelope)
+        except (RedisError, OSError) as exc:  # this process's members still got it
+            log.warning("could not relay %s to other processes: %s", cmd.kind, exc)
+        if cmd.ref is not None:
+            conn.push(encode(Ack(ref=cmd.ref, stream=cmd.stream)))
+
+    def _limit(self, conn: Connection) -> None:
+        now = time.monotonic()
+        bucket = self._buckets.get(conn)
+        if bucket is None:
+            bucket = self._buckets[conn] = TokenBucket(
+                self.settings.relays_per_minute, self.settings.relay_burst, now)
+        wait_ms = bucket.take(now)
+        if wait_ms:
+            if bucket.strikes > self.settings.relay_burst:  # as for commands: 4006
+                conn.close(CloseCode.RATE_LIMITED, "kept relaying while rate limited")
+            raise RateLimited(f"too many relays; retry in {wait_ms} ms", retry_after_ms=wait_ms)
+
+    def _arrived(self, envelope: Envelope) -> None:
+        if envelope.origin != self.process:  # ours went out when it was sent
+            self.deliver(envelope)
+
+    def deliver(self, envelope: Envelope) -> int:
+        """Hand the frame to this process's sockets present in the room (not the sender's)."""
+        room = envelope.stream.partition(":")[2]
+        wanted = set(envelope.to) if envelope.to is not None else None
+        count = 0
+        for subscriber in self.hub.subscribed(envelope.stream):
+            if not isinstance(subscriber, Connection):
+                continue
+            member = subscriber.member
+            if (member is None or member.id == envelope.sender or room not in subscriber.rooms
+                    or (wanted is not None and member.id not in wanted)):
+                continue
+            subscriber.push(envelope.frame)
+            count += 1
+        self.delivered += count
+        return count
