@@ -120,6 +120,9 @@ class Reply(msgspec.Struct, kw_only=True):
 class ApiError(Reply):
     code: ErrorCode
     message: str
+    retry_after_ms: int | None = None
+    """With ``rate_limited`` and ``unavailable``: wait this long before retrying (the
+    ``Retry-After`` header says the same in whole seconds)."""
 
 
 class Profile(Reply):

@@ -25,9 +25,10 @@ from . import __version__
 from .actions import Actions
 from .api import SESSION_COOKIE
 from .connection import Connection
-from .errors import CloseCode, CommandError, ConnectionClosing, ErrorCode, RateLimited, StoreError
+from .errors import CloseCode, CommandError, ConnectionClosing, ErrorCode, RateLimited
 from .identity import Identity
 from .metrics import Metrics
+from .outage import as_unavailable
 from .protocol import (
     COMMANDS_WITH_REF,
     PROTOCOL_VERSION,
@@ -179,17 +180,20 @@ class Gateway:
             self.metrics.commands.labels(kind, "ok").inc()
         except CommandError as exc:
             self.metrics.commands.labels(kind, exc.code.value).inc()
-            retry = exc.retry_after_ms if isinstance(exc, RateLimited) else None
+            retry = getattr(exc, "retry_after_ms", None)  # rate_limited, unavailable
             conn.push(encode(Error(ref=ref, code=exc.code, message=exc.message,
                                    retry_after_ms=retry)))
         except ConnectionClosing as exc:
             self.metrics.commands.labels(kind, "closed").inc()
             conn.close(exc.code, exc.reason)
-        except StoreError as exc:
-            self.metrics.commands.labels(kind, "unavailable").inc()
-            conn.push(encode(Error(ref=ref, code=ErrorCode.UNAVAILABLE,
-                                   message=f"not applied: {exc}; retry")))
-        except Exception:
+        except Exception as exc:
+            unavailable = as_unavailable(exc)  # the store is down: not a bug, retry later
+            if unavailable is not None:
+                self.metrics.commands.labels(kind, "unavailable").inc()
+                conn.push(encode(Error(ref=ref, code=ErrorCode.UNAVAILABLE,
+                                       message=unavailable.message,
+                                       retry_after_ms=unavailable.retry_after_ms)))
+                return
             log.exception("command %s from %s failed", kind, conn.peer)
             self.metrics.commands.labels(kind, "internal").inc()
             conn.push(encode(Error(ref=ref, code=ErrorCode.INTERNAL,
