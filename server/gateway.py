@@ -28,7 +28,7 @@ from .connection import Connection
 from .errors import CloseCode, CommandError, ConnectionClosing, ErrorCode, RateLimited
 from .identity import Identity
 from .metrics import Metrics
-from .outage import as_unavailable
+from .outage import as_unavailable, refuse_websocket
 from .protocol import (
     COMMANDS_WITH_REF,
     PROTOCOL_VERSION,
@@ -100,7 +100,13 @@ class Gateway:
             log.warning("refused websocket from origin %r", websocket.headers.get("origin"))
             await websocket.close(int(CloseCode.POLICY_VIOLATION))  # before accept: HTTP 403
             return
-        principal = await self.identity.principal(websocket.cookies.get(SESSION_COOKIE))
+        try:
+            principal = await self.identity.principal(websocket.cookies.get(SESSION_COOKIE))
+        except Exception as exc:
+            if (unavailable := as_unavailable(exc)) is None:
+                raise
+            await refuse_websocket(websocket, unavailable)  # the store is down: 503
+            return
         if principal is None:
             await websocket.close(int(CloseCode.POLICY_VIOLATION))  # sign in first: HTTP 403
             return

@@ -14,6 +14,8 @@ import sqlite3
 
 import asyncpg
 from redis.exceptions import RedisError
+from starlette.responses import JSONResponse
+from starlette.websockets import WebSocket
 
 from .errors import StoreError, Unavailable
 
@@ -42,3 +44,15 @@ def as_unavailable(exc: BaseException) -> Unavailable | None:
         return None
     reason = str(exc) or type(exc).__name__
     return Unavailable(f"not applied: {reason}; retry", retry_after_ms=RETRY_AFTER_MS)
+
+
+async def refuse_websocket(websocket: WebSocket, unavailable: Unavailable) -> None:
+    """Answer a websocket handshake the store could not serve (the session could not be
+    read) with HTTP 503 and ``Retry-After``: the client reconnects later, as after a drop."""
+    response = JSONResponse({"code": unavailable.code.value, "message": unavailable.message,
+                             "retry_after_ms": unavailable.retry_after_ms}, status_code=503,
+                            headers={"retry-after": str(-(-unavailable.retry_after_ms // 1000))})
+    if "websocket.http.response" in websocket.scope.get("extensions", {}):
+        await websocket.send_denial_response(response)
+    else:  # the ASGI server cannot send a response: refuse the handshake (HTTP 403)
+        await websocket.close(1013)

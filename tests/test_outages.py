@@ -24,6 +24,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx2
 import pytest
+from websockets.exceptions import InvalidStatus
 
 from tests.conftest import free_port, make_settings, running_server
 from tests.people import signed_in
@@ -258,6 +259,14 @@ async def test_postgres_cut_under_load_answers_unavailable_and_loses_nothing(tmp
         assert refused["retry_after_ms"] > 0
         code, body = await health(server.url)
         assert code == 503 and body["store"] == "down", body
+        with pytest.raises(InvalidStatus) as refused_socket:  # the session cannot be read
+            await writer.person.connect(server.ws_url)
+        assert refused_socket.value.response.status_code == 503
+        assert int(refused_socket.value.response.headers["retry-after"]) >= 1
+        call = await writer.person.call("GET", "/api/me")
+        assert call.status_code == 503, call.text
+        assert call.json()["code"] == "unavailable" and call.json()["retry_after_ms"] > 0
+        assert int(call.headers["retry-after"]) >= 1
         assert server.practica.metrics.registry.get_sample_value(
             "practica_degraded", {"dependency": "store"}) == 1
         restore = asyncio.get_running_loop().call_later(
