@@ -317,3 +317,76 @@ async def test_sqlite_that_cannot_write_answers_unavailable(tmp_path: Path):
         assert after[f"full-{index}" + "x" * 2000] == 1
         assert sum(after.values()) == sum(before.values()) + 1
         await writer.close()
+
+
+async def test_a_frozen_redis_does_not_stall_commands(tmp_path, private_redis):
+    """Redis stops answering without closing anything (SIGSTOP): the short timeouts
+    mark it down, and posts are acknowledged on this process's own limits."""
+    import signal
+
+    await private_redis.ready()
+    settings = make_settings(tmp_path, redis_url=private_redis.url,
+                             redis_prefix=f"t{uuid.uuid4().hex[:10]}")
+    async with running_server(settings) as server:
+        writer = await signed_in(server, "Writer")
+        assert (await writer.command("join", room=ROOM))["type"] == "ack"
+        assert private_redis.proc is not None
+        private_redis.proc.send_signal(signal.SIGSTOP)
+        try:
+            outcomes: Counter[str] = Counter()
+            for i in range(5):
+                assert await post_until_settled(writer, f"during-{i}", outcomes)
+            assert set(outcomes) == {"ack"}, outcomes
+            code, body = await health(server.url)
+            assert code == 200 and body["redis"] == "down", body
+        finally:
+            private_redis.proc.send_signal(signal.SIGCONT)
+        await wait_health(server.url, "ok")
+        await writer.close()
+
+
+async def test_presence_changes_made_during_a_partition_reach_redis_after_it(private_redis):
+    """Redis stays up but this process cannot reach it (a cut proxy): a member who left
+    meanwhile is removed from the shared presence, and one who came is added, once the
+    link is back, without waiting for anyone to leave or join again."""
+    import redis.asyncio as aioredis
+
+    from server.presence import Presence, RedisPresence
+    from server.redis_health import RedisHealth, shared_client
+
+    await private_redis.ready()
+    proxy = CuttableProxy(private_redis.port)
+    await proxy.restore()
+    client = shared_client(f"redis://127.0.0.1:{proxy.port}/0")
+    direct = aioredis.Redis.from_url(private_redis.url)
+    health = RedisHealth(client, probe_interval_s=0.05)
+    local = Presence()
+    presence = RedisPresence(client, "proc-1", local, ttl_ms=600, prefix="p", health=health)
+    try:
+        await presence.start()
+        tab = object()
+        local.attach("r", "leaver", tab)
+        await presence.hold("r", "leaver")
+        assert await direct.hkeys("p:presence:r") == [b"proc-1 leaver"]
+        await proxy.cut()
+        local.detach("r", "leaver", tab)
+        await presence.release("r", "leaver")
+        local.attach("r", "comer", object())
+        await presence.hold("r", "comer")
+        assert presence.degraded and await presence.holders("r") == {"comer"}
+        await proxy.restore()
+        deadline = asyncio.get_running_loop().time() + 10
+        while await direct.hkeys("p:presence:r") != [b"proc-1 comer"]:
+            assert asyncio.get_running_loop().time() < deadline, await direct.hkeys(
+                "p:presence:r")
+            await asyncio.sleep(0.05)
+        while presence.degraded:  # settled after one liveness period
+            assert asyncio.get_running_loop().time() < deadline
+            await asyncio.sleep(0.05)
+        assert await presence.holders("r") == {"comer"}
+    finally:
+        await presence.stop()
+        await health.stop()
+        await client.aclose()
+        await direct.aclose()
+        await proxy.close()
