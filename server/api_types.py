@@ -117,7 +117,7 @@ class Reply(msgspec.Struct, kw_only=True):
     """Base of every response body."""
 
 
-class ApiError(Reply):
+class ApiError(Reply, omit_defaults=True):
     code: ErrorCode
     message: str
     retry_after_ms: int | None = None
