@@ -86,12 +86,17 @@ class Feed:
         """Poll every ``interval_s``; every ``degraded_interval_s`` while ``degraded()``."""
 
         async def loop() -> None:
+            failing = False
             while True:
                 await asyncio.sleep(degraded_interval_s if degraded() else interval_s)
                 try:
                     await self.poll_once()
                 except Exception as exc:  # the store may be down too; the next poll retries
-                    log.warning("feed poll failed: %s", exc)
+                    if not failing:  # once per outage, not every poll
+                        log.warning("feed poll failed (retrying until it works): %s", exc)
+                    failing = True
+                else:
+                    failing = False
 
         self._poller = asyncio.get_running_loop().create_task(loop(), name="feed poll")
 

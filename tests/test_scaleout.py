@@ -177,9 +177,15 @@ async def test_two_processes_one_order_and_kill_9_loses_nothing(cluster):
 
     # Phase 1: both processes take writes; everyone must see one order.
     await asyncio.gather(*(send_some(m, 15, "p1") for m in senders_a + members_b))
-    await asyncio.sleep(1.0)
-    for m in senders_a + members_b + lurkers_a:
-        m.absorb()
+    everyone = senders_a + members_b + lurkers_a
+    deadline = time.monotonic() + 20
+    while True:  # until every client has every post (or the deadline says which did not)
+        for m in everyone:
+            m.absorb()
+        if all(len(m.seen) >= 15 * 6 for m in everyone):
+            break
+        assert time.monotonic() < deadline, [len(m.seen) for m in everyone]
+        await asyncio.sleep(0.05)
     orders = {tuple(m.seen) for m in senders_a + members_b + lurkers_a}
     assert len(orders) == 1, "clients on different processes saw different orders"
     assert len(next(iter(orders))) == 15 * 6
