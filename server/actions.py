@@ -11,19 +11,28 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
+from . import subscriptions
 from .authority import Authority
 from .connection import Connection
 from .domain import room as room_fold
-from .domain.community import CommunityState
 from .domain.events import EventBody, MessagePosted, community_stream, room_stream, type_of
 from .domain.policy import Action, Decision
-from .domain.room import Member, Message, RoomState
-from .errors import CommandError, ErrorCode, Forbidden, InvalidCommand
+from .domain.room import Member, Message
+from .errors import (
+    CommandError,
+    Conflict,
+    ErrorCode,
+    Forbidden,
+    InvalidCommand,
+    NotFound,
+    RateLimited,
+)
 from .folds import Folds
 from .hub import LocalHub
 from .presence import LocalSharedPresence, Presence, SharedPresence
 from .protocol import (
     Ack,
+    ClientFrame,
     Delete,
     Edit,
     History,
@@ -36,10 +45,12 @@ from .protocol import (
     Resume,
     Session,
     Sync,
-    encode,
+    command_digest,
 )
 from .settings import Settings
 from .store import CommandKey, EventStore
+from .streams import COMMUNITY, ROOM, parse
+from .subscriptions import Subscriptions
 
 log = logging.getLogger("practica.actions")
 
@@ -51,9 +62,10 @@ class Actions:
     ) -> None:
         self.store, self.folds, self.hub, self.authority = store, folds, hub, authority
         self.presence, self.settings = presence, settings
-        self._inflight: dict[CommandKey, asyncio.Future[Ack]] = {}
+        self._inflight: dict[CommandKey, tuple[asyncio.Future[Ack], str]] = {}
         self.shared: SharedPresence = LocalSharedPresence(presence)
         self._tasks: set[asyncio.Task[None]] = set()
+        self.subscriptions = Subscriptions(store, folds, hub, authority, settings)
 
     # --- sessions ------------------------------------------------------------------
 
@@ -67,7 +79,11 @@ class Actions:
 
     async def _start(self, conn: Connection, community: str | None,
                      streams: dict[str, int | None]) -> None:
-        """Enter a community as the socket's signed-in principal (checked at the upgrade)."""
+        """Enter a community as the socket's signed-in principal (checked at the upgrade).
+
+        Each stream asked for is decided on its own (:mod:`server.streams`): one that is
+        no stream, or that the principal may not read, gets a ``refused`` sync (a
+        member's refusal is audited), never a snapshot."""
         principal = conn.principal
         assert principal is not None
         if principal.is_guest:
@@ -79,45 +95,57 @@ class Actions:
             await self.authority.refused(principal, Action.VIEW_COMMUNITY, community,
                                          Decision(False, f"not a member of {community}"))
         member = Member(id=principal.member, name=principal.name)
-        conn.member, conn.community = member, community
         wanted: dict[str, int | None] = {}
         if not principal.is_guest:
             wanted[community_stream(community)] = None
         wanted.update(streams)
         refused: list[Sync] = []
+        rooms: list[str] = []
         for stream in list(wanted):
-            room = self._room_of(stream)
-            if room is None and stream != community_stream(community):
-                continue  # unknown: _open_streams says so
             try:
-                if room is None:
-                    await self.authority.check(principal, Action.VIEW_COMMUNITY, community)
-                else:
-                    await self.authority.check(
-                        principal, Action.JOIN_ROOM,
-                        self.folds.community_of_room(room).community, room=room)
-            except Forbidden as exc:
+                found = await self.authority.check_read(principal, stream)
+                if found.ref.kind is ROOM:  # resuming a room enters it: that needs join_room
+                    await self.authority.check(principal, Action.JOIN_ROOM,
+                                               found.community.community, room=found.ref.ident)
+                    rooms.append(found.ref.ident)
+            except (Forbidden, NotFound) as exc:
                 del wanted[stream]
-                refused.append(Sync(stream=stream, mode="snapshot", seq=0,
-                                    reason=f"forbidden: {exc.message}"))
-                continue
-            if room is not None:
-                await self._enter(conn, room, member, ref=None)
-        syncs = await self._open_streams(conn, wanted) + refused
-        self._send_synced(conn, Ready(session=Session(
+                refused.append(subscriptions.refused(stream, exc))
+            except RateLimited as exc:  # refused too often: still refused, just not audited
+                del wanted[stream]
+                refused.append(subscriptions.refused(stream, Forbidden(exc.message)))
+        conn.member, conn.community = member, community
+        for room in rooms:
+            await self._enter(conn, room, member, ref=None)
+        syncs = await self.subscriptions.open(conn, wanted) + refused
+        await self.subscriptions.send_synced(conn, Ready(session=Session(
             member=member, community=community, role=actor.role.label,  # type: ignore[arg-type]
             guest_room=principal.guest_room), syncs=syncs))
 
-    @staticmethod
-    def _community_in(streams: dict[str, int | None]) -> str | None:
-        return next((s[10:] for s in streams if s.startswith("community:")), None)
+    def _community_in(self, streams: dict[str, int | None]) -> str | None:
+        """The community the resumed streams belong to: a ``community:`` stream's, else the
+        first other stream's that exists."""
+        refs = [ref for ref in map(parse, streams) if ref is not None]
+        for ref in sorted(refs, key=lambda ref: ref.kind is not COMMUNITY):
+            state = self.folds.communities.get(ref.ident)
+            if ref.kind.scope == "community" and state is not None and state.seq > 0:
+                return ref.ident
+            if ref.kind.scope == "room" and self.folds.room_exists(ref.ident):
+                return self.folds.community_of_room(ref.ident).community
+        return None
 
-    def _send_synced(self, conn: Connection, frame: Ready | Ack) -> None:
-        conn.push(encode(frame))
-        syncs = frame.syncs if isinstance(frame, Ready) else [frame.sync] if frame.sync else []
-        for sync in syncs:
-            if sync.snapshot is not None or sync.mode == "replay":
-                conn.end_sync(sync.stream, sync.seq)
+    def recheck(self, conn: Connection, community: str | None = None) -> list[str]:
+        """Who may read what changed: end the streams ``conn`` may no longer read (and its
+        presence in those rooms, as if it had left them). Returns the streams ended."""
+        member = conn.member
+        ended = self.subscriptions.recheck(conn, community)
+        for stream in ended:
+            ref = parse(stream)
+            if ref is not None and ref.kind is ROOM and ref.ident in conn.rooms:
+                conn.rooms.discard(ref.ident)
+                if member is not None and self.presence.detach(ref.ident, member.id, conn):
+                    self._background(self.shared.release(ref.ident, member.id))
+        return ended
 
     # --- rooms ---------------------------------------------------------------------
 
@@ -135,17 +163,20 @@ class Actions:
 
     async def join(self, conn: Connection, cmd: Join) -> None:
         member = await self._check(conn, Action.JOIN_ROOM, cmd.room)
-        ack = await self._enter(conn, cmd.room, member, ref=cmd.ref)
-        (ack.sync,) = await self._open_streams(conn, {room_stream(cmd.room): None})
-        self._send_synced(conn, ack)
+        assert conn.principal is not None
+        await self.authority.check_read(conn.principal, room_stream(cmd.room))
+        ack = await self._enter(conn, cmd.room, member, ref=cmd.ref, command=cmd)
+        (ack.sync,) = await self.subscriptions.open(conn, {room_stream(cmd.room): None})
+        await self.subscriptions.send_synced(conn, ack)
 
-    async def _enter(self, conn: Connection, room: str, member: Member, ref: str | None) -> Ack:
+    async def _enter(self, conn: Connection, room: str, member: Member, ref: str | None,
+                     command: Join | None = None) -> Ack:
         state = await self.folds.room(room)
         if self.presence.attach(room, member.id, conn):
             await self.shared.hold(room, member.id)
         conn.rooms.add(room)
         return await self._once(conn, ref, room_stream(room),
-                                lambda: room_fold.decide_join(state, member))
+                                lambda: room_fold.decide_join(state, member), command)
 
     async def leave(self, conn: Connection, cmd: Leave) -> Ack:
         member = self._member(conn)
@@ -160,13 +191,13 @@ class Actions:
             gone = member.id not in await self.shared.holders(cmd.room)
         return await self._once(
             conn, cmd.ref, stream,
-            lambda: room_fold.decide_leave(state, member.id) if gone else [])
+            lambda: room_fold.decide_leave(state, member.id) if gone else [], cmd)
 
     async def post(self, conn: Connection, cmd: Post) -> Ack:
         member = await self._check(conn, Action.POST, cmd.room)
         state = await self.folds.room(cmd.room)
         return await self._once(conn, cmd.ref, room_stream(cmd.room),
-                                lambda: room_fold.decide_post(state, member, cmd.text))
+                                lambda: room_fold.decide_post(state, member, cmd.text), cmd)
 
     async def change(self, conn: Connection, cmd: Edit | Delete) -> Ack:
         member = self._member(conn)
@@ -186,7 +217,7 @@ class Actions:
                 Decision(False, "only the author may edit a message"), target=cmd.room)
         ack = await self._once(conn, cmd.ref, room_stream(cmd.room),
                                lambda: room_fold.decide_change(state, member.id, target, text,
-                                                               moderator=not own))
+                                                               moderator=not own), cmd)
         if not own and ack.seq is not None and target is not None:
             await self.authority.record(
                 member.id, action.value, community,
@@ -195,9 +226,11 @@ class Actions:
         return ack
 
     async def history(self, conn: Connection, cmd: History) -> HistoryPage:
-        await self._check(conn, Action.READ_HISTORY, cmd.room)
-        await self.folds.room(cmd.room)
+        self._member(conn)
+        assert conn.principal is not None
         stream = room_stream(cmd.room)
+        await self.authority.check_read(conn.principal, stream)
+        await self.folds.room(cmd.room)
         posts = await self.store.read_type_before(
             stream, type_of(MessagePosted(author="", author_name="x", text="x")),
             cmd.before, cmd.limit + 1)
@@ -265,35 +298,41 @@ class Actions:
             raise CommandError("identify or resume first", code=ErrorCode.NOT_IDENTIFIED)
         return conn.member
 
-    def _room_of(self, stream: str) -> str | None:
-        kind, _, ident = stream.partition(":")
-        return ident if kind == "room" and self.folds.room_exists(ident) else None
-
     async def _once(
         self, conn: Connection, ref: str | None, stream: str,
-        decide: Callable[[], list[EventBody]],
+        decide: Callable[[], list[EventBody]], command: ClientFrame | None = None,
     ) -> Ack:
-        """Apply a command at most once per (member, ref); a repeat gets the same answer."""
+        """Apply a command at most once per (member, ref); a repeat gets the same answer.
+        The same ref with a different command (type or fields) is refused with
+        ``conflict``: answering it with the first command's ack would hide that it was
+        never applied."""
         member = self._member(conn)
         if ref is None:
             bodies = decide()
             result = await self.store.append(stream, member.id, bodies) if bodies else None
             return Ack(ref="", stream=stream, seq=result.seq if result else None)
         key = CommandKey(member.id, ref)
+        digest = command_digest(command) if command is not None else ""
         running = self._inflight.get(key)
         if running is not None:
-            return await asyncio.shield(running)
+            if running[1] != digest:
+                raise _reused(ref)
+            return await asyncio.shield(running[0])
         future: asyncio.Future[Ack] = asyncio.get_running_loop().create_future()
         future.add_done_callback(lambda f: f.cancelled() or f.exception())
-        self._inflight[key] = future
+        self._inflight[key] = (future, digest)
         try:
-            found = await self.store.find_command(key)
+            found = await self.store.applied_command(key)
             if found is not None:
-                ack = Ack(ref=ref, stream=found[0], seq=found[1])
+                if found.digest and digest and found.digest != digest:
+                    raise _reused(ref)
+                ack = Ack(ref=ref, stream=found.stream, seq=found.seq)
             else:
                 bodies = decide()
-                appended = (await self.store.append(stream, member.id, bodies, key)
+                appended = (await self.store.append(stream, member.id, bodies, key, digest)
                             if bodies else None)
+                if appended is not None and appended.conflict:
+                    raise _reused(ref)
                 ack = Ack(ref=ref, stream=stream, seq=appended.seq if appended else None)
             future.set_result(ack)
             return ack
@@ -303,48 +342,10 @@ class Actions:
         finally:
             del self._inflight[key]
 
-    async def _open_streams(self, conn: Connection, wanted: dict[str, int | None]) -> list[Sync]:
-        """Subscribe (buffering live events) and build each stream's snapshot or replay."""
-        syncs = []
-        opened = []
-        try:
-            for stream, last in wanted.items():
-                room = self._room_of(stream)
-                community = self.folds.communities.get(stream.partition(":")[2])
-                if room is None and (community is None or community.community != conn.community):
-                    syncs.append(Sync(stream=stream, mode="snapshot", seq=0,
-                                      reason="unknown stream"))
-                    continue
-                conn.begin_sync(stream)
-                self.hub.subscribe(stream, conn)
-                opened.append(stream)
-                state = community if room is None else await self.folds.room(room)
-                assert state is not None
-                syncs.append(await self._sync(stream, state, last))
-        except BaseException:
-            for stream in opened:  # the client never learns of these: stop buffering them
-                self.hub.unsubscribe(stream, conn)
-                conn.forget(stream)
-            raise
-        return syncs
 
-    async def _sync(
-        self, stream: str, state: RoomState | CommunityState, last: int | None
-    ) -> Sync:
-        head = state.seq
-        limit = self.settings.max_replay_events
-        reason = None
-        if last is not None:
-            if last > head:
-                reason = f"you have seq {last} but the stream ends at {head} (was it reset?)"
-            elif head - last > limit:
-                reason = f"{head - last} events missed, more than the {limit} replayed"
-            else:
-                events = await self.store.read(stream, after=last, limit=head - last)
-                return Sync(stream=stream, mode="replay", seq=events[-1].seq if events else last,
-                            events=events)
-        return Sync(stream=stream, mode="snapshot", seq=head,
-                    snapshot=state.snapshot(), reason=reason)
+def _reused(ref: str) -> Conflict:
+    return Conflict(f"ref {ref!r} was already used for a different command; nothing was "
+                    "applied (use a new ref for a new command)")
 
 
 __all__ = ["Actions", "community_stream"]

@@ -56,6 +56,23 @@ STATUS = {
 }
 
 Auth = Literal["none", "optional", "session", "account"]
+
+
+def origin_allowed(origin: str | None, host: str, allowed: tuple[str, ...]) -> bool:
+    """The one Origin rule, for HTTP calls and websocket upgrades alike.
+
+    No ``Origin`` header: not a browser (browsers send it on every cross-site
+    request and every websocket upgrade), so nothing to check here; such calls
+    still need the session cookie, and state-changing ones the CSRF token. An
+    ``Origin`` must be this server's own (http or https, the ``Host`` it was sent
+    to) or listed in ``PRACTICA_ALLOWED_ORIGINS``; ``null`` never is."""
+    if origin is None:
+        return True
+    origin = origin.rstrip("/")
+    if origin in allowed:
+        return True
+    parts = urlsplit(origin)
+    return parts.scheme in ("http", "https") and bool(host) and parts.netloc == host
 _encoder = msgspec.json.Encoder()
 
 
@@ -72,6 +89,15 @@ class Call:
 
     def param(self, name: str) -> str:
         return str(self.request.path_params[name])
+
+    def query(self, name: str, kind: Any, default: Any) -> Any:
+        """A query parameter converted to ``kind`` (bounds included), or ``invalid``."""
+        if name not in self.request.query_params:
+            return default
+        try:
+            return msgspec.convert(self.request.query_params[name], kind, strict=False)
+        except msgspec.ValidationError as exc:
+            raise InvalidCommand(f"query parameter {name}: {exc}") from None
 
     @property
     def who(self) -> Principal:
@@ -94,7 +120,10 @@ class Endpoint:
     status: int = 200
     auth: Auth = "session"
     query: tuple[tuple[str, Any, str], ...] = ()
-    """(name, type, description) of query parameters."""
+    """(name, type, description) of query parameters; the type carries the bounds."""
+    refusals: tuple[int, ...] = ()
+    """HTTP statuses this endpoint answers besides those its method, auth and path
+    imply (for the OpenAPI document): 401 for a wrong password, 404 for a bad link..."""
 
 
 def build_endpoints(identity: Identity, communities: Communities) -> list[Endpoint]:
@@ -138,14 +167,8 @@ def build_endpoints(identity: Identity, communities: Communities) -> list[Endpoi
         call.cookies[SESSION_COOKIE] = None
 
     async def audit(call: Call) -> t.AuditPage:
-        query = call.request.query_params
-        try:
-            before = int(query["before"]) if "before" in query else None
-            limit = int(query.get("limit", "50"))
-        except ValueError:
-            raise InvalidCommand("before and limit are whole numbers") from None
-        if not 1 <= limit <= 200 or (before is not None and before < 1):
-            raise InvalidCommand("limit is 1 to 200; before is a seq, 1 or more")
+        before = call.query("before", t.AuditBefore, None)
+        limit = call.query("limit", t.AuditLimit, 50)
         return await communities.audit(call.who, call.param("community"), before, limit)
 
     c = "/api/communities/{community}"
@@ -156,7 +179,7 @@ def build_endpoints(identity: Identity, communities: Communities) -> list[Endpoi
         Endpoint("POST", "/api/signup", "Create an account and sign in", sign_up,
                  t.SignUp, t.Me, 201, auth="none"),
         Endpoint("POST", "/api/signin", "Sign in (rate limited per login and per address)",
-                 sign_in, t.SignIn, t.Me, auth="none"),
+                 sign_in, t.SignIn, t.Me, auth="none", refusals=(401,)),
         Endpoint("POST", "/api/signout", "End this session; its sockets close with 4008",
                  sign_out),
         Endpoint("GET", "/api/sessions", "Your signed-in sessions",
@@ -176,7 +199,7 @@ def build_endpoints(identity: Identity, communities: Communities) -> list[Endpoi
                  "one-time reset link", lambda call: identity.resets.redeem(
                      call.param("token"), call.body.password), t.NewPassword, auth="none"),
         Endpoint("POST", "/api/guest", "Enter one room as a guest through a guest link",
-                 guest, t.GuestEntry, t.Me, 201, auth="none"),
+                 guest, t.GuestEntry, t.Me, 201, auth="none", refusals=(404,)),
         Endpoint("GET", "/api/communities", "Every community on this server",
                  lambda call: _sync(communities.directory()),
                  reply=list[t.CommunityCard], auth="optional"),
@@ -192,7 +215,7 @@ def build_endpoints(identity: Identity, communities: Communities) -> list[Endpoi
         Endpoint("POST", c + "/rooms", "Create a room",
                  lambda call: communities.create_room(call.who, call.param("community"),
                                                       call.body),
-                 t.CreateRoom, t.CommunityPage, 201),
+                 t.CreateRoom, t.RoomCreatedPage, 201),
         Endpoint("POST", c + "/join", "Join (open), or ask to join (approval)",
                  lambda call: communities.join(call.who, call.param("community"), call.body),
                  t.JoinRequest, t.JoinOutcome, auth="account"),
@@ -249,8 +272,8 @@ def build_endpoints(identity: Identity, communities: Communities) -> list[Endpoi
                  reply=t.ResetLink, status=201),
         Endpoint("GET", c + "/audit", "The audit log, newest first", audit,
                  reply=t.AuditPage, query=(
-                     ("before", int, "Entries with seq below this"),
-                     ("limit", int, "1 to 200 (default 50)"))),
+                     ("before", t.AuditBefore, "Entries with seq below this"),
+                     ("limit", t.AuditLimit, "How many entries (default 50)"))),
     ]
 
 
@@ -299,7 +322,7 @@ class Api:
                 user_agent=request.headers.get("user-agent", "")))
             try:
                 call.principal = await self.identity.principal(
-                    request.cookies.get(SESSION_COOKIE))
+                    request.cookies.get(SESSION_COOKIE), call.meta.address)
                 if endpoint.method != "GET":
                     self._check_csrf(request, call.principal)
                 if endpoint.auth in ("session", "account") and call.principal is None:
@@ -339,9 +362,9 @@ class Api:
 
     def _check_csrf(self, request: Request, principal: Principal | None) -> None:
         origin = request.headers.get("origin")
-        if origin and urlsplit(origin).netloc != request.headers.get("host", ""):
-            if origin.rstrip("/") not in self.settings.allowed_origins:
-                raise CsrfFailed(f"requests from {origin} are not accepted")
+        if not origin_allowed(origin, request.headers.get("host", ""),
+                              self.settings.allowed_origins):
+            raise CsrfFailed(f"requests from {origin} are not accepted")
         sent = request.headers.get(CSRF_HEADER, "")
         cookie = request.cookies.get(CSRF_COOKIE, "")
         if not sent or not hmac.compare_digest(sent.encode(), cookie.encode()):

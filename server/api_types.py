@@ -23,6 +23,9 @@ AnyPassword = Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
 """At sign-in: any length, so a policy change never locks anyone out."""
 Timezone = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 Reason = Annotated[str, msgspec.Meta(max_length=300)]
+AuditBefore = Annotated[int, msgspec.Meta(ge=1, le=2**53 - 1)]
+"""A seq of the audit stream: entries below it."""
+AuditLimit = Annotated[int, msgspec.Meta(ge=1, le=200)]
 
 
 class Body(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -188,6 +191,14 @@ class CommunityPage(Reply):
     rooms: list[RoomInfo]
     your_role: RoleName | None
     request_pending: bool
+
+
+class RoomCreatedPage(CommunityPage):
+    """The community page after creating a room, and that room's id: two rooms may
+    share a name, so the id is how a client knows which one it made."""
+
+    room: str
+    """The new room's id (as in ``rooms[].room`` and ``join``)."""
 
 
 class JoinOutcome(Reply):

@@ -29,6 +29,7 @@ from .api import Api
 from .authority import Authority
 from .bus import Bus, LocalBus, RedisBus
 from .communities import Communities
+from .domain.events import community_stream
 from .errors import CloseCode
 from .feed import Feed
 from .folds import Folds
@@ -96,7 +97,10 @@ class Practica:
         self.folds = Folds(self.store)
         self.presence = Presence()
         self.authority = Authority(self.store, self.folds,
-                                   refusals_per_minute=settings.refusals_per_minute)
+                                   refusals_per_minute=settings.refusals_per_minute,
+                                   outsider_refusals_per_minute=(
+                                       settings.outsider_refusals_per_minute
+                                       or settings.refusals_per_minute))
         self.actions = Actions(self.store, self.folds, self.hub, self.presence, settings,
                                self.authority)
         self.feed = Feed(self.store, self.folds, self.hub)
@@ -177,6 +181,17 @@ class Practica:
                                                     "invite")})
             except (KeyError, ValueError, TypeError):
                 log.warning("ignored a malformed control message %r", message)
+                return
+            member, community = kick.get("member"), kick.get("community")
+            if isinstance(member, str) and isinstance(community, str):
+                self.actions._background(self._recheck(member, community))
+
+    async def _recheck(self, member: str, community: str) -> None:
+        """A member's place in a community changed (removed, role changed): fold the change
+        here now, rather than at the next announcement or poll, so their sockets in this
+        process that entered another community stop reading this one's streams at once."""
+        await self.feed.sync(community_stream(community))
+        self.gateway.recheck_member(member, community)
 
     def _poll_soon(self) -> None:
         self.actions._background(self.feed.poll_once())
@@ -280,6 +295,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         return Response(generate_latest(practica.metrics.registry),
                         media_type=CONTENT_TYPE_LATEST)
 
+    async def not_an_upgrade(request: Request) -> Response:
+        return JSONResponse({"code": "invalid", "message": "/ws is a websocket: send an "
+                             "upgrade request (see /api/openapi.json and asyncapi.json)"},
+                            status_code=426, headers={"upgrade": "websocket"})
+
     async def openapi(request: Request) -> Response:
         return Response(msgspec.json.encode(openapi_document(practica.api.endpoints)),
                         media_type="application/json")
@@ -293,6 +313,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/healthz", healthz),
         Route("/metrics", metrics),
         WebSocketRoute("/ws", practica.gateway),
+        Route("/ws", not_an_upgrade),  # the same path as plain HTTP
         Mount("/static", StaticFiles(directory=settings.web_dir), name="static"),
     ]
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={404: not_found},

@@ -1,21 +1,24 @@
 """Where :func:`~server.domain.policy.allowed` meets the live state: builds the actor
 from the community's fold at the moment of each command, and writes the audit log
-(every privileged action done, every refusal).
+(every privileged action done, every refusal of someone in the community), and decides
+who may read which stream (:mod:`server.streams`).
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import NoReturn
+from typing import NamedTuple, NoReturn
 
+from . import streams
 from .domain.community import CommunityState
 from .domain.events import AuditRecorded, audit_stream
 from .domain.policy import GRANTS, Action, Actor, Decision, Resource, Role, allowed
-from .errors import AuthFailed, Forbidden, RateLimited
+from .errors import AuthFailed, Forbidden, NotFound, RateLimited
 from .folds import Folds
 from .ratelimit import Attempts, LocalAttempts
 from .store import EventStore
+from .streams import StreamRef
 
 PRIVILEGED = frozenset(GRANTS[Role.OWNER] - GRANTS[Role.MEMBER] - {Action.VIEW_AUDIT})
 """Host, convener and owner actions: each one done is written to the audit log."""
@@ -37,6 +40,9 @@ class Principal:
     """The guest link a guest came in through (revoking it ends the session)."""
     expires: int = 2**62
     """Milliseconds since the epoch; a socket still open then is closed (4003)."""
+    address: str = ""
+    """The client address of the request or socket (refusals of outsiders are limited
+    per address)."""
 
     @property
     def is_guest(self) -> bool:
@@ -56,11 +62,20 @@ def now_ms() -> int:
 REFUSAL_WINDOW_S = 60
 
 
+class Readable(NamedTuple):
+    """A stream that exists, the community it belongs to, and whether one may read it."""
+
+    ref: StreamRef
+    community: CommunityState
+    decision: Decision
+
+
 class Authority:
     def __init__(self, store: EventStore, folds: Folds, *,
-                 refusals_per_minute: int = 30) -> None:
+                 refusals_per_minute: int = 30, outsider_refusals_per_minute: int = 30) -> None:
         self.store, self.folds = store, folds
         self.refusals_per_minute = refusals_per_minute
+        self.outsider_refusals_per_minute = outsider_refusals_per_minute
         self.attempts: Attempts = LocalAttempts()
         """Shared (Redis) when scaled out; set by the app."""
 
@@ -102,20 +117,59 @@ class Authority:
         return bool(allowed(self.actor(principal, state), action,
                             Resource(community=community)))
 
+    # --- reading streams ---------------------------------------------------------
+
+    def readable(self, principal: Principal, stream: str) -> Readable:
+        """May ``principal`` read ``stream`` now? Quiet (nothing audited): the one
+        decision behind join, resume, history, catch-up and live delivery.
+        NotFound when the name is no stream, or its community or room does not exist."""
+        ref = streams.parse(stream)
+        if ref is None:
+            raise NotFound(f"no stream {stream!r}")
+        if ref.kind.scope == "room":
+            state = self.folds.community_of_room(ref.ident)
+        else:
+            state = self.folds.community(ref.ident)
+        decision = streams.may_read(self.actor(principal, state), ref, state.community)
+        return Readable(ref, state, decision)
+
+    async def check_read(self, principal: Principal, stream: str) -> Readable:
+        """As :meth:`readable`, raising Forbidden (audited like any refusal) when not."""
+        found = self.readable(principal, stream)
+        if not found.decision:
+            await self.refused(principal, found.ref.kind.read, found.community.community,
+                               found.decision, target=stream)
+        return found
+
+    # --- refusals and the audit log ------------------------------------------------
+
     async def refused(
         self, principal: Principal, action: Action | str, community: str, decision: Decision,
         *, target: str | None = None,
     ) -> NoReturn:
-        """Audit the refusal and raise Forbidden; someone refused over and over is told
-        to slow down instead, so refusals cannot flood the audit log."""
-        key = f"refused:{principal.member}"
+        """Raise Forbidden, auditing the refusal if ``principal`` is in the community (or
+        was removed from it: conveners want to see a banned person trying to come back).
+
+        Someone refused over and over is told to slow down instead: a person in the
+        community per person (so refusals cannot flood its audit log), anyone else per
+        client address (they are not audited at all: a stream of new accounts must not
+        fill the log of a community they do not belong to)."""
+        state = self.folds.communities.get(community)
+        insider = state is not None and (self.actor(principal, state).role is not None
+                                         or principal.member in state.removed)
+        if insider:
+            key, limit = f"refused:{principal.member}", self.refusals_per_minute
+        else:
+            key = f"refused:addr:{principal.address or '?'}"
+            limit = self.outsider_refusals_per_minute
         now = time.time()
-        if await self.attempts.count(key, REFUSAL_WINDOW_S, now) >= self.refusals_per_minute:
+        if await self.attempts.count(key, REFUSAL_WINDOW_S, now) >= limit:
             raise RateLimited(f"refused too often: {decision.reason}",
                               retry_after_ms=REFUSAL_WINDOW_S * 1000)
         await self.attempts.add(key, REFUSAL_WINDOW_S, now)
-        await self.record(principal.member, str(action), community, "refused",
-                          target=target, detail=decision.reason)
+        if insider:
+            await self.record(principal.member, str(action), community, "refused",
+                              target=target, detail=decision.reason)
         raise Forbidden(decision.reason)
 
     async def record(

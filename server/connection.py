@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from .authority import Principal
@@ -42,6 +42,7 @@ class Connection:
         self._wake = asyncio.Event()
         self.cursors: dict[str, int] = {}
         self._buffers: dict[str, list[tuple[int, str]]] = {}
+        self._syncing: set[str] = set()
         self.principal = principal
         """Who signed in, from the upgrade's session cookie."""
         self.member: Member | None = None
@@ -68,6 +69,20 @@ class Connection:
             return
         self.queue.append(frame)
         self._wake.set()
+
+    async def push_paced(self, frames: Iterable[str], within_s: float) -> None:
+        """Queue many frames (a long replay) without overflowing the send queue: wait
+        while it is half full. A client that reads none of it within ``within_s`` is slow.
+        Polling keeps the sender's hot path free of bookkeeping for this rare case."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within_s
+        for frame in frames:
+            while len(self.queue) >= self.queue_limit // 2 and self.closing is None:
+                if loop.time() > deadline:
+                    self.close(CloseCode.SLOW_CONSUMER, "did not read the replay in time")
+                    return
+                await asyncio.sleep(0.01)
+            self.push(frame)
 
     def _send_now(self, frame: str) -> bool:
         """Write ``frame`` without a task switch, if the transport can take it right now.
@@ -109,17 +124,28 @@ class Connection:
     def begin_sync(self, stream: str) -> None:
         """Buffer live events of ``stream`` until :meth:`end_sync`."""
         self._buffers[stream] = []
+        self._syncing.add(stream)
 
     def end_sync(self, stream: str, seq: int) -> None:
         """The client now has ``stream`` up to ``seq``; release what arrived meanwhile."""
+        self._syncing.discard(stream)
         buffered = self._buffers.pop(stream, [])
         self.cursors[stream] = seq
         for event_seq, frame in sorted(buffered, key=lambda item: item[0]):
             self.deliver(stream, event_seq, frame)
 
+    def syncing(self, stream: str) -> bool:
+        """Between :meth:`begin_sync` and :meth:`end_sync` (its snapshot not yet sent)."""
+        return stream in self._syncing
+
+    def streams(self) -> list[str]:
+        """Every stream this connection follows or is syncing."""
+        return list({**dict.fromkeys(self.cursors), **dict.fromkeys(self._buffers)})
+
     def forget(self, stream: str) -> None:
         self.cursors.pop(stream, None)
         self._buffers.pop(stream, None)
+        self._syncing.discard(stream)
 
     async def _fill_gap(self, stream: str) -> None:
         try:

@@ -66,16 +66,26 @@ class ErrorCode(enum.StrEnum):
 
 
 class CloseCode(enum.IntEnum):
-    """Why the server closed a websocket."""
+    """Why the server closed a websocket. After any code but 4010, a client may reconnect
+    and ``resume``; after 4003 and 4008 it must sign in again first."""
 
     NORMAL = 1000
+    """The client closed, or the server ended the connection with nothing wrong."""
     GOING_AWAY = 1001
     """The server is shutting down; reconnect and resume."""
+    INVALID_DATA = 1007
+    """A text frame was not valid UTF-8 (closed by the websocket layer, without an
+    ``error`` reply). Binary frames are read as UTF-8 JSON like text frames; bytes
+    that are not valid UTF-8 there get ``bad_frame`` instead."""
     POLICY_VIOLATION = 1008
+    """Sent before the upgrade completes, as HTTP 403: no valid session cookie, or an
+    ``Origin`` from another site."""
     MESSAGE_TOO_BIG = 1009
     """A frame exceeded ``limits.max_frame_bytes``."""
     INTERNAL_ERROR = 1011
+    """The server could not catch the connection up on a stream; reconnect and resume."""
     UNKNOWN_ERROR = 4000
+    """Reserved: not sent today."""
     IDENTIFY_TIMEOUT = 4001
     """No ``identify`` or ``resume`` arrived in time after ``hello``."""
     AUTH_FAILED = 4003
@@ -87,7 +97,8 @@ class CloseCode(enum.IntEnum):
     RATE_LIMITED = 4006
     """The client kept sending after being told it was rate limited."""
     PROTOCOL_VIOLATION = 4007
-    """Too many malformed frames in a row."""
+    """More than ``limits.max_invalid_frames`` malformed frames in a row (each was
+    answered with ``bad_frame``, ``unknown_type`` or ``invalid``)."""
     SESSION_REVOKED = 4008
     """The session was signed out or revoked; sign in again."""
     ROLE_CHANGED = 4009

@@ -23,6 +23,7 @@ from .domain.events import Event
 from .folds import Folds
 from .hub import LocalHub
 from .store import EventStore
+from .streams import COMMUNITY
 
 log = logging.getLogger("practica.feed")
 
@@ -35,16 +36,35 @@ class Feed:
         self._wanted: dict[str, int] = {}
         self._running: dict[str, asyncio.Task[None]] = {}
         self._poller: asyncio.Task[None] | None = None
+        self._unfolded: dict[str, int] = {}
+        """Streams without a fold (the audit log) that sockets here follow: the last seq
+        handed to the hub."""
         folds.on_gap = self.notify
 
     def deliver(self, events: list[Event]) -> None:
         """Store commit listener (and the end of every fetch): folds first, then fan-out."""
         self.folds.on_commit(events)
         self.hub.publish(events)
+        for event in events:
+            if self._unfolded.get(event.stream, event.seq) < event.seq:
+                self._unfolded[event.stream] = event.seq
+
+    def _have(self, stream: str, announced: int | None = None) -> int | None:
+        """How far this process has ``stream``; None if nobody here follows it."""
+        have = self.folds.seq_of(stream)
+        if have is not None:
+            return have
+        if not self.hub.subscribers(stream):
+            self._unfolded.pop(stream, None)
+            return None
+        if stream not in self._unfolded and announced is not None:
+            # Start at the news: each socket fills anything older from the store itself.
+            self._unfolded[stream] = announced - 1
+        return self._unfolded.get(stream)
 
     def notify(self, stream: str, seq: int) -> None:
         """Stream ``stream`` has events up to ``seq``; fetch what this process lacks."""
-        have = self.folds.seq_of(stream)
+        have = self._have(stream, seq)
         if have is None or seq <= have:
             return
         self._wanted[stream] = max(seq, self._wanted.get(stream, 0))
@@ -54,8 +74,16 @@ class Feed:
 
     async def _catch_up(self, stream: str) -> None:
         try:
+            if not stream.startswith(COMMUNITY.prefix):
+                # Who may read a room is decided by its community's fold: bring communities
+                # being fetched up to date first, so another process's removal of a member
+                # is folded (and their subscriptions ended) before the room's next events.
+                pending = [task for name, task in self._running.items()
+                           if name.startswith(COMMUNITY.prefix)]
+                if pending:
+                    await asyncio.wait(pending)
             while True:
-                have = self.folds.seq_of(stream)
+                have = self._have(stream)
                 if have is None or have >= self._wanted.get(stream, 0):
                     return
                 events = await self.store.read(stream, after=have, limit=READ_PAGE)
@@ -77,7 +105,7 @@ class Feed:
 
     async def poll_once(self) -> None:
         """Compare every followed stream's head in the store with ours (lost announcements)."""
-        for stream in self.folds.followed():
+        for stream in [*self.folds.followed(), *self._unfolded]:
             head = await self.store.head(stream)
             self.notify(stream, head)
 

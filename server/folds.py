@@ -22,8 +22,9 @@ from .domain.room import RoomState
 from .errors import NotFound
 from .store import EventStore
 
-PAGE = 2000
 log = logging.getLogger("practica.folds")
+
+PAGE = 2000
 
 
 class Folds:
@@ -38,6 +39,9 @@ class Folds:
         self.loaded_callbacks: list[Callable[[RoomState], None]] = []
         self.on_gap: Callable[[str, int], None] = lambda stream, seq: None
         """Called with (stream, seq) when an event arrives past a missing one."""
+        self.community_changed: list[Callable[[CommunityState, Event], None]] = []
+        """Called after each committed community event is folded (in every process, as
+        its events arrive): who may read what is decided again from here."""
 
     async def load_communities(self) -> None:
         """Fold every community there is (they are small: rooms and members)."""
@@ -150,6 +154,11 @@ class Folds:
                 continue
             if isinstance(state, CommunityState):
                 _apply_safely(community_fold.apply, state, event)
+                for listener in self.community_changed:
+                    try:
+                        listener(state, event)
+                    except Exception:  # a listener's bug must not stop the fold
+                        log.exception("community change listener failed on %s", event.stream)
             else:
                 _apply_safely(room_fold.apply, state, event)
 

@@ -16,19 +16,21 @@ import asyncio
 import logging
 import time
 from typing import Any
-from urllib.parse import urlsplit
 
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from . import __version__
 from .actions import Actions
-from .api import SESSION_COOKIE
+from .api import SESSION_COOKIE, origin_allowed
 from .connection import Connection
+from .domain.community import CommunityState
+from .domain.events import Event
 from .errors import CloseCode, CommandError, ConnectionClosing, ErrorCode, RateLimited
 from .identity import Identity
 from .metrics import Metrics
 from .outage import as_unavailable, refuse_websocket
+from .paging import fit_history
 from .protocol import (
     COMMANDS_WITH_REF,
     PROTOCOL_VERSION,
@@ -40,6 +42,7 @@ from .protocol import (
     HeartbeatAck,
     Hello,
     History,
+    HistoryPage,
     Identify,
     Join,
     Leave,
@@ -80,19 +83,16 @@ class Gateway:
                 identify_timeout_ms=settings.identify_timeout_ms,
                 max_resume_streams=settings.max_resume_streams,
                 max_replay_events=settings.max_replay_events,
+                max_server_frame_bytes=settings.max_server_frame_bytes,
+                max_invalid_frames=MAX_INVALID_FRAMES,
             ),
         ))
         metrics.watch_queues(lambda: [len(c.queue) for c in self.connections])
+        actions.folds.community_changed.append(self.community_changed)
 
     def origin_allowed(self, websocket: WebSocket) -> bool:
-        origin = websocket.headers.get("origin")
-        if origin is None:  # not a browser: the Origin check protects browsers only
-            return True
-        origin = origin.rstrip("/")
-        if origin in self.settings.allowed_origins:
-            return True
-        host = websocket.headers.get("host", "")
-        return urlsplit(origin).netloc == host and urlsplit(origin).scheme in ("http", "https")
+        return origin_allowed(websocket.headers.get("origin"),
+                              websocket.headers.get("host", ""), self.settings.allowed_origins)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         websocket = WebSocket(scope, receive, send)
@@ -100,8 +100,10 @@ class Gateway:
             log.warning("refused websocket from origin %r", websocket.headers.get("origin"))
             await websocket.close(int(CloseCode.POLICY_VIOLATION))  # before accept: HTTP 403
             return
+        client = scope.get("client") or ("?", 0)
         try:
-            principal = await self.identity.principal(websocket.cookies.get(SESSION_COOKIE))
+            principal = await self.identity.principal(websocket.cookies.get(SESSION_COOKIE),
+                                                      str(client[0]))
         except Exception as exc:
             if (unavailable := as_unavailable(exc)) is None:
                 raise
@@ -111,9 +113,9 @@ class Gateway:
             await websocket.close(int(CloseCode.POLICY_VIOLATION))  # sign in first: HTTP 403
             return
         await websocket.accept()
-        client = scope.get("client") or ("?", 0)
         conn = Connection(
-            send, queue_limit=self.settings.send_queue_frames, catch_up=self._catch_up,
+            send, queue_limit=self.settings.send_queue_frames,
+            catch_up=lambda stream, after: self._catch_up(conn, stream, after),
             bucket=self.limiter.bucket(time.monotonic()),
             peer=f"{client[0]}:{client[1]}", eager=self.settings.eager_send,
             principal=principal,
@@ -244,12 +246,35 @@ class Gateway:
             raise CommandError(f"unhandled {command!r}", code=ErrorCode.INTERNAL)
         if getattr(reply, "seq", None) is not None:
             self.metrics.append_latency.observe(time.perf_counter() - started)
-        conn.push(encode(reply))
+        conn.push(fit_history(reply, self.settings.max_server_frame_bytes)
+                  if isinstance(reply, HistoryPage) else encode(reply))
 
-    async def _catch_up(self, stream: str, after: int) -> list[tuple[int, str]]:
+    async def _catch_up(self, conn: Connection, stream: str,
+                        after: int) -> list[tuple[int, str]]:
+        """Fill a gap in a stream ``conn`` follows, if it may still read it."""
+        if stream in self.actions.recheck(conn):
+            return []
         events = await self.actions.store.read(stream, after=after,
                                                limit=self.settings.max_replay_events)
         return [(e.seq, encode(e)) for e in events]
+
+    def community_changed(self, state: CommunityState, event: Event) -> None:
+        """A community event was folded (here or in another process): decide again what
+        each socket of the person it names may read there, whichever community the
+        socket entered; an event about no one person is checked for every socket."""
+        member = getattr(event.body, "member", None)
+        for conn in list(self.connections):
+            principal = conn.principal
+            if principal is None or conn.member is None:
+                continue
+            if member is not None and principal.member != member:
+                continue
+            self.actions.recheck(conn, state.community)
+
+    def recheck_member(self, member: str, community: str) -> None:
+        for conn in list(self.connections):
+            if conn.principal is not None and conn.principal.member == member:
+                self.actions.recheck(conn, community)
 
     def close_all_going_away(self) -> None:
         self.close_all(CloseCode.GOING_AWAY, "server restarting; reconnect and resume")

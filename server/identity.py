@@ -60,8 +60,9 @@ class Identity:
 
     # --- sessions --------------------------------------------------------------------
 
-    async def principal(self, token: str | None) -> Principal | None:
-        """The live session a cookie stands for; None when unknown or expired."""
+    async def principal(self, token: str | None, address: str = "") -> Principal | None:
+        """The live session a cookie stands for (on a request or socket from
+        ``address``); None when unknown or expired."""
         if not token or len(token) > 128:
             return None
         rows = await self.store.fetch(
@@ -83,9 +84,10 @@ class Identity:
             return Principal(session=session, member=f"g-{session}",
                              name=readable_name(guest_name),
                              account=None, csrf=csrf, guest_community=community,
-                             guest_room=room, guest_invite=invite, expires=expires)
+                             guest_room=room, guest_invite=invite, expires=expires,
+                             address=address)
         return Principal(session=session, member=account, name=readable_name(name),
-                         account=account, csrf=csrf, expires=expires)
+                         account=account, csrf=csrf, expires=expires, address=address)
 
     async def _new_session(
         self, meta: ClientMeta, *, account: str | None,
@@ -110,7 +112,7 @@ class Identity:
         ])
         if undone:
             raise NotFound("this link is unknown, used up, revoked or expired")
-        principal = await self.principal(token)
+        principal = await self.principal(token, meta.address)
         assert principal is not None
         return token, principal
 

@@ -4,10 +4,16 @@ Client → server frames are :data:`ClientMessage`; server → client frames are
 :data:`ServerMessage`. ``schemas/`` is generated from these types
 (``practica schemas``); a test fails when the committed files drift.
 Decoders and the encoder are built once, at import.
+
+Frames: text frames of UTF-8 JSON (a text frame that is not UTF-8 closes with
+1007). Binary frames are accepted and read exactly like text frames. Every
+malformed frame (not JSON, not an object, unknown ``type``, bad field) is
+answered with an ``error`` and counts toward ``limits.max_invalid_frames``.
 """
 
 from __future__ import annotations
 
+import hashlib
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -24,7 +30,10 @@ Ref = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 """A client-chosen id that makes a command idempotent: the same ref from the
 same member is applied once and answered again with the same result."""
 StreamName = Annotated[str, msgspec.Meta(min_length=3, max_length=80)]
-Seq = Annotated[int, msgspec.Meta(ge=0)]
+MAX_SEQ = 2**53 - 1
+"""The largest seq a client may send: JavaScript's largest safe integer (no stream gets
+near it), well inside the 64-bit integers SQLite and PostgreSQL store."""
+Seq = Annotated[int, msgspec.Meta(ge=0, le=MAX_SEQ)]
 
 
 # --- client → server -------------------------------------------------------------
@@ -53,7 +62,14 @@ class Identify(ClientFrame, tag="identify"):
 
 
 class Resume(ClientFrame, tag="resume"):
-    """Reconnect: the last seq seen on each stream; the server replays what was missed."""
+    """Reconnect: the last seq seen on each stream; the server replays what was missed.
+
+    ``ready`` has one ``sync`` per stream asked for (and the community's): a replay
+    of the missed events when possible, else a snapshot and a ``reason`` (too far
+    behind, or ahead of the stream). A stream that does not exist or that you may
+    not read is answered with a ``reason``, ``seq`` 0 and no data, and is not
+    followed. Resuming a room's stream enters the room (you appear present), as
+    ``join`` does, whether or not you had joined it on this connection."""
 
     streams: dict[StreamName, Seq]
     community: Id | None = None
@@ -77,13 +93,17 @@ class Leave(ClientFrame, tag="leave"):
 
 
 class Post(ClientFrame, tag="post"):
+    """Post a message to a room you joined. Text is trimmed; text that is only
+    whitespace is refused (``invalid``)."""
+
     ref: Ref
     room: Id
     text: Annotated[str, msgspec.Meta(min_length=1, max_length=4000)]
 
 
 class Edit(ClientFrame, tag="edit"):
-    """Replace the text of your own message (``message`` is its id, the seq it was posted at)."""
+    """Replace the text of your own message (``message`` is its id, the seq it was posted
+    at). As for ``post``, whitespace-only text is refused."""
 
     ref: Ref
     room: Id
@@ -98,7 +118,9 @@ class Delete(ClientFrame, tag="delete"):
 
 
 class History(ClientFrame, tag="history"):
-    """Page back through a room's messages, newest first from ``before`` (exclusive)."""
+    """Page back through a room's messages: the ``limit`` latest messages posted before
+    ``before`` (exclusive; the latest of all when absent). The ``history`` reply lists
+    them oldest first; for the next older page send ``before`` = the first one's id."""
 
     ref: Ref
     room: Id
@@ -127,6 +149,15 @@ class Limits(msgspec.Struct, kw_only=True):
     max_resume_streams: int
     max_replay_events: int
     """A resume missing more events than this gets a snapshot instead."""
+    max_server_frame_bytes: int
+    """No server frame is larger. A ``ready`` or ``ack`` that would be is split: its
+    replayed events follow it as ordinary ``event`` frames (the ``sync`` then has no
+    ``events`` and ``seq`` is where the replay starts), and room snapshots keep only as
+    many of their latest messages as fit (page older ones with ``history``). A
+    ``history`` page keeps its newest messages and sets ``has_more``."""
+    max_invalid_frames: int
+    """Each malformed frame is answered with an ``error`` (``bad_frame``, ``unknown_type``
+    or ``invalid``); more than this many in a row close the socket with 4007."""
 
 
 class ServerFrame(msgspec.Struct, tag_field="type", kw_only=True, omit_defaults=True):
@@ -150,16 +181,27 @@ class Session(msgspec.Struct, kw_only=True, omit_defaults=True):
 
 
 class Sync(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """How a stream catches up: a snapshot (state at ``seq``) or a replay of missed events."""
+    """How a stream catches up: a snapshot (state at ``seq``), a replay of missed events,
+    or a refusal.
+
+    ``refused``: the stream is not sent on this socket and nothing of it follows;
+    ``error`` says why: ``not_found`` (the name is no stream, or its community or room
+    does not exist) or ``forbidden`` (you may not read it; ``reason`` says why). A
+    refused stream never carries a snapshot or events. Kinds without a snapshot (the
+    audit log) are always replayed: without a last seq, from the stream's head."""
 
     stream: str
-    mode: Literal["snapshot", "replay"]
+    mode: Literal["snapshot", "replay", "refused"]
     seq: int
-    """The last seq this sync covers; live events continue from ``seq + 1``."""
+    """The last seq this sync covers; live events continue from ``seq + 1`` (0 when
+    refused)."""
     snapshot: RoomSnapshot | CommunitySnapshot | None = None
     events: list[Event] = msgspec.field(default_factory=list)
+    error: ErrorCode | None = None
+    """Only when ``mode`` is ``refused``: ``not_found`` or ``forbidden``."""
     reason: str | None = None
-    """Why a resume got a snapshot instead of a replay (unknown stream, too old)."""
+    """Why a resume got a snapshot instead of a replay (too old, ahead of the stream), or
+    why the stream was refused."""
 
 
 class Ready(ServerFrame, tag="ready"):
@@ -185,6 +227,19 @@ class Error(ServerFrame, tag="error"):
     retry_after_ms: int | None = None
 
 
+class Unsubscribed(ServerFrame, tag="unsubscribed"):
+    """You may no longer read ``stream`` on this socket: no more of its events follow.
+
+    Sent when your role in the stream's community changed, or you were removed from
+    it, while this socket followed the stream (whichever community the socket entered);
+    ``code`` is ``forbidden`` (``message`` says why) or ``not_found``. To read it again
+    once allowed, ``join`` the room or reconnect."""
+
+    stream: str
+    code: ErrorCode
+    message: str
+
+
 class HeartbeatAck(ServerFrame, tag="heartbeat_ack"):
     pass
 
@@ -197,7 +252,8 @@ class HistoryPage(ServerFrame, tag="history"):
     has_more: bool
 
 
-ServerMessage = Hello | Ready | Event | Ack | Error | HeartbeatAck | HistoryPage
+ServerMessage = (Hello | Ready | Event | Ack | Error | HeartbeatAck | HistoryPage
+                 | Unsubscribed)
 
 # --- codec -----------------------------------------------------------------------
 
@@ -208,23 +264,50 @@ _TYPES = {cls.__struct_config__.tag for cls in ClientMessage.__args__}
 
 
 def decode(frame: str | bytes) -> ClientFrame:
-    """Decode a client frame, raising :class:`InvalidCommand` with the precise code."""
+    """Decode a client frame, raising :class:`InvalidCommand` with the precise code.
+
+    Whatever the bytes, the only exception is :class:`InvalidCommand`: truncated or
+    invalid JSON, numbers out of range, nesting too deep for the parser (RecursionError)
+    and a ``type`` that is not a string are all typed refusals, never a server error."""
     try:
-        return _decoder.decode(frame)
+        command: ClientFrame = _decoder.decode(frame)  # typed Any by older msgspec stubs
+        return command
     except msgspec.ValidationError as exc:
         raise _classify(frame, exc) from None
-    except msgspec.DecodeError as exc:
-        raise InvalidCommand(f"not valid JSON: {exc}", code=ErrorCode.BAD_FRAME) from None
+    except (msgspec.DecodeError, RecursionError, ValueError) as exc:
+        raise _bad_frame(exc) from None
+
+
+def _bad_frame(exc: BaseException) -> InvalidCommand:
+    reason = ("nested too deeply" if isinstance(exc, RecursionError)
+              else str(exc) or type(exc).__name__)
+    return InvalidCommand(f"not valid JSON: {reason}", code=ErrorCode.BAD_FRAME)
+
+
+def _loose_decode(frame: str | bytes) -> Any:
+    """Any JSON value, or :class:`InvalidCommand` (``bad_frame``) when it is not JSON."""
+    try:
+        return _loose.decode(frame)
+    except (msgspec.MsgspecError, RecursionError, ValueError) as exc:
+        raise _bad_frame(exc) from None
 
 
 def _classify(frame: str | bytes, exc: msgspec.ValidationError) -> InvalidCommand:
     """Tell an unknown type from a bad field, and not-an-object from both."""
-    raw: Any = _loose.decode(frame)
+    try:
+        raw = _loose_decode(frame)
+    except InvalidCommand as bad:
+        return bad
     if not isinstance(raw, dict):
         return InvalidCommand("a frame must be a JSON object", code=ErrorCode.BAD_FRAME)
-    if raw.get("type") not in _TYPES:
+    kind = raw.get("type")
+    if "type" in raw and not isinstance(kind, str):
+        return InvalidCommand("`type` must be a string naming a command",
+                              code=ErrorCode.INVALID)
+    if kind not in _TYPES:
         return InvalidCommand(
-            f"unknown type {raw.get('type')!r}; expected one of {sorted(_TYPES)}",
+            f"unknown type {kind if kind is None else kind[:64]!r}; expected one of "
+            f"{sorted(_TYPES)}",
             code=ErrorCode.UNKNOWN_TYPE,
         )
     return InvalidCommand(str(exc), code=ErrorCode.INVALID)
@@ -233,11 +316,20 @@ def _classify(frame: str | bytes, exc: msgspec.ValidationError) -> InvalidComman
 def ref_of(frame: str | bytes) -> str | None:
     """Best effort: the ``ref`` of a frame that failed to decode, to answer it by ref."""
     try:
-        raw: Any = _loose.decode(frame)
-    except msgspec.DecodeError:
+        raw = _loose_decode(frame)
+    except InvalidCommand:
         return None
     ref = raw.get("ref") if isinstance(raw, dict) else None
     return ref if isinstance(ref, str) and 0 < len(ref) <= 64 else None
+
+
+def command_digest(command: ClientFrame) -> str:
+    """What a command asks for, without its ref: the same ref sent again with a different
+    digest is a different command (answered ``conflict``), not a resend."""
+    fields = msgspec.structs.asdict(command)
+    fields.pop("ref", None)
+    tag = command.__struct_config__.tag
+    return hashlib.sha256(_encoder.encode([tag, fields])).hexdigest()[:32]
 
 
 def encode(message: ServerFrame | Event) -> str:

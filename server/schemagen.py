@@ -20,12 +20,29 @@ from typing import Any, cast
 import msgspec
 
 from . import __version__, errors
+from .canonical import canonical
 from .domain.events import Event
 from .domain.policy import permission_matrix
 from .errors import CloseCode, ErrorCode
 from .protocol import PROTOCOL_VERSION, ClientMessage, ServerMessage
+from .streams import reading_table
 
 REF = "#/components/schemas/"
+PAYLOAD_FORMAT = "application/schema+json;version=draft-07"
+"""AsyncAPI's default schema format is a superset of JSON Schema draft-07; the payloads
+are declared as draft-07 explicitly (AsyncAPI 3's multi-format schema object)."""
+
+
+def draft07(node: Any) -> Any:
+    """msgspec writes OpenAPI-style ``discriminator`` objects; draft-07 and AsyncAPI's
+    schema format take the discriminating property's name (a string). Nothing else msgspec
+    emits for these types is specific to 2020-12 (``$defs`` only at a schema's top)."""
+    if isinstance(node, dict):
+        return {k: (v["propertyName"] if k == "discriminator" and isinstance(v, dict)
+                    else draft07(v)) for k, v in node.items()}
+    if isinstance(node, list):
+        return [draft07(item) for item in node]
+    return node
 
 
 def _members(union: Any) -> list[type[msgspec.Struct]]:
@@ -68,7 +85,8 @@ def asyncapi() -> dict[str, Any]:
     def message(cls: type[msgspec.Struct]) -> dict[str, Any]:
         return {"name": _tag(cls), "title": cls.__name__,
                 "summary": (inspect.getdoc(cls) or "").split("\n\n")[0],
-                "payload": {"$ref": REF + cls.__name__}}
+                "payload": {"schemaFormat": PAYLOAD_FORMAT,
+                            "schema": {"$ref": REF + cls.__name__}}}
 
     messages = {f"{side}.{_tag(c)}": message(c)
                 for side, group in (("client", client), ("server", server)) for c in group}
@@ -82,8 +100,14 @@ def asyncapi() -> dict[str, Any]:
                 "is a JSON object with a `type`. Lifecycle: server `hello` → client `identify` "
                 "or `resume` → server `ready` → commands (each with a `ref`, answered by `ack`, "
                 "`error` or `history`) and `event`s (each with `stream` and `seq`). Send "
-                "`heartbeat` every `hello.heartbeat_interval_ms`. See codes.md for error and "
-                "close codes."),
+                "`heartbeat` every `hello.heartbeat_interval_ms`. Frames are UTF-8 JSON; binary "
+                "frames are read like text frames, a text frame that is not UTF-8 closes with "
+                "1007, and every malformed frame gets an `error` and counts toward "
+                "`hello.limits.max_invalid_frames` (then close 4007). No server frame exceeds "
+                "`hello.limits.max_server_frame_bytes`: a longer replay follows `ready`/`ack` "
+                "as ordinary `event` frames (the sync's `seq` is then where it starts), and "
+                "snapshots and history pages keep their newest messages. Every close code is "
+                "in `components.x-close-codes` and codes.md."),
         },
         "servers": {"local": {"host": "localhost:8000", "protocol": "ws",
                               "pathname": "/ws"}},
@@ -106,7 +130,7 @@ def asyncapi() -> dict[str, Any]:
             },
         },
         "components": {
-            "schemas": components,
+            "schemas": draft07(components),
             "messages": messages,
             "x-close-codes": {
                 str(int(c)): {"name": c.name, "description": close_docs.get(c.name, "")}
@@ -141,10 +165,16 @@ def codes_markdown() -> str:
 def generate() -> dict[str, str]:
     files: dict[str, Any] = {**message_schemas(), "asyncapi.json": asyncapi(),
                              "openapi.json": openapi()}
-    files["json/event.json"] = msgspec.json.schema(Event)
-    out = {name: json.dumps(doc, indent=2, sort_keys=True) + "\n" for name, doc in files.items()}
+    files["json/event.json"] = {**msgspec.json.schema(Event), "$id": "practica/event.json",
+                                "$schema": "https://json-schema.org/draft/2020-12/schema"}
+    out = {name: json.dumps(canonical(doc), indent=2, sort_keys=True) + "\n"
+           for name, doc in files.items()}
     out["codes.md"] = codes_markdown()
-    out["permissions.md"] = permission_matrix()
+    out["permissions.md"] = "\n".join([
+        permission_matrix().rstrip("\n"), "", "## Reading streams", "",
+        "Reading a stream is an action too (`server/streams.py`); a name that is no",
+        "stream answers `not_found`, one you may not read `forbidden`, never a snapshot.",
+        "", *reading_table(), ""])
     return out
 
 

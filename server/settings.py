@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+
+def find_web_dir() -> Path:
+    """The browser client's folder: the installed ``practica_web`` package (a wheel ships
+    ``web/`` under that name, see pyproject.toml), else the checkout's ``web/`` next to
+    ``server/``. ``practica_web`` has no ``__init__.py`` (it is the client's folder as
+    is), and Python 3.11's ``importlib.resources`` fails on such namespace packages, so
+    its location comes from the import system's spec instead."""
+    spec = importlib.util.find_spec("practica_web")
+    for location in (spec.submodule_search_locations or []) if spec else []:
+        if (Path(location) / "index.html").is_file():
+            return Path(location)
+    return Path(__file__).resolve().parent.parent / "web"
+
+
+WEB_DIR = find_web_dir()
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +67,9 @@ class Settings:
     send_queue_frames: int = 1024
     max_resume_streams: int = 32
     max_replay_events: int = 1000
+    max_server_frame_bytes: int = 256 * 1024
+    """No frame the server sends is larger: long replays, snapshots and history pages are
+    split (see server/paging.py), so a client with a 1 MiB frame limit always resumes."""
     presence_grace_ms: int = 15_000
     """How long a dropped connection still shows its member present."""
     community: str = "clinical-practice-circle"
@@ -78,6 +96,9 @@ class Settings:
     refusals_per_minute: int = 30
     """Refused actions per person per minute that are audited; beyond, ``rate_limited``
     (so nobody can flood a community's audit log)."""
+    outsider_refusals_per_minute: int = 0
+    """Refused actions per client address per minute by people who are not in the
+    community (never audited); beyond, ``rate_limited``. 0: as ``refusals_per_minute``."""
     argon2_memory_kib: int = 19 * 1024
     argon2_time_cost: int = 2
     synchronous: str = "FULL"

@@ -107,6 +107,9 @@ async def server(
     prefix = redis_prefix()  # this test's own keys: no FLUSHDB of a shared database
     await drop_redis_prefix(prefix)  # fails loudly if Redis is not there
     async with postgres_schema() as database_url:
+        # Redis pub/sub channels are shared by every database number: a prefix of its
+        # own keeps this server deaf to other test runs on the same Redis, and its keys
+        # apart from theirs (no FLUSHDB of a shared database).
         overrides |= {"database_url": database_url, "redis_url": REDIS_URL,
                       "redis_prefix": prefix}
         try:

@@ -46,6 +46,20 @@ async def test_events_during_sync_are_held_then_released_after_the_snapshot_seq(
     assert list(conn.queue) == ["snapshot@10", "e11", "e12"]
 
 
+async def test_streams_being_synced_and_followed_are_known_until_forgotten():
+    conn = make()
+    conn.begin_sync("a")
+    conn.end_sync("b", 3)
+    assert conn.syncing("a") and not conn.syncing("b")
+    assert sorted(conn.streams()) == ["a", "b"]
+    conn.deliver("a", 1, "held")
+    conn.forget("a")  # no longer readable while syncing: nothing of it is ever sent
+    conn.end_sync("b", 3)
+    assert conn.streams() == ["b"] and not conn.syncing("a")
+    conn.deliver("a", 2, "dropped")
+    assert list(conn.queue) == []
+
+
 async def test_a_gap_is_filled_from_the_store_before_newer_events():
     store = {6: "e6", 7: "e7", 8: "e8"}
     conn = make(store=store)

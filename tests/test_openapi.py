@@ -1,5 +1,7 @@
 """schemathesis against the committed OpenAPI document and a running server: whatever
-it generates (valid, invalid, signed in or not), the server never answers 5xx."""
+it generates (valid, invalid, signed in or not), the server never answers 5xx, and
+every response's status code, content type, headers and body are the ones the
+document declares."""
 
 from __future__ import annotations
 
@@ -13,12 +15,14 @@ from tests.people import Person
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 SCHEMA = Path(__file__).resolve().parent.parent / "schemas" / "openapi.json"
+CHECKS = ",".join(("not_a_server_error", "status_code_conformance", "content_type_conformance",
+                   "response_headers_conformance", "response_schema_conformance"))
 
 
 async def schemathesis(server, *headers: str, examples: int, phases: str, seconds: int,
                        cwd: Path) -> str:
     args = [sys.executable, "-m", "schemathesis.cli", "run", str(SCHEMA), "--url", server.url,
-            "--checks", "not_a_server_error", "--max-examples", str(examples), "--seed", "7",
+            "--checks", CHECKS, "--max-examples", str(examples), "--seed", "7",
             "--phases", phases, "--request-timeout", "10", "--max-time", str(seconds), "--no-color",
             # Signing out or deleting the account would end the run's own session.
             "--exclude-path", "/api/signout", "--exclude-path", "/api/account/delete"]

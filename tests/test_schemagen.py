@@ -1,5 +1,6 @@
 """schemas/ is generated from the code; this fails when the committed files drift."""
 
+import json
 from pathlib import Path
 
 from server.schemagen import generate, write_or_check
@@ -28,3 +29,30 @@ def test_every_message_has_a_schema_and_asyncapi_lists_it():
         assert f'"{name.replace("/", ".")}"' in asyncapi
     assert "4005" in asyncapi and "slow_consumer" not in files["codes.md"].lower().split("|")[0]
     assert "| `rate_limited` |" in files["codes.md"]
+
+
+def test_openapi_passes_openapi_spec_validator():
+    from openapi_spec_validator import validate
+
+    document = json.loads(generate()["openapi.json"])
+    validate(document)
+    ids = [op["operationId"] for path in document["paths"].values() for op in path.values()]
+    assert len(ids) == len(set(ids))
+
+
+def test_asyncapi_payloads_declare_their_schema_format():
+    document = json.loads(generate()["asyncapi.json"])
+    for name, message in document["components"]["messages"].items():
+        payload = message["payload"]
+        assert payload["schemaFormat"] == "application/schema+json;version=draft-07", name
+        assert set(payload) == {"schemaFormat", "schema"}
+    # draft-07 and AsyncAPI's format name the discriminating property; no OpenAPI objects
+    assert '"discriminator": {' not in generate()["asyncapi.json"]
+
+
+def test_every_schema_file_names_itself_and_its_dialect():
+    for name, text in generate().items():
+        if name.startswith("json/"):
+            schema = json.loads(text)
+            assert schema["$schema"].startswith("https://json-schema.org/"), name
+            assert schema["$id"], name

@@ -287,6 +287,13 @@ gateway.addEventListener("snapshot", (e) => {
   }
 });
 
+gateway.addEventListener("gone", (e) => {
+  const { stream } = e.detail;
+  if (ui.current && stream === `room:${ui.current}`) {
+    toast(e.detail.reason || e.detail.message || "You can no longer see this room");
+  }
+});
+
 gateway.addEventListener("event", (e) => {
   const event = e.detail;
   if (event.stream.startsWith("community:")) {

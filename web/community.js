@@ -162,7 +162,7 @@ function memberControls(info, error) {
   onSubmit(removeForm, error, async () => {
     const sure = await confirmAction({
       title: `Remove ${name}?`, confirm: `Remove ${name}`,
-      text: `${name} leaves the community at once and cannot come back without being admitted again.`,
+      text: `${name} leaves the community at once and cannot come back until a convener lifts the removal (Manage → Removed).`,
     });
     if (!sure) return;
     await post(cpath(`${target}/remove`), { reason: removeReason.value.trim() });

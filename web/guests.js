@@ -4,6 +4,7 @@
 
 import { post } from "./api.js";
 import { button, el, field, input, onSubmit, toast } from "./dom.js";
+import { confirmAction } from "./confirm.js";
 
 export const isGuest = (id) => id.startsWith("g-");
 
@@ -29,6 +30,11 @@ export function guestControls(communityId, person) {
     toast(`${person.name} is timed out for ${count} min`);
   });
   const remove = button("Remove", "ghost small danger", async () => {
+    const sure = await confirmAction({
+      title: `Remove ${person.name}?`, confirm: `Remove ${person.name}`,
+      text: `${person.name} leaves at once and their guest session ends.`,
+    });
+    if (!sure) return;
     remove.disabled = true;
     try {
       await post(path("remove"), { reason: reason.value.trim() });

@@ -194,6 +194,10 @@ export class Gateway extends EventTarget {
       case "event":
         this.applyEvent(frame);
         break;
+      case "unsubscribed": // our role changed, or we were removed: no more of that stream
+        this.lastSeq.delete(frame.stream);
+        this.dispatchEvent(new CustomEvent("gone", { detail: frame }));
+        break;
       case "ack":
       case "history": {
         if (frame.sync) this.applySync(frame.sync);
@@ -226,8 +230,8 @@ export class Gateway extends EventTarget {
   }
 
   applySync(sync) {
-    if (sync.mode === "snapshot" && !sync.snapshot) {
-      this.lastSeq.delete(sync.stream); // unknown stream: forget it
+    if (sync.mode === "refused") {
+      this.lastSeq.delete(sync.stream); // unknown, or not ours to read: forget it
       this.dispatchEvent(new CustomEvent("gone", { detail: sync }));
       return;
     }

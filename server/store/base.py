@@ -88,6 +88,15 @@ class AppendResult(NamedTuple):
     events: list[Event]
     """What this append added; empty for a duplicate."""
     duplicate: bool
+    conflict: bool = False
+    """A duplicate key whose recorded command digest differs: nothing was appended."""
+
+
+class AppliedCommand(NamedTuple):
+    stream: str
+    seq: int
+    digest: str
+    """What the command was (see ``server.actions.command_digest``); '' if unknown."""
 
 
 class StreamCheck(msgspec.Struct, kw_only=True):
@@ -120,9 +129,10 @@ class EventStore(Protocol):
 
     async def append(
         self, stream: str, actor: str | None, bodies: list[EventBody],
-        command: CommandKey | None = None, *, expected: int | None = None,
+        command: CommandKey | None = None, digest: str = "", *, expected: int | None = None,
     ) -> AppendResult:
-        """Append ``bodies`` to ``stream`` durably; with ``command``, at most once per key;
+        """Append ``bodies`` to ``stream`` durably; with ``command``, at most once per key
+        (a repeated key with a different non-empty ``digest`` answers ``conflict``);
         with ``expected``, only if the stream's head is that seq when the append's
         transaction holds it (else :class:`~server.errors.StaleState`, nothing written)."""
 
@@ -142,6 +152,9 @@ class EventStore(Protocol):
 
     async def find_command(self, key: CommandKey) -> tuple[str, int] | None:
         """The (stream, seq) a command with this key produced, if it was applied."""
+
+    async def applied_command(self, key: CommandKey) -> AppliedCommand | None:
+        """The command applied with this key: its stream, last seq and digest."""
 
     async def streams(self, prefix: str) -> list[str]:
         """Every stream whose name starts with ``prefix`` and has events."""

@@ -19,7 +19,7 @@ from typing import Any
 
 from ..domain.events import Event, EventBody, subject_of, type_of
 from ..errors import StaleState, StoreError
-from .base import AppendResult, CommandKey, CommitListener, encode_body
+from .base import AppendResult, AppliedCommand, CommandKey, CommitListener, encode_body
 from .chain import body_digest, link_hash
 
 log = logging.getLogger("practica.store")
@@ -37,6 +37,7 @@ class AppendJob:
     future: asyncio.Future[AppendResult | None]
     expected: int | None = None
     """Append only if the stream's head is still this seq (optimistic concurrency)."""
+    digest: str = ""
 
 
 @dataclass(slots=True)
@@ -59,14 +60,14 @@ class Assembled:
     """What one batch writes: event rows, command rows, head updates, and the answers."""
 
     rows: list[tuple[Any, ...]] = field(default_factory=list)
-    command_rows: list[tuple[str, str, str, int]] = field(default_factory=list)
+    command_rows: list[tuple[str, str, str, int, str]] = field(default_factory=list)
     heads: dict[str, Head] = field(default_factory=dict)
     results: list[AppendResult | StaleState | None] = field(default_factory=list)
     committed: list[Event] = field(default_factory=list)
 
 
 def assemble(batch: list[Job], heads: dict[str, Head],
-             done: dict[CommandKey, tuple[str, int]]) -> Assembled:
+             done: dict[CommandKey, AppliedCommand]) -> Assembled:
     """Number and chain every append of a batch from the locked ``heads``; a command key
     already in ``done`` (or earlier in the batch) is answered with its first result, and
     an append whose expected seq is not the head (as locked, or as left by an earlier
@@ -78,8 +79,9 @@ def assemble(batch: list[Job], heads: dict[str, Head],
             out.results.append(None)
             continue
         if job.command is not None and job.command in done:
-            stream, seq = done[job.command]
-            out.results.append(AppendResult(stream, seq, [], True))
+            stream, seq, recorded = done[job.command]
+            conflict = bool(recorded and job.digest and recorded != job.digest)
+            out.results.append(AppendResult(stream, seq, [], True, conflict))
             continue
         seq, prev = out.heads.get(job.stream) or heads[job.stream]
         if job.expected is not None and job.expected != seq:
@@ -98,8 +100,9 @@ def assemble(batch: list[Job], heads: dict[str, Head],
                                 body=body))  # type: ignore[arg-type]
         out.heads[job.stream] = (seq, prev)
         if job.command is not None:
-            done[job.command] = (job.stream, seq)
-            out.command_rows.append((job.command.member, job.command.ref, job.stream, seq))
+            done[job.command] = AppliedCommand(job.stream, seq, job.digest)
+            out.command_rows.append((job.command.member, job.command.ref, job.stream, seq,
+                                     job.digest))
         out.results.append(AppendResult(job.stream, seq, events, False))
         out.committed.extend(events)
     return out
@@ -138,10 +141,10 @@ class GroupCommitWriter:
 
     async def append(
         self, stream: str, actor: str | None, bodies: list[EventBody],
-        command: CommandKey | None = None, *, expected: int | None = None,
+        command: CommandKey | None = None, digest: str = "", *, expected: int | None = None,
     ) -> AppendResult:
         future: asyncio.Future[AppendResult | None] = asyncio.get_running_loop().create_future()
-        self._submit(AppendJob(stream, actor, bodies, command, future, expected))
+        self._submit(AppendJob(stream, actor, bodies, command, future, expected, digest))
         result = await future
         assert result is not None
         return result

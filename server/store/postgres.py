@@ -18,7 +18,7 @@ import asyncpg
 
 from ..domain.events import Event
 from ..errors import StoreError
-from .base import CommandKey, StreamCheck, VerifyReport, decode_body
+from .base import AppliedCommand, CommandKey, StreamCheck, VerifyReport, decode_body
 from .batch import AppendJob, Assembled, ExecJob, GroupCommitWriter, Job, assemble
 from .chain import GENESIS, ChainBreak, verify_row
 from .sqlite import migrations
@@ -118,7 +118,9 @@ class PostgresStore(GroupCommitWriter):
                 await conn.copy_records_to_table("events", records=out.rows,
                                                   columns=_EVENT_COLUMNS, schema_name=self.schema)
             if out.command_rows:
-                await conn.executemany("INSERT INTO commands VALUES ($1, $2, $3, $4)",
+                await conn.executemany(
+                    "INSERT INTO commands (member, ref, stream, seq, digest)"
+                    " VALUES ($1, $2, $3, $4, $5)",
                                        out.command_rows)
             if out.heads:
                 await conn.executemany("UPDATE streams SET seq = $2, hash = $3 WHERE stream = $1",
@@ -133,16 +135,16 @@ class PostgresStore(GroupCommitWriter):
 
     async def _applied_commands(
         self, conn: asyncpg.Connection, batch: list[Job]
-    ) -> dict[CommandKey, tuple[str, int]]:
+    ) -> dict[CommandKey, AppliedCommand]:
         keys = [j.command for j in batch if isinstance(j, AppendJob) and j.command is not None]
         if not keys:
             return {}
         rows = await conn.fetch(
-            "SELECT c.member, c.ref, c.stream, c.seq FROM commands c"
+            "SELECT c.member, c.ref, c.stream, c.seq, c.digest FROM commands c"
             " JOIN unnest($1::text[], $2::text[]) AS k(member, ref)"
             " ON c.member = k.member AND c.ref = k.ref",
             [k.member for k in keys], [k.ref for k in keys])
-        return {CommandKey(r[0], r[1]): (r[2], r[3]) for r in rows}
+        return {CommandKey(r[0], r[1]): AppliedCommand(r[2], r[3], r[4]) for r in rows}
 
     # --- reads -------------------------------------------------------------------
 
@@ -174,9 +176,13 @@ class PostgresStore(GroupCommitWriter):
         return [_event(r) for r in rows]
 
     async def find_command(self, key: CommandKey) -> tuple[str, int] | None:
+        applied = await self.applied_command(key)
+        return (applied.stream, applied.seq) if applied is not None else None
+
+    async def applied_command(self, key: CommandKey) -> AppliedCommand | None:
         row = await self._p().fetchrow(
-            "SELECT stream, seq FROM commands WHERE member = $1 AND ref = $2", *key)
-        return (row[0], row[1]) if row else None
+            "SELECT stream, seq, digest FROM commands WHERE member = $1 AND ref = $2", *key)
+        return AppliedCommand(row[0], row[1], row[2]) if row else None
 
     # --- plain queries (accounts, sessions, invites) -------------------------------
 

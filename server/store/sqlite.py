@@ -18,7 +18,7 @@ import aiosqlite
 
 from ..domain.events import Event
 from ..errors import StoreError
-from .base import CommandKey, StreamCheck, VerifyReport, decode_body
+from .base import AppliedCommand, CommandKey, StreamCheck, VerifyReport, decode_body
 from .batch import AppendJob, Assembled, ExecJob, GroupCommitWriter, Head, Job, assemble
 from .chain import GENESIS, ChainBreak, verify_row
 
@@ -108,7 +108,9 @@ class SqliteStore(GroupCommitWriter):
                     "INSERT INTO events (stream, seq, ts, actor, type, subject, body, digest, hash)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", out.rows)
             if out.command_rows:
-                await conn.executemany("INSERT INTO commands VALUES (?, ?, ?, ?)",
+                await conn.executemany(
+                    "INSERT INTO commands (member, ref, stream, seq, digest)"
+                    " VALUES (?, ?, ?, ?, ?)",
                                        out.command_rows)
             for job in batch:
                 if isinstance(job, ExecJob):
@@ -125,21 +127,21 @@ class SqliteStore(GroupCommitWriter):
 
     async def _applied_commands(
         self, conn: aiosqlite.Connection, batch: list[Job]
-    ) -> dict[CommandKey, tuple[str, int]]:
+    ) -> dict[CommandKey, AppliedCommand]:
         keys = [j.command for j in batch if isinstance(j, AppendJob) and j.command is not None]
         if not keys:
             return {}
-        found: dict[CommandKey, tuple[str, int]] = {}
+        found: dict[CommandKey, AppliedCommand] = {}
         for start in range(0, len(keys), 400):
             chunk = keys[start:start + 400]
             values = ",".join("(?, ?)" for _ in chunk)
             params = [part for key in chunk for part in key]
             async with conn.execute(
-                f"SELECT member, ref, stream, seq FROM commands WHERE (member, ref) IN "
+                f"SELECT member, ref, stream, seq, digest FROM commands WHERE (member, ref) IN "
                 f"(VALUES {values})", params,
             ) as cur:
-                async for member, ref, stream, seq in cur:
-                    found[CommandKey(member, ref)] = (stream, seq)
+                async for member, ref, stream, seq, digest in cur:
+                    found[CommandKey(member, ref)] = AppliedCommand(stream, seq, digest)
         return found
 
     async def _head_for_write(self, conn: aiosqlite.Connection, stream: str) -> Head:
@@ -197,11 +199,15 @@ class SqliteStore(GroupCommitWriter):
             return [_event(row) for row in await cur.fetchall()]
 
     async def find_command(self, key: CommandKey) -> tuple[str, int] | None:
+        applied = await self.applied_command(key)
+        return (applied.stream, applied.seq) if applied is not None else None
+
+    async def applied_command(self, key: CommandKey) -> AppliedCommand | None:
         async with self._reader().execute(
-            "SELECT stream, seq FROM commands WHERE member = ? AND ref = ?", key
+            "SELECT stream, seq, digest FROM commands WHERE member = ? AND ref = ?", key
         ) as cur:
             row = await cur.fetchone()
-        return (row[0], row[1]) if row else None
+        return AppliedCommand(row[0], row[1], row[2]) if row else None
 
     # --- plain queries (accounts, sessions, invites) -------------------------------
 

@@ -199,3 +199,24 @@ async def test_an_append_expecting_an_old_head_writes_nothing_and_says_so(store)
     assert not isinstance(first, BaseException) and first.seq == 3
     assert isinstance(second, StaleState) and second.head == 3
     assert [e.body.text for e in await store.read("room:r")] == ["a", "b", "c"]
+
+
+async def test_a_reused_key_with_another_digest_is_a_conflict_in_a_batch_or_later(store):
+    key = CommandKey("m", "reused")
+    first, racing = await asyncio.gather(
+        store.append("room:a", "m", [post("x")], key, "digest-x"),
+        store.append("room:a", "m", [post("y")], key, "digest-y"))
+    assert not first.conflict and racing.duplicate and racing.conflict
+    later = await store.append("room:a", "m", [post("y")], key, "digest-y")
+    assert later.conflict and later.events == []
+    same = await store.append("room:a", "m", [post("x")], key, "digest-x")
+    assert same.duplicate and not same.conflict and same.seq == 1
+    assert await store.head("room:a") == 1
+    assert await store.applied_command(key) == ("room:a", 1, "digest-x")
+
+
+async def test_commands_recorded_before_digests_are_answered_as_before(store):
+    key = CommandKey("m", "old")
+    await store.append("room:a", "m", [post("x")], key)  # no digest: ''
+    again = await store.append("room:a", "m", [post("x")], key, "digest-now")
+    assert again.duplicate and not again.conflict
