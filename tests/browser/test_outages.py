@@ -18,6 +18,7 @@ async def test_a_post_refused_while_the_store_cannot_write_is_resent_and_arrives
         server, new_context):
     page = watch(await (await new_context()).new_page())
     await enter(page, server.url, "Patient Pat")
+    await expect(page.get_by_label("Message #Case review")).to_be_visible()  # joined
     store = server.practica.store
     # A real SQLite condition, not a mock: the writer's connection may not change the
     # database, as when the disk is remounted read-only.
