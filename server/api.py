@@ -33,9 +33,10 @@ from .errors import (
     ErrorCode,
     InvalidCommand,
     RateLimited,
-    StoreError,
+    Unavailable,
 )
 from .identity import ClientMeta, Identity
+from .outage import as_unavailable
 from .projections.search import MAX_LIMIT, Search
 from .settings import Settings
 
@@ -348,10 +349,10 @@ class Api:
                 reply = await endpoint.handler(call)
             except CommandError as exc:
                 return self._error(exc)
-            except StoreError as exc:
-                return self._error(CommandError(f"not applied: {exc}; retry",
-                                                code=ErrorCode.UNAVAILABLE))
-            except Exception:
+            except Exception as exc:
+                unavailable = as_unavailable(exc)  # the store is down: retry later
+                if unavailable is not None:
+                    return self._error(unavailable)
                 log.exception("%s %s failed", endpoint.method, endpoint.path)
                 return self._error(CommandError("server error; nothing was applied"))
             if endpoint.reply is None:
@@ -403,8 +404,10 @@ class Api:
     @staticmethod
     def _error(exc: CommandError) -> Response:
         status = 413 if isinstance(exc, BodyTooLarge) else STATUS.get(exc.code, 400)
-        response = Response(_encoder.encode(t.ApiError(code=exc.code, message=exc.message)),
+        retry = exc.retry_after_ms if isinstance(exc, RateLimited | Unavailable) else None
+        response = Response(_encoder.encode(t.ApiError(code=exc.code, message=exc.message,
+                                                       retry_after_ms=retry)),
                             status_code=status, media_type="application/json")
-        if isinstance(exc, RateLimited):
-            response.headers["retry-after"] = str(max(1, exc.retry_after_ms // 1000))
+        if retry is not None:
+            response.headers["retry-after"] = str(max(1, -(-retry // 1000)))
         return response

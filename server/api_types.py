@@ -124,9 +124,12 @@ class Reply(msgspec.Struct, kw_only=True):
     """Base of every response body."""
 
 
-class ApiError(Reply):
+class ApiError(Reply, omit_defaults=True):
     code: ErrorCode
     message: str
+    retry_after_ms: int | None = None
+    """With ``rate_limited`` and ``unavailable``: wait this long before retrying (the
+    ``Retry-After`` header says the same in whole seconds)."""
 
 
 class Profile(Reply):

@@ -45,6 +45,7 @@ from .presence import Presence, RedisPresence
 from .projections import Projections
 from .projections.search import Search, SearchProjection
 from .ratelimit import Attempts, LocalAttempts, LocalRateLimiter, RedisAttempts, RedisRateLimiter
+from .redis_health import RedisHealth, shared_client
 from .relay import RedisChannel, Relayer
 from .scheduler import Scheduler
 from .seed import seed_demo
@@ -112,17 +113,22 @@ class Practica:
         limiter: LocalRateLimiter | RedisRateLimiter = LocalRateLimiter(
             settings.commands_per_minute, settings.command_burst)
         self.redis: aioredis.Redis | None = None
+        self.redis_health: RedisHealth | None = None
         attempts: Attempts = LocalAttempts()
         if settings.redis_url:
-            self.redis = aioredis.Redis.from_url(settings.redis_url)
+            self.redis = shared_client(settings.redis_url)
+            health = self.redis_health = RedisHealth(self.redis)
             prefix = settings.redis_prefix
-            self.bus = RedisBus(settings.redis_url, prefix=prefix)
-            self.leases = RedisLeases(self.redis, self.process, prefix=prefix)
+            self.bus = RedisBus(settings.redis_url, prefix=prefix, health=health)
+            self.leases = RedisLeases(self.redis, self.process, prefix=prefix, health=health)
             self.actions.shared = RedisPresence(self.redis, self.process, self.presence,
-                                                prefix=prefix)
+                                                prefix=prefix, health=health)
             limiter = RedisRateLimiter(self.redis, settings.commands_per_minute,
-                                       settings.command_burst, prefix=prefix)
-            attempts = RedisAttempts(self.redis, prefix=prefix)
+                                       settings.command_burst, prefix=prefix, health=health)
+            attempts = RedisAttempts(self.redis, prefix=prefix, health=health)
+            self.metrics.watch_dependency("redis", lambda: not health.up)
+        self.metrics.watch_dependency(
+            "store", lambda: bool(getattr(self.store, "failing", False)))
         self.authority.attempts = attempts
         self.passwords = Passwords(memory_kib=settings.argon2_memory_kib,
                                    time_cost=settings.argon2_time_cost)
@@ -157,11 +163,18 @@ class Practica:
         await self.actions.shared.start()
         await self.bus.start(self.feed.notify, self._poll_soon, self._on_control)
         await self.relayer.start()
-        self.feed.start_polling(self.settings.sweep_interval_s)
+        self.feed.start_polling(self.settings.sweep_interval_s, degraded=self.redis_degraded)
         self.janitor.start(self.settings.sweep_interval_s)
         self.scheduler.start(self.settings.sweep_interval_s)
         log.info("process %s serving %d communities", self.process,
                  len(self.folds.communities))
+
+    def redis_degraded(self) -> bool:
+        """Redis is configured but unreachable, or the bus has not resubscribed yet."""
+        if self.redis_health is None:
+            return False
+        connected = getattr(self.bus, "connected", None)
+        return not self.redis_health.up or (connected is not None and not connected.is_set())
 
     async def kick(self, *, code: CloseCode, reason: str, **target: str | None) -> None:
         """Close the sockets of a session or member here at once, then in every process."""
@@ -213,8 +226,33 @@ class Practica:
         await _bounded("bus", self.bus.stop(), 5)
         await _bounded("relay", self.relayer.stop(), 5)
         await _bounded("presence", self.actions.shared.stop(), 5)
+        if self.redis_health is not None:
+            await _bounded("redis probe", self.redis_health.stop(), 5)
         if self.redis is not None:
             await _bounded("redis", self.redis.aclose(), 5)
+
+
+HEALTH_STORE_TIMEOUT_S = 5.0
+
+
+async def health_report(practica: Practica) -> tuple[dict[str, Any], int]:
+    """``/healthz``: 503 when the store cannot make a change durable (this process
+    refuses changes), 200 with ``"status": "degraded"`` when Redis is unreachable
+    (it still serves, on its own limits and presence), else 200 ``"ok"``."""
+    body: dict[str, Any] = {"ok": True, "status": "ok",
+                            "connections": len(practica.gateway.connections)}
+    if practica.redis_health is not None:
+        body["redis"] = "down" if practica.redis_degraded() else "up"
+        if body["redis"] == "down":
+            body["status"] = "degraded"
+    try:
+        await asyncio.wait_for(practica.store.check_writable(), HEALTH_STORE_TIMEOUT_S)
+    except Exception as exc:
+        body |= {"ok": False, "status": "unavailable", "store": "down",
+                 "error": str(exc) or type(exc).__name__}
+        return body, 503
+    body["store"] = "up"
+    return body, 200
 
 
 async def _bounded(step: str, work: Awaitable[None], seconds: float) -> None:
@@ -262,11 +300,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                             headers={"cache-control": "no-cache"})
 
     async def healthz(request: Request) -> Response:
-        try:
-            await practica.store.check_writable()
-        except Exception as exc:
-            return JSONResponse({"ok": False, "error": str(exc)}, status_code=503)
-        return JSONResponse({"ok": True, "connections": len(practica.gateway.connections)})
+        return JSONResponse(*await health_report(practica))
 
     async def metrics(request: Request) -> Response:
         """Only with ``Authorization: Bearer <metrics_token>``; without a token set, the

@@ -18,6 +18,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from .domain.events import Event
+from .redis_health import REDIS_FAILURES, RedisHealth
 
 log = logging.getLogger("practica.bus")
 _control_decoder = msgspec.json.Decoder(dict[str, Any])
@@ -62,8 +63,15 @@ def heads(events: list[Event]) -> dict[str, int]:
 
 
 class RedisBus:
-    def __init__(self, url: str, *, prefix: str = "practica") -> None:
-        self.redis = aioredis.Redis.from_url(url)
+    """Pub/sub through Redis. While Redis is unreachable nothing is published (the other
+    processes' feed polls the store instead, faster while degraded) and control messages
+    reach this process only; the listener resubscribes when Redis is back."""
+
+    def __init__(self, url: str, *, prefix: str = "practica",
+                 health: RedisHealth | None = None) -> None:
+        self.redis = aioredis.Redis.from_url(url, socket_connect_timeout=1)
+        self.health = health or RedisHealth(self.redis)
+        self._on_control: Control = lambda message: None
         self.channel = f"{prefix}:streams"
         self.control_channel = f"{prefix}:control"
         self._listener: asyncio.Task[None] | None = None
@@ -74,6 +82,7 @@ class RedisBus:
     async def start(self, on_notice: Notice, on_reconnect: Callable[[], None],
                     on_control: Control) -> None:
         await self.redis.ping()  # fail loudly at start-up if Redis is not there
+        self._on_control = on_control
         self._listener = asyncio.get_running_loop().create_task(
             self._listen(on_notice, on_reconnect, on_control))
         await asyncio.wait_for(self.connected.wait(), 10)
@@ -99,13 +108,14 @@ class RedisBus:
                             on_notice(stream, int(seq))
             except (RedisError, OSError) as exc:
                 self.connected.clear()
+                self.health.mark_down(exc)
                 log.warning("bus lost (%s); retrying in %.1fs", exc, backoff)
                 await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 5.0)
+                backoff = min(backoff * 2, 1.0)  # back soon after Redis is
 
     def announce(self, events: list[Event]) -> None:
         """Store commit listener: tell the other processes (fire and forget)."""
-        if not events or self._stopped:
+        if not events or self._stopped or not self.health.up:
             return
         task = asyncio.get_running_loop().create_task(self._publish(heads(events)))
         self._sends.add(task)
@@ -117,12 +127,19 @@ class RedisBus:
                 for stream, seq in last.items():
                     pipe.publish(self.channel, f"{stream} {seq}")
                 await pipe.execute()
-        except (RedisError, OSError) as exc:  # others catch up on their next poll
+        except REDIS_FAILURES as exc:  # others catch up on their next poll
             log.warning("could not announce %s: %s", last, exc)
 
     async def control(self, message: dict[str, Any]) -> None:
-        """Tell every process, this one included (it hears its own publication)."""
-        await self.redis.publish(self.control_channel, msgspec.json.encode(message))
+        """Tell every process, this one included (it hears its own publication); while
+        Redis is unreachable, this process only."""
+        async def shared() -> None:
+            await self.redis.publish(self.control_channel, msgspec.json.encode(message))
+
+        async def local() -> None:
+            self._on_control(message)
+
+        await self.health.call(shared, local)
 
     async def stop(self) -> None:
         self._stopped = True

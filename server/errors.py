@@ -15,7 +15,8 @@ Exception tree::
     │   ├── Forbidden           (forbidden)
     │   ├── NotFound            (not_found)
     │   ├── Conflict            (not_joined, already_identified, not_identified, ...)
-    │   └── RateLimited         (rate_limited)
+    │   ├── RateLimited         (rate_limited)
+    │   └── Unavailable         (unavailable: a store or other dependency is down)
     ├── StaleState              (an append named a seq its stream has moved past: re-decide)
     ├── ConnectionClosing       (ends the connection with a CloseCode)
     └── StoreError              (the store refused or failed; commands get ``unavailable``)
@@ -58,7 +59,8 @@ class ErrorCode(enum.StrEnum):
     RATE_LIMITED = "rate_limited"
     """Too many commands; wait ``retry_after_ms``."""
     UNAVAILABLE = "unavailable"
-    """The store could not make the change durable; nothing was applied. Retry."""
+    """The store could not make the change durable (it is down or cannot write); nothing
+    was applied. Retry after ``retry_after_ms``."""
     INTERNAL = "internal"
     """A bug on the server; nothing was applied."""
 
@@ -149,6 +151,17 @@ class Conflict(CommandError):
 
 class RateLimited(CommandError):
     code = ErrorCode.RATE_LIMITED
+
+    def __init__(self, message: str, *, retry_after_ms: int) -> None:
+        super().__init__(message)
+        self.retry_after_ms = retry_after_ms
+
+
+class Unavailable(CommandError):
+    """A dependency (the store) could not do its part; nothing was applied. Retry after
+    ``retry_after_ms``."""
+
+    code = ErrorCode.UNAVAILABLE
 
     def __init__(self, message: str, *, retry_after_ms: int) -> None:
         super().__init__(message)

@@ -7,7 +7,9 @@ another process's commits are announced on the bus as "stream S has events
 up to seq N" and fetched from the store here. Announcements can be lost
 (at-most-once), so a periodic poll compares the store's heads with what this
 process has, and any gap is filled from the store: no event is skipped,
-and repeats are dropped by seq.
+and repeats are dropped by seq. While the bus is down (Redis unreachable)
+that poll is the only way news from other processes arrives, so it runs
+faster then.
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 
-from . import periodic
 from .domain.events import Event
 from .folds import Folds
 from .hub import LocalHub
@@ -107,8 +109,24 @@ class Feed:
             head = await self.store.head(stream)
             self.notify(stream, head)
 
-    def start_polling(self, interval_s: float) -> None:
-        self._poller = periodic.every(interval_s, self.poll_once, log, "feed poll")
+    def start_polling(self, interval_s: float, *, degraded_interval_s: float = 0.1,
+                      degraded: Callable[[], bool] = lambda: False) -> None:
+        """Poll every ``interval_s``; every ``degraded_interval_s`` while ``degraded()``."""
+
+        async def loop() -> None:
+            failing = False
+            while True:
+                await asyncio.sleep(degraded_interval_s if degraded() else interval_s)
+                try:
+                    await self.poll_once()
+                except Exception as exc:  # the store may be down too; the next poll retries
+                    if not failing:  # once per outage, not every poll
+                        log.warning("feed poll failed (retrying until it works): %s", exc)
+                    failing = True
+                else:
+                    failing = False
+
+        self._poller = asyncio.get_running_loop().create_task(loop(), name="feed poll")
 
     async def stop(self) -> None:
         tasks = [*self._running.values(), *([self._poller] if self._poller else [])]

@@ -27,9 +27,10 @@ from .api import SESSION_COOKIE, origin_allowed
 from .connection import Connection
 from .domain.community import CommunityState
 from .domain.events import Event
-from .errors import CloseCode, CommandError, ConnectionClosing, ErrorCode, RateLimited, StoreError
+from .errors import CloseCode, CommandError, ConnectionClosing, ErrorCode, RateLimited
 from .identity import Identity
 from .metrics import Metrics
+from .outage import as_unavailable, refuse_websocket
 from .paging import fit_history
 from .protocol import (
     COMMANDS_WITH_REF,
@@ -108,8 +109,14 @@ class Gateway:
             await websocket.close(int(CloseCode.POLICY_VIOLATION))  # before accept: HTTP 403
             return
         client = scope.get("client") or ("?", 0)
-        principal = await self.identity.principal(websocket.cookies.get(SESSION_COOKIE),
-                                                  str(client[0]))
+        try:
+            principal = await self.identity.principal(websocket.cookies.get(SESSION_COOKIE),
+                                                      str(client[0]))
+        except Exception as exc:
+            if (unavailable := as_unavailable(exc)) is None:
+                raise
+            await refuse_websocket(websocket, unavailable)  # the store is down: 503
+            return
         if principal is None:
             await websocket.close(int(CloseCode.POLICY_VIOLATION))  # sign in first: HTTP 403
             return
@@ -190,17 +197,20 @@ class Gateway:
             self.metrics.commands.labels(kind, "ok").inc()
         except CommandError as exc:
             self.metrics.commands.labels(kind, exc.code.value).inc()
-            retry = exc.retry_after_ms if isinstance(exc, RateLimited) else None
+            retry = getattr(exc, "retry_after_ms", None)  # rate_limited, unavailable
             conn.push(encode(Error(ref=ref, code=exc.code, message=exc.message,
                                    retry_after_ms=retry)))
         except ConnectionClosing as exc:
             self.metrics.commands.labels(kind, "closed").inc()
             conn.close(exc.code, exc.reason)
-        except StoreError as exc:
-            self.metrics.commands.labels(kind, "unavailable").inc()
-            conn.push(encode(Error(ref=ref, code=ErrorCode.UNAVAILABLE,
-                                   message=f"not applied: {exc}; retry")))
-        except Exception:
+        except Exception as exc:
+            unavailable = as_unavailable(exc)  # the store is down: not a bug, retry later
+            if unavailable is not None:
+                self.metrics.commands.labels(kind, "unavailable").inc()
+                conn.push(encode(Error(ref=ref, code=ErrorCode.UNAVAILABLE,
+                                       message=unavailable.message,
+                                       retry_after_ms=unavailable.retry_after_ms)))
+                return
             log.exception("command %s from %s failed", kind, conn.peer)
             self.metrics.commands.labels(kind, "internal").inc()
             conn.push(encode(Error(ref=ref, code=ErrorCode.INTERNAL,

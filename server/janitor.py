@@ -36,6 +36,9 @@ class Janitor:
         self._task: asyncio.Task[None] | None = None
 
     async def sweep_once(self) -> None:
+        if self.shared.degraded:  # who other processes hold is unknown: time nobody out
+            self._missing.clear()
+            return
         now = time.monotonic()
         for room in list(self.folds.rooms):
             if not await self.leases.hold(f"room:{room}"):

@@ -2,7 +2,9 @@
 
 A lease is held for ``ttl_ms`` and renewed by its holder well before that;
 when the holder dies, the lease expires and the next process that asks gets
-it. With one process, :class:`LocalLeases` always says yes.
+it. With one process, :class:`LocalLeases` always says yes; so does a
+:class:`RedisLeases` while Redis is unreachable (each process then does its
+own rooms' work; the janitor itself waits while presence is unknown).
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from __future__ import annotations
 from typing import Protocol
 
 import redis.asyncio as aioredis
+
+from .redis_health import RedisHealth
 
 _ACQUIRE = """
 local holder = redis.call('GET', KEYS[1])
@@ -49,16 +53,20 @@ class LocalLeases:
 
 class RedisLeases:
     def __init__(self, redis: aioredis.Redis, process: str, *, ttl_ms: int = 3000,
-                 prefix: str = "practica") -> None:
+                 prefix: str = "practica", health: RedisHealth | None = None) -> None:
         self.redis, self.process, self.ttl_ms = redis, process, ttl_ms
         self.prefix = prefix
+        self.health = health or RedisHealth(redis)
         self._acquire = redis.register_script(_ACQUIRE)
         self._release = redis.register_script(_RELEASE)
         self.held: set[str] = set()
 
     async def hold(self, name: str) -> bool:
-        ok = bool(await self._acquire(keys=[f"{self.prefix}:lease:{name}"],
-                                      args=[self.process, self.ttl_ms]))
+        async def shared() -> bool:
+            return bool(await self._acquire(keys=[f"{self.prefix}:lease:{name}"],
+                                            args=[self.process, self.ttl_ms]))
+
+        ok = await self.health.call(shared, _yes)
         if ok:
             self.held.add(name)
         else:
@@ -67,5 +75,16 @@ class RedisLeases:
 
     async def release_all(self) -> None:
         for name in list(self.held):
-            await self._release(keys=[f"{self.prefix}:lease:{name}"], args=[self.process])
+            async def shared(name: str = name) -> None:
+                await self._release(keys=[f"{self.prefix}:lease:{name}"], args=[self.process])
+
+            await self.health.call(shared, _nothing)  # unreleased, it expires after ttl
         self.held.clear()
+
+
+async def _yes() -> bool:
+    return True
+
+
+async def _nothing() -> None:
+    return None

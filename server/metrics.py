@@ -25,9 +25,16 @@ class Metrics:
                                     "The deepest connection send queue", registry=r)
         self.slow_consumers = Counter("practica_slow_consumers_dropped",
                                       "Connections closed for reading too slowly", registry=r)
+        self.degraded = Gauge("practica_degraded",
+                              "1 while a dependency is unreachable and this process runs "
+                              "degraded (redis) or refuses changes (store)",
+                              ["dependency"], registry=r)
         self.commands = Counter("practica_commands", "Commands handled",
                                 ["type", "outcome"], registry=r)
 
     def watch_queues(self, depths: Callable[[], list[int]]) -> None:
         self.send_queue_depth.set_function(lambda: float(sum(depths())))
         self.send_queue_max.set_function(lambda: float(max(depths(), default=0)))
+
+    def watch_dependency(self, dependency: str, down: Callable[[], bool]) -> None:
+        self.degraded.labels(dependency).set_function(lambda: float(down()))

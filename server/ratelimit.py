@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import ipaddress
+import time
 from typing import Any
+
+from .redis_health import RedisHealth
 
 
 class TokenBucket:
@@ -67,12 +70,14 @@ return wait
 
 
 class RedisRateLimiter:
-    """One bucket per member across every process (Redis); per connection before identify."""
+    """One bucket per member across every process (Redis); per connection before identify,
+    and while Redis is unreachable (each process's own limit, so commands keep working)."""
 
     def __init__(self, redis: object, rate_per_minute: int, burst: int,
-                 *, prefix: str = "practica") -> None:
+                 *, prefix: str = "practica", health: RedisHealth | None = None) -> None:
         self.rate_per_minute, self.burst, self.prefix = rate_per_minute, burst, prefix
         self._take = redis.register_script(_TAKE)  # type: ignore[attr-defined]
+        self.health = health or RedisHealth(redis)
 
     def bucket(self, now: float) -> TokenBucket:
         return TokenBucket(self.rate_per_minute, self.burst, now)
@@ -80,10 +85,15 @@ class RedisRateLimiter:
     async def take(self, bucket: TokenBucket, member: str | None, now: float) -> int:
         if member is None:
             return bucket.take(now)
-        import time
 
-        wait = int(await self._take(keys=[f"{self.prefix}:rate:{member}"], args=[
-            self.rate_per_minute / 60.0, self.burst, int(time.time() * 1000)]))
+        async def shared() -> int:
+            return int(await self._take(keys=[f"{self.prefix}:rate:{member}"], args=[
+                self.rate_per_minute / 60.0, self.burst, int(time.time() * 1000)]))
+
+        async def local() -> int:
+            return bucket.take(now)
+
+        wait = await self.health.call(shared, local)
         if wait:
             bucket.strikes += 1
         else:
@@ -174,36 +184,59 @@ return count
 
 
 class RedisAttempts:
-    """The same counts shared by every process (a fixed window per key, in Redis)."""
+    """The same counts shared by every process (a fixed window per key, in Redis); while
+    Redis is unreachable, each process counts on its own (:class:`LocalAttempts`)."""
 
-    def __init__(self, redis: Any, *, prefix: str = "practica") -> None:
+    def __init__(self, redis: Any, *, prefix: str = "practica",
+                 health: RedisHealth | None = None) -> None:
         self.redis: Any = redis
         self.prefix = prefix
         self._reserve = self.redis.register_script(_RESERVE)
         self._release = self.redis.register_script(_RELEASE)
+        self.health = health or RedisHealth(redis)
+        self.local = LocalAttempts()
 
     async def count(self, key: str, window_s: float, now: float) -> int:
-        value = await self.redis.get(f"{self.prefix}:attempts:{key}")
-        return int(value or 0)
+        async def shared() -> int:
+            return int(await self.redis.get(f"{self.prefix}:attempts:{key}") or 0)
+
+        return await self.health.call(shared,
+                                      lambda: self.local.count(key, window_s, now))
 
     async def add(self, key: str, window_s: float, now: float) -> None:
         name = f"{self.prefix}:attempts:{key}"
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.incr(name)
-            pipe.expire(name, max(1, int(window_s)), nx=True)
-            await pipe.execute()
+
+        async def shared() -> None:
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.incr(name)
+                pipe.expire(name, max(1, int(window_s)), nx=True)
+                await pipe.execute()
+
+        await self.health.call(shared, lambda: self.local.add(key, window_s, now))
 
     async def reserve(self, key: str, limit: int, window_s: float, now: float) -> bool:
         """Count one attempt unless ``limit`` are counted already: one Lua script, so
         every process's concurrent attempts are counted before any of them is checked."""
         name = f"{self.prefix}:attempts:{key}"
-        return bool(await self._reserve(keys=[name], args=[limit, max(1, int(window_s))]))
+
+        async def shared() -> bool:
+            return bool(await self._reserve(keys=[name], args=[limit, max(1, int(window_s))]))
+
+        return await self.health.call(
+            shared, lambda: self.local.reserve(key, limit, window_s, now))
 
     async def release(self, key: str) -> None:
-        await self._release(keys=[f"{self.prefix}:attempts:{key}"])
+        async def shared() -> None:
+            await self._release(keys=[f"{self.prefix}:attempts:{key}"])
+
+        await self.health.call(shared, lambda: self.local.release(key))
 
     async def clear(self, key: str) -> None:
-        await self.redis.delete(f"{self.prefix}:attempts:{key}")
+        async def shared() -> None:
+            await self.redis.delete(f"{self.prefix}:attempts:{key}")
+
+        await self.local.clear(key)
+        await self.health.call(shared, lambda: self.local.clear(key))
 
 
 Attempts = LocalAttempts | RedisAttempts

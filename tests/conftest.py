@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import secrets
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -103,22 +102,19 @@ async def server(
         async with running_server(make_settings(tmp_path, **overrides)) as running:
             yield running
         return
-    import redis.asyncio as aioredis
+    from tests.pg import REDIS_URL, drop_redis_prefix, postgres_schema, redis_prefix
 
-    from tests.pg import REDIS_URL, postgres_schema
-
-    redis = aioredis.Redis.from_url(REDIS_URL)
-    try:
-        await redis.flushdb()
-    except OSError as exc:
-        pytest.fail(f"Redis is needed at {REDIS_URL} for this test: {exc}")
-    finally:
-        await redis.aclose()
+    prefix = redis_prefix()  # this test's own keys: no FLUSHDB of a shared database
+    await drop_redis_prefix(prefix)  # fails loudly if Redis is not there
     async with postgres_schema() as database_url:
         # Redis pub/sub channels are shared by every database number: a prefix of its
-        # own keeps this server deaf to other test runs on the same Redis.
+        # own keeps this server deaf to other test runs on the same Redis, and its keys
+        # apart from theirs (no FLUSHDB of a shared database).
         overrides |= {"database_url": database_url, "redis_url": REDIS_URL,
-                      "redis_prefix": f"practica-test-{secrets.token_hex(4)}"}
-        async with running_server(make_settings(tmp_path, **overrides)) as running:
-            yield running
+                      "redis_prefix": prefix}
+        try:
+            async with running_server(make_settings(tmp_path, **overrides)) as running:
+                yield running
+        finally:
+            await drop_redis_prefix(prefix)
 

@@ -30,3 +30,24 @@ async def postgres_schema() -> AsyncIterator[str]:
     finally:
         await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
         await conn.close()
+
+
+def redis_prefix() -> str:
+    """A key prefix of one test's own, so tests sharing a Redis database never meet (and
+    nobody needs FLUSHDB): ``settings.redis_prefix`` / ``PRACTICA_REDIS_PREFIX``."""
+    return f"t-{uuid.uuid4().hex[:12]}"
+
+
+async def drop_redis_prefix(prefix: str) -> None:
+    """Delete a test's keys (a prefix no other test uses); fails loudly without Redis."""
+    import redis.asyncio as aioredis
+
+    redis = aioredis.Redis.from_url(REDIS_URL)
+    try:
+        keys = [key async for key in redis.scan_iter(match=f"{prefix}:*", count=1000)]
+        if keys:
+            await redis.delete(*keys)
+    except OSError as exc:
+        pytest.fail(f"Redis is needed at {REDIS_URL} for this test: {exc}")
+    finally:
+        await redis.aclose()

@@ -14,7 +14,7 @@ from server.lease import RedisLeases
 from server.store.postgres import PostgresStore, split_schema
 from tests.conftest import make_settings, running_server
 from tests.people import Person, signed_in
-from tests.pg import REDIS_URL, postgres_schema
+from tests.pg import REDIS_URL, drop_redis_prefix, postgres_schema, redis_prefix
 from tests.wsclient import Client
 
 pytestmark = pytest.mark.anyio
@@ -24,16 +24,18 @@ STREAM = f"room:{ROOM}"
 
 @contextlib.asynccontextmanager
 async def two_servers(tmp_path, **overrides):
-    redis = aioredis.Redis.from_url(REDIS_URL)
-    await redis.flushdb()
-    await redis.aclose()
+    prefix = redis_prefix()  # this test's own keys: no FLUSHDB of a shared database
     for name in ("a", "b"):
         (tmp_path / name).mkdir()
     async with postgres_schema() as url:
-        settings = {"database_url": url, "redis_url": REDIS_URL, **overrides}
-        async with running_server(make_settings(tmp_path / "a", **settings)) as a:
-            async with running_server(make_settings(tmp_path / "b", **settings)) as b:
-                yield a, b, url
+        settings = {"database_url": url, "redis_url": REDIS_URL, "redis_prefix": prefix,
+                    **overrides}
+        try:
+            async with running_server(make_settings(tmp_path / "a", **settings)) as a:
+                async with running_server(make_settings(tmp_path / "b", **settings)) as b:
+                    yield a, b, url
+        finally:
+            await drop_redis_prefix(prefix)
 
 
 async def resumed(server, person: Person, streams: dict[str, int]) -> Client:
@@ -98,13 +100,17 @@ async def test_an_event_whose_announcement_was_lost_still_arrives(tmp_path):
 
 async def test_a_lease_has_one_holder_and_moves_when_it_lapses():
     redis = aioredis.Redis.from_url(REDIS_URL)
-    await redis.delete("practica:lease:job")
-    first = RedisLeases(redis, "proc-1", ttl_ms=300)
-    second = RedisLeases(redis, "proc-2", ttl_ms=300)
+    prefix = redis_prefix()
+    first = RedisLeases(redis, "proc-1", ttl_ms=300, prefix=prefix)
+    second = RedisLeases(redis, "proc-2", ttl_ms=300, prefix=prefix)
     assert await first.hold("job") and not await second.hold("job")
     assert await first.hold("job")  # renewing
-    await asyncio.sleep(0.4)  # proc-1 stopped renewing (died)
-    assert await second.hold("job") and not await first.hold("job")
+    # proc-1 stops renewing (dies): the lease lapses and proc-2 gets it (bounded wait).
+    for _ in range(100):
+        if await second.hold("job"):
+            break
+        await asyncio.sleep(0.05)
+    assert "job" in second.held and not await first.hold("job")
     await second.release_all()
     assert await first.hold("job")
     await first.release_all()
@@ -113,10 +119,11 @@ async def test_a_lease_has_one_holder_and_moves_when_it_lapses():
 
 async def test_deployments_with_different_prefixes_share_a_redis_without_meeting():
     redis = aioredis.Redis.from_url(REDIS_URL)
-    ours = RedisLeases(redis, "proc-1", prefix="circle-a")
-    theirs = RedisLeases(redis, "proc-2", prefix="circle-b")
+    a, b = redis_prefix(), redis_prefix()
+    ours = RedisLeases(redis, "proc-1", prefix=a)
+    theirs = RedisLeases(redis, "proc-2", prefix=b)
     assert await ours.hold("room:case-review") and await theirs.hold("room:case-review")
-    assert await redis.get("circle-a:lease:room:case-review") == b"proc-1"
+    assert await redis.get(f"{a}:lease:room:case-review") == b"proc-1"
     await ours.release_all()
     await theirs.release_all()
     await redis.aclose()

@@ -14,7 +14,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from server.domain.events import community_stream, room_stream
 from tests.conftest import make_settings, running_server
 from tests.people import Person
-from tests.pg import REDIS_URL, postgres_schema
+from tests.pg import REDIS_URL, postgres_schema, redis_prefix
 from tests.wsclient import Client
 
 pytestmark = pytest.mark.anyio
@@ -205,7 +205,8 @@ async def test_timeouts_and_removals_survive_a_restart(tmp_path, backend):
         overrides = {}
         if backend != "sqlite":
             url = await stack.enter_async_context(postgres_schema())
-            overrides = {"database_url": url, "redis_url": REDIS_URL}
+            overrides = {"database_url": url, "redis_url": REDIS_URL,
+                         "redis_prefix": redis_prefix()}
         settings = make_settings(tmp_path, **overrides)
         async with running_server(settings) as server:
             owner, _ = await guild(server)

@@ -32,16 +32,14 @@ async def attempts(request):
         return
     import redis.asyncio as aioredis
 
-    from tests.pg import REDIS_URL
+    from tests.pg import REDIS_URL, drop_redis_prefix, redis_prefix
 
+    prefix = redis_prefix()  # this test's own keys: no FLUSHDB of a shared database
+    await drop_redis_prefix(prefix)  # fails loudly if Redis is not there
     redis = aioredis.Redis.from_url(REDIS_URL)
-    try:
-        await redis.flushdb()
-    except OSError as exc:
-        pytest.fail(f"Redis is needed at {REDIS_URL} for this test: {exc}")
-    yield RedisAttempts(redis, prefix="t-attempts")
-    await redis.flushdb()
+    yield RedisAttempts(redis, prefix=prefix)
     await redis.aclose()
+    await drop_redis_prefix(prefix)
 
 
 @pytest.mark.anyio

@@ -22,22 +22,22 @@ import redis.asyncio as aioredis
 
 from tests.conftest import free_port
 from tests.people import Person, http_of
-from tests.pg import postgres_schema
+from tests.pg import REDIS_URL, drop_redis_prefix, postgres_schema, redis_prefix
 from tests.wsclient import Client
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 ROOM = "case-review"
 STREAM = f"room:{ROOM}"
-REDIS_URL = "redis://127.0.0.1:6379/15"
 
 
 class Process:
-    def __init__(self, database_url: str, tmp_path) -> None:
+    def __init__(self, database_url: str, tmp_path, prefix: str) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}/ws"
         env = {**os.environ, "PRACTICA_DATABASE_URL": database_url,
-               "PRACTICA_REDIS_URL": REDIS_URL, "PRACTICA_PORT": str(self.port),
+               "PRACTICA_REDIS_URL": REDIS_URL, "PRACTICA_REDIS_PREFIX": prefix,
+               "PRACTICA_PORT": str(self.port),
                "PRACTICA_PRESENCE_GRACE_MS": "1000", "PRACTICA_LOG_FORMAT": "text",
                "PRACTICA_COMMANDS_PER_MINUTE": "100000", "PRACTICA_COMMAND_BURST": "10000",
                "PRACTICA_MAX_REPLAY_EVENTS": "100000"}
@@ -71,19 +71,20 @@ class Process:
 @pytest.fixture
 async def cluster(tmp_path):
     redis = aioredis.Redis.from_url(REDIS_URL)
-    await redis.flushdb()
+    prefix = redis_prefix()  # this test's own keys: no FLUSHDB of a shared database
     processes: list[Process] = []
     async with postgres_schema() as database_url:
         def start() -> Process:
-            process = Process(database_url, tmp_path)
+            process = Process(database_url, tmp_path, prefix)
             processes.append(process)
             return process
         try:
-            yield start, redis
+            yield start, redis, prefix
         finally:
             for process in processes:
                 process.stop()
             await redis.aclose()
+            await drop_redis_prefix(prefix)
 
 
 class Member:
@@ -140,7 +141,7 @@ class Member:
 
 
 async def test_two_processes_one_order_and_kill_9_loses_nothing(cluster):
-    start, redis = cluster
+    start, redis, prefix = cluster
     a = start()
     await a.ready()
     b = start()
@@ -151,8 +152,11 @@ async def test_two_processes_one_order_and_kill_9_loses_nothing(cluster):
     members_b = [Member(f"b-member-{i}") for i in range(3)]
     for m in senders_a + lurkers_a:
         await m.start(a.ws_url)
-    await asyncio.sleep(1.5)  # a's janitor takes the room's lease first
-    owner = await redis.get(f"practica:lease:{STREAM}")
+    owner = None
+    for _ in range(100):  # a's janitor takes the room's lease first
+        if owner := await redis.get(f"{prefix}:lease:{STREAM}"):
+            break
+        await asyncio.sleep(0.05)
     assert owner is not None and f"-{a.proc.pid}-" in owner.decode()
     for m in members_b:
         await m.start(b.ws_url)
@@ -173,9 +177,15 @@ async def test_two_processes_one_order_and_kill_9_loses_nothing(cluster):
 
     # Phase 1: both processes take writes; everyone must see one order.
     await asyncio.gather(*(send_some(m, 15, "p1") for m in senders_a + members_b))
-    await asyncio.sleep(1.0)
-    for m in senders_a + members_b + lurkers_a:
-        m.absorb()
+    everyone = senders_a + members_b + lurkers_a
+    deadline = time.monotonic() + 20
+    while True:  # until every client has every post (or the deadline says which did not)
+        for m in everyone:
+            m.absorb()
+        if all(len(m.seen) >= 15 * 6 for m in everyone):
+            break
+        assert time.monotonic() < deadline, [len(m.seen) for m in everyone]
+        await asyncio.sleep(0.05)
     orders = {tuple(m.seen) for m in senders_a + members_b + lurkers_a}
     assert len(orders) == 1, "clients on different processes saw different orders"
     assert len(next(iter(orders))) == 15 * 6
@@ -232,7 +242,7 @@ async def test_two_processes_one_order_and_kill_9_loses_nothing(cluster):
     leaves = Counter(e["body"]["member"] for e in left)
     assert {m: n for m, n in leaves.items() if m in lurker_ids} == {i: 1 for i in lurker_ids}
     assert not ({m.id for m in senders_a + members_b} & set(leaves))
-    owner = await redis.get(f"practica:lease:{STREAM}")
+    owner = await redis.get(f"{prefix}:lease:{STREAM}")
     assert owner is not None and f"-{b.proc.pid}-" in owner.decode()
     for m in survivors:
         assert m.client is not None

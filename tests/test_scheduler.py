@@ -28,7 +28,7 @@ from server.store.postgres import PostgresStore, split_schema
 from server.store.sqlite import SqliteStore
 from tests.conftest import free_port, make_settings, running_server
 from tests.people import Person, signed_in
-from tests.pg import REDIS_URL, postgres_schema
+from tests.pg import REDIS_URL, drop_redis_prefix, postgres_schema, redis_prefix
 from tests.timers import REMINDERS, count_fired, fired_message
 
 pytestmark = pytest.mark.anyio
@@ -148,13 +148,13 @@ async def until(check, what: str, within: float = 15) -> None:
 
 async def test_the_survivor_fires_once_when_the_lease_holder_dies_before_a_deadline(tmp_path):
     redis = aioredis.Redis.from_url(REDIS_URL)
-    await redis.flushdb()
+    prefix = redis_prefix()
     for name in ("a", "b"):
         (tmp_path / name).mkdir()
     now = [T - 60_000]
     try:
         async with postgres_schema() as url:
-            shared = {"database_url": url, "redis_url": REDIS_URL}
+            shared = {"database_url": url, "redis_url": REDIS_URL, "redis_prefix": prefix}
             async with running_server(make_settings(tmp_path / "a", **shared)) as a:
                 async with running_server(make_settings(tmp_path / "b", **shared)) as b:
                     for server in (a, b):
@@ -192,6 +192,7 @@ async def test_the_survivor_fires_once_when_the_lease_holder_dies_before_a_deadl
                     await ann.close()
     finally:
         await redis.aclose()
+        await drop_redis_prefix(prefix)
 
 
 async def _held_by(redis, key: str, process: str) -> bool:
@@ -201,12 +202,12 @@ async def _held_by(redis, key: str, process: str) -> bool:
 @pytest.mark.slow
 async def test_a_deadline_fires_once_when_its_lease_holder_is_killed_with_sigkill(tmp_path):
     redis = aioredis.Redis.from_url(REDIS_URL)
-    await redis.flushdb()
+    prefix = redis_prefix()
     processes: list[TimedServer] = []
     try:
         async with postgres_schema() as url:
             for _index in range(2):
-                processes.append(TimedServer(url, tmp_path))
+                processes.append(TimedServer(url, tmp_path, prefix))
                 await until(processes[-1].healthy, "the server started", 60)
             ports = [p.port for p in processes]
             urls = [f"http://127.0.0.1:{port}" for port in ports]
@@ -217,7 +218,7 @@ async def test_a_deadline_fires_once_when_its_lease_holder_is_killed_with_sigkil
             await socket.command("join", room=ROOM)
             deadline = int(time.time() * 1000) + 8000
             await socket.command("post", room=ROOM, text=f"timer d1 {deadline}")
-            lease = f"practica:lease:{lease_of(STREAM)}"
+            lease = f"{prefix}:lease:{lease_of(STREAM)}"
             await until(lambda: _exists(redis, lease), "someone holds the deadline lease")
             holder = (await redis.get(lease)).decode()
             killed = next(i for i, p in enumerate(processes) if f"-{p.proc.pid}-" in holder)
@@ -250,15 +251,17 @@ async def test_a_deadline_fires_once_when_its_lease_holder_is_killed_with_sigkil
         for process in processes:
             process.stop()
         await redis.aclose()
+        await drop_redis_prefix(prefix)
 
 
 class TimedServer:
     """``practica run`` in its own process, with the test timer kind registered."""
 
-    def __init__(self, database_url: str, tmp_path) -> None:
+    def __init__(self, database_url: str, tmp_path, prefix: str) -> None:
         self.port = free_port()
         env = {**os.environ, "PRACTICA_DATABASE_URL": database_url,
-               "PRACTICA_REDIS_URL": REDIS_URL, "PRACTICA_PORT": str(self.port),
+               "PRACTICA_REDIS_URL": REDIS_URL, "PRACTICA_REDIS_PREFIX": prefix,
+               "PRACTICA_PORT": str(self.port),
                "PRACTICA_PRESENCE_GRACE_MS": "1000", "PRACTICA_LOG_FORMAT": "text"}
         self.log = open(tmp_path / f"server-{self.port}.log", "wb")
         self.proc = subprocess.Popen([sys.executable, "-m", "tests.timed_server", "run"],

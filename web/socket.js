@@ -226,6 +226,9 @@ export class Gateway extends EventTarget {
           this.dispatchEvent(new CustomEvent("relayrefused", { detail: frame }));
         } else if (frame.ref && this.pending.has(frame.ref)) {
           this.settle(frame.ref, "reject", frame);
+        } else if (this.state !== "live" && !frame.ref && frame.code === "unavailable") {
+          // the server could not read its store: drop this socket and reconnect later
+          if (this.ws) this.ws.close(4000, "server unavailable; retrying");
         } else if (this.state !== "live" && !frame.ref && frame.code !== "rate_limited") {
           // identify/resume refused (e.g. not a member of that community): stay closed
           this.stop("refused", { code: frame.code, reason: frame.message });

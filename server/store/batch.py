@@ -117,6 +117,8 @@ class GroupCommitWriter:
         self._queue: asyncio.Queue[Job | None] = asyncio.Queue()
         self._writer: asyncio.Task[None] | None = None
         self.batches = 0
+        self.failing = False
+        """True while the last batch failed (the store is down): ``practica_degraded``."""
 
     def on_commit(self, listener: CommitListener) -> None:
         self._listeners.append(listener)
@@ -175,12 +177,15 @@ class GroupCommitWriter:
         try:
             assembled = await self._commit_batch(batch)
         except Exception as exc:
-            log.exception("batch of %d failed", len(batch))
+            if not self.failing:
+                log.exception("batch of %d failed", len(batch))
+            self.failing = True
             for job in batch:
                 if not job.future.done():
                     job.future.set_exception(StoreError(f"write failed: {exc}"))
             return
         self.batches += 1
+        self.failing = False
         if assembled.committed:
             for listener in self._listeners:
                 try:

@@ -25,6 +25,9 @@ from .sqlite import migrations
 
 log = logging.getLogger("practica.store")
 
+CONNECT_TIMEOUT_S = 5
+"""A new connection to an unreachable database fails within this (then ``unavailable``)."""
+
 _COLUMNS = "stream, seq, ts, actor, body"
 _EVENT_COLUMNS = ["stream", "seq", "ts", "actor", "type", "subject", "body", "digest", "hash"]
 
@@ -64,7 +67,7 @@ class PostgresStore(GroupCommitWriter):
         finally:
             await setup.close()
         self._pool = await asyncpg.create_pool(
-            self.dsn, min_size=2, max_size=10,
+            self.dsn, min_size=2, max_size=10, timeout=CONNECT_TIMEOUT_S,
             server_settings={"search_path": self.schema, "application_name": "practica"})
         await self._migrate()
         self._start_writer()

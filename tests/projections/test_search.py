@@ -41,15 +41,14 @@ async def database(backend: str, tmp_path: Path) -> AsyncIterator[dict[str, Any]
     if backend == "sqlite":
         yield {}
         return
-    import redis.asyncio as aioredis
+    from tests.pg import REDIS_URL, drop_redis_prefix, postgres_schema, redis_prefix
 
-    from tests.pg import REDIS_URL, postgres_schema
-
-    redis = aioredis.Redis.from_url(REDIS_URL)
-    await redis.flushdb()
-    await redis.aclose()
-    async with postgres_schema() as url:
-        yield {"database_url": url, "redis_url": REDIS_URL}
+    prefix = redis_prefix()
+    try:
+        async with postgres_schema() as url:
+            yield {"database_url": url, "redis_url": REDIS_URL, "redis_prefix": prefix}
+    finally:
+        await drop_redis_prefix(prefix)
 
 
 async def post(client: Any, text: str, room: str = ROOM) -> int:

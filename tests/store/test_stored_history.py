@@ -48,17 +48,16 @@ async def settings(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
     if request.param == "sqlite":
         yield make_settings(tmp_path)
         return
-    import redis.asyncio as aioredis
+    from tests.pg import REDIS_URL, drop_redis_prefix, postgres_schema, redis_prefix
 
-    from tests.pg import REDIS_URL, postgres_schema
-
-    redis = aioredis.Redis.from_url(REDIS_URL)
-    try:
-        await redis.flushdb()
-    finally:
-        await redis.aclose()
+    prefix = redis_prefix()  # this test's own keys: no FLUSHDB of a shared database
+    await drop_redis_prefix(prefix)  # fails loudly if Redis is not there
     async with postgres_schema() as url:
-        yield make_settings(tmp_path, database_url=url, redis_url=REDIS_URL)
+        try:
+            yield make_settings(tmp_path, database_url=url, redis_url=REDIS_URL,
+                                redis_prefix=prefix)
+        finally:
+            await drop_redis_prefix(prefix)
 
 
 async def store_bad_bodies(store: Any) -> None:
