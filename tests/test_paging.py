@@ -79,6 +79,7 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.mark.anyio
+@pytest.mark.settings(presence_grace_ms=600_000)  # no "left" event adds to the 1,000 missed
 async def test_a_client_with_a_1_mib_limit_resumes_after_1000_long_messages(server):
     limit = server.settings.max_server_frame_bytes
     reader = await signed_in(server, "Reader", max_size=1 << 20)
