@@ -20,6 +20,7 @@ from tests.fold_sequences import (
     server_fold,
     stale,
 )
+from tests.server_sequences import record
 
 pytestmark = [pytest.mark.anyio, pytest.mark.browser]
 
@@ -118,4 +119,26 @@ async def test_unreadable_erased_duplicate_and_older_events_change_nothing(new_c
     want = {**server_fold(recorded), "seq": last.seq + 2}
     assert client_fold(full) == want
     assert differences(want, got) == []
+    assert_clean(page)
+
+
+def fresh_case(got: dict[str, Any]) -> dict[str, Any]:
+    return {"kind": got["fresh"]["snapshot"]["kind"], **got["fresh"], "events": []}
+
+
+@pytest.mark.settings(presence_grace_ms=600_000)  # see tests/server_sequences.py
+async def test_the_browser_folds_what_a_real_server_sent(new_context, server):
+    """Events recorded from a real server's socket: the browser's fold of the first
+    snapshot and those events equals the snapshot a fresh socket got."""
+    recorded = await record(server)
+    page = await folds_page(new_context, server)
+    cases = [{"kind": got["first"]["snapshot"]["kind"], **got["first"]}
+             for got in recorded.values()]
+    fresh = [fresh_case(got) for got in recorded.values()]
+    results = await page.evaluate(FOLD_ALL, cases + fresh)
+    for (stream, got), folded, want in zip(recorded.items(), results[:len(cases)],
+                                           results[len(cases):], strict=True):
+        assert differences(want, folded) == [], stream
+        assert differences(client_fold(fresh_case(got)), folded) == [], stream
+        assert folded["seq"] == got["fresh"]["seq"]
     assert_clean(page)
