@@ -3,7 +3,7 @@
 // Every piece of user text goes into the page with textContent, never as HTML; the
 // one exception is a community's description_html, which the server sanitized.
 // This module is the app itself: the state, routing, the rail, entering a community
-// and folding its stream. The rest lives in its own module: shell.js (a community's
+// and redrawing what its stream's fold (folds/community.js) says changed. The rest lives in its own module: shell.js (a community's
 // header, rooms and panes), chat.js (a room), connection.js (status and every way a
 // stay ends), community.js (Members, Manage), pages.js (sign in, invites, guests,
 // reset, the directory) and profile.js.
