@@ -43,9 +43,9 @@ from .protocol import (
     Post,
     Ready,
     Resume,
-    Session,
     Sync,
     command_digest,
+    session_of,
 )
 from .settings import Settings
 from .store import CommandKey, EventStore
@@ -118,9 +118,8 @@ class Actions:
         for room in rooms:
             await self._enter(conn, room, member, ref=None)
         syncs = await self.subscriptions.open(conn, wanted) + refused
-        await self.subscriptions.send_synced(conn, Ready(session=Session(
-            member=member, community=community, role=actor.role.label,  # type: ignore[arg-type]
-            guest_room=principal.guest_room), syncs=syncs))
+        await self.subscriptions.send_synced(conn, Ready(
+            session=session_of(member, community, actor), syncs=syncs))
 
     def _community_in(self, streams: dict[str, int | None]) -> str | None:
         """The community the resumed streams belong to: a ``community:`` stream's, else the

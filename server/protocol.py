@@ -31,6 +31,7 @@ import msgspec
 from .domain.community import CommunitySnapshot
 from .domain.events import Event, Id
 from .domain.names import normalize_name_fields
+from .domain.policy import Action, Actor, grantable_roles, session_actions
 from .domain.room import Member, Message, RoomSnapshot
 from .errors import ErrorCode, InvalidCommand
 
@@ -223,6 +224,29 @@ class Session(msgspec.Struct, kw_only=True, omit_defaults=True):
     """Your role in ``community`` now; it is checked again on every command."""
     guest_room: str | None = None
     """For a guest: the one room their link admits them to."""
+    actions: list[Action] = msgspec.field(default_factory=list)
+    """The actions you may take in ``community`` now (``allowed()`` over the grants
+    table, :func:`server.domain.policy.session_actions`): show controls from this list
+    instead of a copy of the table. For a guest, the room actions apply to
+    ``guest_room`` only. An action listed may still be refused for a given target (one
+    ranked as high as you) or while you are timed out; every command is checked when
+    it is made. When your role changes the socket closes with 4009 and the ``ready``
+    of the resume carries the new list."""
+    grantable_roles: list[Literal["member", "host", "convener", "owner"]] = msgspec.field(
+        default_factory=list)
+    """The roles you may give with ``set_role`` (to someone ranked below you)."""
+
+
+def session_of(member: Member, community: str, actor: Actor) -> Session:
+    """The ``ready`` session of ``member``, who entered ``community`` as ``actor``
+    (whose role there is known)."""
+    assert actor.role is not None
+    return Session(
+        member=member, community=community,
+        role=actor.role.label,  # type: ignore[arg-type]
+        guest_room=actor.guest_room, actions=session_actions(actor, community),
+        grantable_roles=[role.label for role in grantable_roles(actor.role)],  # type: ignore[misc]
+    )
 
 
 class Sync(msgspec.Struct, kw_only=True, omit_defaults=True):

@@ -112,7 +112,8 @@ async def test_revoking_a_role_closes_the_sockets_and_resume_brings_the_new_role
     await host.join("guild")
     await owner.call("PUT", f"/api/communities/guild/members/{host.id}/role", {"role": "host"})
     socket = await host.connect(server.ws_url)
-    await socket.identify(community="guild")
+    first = await socket.identify(community="guild")
+    assert "moderate_messages" in first["session"]["actions"]
     reply = await owner.call("PUT", f"/api/communities/guild/members/{host.id}/role",
                              {"role": "member"})
     assert reply.status_code == 204
@@ -120,6 +121,8 @@ async def test_revoking_a_role_closes_the_sockets_and_resume_brings_the_new_role
     again = await host.connect(server.ws_url)
     ready = await again.resume({"community:guild": 0}, community="guild")
     assert ready["session"]["role"] == "member"
+    assert "moderate_messages" not in ready["session"]["actions"]  # what to show, refreshed
+    assert "post" in ready["session"]["actions"]
     await again.close()
 
 

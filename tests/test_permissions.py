@@ -294,3 +294,23 @@ async def test_refused_targeted_actions_change_nothing(server):
         assert (reply.status_code, reply.json()["code"]) == (403, "forbidden")
     assert await server.practica.store.head(f"community:{GUILD}") == head
     await world.close()
+
+
+@pytest.mark.parametrize("role", list(Role), ids=lambda r: r.label)
+async def test_ready_lists_exactly_the_actions_the_policy_allows(server, role):
+    """``ready.session.actions`` is what the client shows controls from: the actions the
+    test above finds allowed (on someone ranked below, in the guest's own room)."""
+    world = await build_world(server, role)
+    again = await world.actor.connect(server.ws_url)
+    world.sockets.append(again)
+    ready = await again.identify(**({} if role is Role.GUEST else {"community": GUILD}))
+    actor = Actor(id=world.actor.id, role=role,
+                  guest_room=world.room if role is Role.GUEST else None)
+    expected = [action.value for action in Action if allowed(actor, action, Resource(
+        community=GUILD, room=world.room,
+        target_role=Role.GUEST if action in ON_GUESTS else Role.MEMBER, new_role=Role.MEMBER))]
+    assert ready["session"]["actions"] == expected
+    grantable = {Role.CONVENER: ["member", "host"],
+                 Role.OWNER: ["member", "host", "convener", "owner"]}.get(role, [])
+    assert ready["session"].get("grantable_roles", []) == grantable
+    await world.close()

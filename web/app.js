@@ -3,13 +3,15 @@
 // Every piece of user text goes into the page with textContent, never as HTML; the
 // one exception is a community's description_html, which the server sanitized.
 // This module is the app itself: the state, routing, the rail, entering a community
-// and folding its stream. The rest lives in its own module: shell.js (a community's
+// and redrawing what its stream's fold (folds/community.js) says changed. The rest lives in its own module: shell.js (a community's
 // header, rooms and panes), chat.js (a room), connection.js (status and every way a
 // stay ends), community.js (Members, Manage), pages.js (sign in, invites, guests,
 // reset, the directory) and profile.js.
 
 import { Gateway } from "./socket.js";
 import { RoomView } from "./room.js";
+import * as communityFold from "./folds/community.js";
+import { setSession } from "./can.js";
 import { get, setCsrf } from "./api.js";
 import { $, el, initials, setTimeZone, toast } from "./dom.js";
 import * as chat from "./chat.js";
@@ -194,6 +196,7 @@ function resetCommunity() {
   ui.community = null;
   ui.page = null;
   ui.session = null;
+  setSession(null);
   ui.role = null;
   ui.rooms = [];
   ui.current = null;
@@ -261,6 +264,7 @@ gateway.addEventListener("ready", (e) => {
   const { session } = e.detail;
   const roleChanged = ui.role !== null && ui.role !== session.role;
   ui.session = session;
+  setSession(session);
   ui.me = session.member;
   ui.role = session.role;
   $("me-name").textContent = ui.me.name;
@@ -279,9 +283,9 @@ gateway.addEventListener("ready", (e) => {
 gateway.addEventListener("snapshot", (e) => {
   const sync = e.detail;
   if (sync.snapshot.kind === "community") {
-    showCommunity(sync.snapshot);
+    showCommunity(sync.snapshot, sync.seq);
   } else if (sync.snapshot.kind === "room" && sync.snapshot.room === ui.current) {
-    ui.view = new RoomView(sync.snapshot); // a resume too far behind: start over from here
+    ui.view = new RoomView(sync.snapshot, sync.seq); // a resume too far behind: start over from here
     if (ui.guest) {
       ui.rooms = [{ room: ui.view.room, name: ui.view.name, topic: ui.view.topic }];
       shell.renderRoomList();
@@ -300,17 +304,14 @@ gateway.addEventListener("gone", (e) => {
 gateway.addEventListener("event", (e) => {
   const event = e.detail;
   if (event.stream.startsWith("community:")) {
-    if (event.body) foldCommunityEvent(event.body);
+    foldCommunityEvent(event);
     return;
   }
   chat.roomEvent(event);
 });
 
-function showCommunity(snapshot) {
-  ui.community = {
-    ...snapshot,
-    members: new Map(snapshot.members.map((m) => [m.member, { ...m }])),
-  };
+function showCommunity(snapshot, seq) {
+  ui.community = communityFold.fromSnapshot(snapshot, seq);
   ui.rooms = snapshot.rooms;
   shell.renderCommunityHeader(snapshot);
   shell.renderRoomList();
@@ -324,63 +325,23 @@ function showCommunity(snapshot) {
   }
 }
 
-function foldCommunityEvent(body) {
+// The community fold (folds/community.js) says what changed; this redraws it.
+function foldCommunityEvent(event) {
   const state = ui.community;
   if (!state) return;
-  const members = state.members;
-  switch (body.type) {
-    case "room_created":
-      ui.rooms = [...ui.rooms.filter((r) => r.room !== body.room),
-        { room: body.room, name: body.name, topic: body.topic || "" }];
-      state.rooms = ui.rooms;
-      shell.renderRoomList();
-      community.roomsChanged();
-      break;
-    case "member_admitted":
-      members.set(body.member, {
-        member: body.member, name: body.name, role: body.role, timed_out_until: 0, timeout_reason: "",
-      });
-      shell.renderCommunityHeader(state);
-      community.membersChanged();
-      break;
-    case "role_changed": {
-      const info = members.get(body.member);
-      if (info) info.role = body.role;
-      community.membersChanged();
-      break;
-    }
-    case "member_removed":
-      members.delete(body.member);
-      shell.renderCommunityHeader(state);
-      community.membersChanged();
-      break;
-    case "member_timed_out": {
-      const info = members.get(body.member);
-      if (info) {
-        info.timed_out_until = body.until;
-        info.timeout_reason = body.reason || "";
-      }
-      community.membersChanged();
-      chat.updateTimeoutBanner();
-      break;
-    }
-    case "member_renamed": {
-      const info = members.get(body.member);
-      if (info) info.name = body.name;
-      community.membersChanged();
-      break;
-    }
-    case "community_edited":
-      Object.assign(state, {
-        name: body.name, domain: body.domain, purpose: body.purpose,
-        description: body.description, join_policy: body.join_policy,
-      });
-      shell.renderCommunityHeader({ ...state, description_html: undefined });
-      community.communityEdited();
-      shell.refreshDescription();
-      break;
-    default:
-      break;
+  const change = communityFold.apply(state, event);
+  if (!change) return;
+  if (change.rooms) {
+    ui.rooms = [...state.rooms.values()];
+    shell.renderRoomList();
+    community.roomsChanged();
+  }
+  if (change.header) shell.renderCommunityHeader(state); // description_html null: kept
+  if (change.members) community.membersChanged();
+  if (change.timeout) chat.updateTimeoutBanner();
+  if (event.body.type === "community_edited") {
+    community.communityEdited();
+    shell.refreshDescription();
   }
 }
 

@@ -7,7 +7,8 @@
 import { RoomView } from "./room.js";
 import { Outbox } from "./outbox.js";
 import { confirmAction } from "./confirm.js";
-import { $, el, formatClock, formatTime, initials, rank, toast } from "./dom.js";
+import { $, el, formatClock, formatTime, initials, toast } from "./dom.js";
+import { can, canAny } from "./can.js";
 import { guestControls, isGuest } from "./guests.js";
 
 let ctx = null;
@@ -60,7 +61,7 @@ export async function enterRoom(room) {
     const ack = await gateway.command("join", { room });
     if (ui.current !== room) return;
     if (!ui.view) { // the snapshot handler usually drew it already, from ack.sync
-      ui.view = new RoomView(ack.sync.snapshot);
+      ui.view = new RoomView(ack.sync.snapshot, ack.sync.seq);
       renderRoom();
     }
     $("composer-input").focus();
@@ -130,7 +131,7 @@ export function renderMessage(message, live) {
   if (message.edited_ts && !message.deleted) head.append(el("span", "edited", "(edited)"));
   item.append(head);
   item.append(el("p", "text", message.deleted ? "This message was deleted." : message.text));
-  const moderator = rank(ui.role) >= rank("host");
+  const moderator = can("moderate_messages");
   if (!message.deleted && (own || moderator)) item.append(messageActions(message, own));
   if (fresh) insertInOrder(list, item, message.id);
   if (live && fresh && nearEnd) scrollToEnd();
@@ -224,7 +225,7 @@ function renderPeople() {
   list.replaceChildren();
   const people = [...ui.view.present.values()].sort((a, b) => a.name.localeCompare(b.name));
   $("people-title").textContent = `Here now (${people.length})`;
-  const host = rank(ui.role) >= rank("host") && ui.communityId;
+  const host = canAny("remove_guest", "timeout_guest") && ui.communityId;
   for (const person of people) {
     const item = el("li", "person");
     item.append(el("span", "avatar small", initials(person.name)), el("span", "", person.name));

@@ -5,6 +5,7 @@
 import { api, get, post } from "./api.js";
 import * as removed from "./removed.js";
 import { confirmAction } from "./confirm.js";
+import { can, canAny, grantableRoles } from "./can.js";
 import {
   $, button, copyText, el, field, formatDateTime, initials, input, onSubmit, rank, select, showError,
   timeElement, toast,
@@ -69,12 +70,6 @@ export function roleChanged() {
   if (ui.pane === "manage") showManage();
 }
 
-// Which roles I may give: an owner any (owner too), a convener those below convener.
-function grantable() {
-  const mine = myRank();
-  return ["member", "host", "convener", "owner"].filter(
-    (role) => rank(role) < mine || (ui.role === "owner" && role === "owner"));
-}
 
 function renderMembers() {
   const list = $("member-list");
@@ -123,7 +118,8 @@ function memberRow(info, signature) {
   const error = el("p", "form-error");
   error.setAttribute("role", "alert");
   error.hidden = true;
-  if (!me && myRank() >= rank("convener") && rank(info.role) < myRank()) {
+  if (!me && canAny("set_role", "timeout_member", "remove_member", "issue_password_reset")
+      && rank(info.role) < myRank()) { // on people ranked below you only
     row.append(memberControls(info, error));
   }
   row.append(error);
@@ -136,7 +132,7 @@ function memberControls(info, error) {
   const target = `/members/${encodeURIComponent(info.member)}`;
 
   const roleForm = el("form", "inline-form");
-  const roles = select(grantable().map((r) => [r, r]), info.role);
+  const roles = select(grantableRoles().map((r) => [r, r]), info.role);
   roleForm.append(field("Role", roles), submitButton("Change role"));
   onSubmit(roleForm, error, async () => {
     if (roles.value === info.role) throw new Error(`${name} is already ${info.role}.`);
@@ -169,9 +165,11 @@ function memberControls(info, error) {
     toast(`${name} was removed`);
   });
 
-  controls.append(roleForm, timeoutForm, removeForm);
+  if (can("set_role")) controls.append(roleForm);
+  if (can("timeout_member")) controls.append(timeoutForm);
+  if (can("remove_member")) controls.append(removeForm);
 
-  if (ui.role === "owner") {
+  if (can("issue_password_reset")) {
     const reset = el("div", "inline-form");
     const output = el("div", "link-result");
     output.hidden = true;
@@ -207,24 +205,20 @@ function submitButton(text, className = "ghost") {
 // --- manage ------------------------------------------------------------------------------
 
 export function showManage() {
-  const mine = myRank();
-  const convener = mine >= rank("convener");
-  $("invites-section").hidden = !convener;
-  $("guest-section").hidden = mine < rank("host");
-  $("links-section").hidden = !convener;
-  $("requests-section").hidden = !convener;
-  $("removed-section").hidden = !convener;
-  $("room-section").hidden = !convener;
-  $("edit-section").hidden = ui.role !== "owner";
-  $("audit-section").hidden = !convener;
+  $("invites-section").hidden = !can("invite_members");
+  $("guest-section").hidden = !can("create_guest_link");
+  $("links-section").hidden = !can("invite_members");
+  $("requests-section").hidden = !can("approve_join");
+  $("removed-section").hidden = !can("lift_removal");
+  $("room-section").hidden = !can("create_room");
+  $("edit-section").hidden = !can("edit_community");
+  $("audit-section").hidden = !can("view_audit");
   roomsChanged();
   fillEditForm();
-  if (convener) {
-    loadInvites();
-    loadRequests();
-    removed.load();
-    loadAudit(false);
-  }
+  if (can("invite_members")) loadInvites();
+  if (can("approve_join")) loadRequests();
+  if (can("lift_removal")) removed.load();
+  if (can("view_audit")) loadAudit(false);
 }
 
 export function roomsChanged() {
@@ -272,7 +266,7 @@ async function createGuestLink() {
   });
   $("guest-link").value = location.origin + reply.path;
   $("guest-link-result").hidden = false;
-  if (myRank() >= rank("convener")) loadInvites();
+  if (can("invite_members")) loadInvites();
 }
 
 async function loadInvites() {

@@ -3,7 +3,8 @@
 // list follows member_removed and removal_lifted events while it shows.
 
 import { get, post } from "./api.js";
-import { $, button, el, rank, timeElement, toast } from "./dom.js";
+import { $, button, el, timeElement, toast } from "./dom.js";
+import { can } from "./can.js";
 
 let ui = null;
 
@@ -20,7 +21,7 @@ export function init(context) {
     const { stream, body } = e.detail;
     if (!stream.startsWith("community:") || !body) return;
     if (body.type !== "member_removed" && body.type !== "removal_lifted") return;
-    if (ui.pane === "manage" && rank(ui.role) >= rank("convener")) load();
+    if (ui.pane === "manage" && can("lift_removal")) load();
   });
 }
 

@@ -4,7 +4,8 @@
 // one piece of HTML.
 
 import { get } from "./api.js";
-import { $, el, rank } from "./dom.js";
+import { $, el } from "./dom.js";
+import { MANAGING, can, canAny } from "./can.js";
 import * as chat from "./chat.js";
 import * as community from "./community.js";
 
@@ -81,7 +82,7 @@ export async function refreshDescription() {
 export function renderRoomList() {
   $("intro-hint").textContent = ui.rooms.length
     ? "Choose a room on the left to join its conversation."
-    : rank(ui.role) >= rank("convener")
+    : can("create_room")
       ? "No rooms yet: create the first one under Manage."
       : "No rooms yet.";
   const list = $("room-list");
@@ -125,16 +126,16 @@ export function showPane(pane) {
   renderRoomList();
 }
 
-// Show what this role may do (hosts and up moderate; conveners manage; owners edit).
+// Show what this session may do (ready.session.actions, from the server).
 export function applyRole() {
-  const role = ui.role;
-  const guest = role === "guest";
-  $("community-nav").hidden = guest;
-  $("nav-manage").hidden = rank(role) < rank("host");
+  const guest = ui.role === "guest";
+  const manages = canAny(...MANAGING);
+  $("community-nav").hidden = !can("view_community");
+  $("nav-manage").hidden = !manages;
   $("guest-leave").hidden = !guest;
-  $("leave-box").hidden = guest || !role;
-  if (ui.pane === "manage" && rank(role) < rank("host")) showPane(ui.view ? "room" : "intro");
-  if (ui.pane === "members" && guest) showPane(ui.view ? "room" : "intro");
+  $("leave-box").hidden = !can("leave_community");
+  if (ui.pane === "manage" && !manages) showPane(ui.view ? "room" : "intro");
+  if (ui.pane === "members" && !can("view_community")) showPane(ui.view ? "room" : "intro");
   if (ui.view) {
     for (const message of ui.view.messages.values()) chat.renderMessage(message, false);
   }

@@ -8,7 +8,8 @@ append, or raise a :class:`CommandError` and append nothing. Both are pure.
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Iterable
+from typing import Any, Literal
 
 import msgspec
 
@@ -145,6 +146,8 @@ def apply(state: CommunityState, event: Event) -> CommunityState:
         state.rooms[body.room] = RoomInfo(room=body.room, name=body.name, topic=body.topic)
     elif isinstance(body, MemberAdmitted):
         timeout = state.timeouts.get(body.member, _NO_TIMEOUT)
+        if timeout.until <= event.ts:  # ended before they came in: a client that never
+            timeout = _NO_TIMEOUT       # saw it (not in its snapshot) shows none either
         state.members[body.member] = MemberInfo(
             member=body.member, name=body.name, role=body.role,
             timed_out_until=timeout.until, timeout_reason=timeout.reason)
@@ -214,3 +217,49 @@ def decide_lift(state: CommunityState, member: str) -> list[EventBody]:
     if member not in state.removed:
         raise NotFound("no such removal")
     return [RemovalLifted(member=member)]
+
+
+# --- what a client folds, in a form to compare ------------------------------------------
+
+
+def from_snapshot(snapshot: CommunitySnapshot, seq: int) -> CommunityState:
+    """Rebuild what a snapshot shows (what a client starts its fold with): everything
+    but who was removed, and the timeouts of people who are not members now."""
+    state = CommunityState(snapshot.community)
+    state.name, state.domain, state.purpose = snapshot.name, snapshot.domain, snapshot.purpose
+    state.description, state.description_html = snapshot.description, snapshot.description_html
+    state.join_policy, state.seq = snapshot.join_policy, seq
+    state.rooms = {r.room: msgspec.structs.replace(r) for r in snapshot.rooms}
+    state.members = {m.member: msgspec.structs.replace(m) for m in snapshot.members}
+    state.names = {m.member: m.name for m in snapshot.members}
+    state.timeouts = {m.member: Timeout(m.timed_out_until, m.timeout_reason)
+                      for m in snapshot.members if m.timed_out_until}
+    owners = state.owners()
+    state.owner = owners[0] if owners else None
+    return state
+
+
+def fold(snapshot: CommunitySnapshot, seq: int, events: Iterable[Event]) -> CommunityState:
+    """A client's fold: the state at ``seq`` (from ``snapshot``) and the events after it.
+    An event at or below the state's seq changes nothing. The browser's
+    ``web/folds/community.js`` folds the same way."""
+    state = from_snapshot(snapshot, seq)
+    for event in events:
+        if event.seq > state.seq:
+            apply(state, event)
+    return state
+
+
+def normal_form(state: CommunityState) -> dict[str, Any]:
+    """The state as plain, ordered data (rooms and members by id), equal to what the
+    browser's ``normalForm`` gives for the same fold; ``description_html`` is left out
+    (the server renders it, a client fetches it)."""
+    return {
+        "community": state.community, "name": state.name, "domain": state.domain,
+        "purpose": state.purpose, "description": state.description,
+        "join_policy": state.join_policy, "seq": state.seq,
+        "rooms": [msgspec.to_builtins(r) for r in sorted(state.rooms.values(),
+                                                         key=lambda r: r.room)],
+        "members": [msgspec.to_builtins(m) for m in sorted(state.members.values(),
+                                                           key=lambda m: m.member)],
+    }

@@ -156,6 +156,33 @@ def allowed(actor: Actor, action: Action, resource: Resource) -> Decision:
     return Decision(True, "allowed")
 
 
+def session_actions(actor: Actor, community: str) -> list[Action]:
+    """The actions ``actor`` may take in ``community`` now, in :class:`Action` order: what
+    a session's ``ready`` carries so that a client shows controls without copying
+    :data:`GRANTS`.
+
+    Each is decided by :func:`allowed` on the most favourable resource: the guest's own
+    room for a guest (whose room-scoped actions apply to that one room only, and who
+    has no others), and someone ranked below the actor for actions on a person (on a
+    guest for those on guests). A listed action may still be refused for a given
+    target (ranked too high) or while the actor is timed out: the timeout is left out
+    here because it ends by itself, and every command is checked again when it is made.
+    """
+    unmuted = actor._replace(muted_until_ms=0)
+    resource = Resource(community, room=actor.guest_room, target_role=Role.GUEST,
+                        new_role=Role.MEMBER)
+    return [action for action in Action if allowed(unmuted, action, resource)]
+
+
+def grantable_roles(role: Role | None) -> list[Role]:
+    """The roles someone of ``role`` may give (``set_role``): those below their own, and
+    owner too for an owner; none without ``set_role``."""
+    if role is None or Action.SET_ROLE not in GRANTS[role]:
+        return []
+    return [new for new in Role if new is not Role.GUEST
+            and (new < role or (new == role and role is Role.OWNER))]
+
+
 def permission_matrix() -> str:
     """The grants table as markdown (committed as ``schemas/permissions.md``)."""
     roles = list(Role)

@@ -8,6 +8,8 @@ append nothing. Both are pure: no I/O, no clock (the caller passes ``ts``).
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Iterable
+from typing import Any
 
 import msgspec
 
@@ -194,3 +196,30 @@ def decide_change(
     if text == target.text:
         return []
     return [MessageEdited(message=target.id, text=text)]
+
+
+# --- what a client folds, in a form to compare ------------------------------------------
+
+
+def fold(snapshot: RoomSnapshot, seq: int, events: Iterable[Event]) -> RoomState:
+    """A client's fold: the state at ``seq`` (from ``snapshot``) and the events after it.
+    An event at or below the state's seq (a duplicate, or from before the snapshot)
+    changes nothing. The browser's ``web/folds/room.js`` folds the same way."""
+    state = RoomState.from_snapshot(snapshot, seq)
+    for event in events:
+        if event.seq > state.seq:
+            apply(state, event)
+    return state
+
+
+def normal_form(state: RoomState) -> dict[str, Any]:
+    """The state as plain, ordered data (people and messages by id), equal to what the
+    browser's ``normalForm`` gives for the same fold."""
+    return {
+        "room": state.room, "name": state.name, "topic": state.topic, "seq": state.seq,
+        "present": [{"id": m.id, "name": m.name}
+                    for m in sorted(state.present.values(), key=lambda m: m.id)],
+        "messages": [msgspec.to_builtins(m) for m in sorted(state.recent.values(),
+                                                             key=lambda m: m.id)],
+        "message_count": state.message_count,
+    }

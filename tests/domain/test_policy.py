@@ -14,7 +14,9 @@ from server.domain.policy import (
     Resource,
     Role,
     allowed,
+    grantable_roles,
     permission_matrix,
+    session_actions,
 )
 
 ROOM = Resource(community="circle", room="case-review")
@@ -122,3 +124,25 @@ def test_only_conveners_and_owners_lift_removals():
         decision = allowed(Actor(id="x", role=role), Action.LIFT_REMOVAL,
                            Resource(community="circle"))
         assert bool(decision) is (role >= Role.CONVENER), role
+
+
+@pytest.mark.parametrize("role", list(Role), ids=lambda r: r.label)
+def test_session_actions_are_the_role_grants_in_action_order(role):
+    guest_room = "case-review" if role is Role.GUEST else None
+    actions = session_actions(Actor("a", role, guest_room=guest_room), "circle")
+    expected = [a for a in Action if a in GRANTS[role]
+                and (role is not Role.GUEST or a in ROOM_ACTIONS)]
+    assert actions == expected
+
+
+def test_session_actions_ignore_a_running_timeout_and_need_membership():
+    muted = Actor("a", Role.MEMBER, muted_until_ms=10_000, now_ms=1)
+    assert Action.POST in session_actions(muted, "circle")  # the timeout ends by itself
+    assert session_actions(Actor("a", None), "circle") == []
+
+
+def test_grantable_roles_are_below_your_own_and_owner_for_owners():
+    assert grantable_roles(Role.OWNER) == [Role.MEMBER, Role.HOST, Role.CONVENER, Role.OWNER]
+    assert grantable_roles(Role.CONVENER) == [Role.MEMBER, Role.HOST]
+    assert grantable_roles(Role.HOST) == grantable_roles(Role.MEMBER) == []
+    assert grantable_roles(Role.GUEST) == grantable_roles(None) == []

@@ -1,0 +1,144 @@
+"""The browser's folds (web/folds/*.js) against the server's (server/domain/*.py): the
+same recorded sequences, a snapshot at some seq and the events after it, folded in
+Chromium and in Python; the normal forms must be equal field by field (the idea of
+Zulip's verify_action, across two languages)."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import pytest
+from playwright.async_api import Page
+
+from tests.browser.ui import assert_clean, new_page
+from tests.fold_sequences import (
+    Recorded,
+    client_fold,
+    community_sequence,
+    room_sequence,
+    server_fold,
+    stale,
+)
+from tests.server_sequences import record
+
+pytestmark = [pytest.mark.anyio, pytest.mark.browser]
+
+# Run in the page: import each kind's fold as the app does, fold every case, return the
+# normal forms. Passed to page.evaluate (the CSP forbids inline script in the page).
+FOLD_ALL = """async (cases) => {
+  const folds = {
+    room: await import('/static/folds/room.js'),
+    community: await import('/static/folds/community.js'),
+  };
+  return cases.map((c) => {
+    const fold = folds[c.kind];
+    return fold.normalForm(fold.fold(c.snapshot, c.seq, c.events));
+  });
+}"""
+
+
+async def folds_page(new_context: Any, server: Any) -> Page:
+    page = await new_page(new_context)
+    await page.goto(f"{server.url}/static/folds/room.js")  # any page of the server's origin
+    return page
+
+
+def differences(want: Any, got: Any, path: str = "") -> list[str]:
+    """Where two normal forms differ, field by field."""
+    if isinstance(want, dict) and isinstance(got, dict):
+        return [d for key in sorted(want.keys() | got.keys())
+                for d in differences(want.get(key), got.get(key), f"{path}.{key}")]
+    if isinstance(want, list) and isinstance(got, list) and len(want) == len(got):
+        return [d for i, (a, b) in enumerate(zip(want, got, strict=True))
+                for d in differences(a, b, f"{path}[{i}]")]
+    return [] if want == got else [f"{path}: python {want!r}, javascript {got!r}"]
+
+
+async def compare(page: Page, recorded: Recorded, cases: list[dict[str, Any]]) -> None:
+    whole = server_fold(recorded)
+    results = await page.evaluate(FOLD_ALL, cases)
+    for case, got in zip(cases, results, strict=True):
+        assert client_fold(case) == whole, f"python, snapshot at {case['seq']}"
+        assert differences(whole, got) == [], f"{recorded.stream}, snapshot at {case['seq']}"
+
+
+def split_points(recorded: Recorded) -> list[int]:
+    total = len(recorded.events)
+    return sorted({0, 1, total // 4, total // 2, total - 3, total})
+
+
+@pytest.mark.parametrize("make", [room_sequence, community_sequence],
+                         ids=["room", "community"])
+async def test_the_browser_folds_like_the_server_over_random_sequences(new_context, server,
+                                                                       make):
+    page = await folds_page(new_context, server)
+    for seed in (7, 42, 2026):
+        recorded = make(seed, steps=150)
+        rng = random.Random(seed)
+        cases = [recorded.case(at) for at in split_points(recorded)]
+        cases += [recorded.case(at, stale(recorded, at, rng)) for at in split_points(recorded)]
+        await compare(page, recorded, cases)
+    assert_clean(page)
+
+
+async def test_a_long_room_keeps_the_same_recent_messages(new_context, server):
+    """More posts than a snapshot keeps: the browser holds more, the recent ones agree,
+    and edits to messages past the window change nothing either side shows."""
+    page = await folds_page(new_context, server)
+    recorded = room_sequence(99, steps=400)
+    assert sum(e.body is not None and type(e.body).__name__ == "MessagePosted"
+               for e in recorded.events) > 60
+    await compare(page, recorded, [recorded.case(at) for at in (0, 120, len(recorded.events))])
+    assert_clean(page)
+
+
+async def test_unreadable_erased_duplicate_and_older_events_change_nothing(new_context, server):
+    page = await folds_page(new_context, server)
+    recorded = room_sequence(5, steps=60)
+    at = len(recorded.events) // 2
+    case = recorded.case(at)
+    events = case["events"]
+    unreadable = {**events[0], "body": {"type": "unreadable", "original_type": "poll_opened",
+                                        "problem": "unknown type"}}
+    erased = {**events[1], "body": None}
+    # Sent again after the real ones: the unreadable and erased ones at seqs already
+    # folded, every event once more, and one from before the snapshot.
+    before = recorded.case(0)["events"][max(0, at - 1)]
+    case["events"] = [*events, unreadable, erased, *reversed(events), before]
+    await compare(page, recorded, [case])
+    # At a new seq an unreadable or erased event moves seq only.
+    last = recorded.events[-1]
+    tail = [{"stream": last.stream, "seq": last.seq + 1, "ts": last.ts + 1, "actor": None,
+             "body": unreadable["body"]},
+            {"stream": last.stream, "seq": last.seq + 2, "ts": last.ts + 2, "actor": None,
+             "body": None}]
+    full = recorded.case(len(recorded.events))
+    full["events"] = tail
+    (got,) = await page.evaluate(FOLD_ALL, [full])
+    want = {**server_fold(recorded), "seq": last.seq + 2}
+    assert client_fold(full) == want
+    assert differences(want, got) == []
+    assert_clean(page)
+
+
+def fresh_case(got: dict[str, Any]) -> dict[str, Any]:
+    return {"kind": got["fresh"]["snapshot"]["kind"], **got["fresh"], "events": []}
+
+
+@pytest.mark.settings(presence_grace_ms=600_000)  # see tests/server_sequences.py
+async def test_the_browser_folds_what_a_real_server_sent(new_context, server):
+    """Events recorded from a real server's socket: the browser's fold of the first
+    snapshot and those events equals the snapshot a fresh socket got."""
+    recorded = await record(server)
+    page = await folds_page(new_context, server)
+    cases = [{"kind": got["first"]["snapshot"]["kind"], **got["first"]}
+             for got in recorded.values()]
+    fresh = [fresh_case(got) for got in recorded.values()]
+    results = await page.evaluate(FOLD_ALL, cases + fresh)
+    for (stream, got), folded, want in zip(recorded.items(), results[:len(cases)],
+                                           results[len(cases):], strict=True):
+        assert differences(want, folded) == [], stream
+        assert differences(client_fold(fresh_case(got)), folded) == [], stream
+        assert folded["seq"] == got["fresh"]["seq"]
+    assert_clean(page)

@@ -1,0 +1,213 @@
+"""Recorded event sequences for comparing folds: built with the domain's own decisions
+(joins, leaves, posts, edits, deletions, renames, role changes, timeouts, removals, room
+creation...), each event stamped as the store would stamp it. Seeded, so a failure
+names the seed that reproduces it.
+
+A sequence is what a client meets: the snapshot of the stream at some seq (from the
+server's fold) and the events after it, as JSON, the way the wire carries them.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+
+from server.domain import community as community_fold
+from server.domain import room as room_fold
+from server.domain.community import CommunityState
+from server.domain.events import (
+    CommunityCreated,
+    CommunityEdited,
+    Event,
+    EventBody,
+    MemberRemoved,
+    MemberRenamed,
+    MemberTimedOut,
+    RoleChanged,
+    RoomCreated,
+    UnreadableEvent,
+)
+from server.domain.room import Member, RoomState
+from server.errors import CommandError
+
+NAMES = ["Ann", "Bob", "Chidi", "Dana", "Émile", "Fatima", "Gus", "Hana", "Ïsa", "Zoë"]
+ROLES = ["member", "host", "convener", "owner"]
+START_MS = 1_800_000_000_000
+
+
+@dataclass
+class Recorded:
+    """A stream's events, and the server's fold of them at every point."""
+
+    kind: str
+    stream: str
+    events: list[Event] = field(default_factory=list)
+
+    def fold_until(self, seq: int) -> RoomState | CommunityState:
+        """The server's fold of the first ``seq`` events, from nothing."""
+        ident = self.stream.partition(":")[2]
+        if self.kind == "room":
+            room = RoomState(ident)
+            for event in self.events[:seq]:
+                room_fold.apply(room, event)
+            return room
+        community = CommunityState(ident)
+        for event in self.events[:seq]:
+            community_fold.apply(community, event)
+        return community
+
+    def case(self, at: int, extra: list[Event] | None = None) -> dict[str, Any]:
+        """What a client meets: the snapshot at ``at`` and the events after it (plus
+        ``extra``: duplicates, stale ones), as wire JSON."""
+        state = self.fold_until(at)
+        events = self.events[at:] + (extra or [])
+        return {"kind": self.kind, "seq": at,
+                "snapshot": msgspec.to_builtins(state.snapshot()),
+                "events": [msgspec.to_builtins(e) for e in events]}
+
+
+def client_fold(case: dict[str, Any]) -> dict[str, Any]:
+    """The Python client fold of a case (decoded from its JSON), in normal form."""
+    events = msgspec.convert(case["events"], list[Event])
+    if case["kind"] == "room":
+        snapshot = msgspec.convert(case["snapshot"], room_fold.RoomSnapshot)
+        return room_fold.normal_form(room_fold.fold(snapshot, case["seq"], events))
+    community = msgspec.convert(case["snapshot"], community_fold.CommunitySnapshot)
+    return community_fold.normal_form(community_fold.fold(community, case["seq"], events))
+
+
+def server_fold(recorded: Recorded) -> dict[str, Any]:
+    """The server's fold of the whole stream, from nothing, in normal form."""
+    state = recorded.fold_until(len(recorded.events))
+    if isinstance(state, RoomState):
+        return room_fold.normal_form(state)
+    return community_fold.normal_form(state)
+
+
+class Recorder:
+    def __init__(self, recorded: Recorded, rng: random.Random) -> None:
+        self.recorded, self.rng = recorded, rng
+        self.now = START_MS
+
+    def append(self, bodies: list[EventBody] | None, actor: str | None = None) -> None:
+        """Stamp and append ``bodies``; ``None`` stands for one erased body."""
+        for body in bodies if bodies is not None else [None]:
+            self.now += self.rng.randint(1, 90_000)
+            seq = len(self.recorded.events) + 1
+            self.recorded.events.append(Event(stream=self.recorded.stream, seq=seq,
+                                              ts=self.now, actor=actor, body=body))
+
+    def odd_one(self) -> bool:
+        """Now and then, an erased or an unreadable event (folds skip both)."""
+        roll = self.rng.random()
+        if roll < 0.03:
+            self.append(None)
+        elif roll < 0.06:
+            self.append([UnreadableEvent(original_type="from_the_future",
+                                         problem="unknown type")])
+        else:
+            return False
+        return True
+
+
+def room_sequence(seed: int, steps: int = 200, room: str = "case-review") -> Recorded:
+    """A room's stream: joins, leaves, posts, edits, deletions (own and moderated) and
+    renames, each decided against the fold so far."""
+    rng = random.Random(seed)
+    recorded = Recorded("room", f"room:{room}")
+    rec = Recorder(recorded, rng)
+    state = RoomState(room)
+    people = [Member(id=f"m-{i}", name=name) for i, name in enumerate(NAMES)]
+    rec.append([RoomCreated(room=room, name="Case review", topic="weekly")])
+    for _ in range(steps):
+        state = recorded.fold_until(len(recorded.events))
+        assert isinstance(state, RoomState)
+        if rec.odd_one():
+            continue
+        who = rng.choice(people)
+        roll = rng.random()
+        own = [m for m in state.recent.values() if m.author == who.id and not m.deleted]
+        try:
+            if roll < 0.2:
+                renamed = Member(id=who.id, name=rng.choice(NAMES)) if rng.random() < .2 else who
+                bodies = room_fold.decide_join(state, renamed)
+            elif roll < 0.3:
+                bodies = room_fold.decide_leave(state, who.id, disconnected=rng.random() < .5)
+            elif roll < 0.7:
+                bodies = room_fold.decide_post(state, who, f"note {rng.randint(0, 10**6)}")
+            elif roll < 0.8 and own:
+                target = rng.choice(own)
+                bodies = room_fold.decide_change(state, who.id, target, f"edit {rng.random()}")
+            elif roll < 0.9 and state.recent:
+                target = rng.choice(list(state.recent.values()))
+                bodies = room_fold.decide_change(state, who.id, target, None, moderator=True)
+            elif roll < 0.93:
+                bodies = [RoomCreated(room=room, name=f"Room {rng.randint(1, 99)}",
+                                      topic=rng.choice(["", "weekly", "cases"]))]
+            else:
+                continue
+        except CommandError:
+            continue  # refused: nothing appended, as on the server
+        rec.append(bodies, who.id)
+    return recorded
+
+
+def community_sequence(seed: int, steps: int = 200, community: str = "guild") -> Recorded:
+    """A community's stream: admissions, leaving, role changes, timeouts, removals and
+    their lifting, renames, new rooms and edits, each decided against the fold so far."""
+    rng = random.Random(seed)
+    recorded = Recorded("community", f"community:{community}")
+    rec = Recorder(recorded, rng)
+    people = [(f"m-{i}", name) for i, name in enumerate(NAMES)]
+    rec.append([CommunityCreated(community=community, name="Guild", domain="Bridges",
+                                 purpose="Build", owner="m-0", owner_name="Ann",
+                                 join_policy="open")], "m-0")
+    for _ in range(steps):
+        state = recorded.fold_until(len(recorded.events))
+        assert isinstance(state, CommunityState)
+        if rec.odd_one():
+            continue
+        member, name = rng.choice(people)
+        roll = rng.random()
+        inside = member in state.members
+        try:
+            if roll < 0.25:
+                bodies = community_fold.decide_admit(state, member, name, "open", rec.now)
+            elif roll < 0.32:
+                bodies = community_fold.decide_leave(state, member)
+            elif roll < 0.45 and inside:
+                bodies = [RoleChanged(member=member, role=rng.choice(ROLES))]  # type: ignore[arg-type]
+            elif roll < 0.55:  # guests and non-members may be timed out too
+                until = rec.now + rng.choice([60_000, 3_600_000, 10**10])
+                bodies = [MemberTimedOut(member=member, until=until,
+                                         reason=rng.choice(["", "spam", "heated"]))]
+            elif roll < 0.63 and inside and state.owners() != [member]:
+                bodies = [MemberRemoved(member=member, reason="rude")]
+            elif roll < 0.7:
+                bodies = community_fold.decide_lift(state, member)
+            elif roll < 0.78 and inside:
+                bodies = [MemberRenamed(member=member, name=rng.choice(NAMES))]
+            elif roll < 0.88:
+                room = f"room-{rng.randint(1, 8)}"
+                bodies = [RoomCreated(room=room, name=f"Room {room}", topic=rng.choice(
+                    ["", "weekly"]))]
+            elif roll < 0.93:
+                bodies = [CommunityEdited(name=rng.choice(["Guild", "The Guild"]),
+                                          domain="Bridges", purpose=rng.choice(["Build", "Meet"]),
+                                          description=f"*about* {rng.randint(0, 9)}",
+                                          join_policy=rng.choice(["open", "approval", "invite"]))]
+            else:
+                continue
+        except CommandError:
+            continue
+        rec.append(bodies, member)
+    return recorded
+
+
+def stale(recorded: Recorded, at: int, rng: random.Random) -> list[Event]:
+    """Events a client may meet again: duplicates of ones it folded, some out of order."""
+    pool = recorded.events[max(0, at - 10):]
+    return [rng.choice(pool) for _ in range(min(5, len(pool)))]
