@@ -55,6 +55,10 @@ export class RoomView {
       case "member_left":
         this.present.delete(body.member);
         return { presence: true };
+      case "members_changed": // several of the two above, coalesced by the server per tick
+        for (const gone of body.left) this.present.delete(gone.member);
+        for (const came of body.joined) this.present.set(came.member, { id: came.member, name: came.name });
+        return { presence: true };
       case "room_created":
         this.name = body.name;
         this.topic = body.topic;
