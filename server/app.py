@@ -45,6 +45,7 @@ from .ratelimit import Attempts, LocalAttempts, LocalRateLimiter, RedisAttempts,
 from .seed import seed_demo
 from .settings import Settings
 from .store import EventStore, open_store
+from .wire import KeepRawSend
 
 log = logging.getLogger("practica.app")
 
@@ -262,7 +263,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Mount("/static", StaticFiles(directory=settings.web_dir), name="static"),
     ]
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={404: not_found},
-                    middleware=[Middleware(SecurityHeaders)])
+                    middleware=[Middleware(KeepRawSend), Middleware(SecurityHeaders)])
     # Starlette's trailing-slash redirect builds an absolute Location from the Host
     # header (a client-chosen value); no route needs it, so "/x/" is simply not found.
     app.router.redirect_slashes = False

@@ -20,6 +20,7 @@ from .authority import Principal
 from .domain.room import Member
 from .errors import CloseCode, ConnectionClosing
 from .ratelimit import TokenBucket
+from .wire import DirectWriter
 
 log = logging.getLogger("practica.connection")
 
@@ -28,12 +29,21 @@ CatchUp = Callable[[str, int], Awaitable[list[tuple[int, str]]]]
 
 
 class Connection:
+    # Thousands of these live at once: no per-instance __dict__ (see bench/join.py's memory).
+    __slots__ = ("__weakref__", "_buffers", "_catch_up", "_direct", "_send", "_sender",
+                 "_sending", "_tasks", "_wake", "bucket", "closed", "closing", "community",
+                 "cursors", "eager", "invalid_frames", "member", "peer", "principal",
+                 "queue", "queue_limit", "rooms")
+
     def __init__(
         self, send: ASGISend, *, queue_limit: int, catch_up: CatchUp, bucket: TokenBucket,
         peer: str = "", eager: bool = False, principal: Principal | None = None,
+        direct: DirectWriter | None = None,
     ) -> None:
         self._send = send
         self.eager = eager
+        self._direct = direct
+        """Writes prebuilt fan-out frames straight to the transport (see server.wire)."""
         self.queue_limit = queue_limit
         self._catch_up = catch_up
         self.bucket = bucket
@@ -43,10 +53,10 @@ class Connection:
         self.cursors: dict[str, int] = {}
         self._buffers: dict[str, list[tuple[int, str]]] = {}
         self.principal = principal
-        """Who signed in, from the upgrade's session cookie."""
+        # Who signed in, from the upgrade's session cookie.
         self.member: Member | None = None
         self.community: str | None = None
-        """The community entered with ``identify``/``resume``."""
+        # The community entered with ``identify``/``resume``.
         self.rooms: set[str] = set()
         self.closing: ConnectionClosing | None = None
         self.closed = asyncio.Event()
@@ -57,12 +67,17 @@ class Connection:
 
     # --- outgoing ------------------------------------------------------------------
 
-    def push(self, frame: str) -> None:
-        """Queue a frame; a full queue means the client is too slow: drop it."""
+    def push(self, frame: str, wire: bytes | None = None) -> None:
+        """Queue a frame; a full queue means the client is too slow: drop it. ``wire`` is
+        the same frame as websocket bytes, built once for every receiver of an event."""
         if self.closing is not None:
             return
-        if self.eager and not self.queue and not self._sending and self._send_now(frame):
-            return
+        if self.eager and not self.queue and not self._sending:
+            if wire is not None and self._direct is not None:
+                if self._direct.write(wire):
+                    return
+            elif self._send_now(frame):
+                return
         if len(self.queue) >= self.queue_limit:
             self.close(CloseCode.SLOW_CONSUMER, "send queue overflow; reconnect and resume")
             return
@@ -88,7 +103,7 @@ class Connection:
         step.close()  # type: ignore[attr-defined]
         return False
 
-    def deliver(self, stream: str, seq: int, frame: str) -> None:
+    def deliver(self, stream: str, seq: int, frame: str, wire: bytes | None = None) -> None:
         buffer = self._buffers.get(stream)
         if buffer is not None:
             if len(buffer) >= self.queue_limit:
@@ -104,7 +119,7 @@ class Connection:
             self._spawn(self._fill_gap(stream))
             return
         self.cursors[stream] = seq
-        self.push(frame)
+        self.push(frame, wire)
 
     def begin_sync(self, stream: str) -> None:
         """Buffer live events of ``stream`` until :meth:`end_sync`."""

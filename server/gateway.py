@@ -51,6 +51,7 @@ from .protocol import (
 )
 from .ratelimit import LocalRateLimiter, RedisRateLimiter
 from .settings import Settings
+from .wire import DirectWriter
 
 log = logging.getLogger("practica.gateway")
 
@@ -110,6 +111,7 @@ class Gateway:
             bucket=self.limiter.bucket(time.monotonic()),
             peer=f"{client[0]}:{client[1]}", eager=self.settings.eager_send,
             principal=principal,
+            direct=DirectWriter.of(scope) if self.settings.eager_send else None,
         )
         self.connections.add(conn)
         self.metrics.connections.inc()
