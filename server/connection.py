@@ -30,7 +30,8 @@ CatchUp = Callable[[str, int], Awaitable[list[tuple[int, str]]]]
 
 class Connection:
     # Thousands of these live at once: no per-instance __dict__ (see bench/join.py's memory).
-    __slots__ = ("__weakref__", "_buffers", "_catch_up", "_direct", "_send", "_sender",
+    __slots__ = ("__weakref__", "_buffers", "_catch_up", "_direct", "_finished",
+                 "_own_sender", "_send", "_sender",
                  "_sending", "_tasks", "_wake", "bucket", "closed", "closing", "community",
                  "cursors", "eager", "invalid_frames", "member", "peer", "principal",
                  "queue", "queue_limit", "rooms")
@@ -38,7 +39,7 @@ class Connection:
     def __init__(
         self, send: ASGISend, *, queue_limit: int, catch_up: CatchUp, bucket: TokenBucket,
         peer: str = "", eager: bool = False, principal: Principal | None = None,
-        direct: DirectWriter | None = None,
+        direct: DirectWriter | None = None, own_sender: bool = False,
     ) -> None:
         self._send = send
         self.eager = eager
@@ -63,6 +64,10 @@ class Connection:
         self.invalid_frames = 0
         self._tasks: set[asyncio.Task[None]] = set()
         self._sender: asyncio.Task[None] | None = None
+        self._own_sender = own_sender
+        """Start the sender task only once a frame must wait (or the socket closes): with
+        eager sends most connections never need one, and an idle task costs memory."""
+        self._finished: asyncio.Future[None] | None = None
         self._sending = False
 
     # --- outgoing ------------------------------------------------------------------
@@ -83,6 +88,23 @@ class Connection:
             return
         self.queue.append(frame)
         self._wake.set()
+        self._need_sender()
+
+    def _need_sender(self) -> None:
+        if self._own_sender and self._sender is None:
+            self._sender = asyncio.ensure_future(self.run_sender())
+
+    @property
+    def sender(self) -> asyncio.Task[None] | None:
+        return self._sender
+
+    def finished(self) -> asyncio.Future[None]:
+        """Resolved when the sender has closed the socket (a future, not a task to wait)."""
+        if self._finished is None:
+            self._finished = asyncio.get_running_loop().create_future()
+            if self.closed.is_set():
+                self._finished.set_result(None)
+        return self._finished
 
     def _send_now(self, frame: str) -> bool:
         """Write ``frame`` without a task switch, if the transport can take it right now.
@@ -161,6 +183,7 @@ class Connection:
             self.closing = ConnectionClosing(code, reason)
             log.info("closing %s: %s (%s)", self.peer, code.name, reason)
             self._wake.set()
+            self._need_sender()
             if code == CloseCode.SLOW_CONSUMER and self._sending and self._sender is not None:
                 # The transport is full and the peer is not reading: stop waiting on it.
                 self._sender.cancel()
@@ -191,5 +214,7 @@ class Connection:
             log.debug("sender for %s stopped", self.peer, exc_info=True)
         finally:
             self.closed.set()
+            if self._finished is not None and not self._finished.done():
+                self._finished.set_result(None)
             for task in self._tasks:
                 task.cancel()

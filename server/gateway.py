@@ -112,10 +112,10 @@ class Gateway:
             peer=f"{client[0]}:{client[1]}", eager=self.settings.eager_send,
             principal=principal,
             direct=DirectWriter.of(scope) if self.settings.eager_send else None,
+            own_sender=True,
         )
         self.connections.add(conn)
         self.metrics.connections.inc()
-        sender = asyncio.create_task(conn.run_sender(), name=f"send {conn.peer}")
         try:
             conn.push(self.hello)
             await self._receive_loop(conn, receive)
@@ -130,34 +130,33 @@ class Gateway:
             try:
                 await asyncio.wait_for(conn.closed.wait(), 5)
             except TimeoutError:
-                sender.cancel()
+                if conn.sender is not None:
+                    conn.sender.cancel()
 
     async def _receive_loop(self, conn: Connection, receive: Receive) -> None:
-        closed = asyncio.ensure_future(conn.closed.wait())
-        try:
-            while conn.closing is None:
-                timeout = (self.settings.identify_timeout_ms / 1000 if conn.member is None
-                           else self.settings.heartbeat_timeout_s)
-                incoming = asyncio.ensure_future(receive())
-                done, _ = await asyncio.wait({incoming, closed}, timeout=timeout,
-                                             return_when=asyncio.FIRST_COMPLETED)
-                if incoming not in done:
-                    incoming.cancel()
-                    if not done:
-                        conn.close(CloseCode.IDENTIFY_TIMEOUT if conn.member is None
-                                   else CloseCode.HEARTBEAT_TIMEOUT, "no frame in time")
-                    return
-                message = incoming.result()
-                if message["type"] == "websocket.disconnect":
-                    conn.close(CloseCode.NORMAL, "client went away")
-                    return
-                if conn.principal is not None and conn.principal.expires <= time.time() * 1000:
-                    conn.close(CloseCode.AUTH_FAILED, "session expired; sign in again")
-                    return
-                frame = message.get("text") or message.get("bytes") or b""
-                await self._handle(conn, frame)
-        finally:
-            closed.cancel()
+        closed = conn.finished()
+        while conn.closing is None:
+            timeout = (self.settings.identify_timeout_ms / 1000 if conn.member is None
+                       else self.settings.heartbeat_timeout_s)
+            incoming = asyncio.ensure_future(receive())
+            waiting: set[asyncio.Future[Any]] = {incoming, closed}
+            done, _ = await asyncio.wait(waiting, timeout=timeout,
+                                         return_when=asyncio.FIRST_COMPLETED)
+            if incoming not in done:
+                incoming.cancel()
+                if not done:
+                    conn.close(CloseCode.IDENTIFY_TIMEOUT if conn.member is None
+                               else CloseCode.HEARTBEAT_TIMEOUT, "no frame in time")
+                return
+            message = incoming.result()
+            if message["type"] == "websocket.disconnect":
+                conn.close(CloseCode.NORMAL, "client went away")
+                return
+            if conn.principal is not None and conn.principal.expires <= time.time() * 1000:
+                conn.close(CloseCode.AUTH_FAILED, "session expired; sign in again")
+                return
+            frame = message.get("text") or message.get("bytes") or b""
+            await self._handle(conn, frame)
 
     async def _handle(self, conn: Connection, frame: str | bytes) -> None:
         kind = "invalid"
