@@ -82,7 +82,8 @@ def listener_class() -> Any:
 
 
 async def practica_client(url: str, cookie: str, room: str, *,
-                          resume: dict[str, int] | None = None) -> tuple[Any, Any, bytes]:
+                          resume: dict[str, int] | None = None,
+                          identify: bytes = b'{"type":"identify"}') -> tuple[Any, Any, bytes]:
     """Connect, identify (or resume) and join ``room``; returns the join's ack (or ready)."""
     from picows import WSMsgType, ws_connect
 
@@ -92,7 +93,7 @@ async def practica_client(url: str, cookie: str, room: str, *,
     if resume is not None:
         transport.send(WSMsgType.TEXT, json.dumps({"type": "resume", "streams": resume}).encode())
         return transport, listener, await listener.expect(b'{"type":"ready"')
-    transport.send(WSMsgType.TEXT, b'{"type":"identify"}')
+    transport.send(WSMsgType.TEXT, identify)
     await listener.expect(b'{"type":"ready"')
     transport.send(WSMsgType.TEXT, json.dumps({"type": "join", "ref": "j", "room": room}).encode())
     return transport, listener, await listener.expect(b'{"type":"ack"')
