@@ -250,6 +250,7 @@ class Actions:
         """Wait for background presence updates (at shutdown, before Redis closes)."""
         while self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.presence_batch.settle()
 
     def _background(self, work: Awaitable[None]) -> None:
         async def run() -> None:

@@ -15,6 +15,7 @@ carried its change (None when its change changed nothing).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable
 
@@ -56,7 +57,7 @@ class PresenceBatcher:
                 self._last_flush[room] = time.monotonic()
                 await self._flush(room)
         finally:
-            del self._running[room]
+            self._running.pop(room, None)
             if self._pending.get(room):  # cancelled with work left: fail it, do not hang
                 self._fail(room, self._waiters.pop(room, []), RuntimeError("shutting down"))
                 self._pending.pop(room, None)
@@ -87,11 +88,21 @@ class PresenceBatcher:
                 future.set_exception(exc if isinstance(exc, Exception)
                                      else RuntimeError(f"presence flush of {room} stopped"))
 
+    async def settle(self) -> None:
+        """Wait for the flushes under way (at shutdown, before the store closes)."""
+        while self._running:
+            await asyncio.gather(*self._running.values(), return_exceptions=True)
+
     async def stop(self) -> None:
-        for task in list(self._running.values()):
+        """Cancel the flushes; changes still waiting fail (a task cancelled before it ran
+        never reaches its ``finally``)."""
+        tasks = list(self._running.values())
+        for task in tasks:
             task.cancel()
-        for task in list(self._running.values()):
-            try:
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
                 await task
-            except asyncio.CancelledError:
-                pass
+        self._running.clear()
+        for room in list(self._pending):
+            self._fail(room, self._waiters.pop(room, []), RuntimeError("shutting down"))
+        self._pending.clear()

@@ -166,3 +166,16 @@ async def test_a_crowd_joining_gets_far_fewer_presence_frames_than_one_per_joine
     assert set(server_fold.present) == everyone
     for client in clients:
         await client.close()
+
+
+async def test_stopping_fails_the_changes_still_waiting_instead_of_hanging():
+    room = FakeRoom()
+    batcher = PresenceBatcher(room.fold, room.append, tick_s=60)
+    assert await batcher.change("r", "m-1", person(1)) == 1
+    waiting = asyncio.ensure_future(batcher.change("r", "m-2", person(2)))  # next tick: 60 s
+    await asyncio.sleep(0)
+    await batcher.stop()  # shutting down: the waiting change fails instead of hanging
+    with pytest.raises(RuntimeError):
+        await waiting
+    await batcher.settle()
+    assert list(room.state.present) == ["m-1"]
