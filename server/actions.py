@@ -30,6 +30,7 @@ from .errors import (
 from .folds import Folds
 from .hub import LocalHub
 from .presence import LocalSharedPresence, Presence, SharedPresence
+from .presence_batch import PresenceBatcher
 from .protocol import (
     Ack,
     ClientFrame,
@@ -66,6 +67,11 @@ class Actions:
         self.shared: SharedPresence = LocalSharedPresence(presence)
         self._tasks: set[asyncio.Task[None]] = set()
         self.subscriptions = Subscriptions(store, folds, hub, authority, settings)
+        self.presence_batch = PresenceBatcher(self.folds.room, self._append_presence,
+                                              tick_s=settings.presence_tick_ms / 1000)
+
+    async def _append_presence(self, stream: str, bodies: list[EventBody]) -> int:
+        return (await self.store.append(stream, None, bodies)).seq
 
     # --- sessions ------------------------------------------------------------------
 
@@ -164,22 +170,23 @@ class Actions:
         member = await self._check(conn, Action.JOIN_ROOM, cmd.room)
         assert conn.principal is not None
         await self.authority.check_read(conn.principal, room_stream(cmd.room))
-        ack = await self._enter(conn, cmd.room, member, ref=cmd.ref, command=cmd)
+        ack = await self._enter(conn, cmd.room, member, ref=cmd.ref)
         (ack.sync,) = await self.subscriptions.open(conn, {room_stream(cmd.room): None})
         await self.subscriptions.send_synced(conn, ack)
 
-    async def _enter(self, conn: Connection, room: str, member: Member, ref: str | None,
-                     command: Join | None = None) -> Ack:
-        state = await self.folds.room(room)
+    async def _enter(self, conn: Connection, room: str, member: Member, ref: str | None) -> Ack:
+        await self.folds.room(room)
         if self.presence.attach(room, member.id, conn):
             await self.shared.hold(room, member.id)
         conn.rooms.add(room)
-        return await self._once(conn, ref, room_stream(room),
-                                lambda: room_fold.decide_join(state, member), command)
+        # Joining is idempotent by itself (present already: nothing appended), so it needs
+        # no command key; it goes out with the room's other presence changes of this tick.
+        seq = await self.presence_batch.change(room, member.id, member)
+        return Ack(ref=ref or "", stream=room_stream(room), seq=seq)
 
     async def leave(self, conn: Connection, cmd: Leave) -> Ack:
         member = self._member(conn)
-        state = await self.folds.room(cmd.room)
+        await self.folds.room(cmd.room)
         stream = room_stream(cmd.room)
         self.hub.unsubscribe(stream, conn)
         conn.forget(stream)
@@ -188,9 +195,8 @@ class Actions:
         if gone:  # this process has no other tab of theirs in the room; maybe another does
             await self.shared.release(cmd.room, member.id)
             gone = member.id not in await self.shared.holders(cmd.room)
-        return await self._once(
-            conn, cmd.ref, stream,
-            lambda: room_fold.decide_leave(state, member.id) if gone else [], cmd)
+        seq = await self.presence_batch.change(cmd.room, member.id, "left") if gone else None
+        return Ack(ref=cmd.ref, stream=stream, seq=seq)
 
     async def post(self, conn: Connection, cmd: Post) -> Ack:
         member = await self._check(conn, Action.POST, cmd.room)
@@ -269,15 +275,13 @@ class Actions:
 
     async def expire(self, room: str, member: str) -> None:
         """Record that ``member`` is gone from ``room`` (called by the lease-holding janitor)."""
-        state = await self.folds.room(room)
-        bodies = room_fold.decide_leave(state, member, disconnected=True)
-        if bodies:
-            await self.store.append(room_stream(room), None, bodies)
+        await self.presence_batch.change(room, member, "disconnected")
 
     async def drain(self) -> None:
         """Wait for background presence updates (at shutdown, before Redis closes)."""
         while self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.presence_batch.settle()
 
     def _background(self, work: Awaitable[None]) -> None:
         async def run() -> None:

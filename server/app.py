@@ -51,6 +51,7 @@ from .scheduler import Scheduler
 from .seed import seed_demo
 from .settings import Settings
 from .store import EventStore, open_store
+from .wire import KeepRawSend
 
 log = logging.getLogger("practica.app")
 
@@ -334,7 +335,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Mount("/static", StaticFiles(directory=settings.web_dir), name="static"),
     ]
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={404: not_found},
-                    middleware=[Middleware(SecurityHeaders)])
+                    middleware=[Middleware(KeepRawSend), Middleware(SecurityHeaders)])
     # Starlette's trailing-slash redirect builds an absolute Location from the Host
     # header (a client-chosen value); no route needs it, so "/x/" is simply not found.
     app.router.redirect_slashes = False

@@ -20,6 +20,7 @@ from .authority import Principal
 from .domain.room import Member
 from .errors import CloseCode, ConnectionClosing
 from .ratelimit import TokenBucket
+from .wire import DirectWriter
 
 log = logging.getLogger("practica.connection")
 
@@ -28,47 +29,98 @@ CatchUp = Callable[[str, int], Awaitable[list[tuple[int, str]]]]
 
 
 class Connection:
+    # Thousands of these live at once: no per-instance __dict__ (see bench/join.py's memory).
+    __slots__ = ("__weakref__", "_buffers", "_catch_up", "_closed", "_direct", "_finished",
+                 "_is_closed", "_own_sender", "_send", "_sender", "_sending", "_syncing", "_tasks",
+                 "_wake",
+                 "bucket", "closing", "community", "cursors", "eager", "invalid_frames",
+                 "member", "peer", "principal", "queue", "queue_limit", "rooms")
+
     def __init__(
         self, send: ASGISend, *, queue_limit: int, catch_up: CatchUp, bucket: TokenBucket,
         peer: str = "", eager: bool = False, principal: Principal | None = None,
+        direct: DirectWriter | None = None, own_sender: bool = False,
     ) -> None:
         self._send = send
         self.eager = eager
+        self._direct = direct
+        """Writes prebuilt fan-out frames straight to the transport (see server.wire)."""
         self.queue_limit = queue_limit
         self._catch_up = catch_up
         self.bucket = bucket
         self.peer = peer
-        self.queue: deque[str] = deque()
-        self._wake = asyncio.Event()
+        # Made when first needed: most connections never queue a frame (eager sends) and
+        # thousands of idle ones should cost as little as possible.
+        self.queue: deque[str] | tuple[()] = ()
+        self._wake: asyncio.Event | None = None
         self.cursors: dict[str, int] = {}
         self._buffers: dict[str, list[tuple[int, str]]] = {}
         self._syncing: set[str] = set()
         self.principal = principal
-        """Who signed in, from the upgrade's session cookie."""
+        # Who signed in, from the upgrade's session cookie.
         self.member: Member | None = None
         self.community: str | None = None
-        """The community entered with ``identify``/``resume``."""
+        # The community entered with ``identify``/``resume``.
         self.rooms: set[str] = set()
         self.closing: ConnectionClosing | None = None
-        self.closed = asyncio.Event()
+        self._closed: asyncio.Event | None = None
+        self._is_closed = False
         self.invalid_frames = 0
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Task[None]] | None = None
         self._sender: asyncio.Task[None] | None = None
+        self._own_sender = own_sender
+        """Start the sender task only once a frame must wait (or the socket closes): with
+        eager sends most connections never need one, and an idle task costs memory."""
+        self._finished: asyncio.Future[None] | None = None
         self._sending = False
 
     # --- outgoing ------------------------------------------------------------------
 
-    def push(self, frame: str) -> None:
-        """Queue a frame; a full queue means the client is too slow: drop it."""
+    def push(self, frame: str, wire: bytes | None = None) -> None:
+        """Queue a frame; a full queue means the client is too slow: drop it. ``wire`` is
+        the same frame as websocket bytes, built once for every receiver of an event."""
         if self.closing is not None:
             return
-        if self.eager and not self.queue and not self._sending and self._send_now(frame):
-            return
+        if self.eager and not self.queue and not self._sending:
+            if wire is not None and self._direct is not None:
+                if self._direct.write(wire):
+                    return
+            elif self._send_now(frame):
+                return
         if len(self.queue) >= self.queue_limit:
             self.close(CloseCode.SLOW_CONSUMER, "send queue overflow; reconnect and resume")
             return
+        if not isinstance(self.queue, deque):
+            self.queue = deque()
         self.queue.append(frame)
-        self._wake.set()
+        if self._wake is not None:
+            self._wake.set()
+        self._need_sender()
+
+    def _need_sender(self) -> None:
+        if self._own_sender and self._sender is None:
+            self._sender = asyncio.ensure_future(self.run_sender())
+
+    @property
+    def closed(self) -> asyncio.Event:
+        """Set once the sender has closed the socket."""
+        if self._closed is None:
+            self._closed = asyncio.Event()
+            if self._is_closed:
+                self._closed.set()
+        return self._closed
+
+    @property
+    def sender(self) -> asyncio.Task[None] | None:
+        return self._sender
+
+    def finished(self) -> asyncio.Future[None]:
+        """Resolved when the sender has closed the socket (a future, not a task to wait)."""
+        if self._finished is None:
+            self._finished = asyncio.get_running_loop().create_future()
+            if self._is_closed:
+                self._finished.set_result(None)
+        return self._finished
 
     async def push_paced(self, frames: Iterable[str], within_s: float) -> None:
         """Queue many frames (a long replay) without overflowing the send queue: wait
@@ -103,7 +155,7 @@ class Connection:
         step.close()  # type: ignore[attr-defined]
         return False
 
-    def deliver(self, stream: str, seq: int, frame: str) -> None:
+    def deliver(self, stream: str, seq: int, frame: str, wire: bytes | None = None) -> None:
         buffer = self._buffers.get(stream)
         if buffer is not None:
             if len(buffer) >= self.queue_limit:
@@ -119,7 +171,7 @@ class Connection:
             self._spawn(self._fill_gap(stream))
             return
         self.cursors[stream] = seq
-        self.push(frame)
+        self.push(frame, wire)
 
     def begin_sync(self, stream: str) -> None:
         """Buffer live events of ``stream`` until :meth:`end_sync`."""
@@ -161,6 +213,8 @@ class Connection:
 
     def _spawn(self, coroutine: Awaitable[None]) -> None:
         task: asyncio.Task[None] = asyncio.ensure_future(coroutine)
+        if self._tasks is None:
+            self._tasks = set()
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -171,13 +225,19 @@ class Connection:
         if self.closing is None:
             self.closing = ConnectionClosing(code, reason)
             log.info("closing %s: %s (%s)", self.peer, code.name, reason)
-            self._wake.set()
+            if self._wake is not None:
+                self._wake.set()
+            self._need_sender()
             if code == CloseCode.SLOW_CONSUMER and self._sending and self._sender is not None:
                 # The transport is full and the peer is not reading: stop waiting on it.
                 self._sender.cancel()
 
     async def run_sender(self, close_timeout: float = 1.0) -> None:
         """Drain the queue onto the socket until the connection closes."""
+        if not isinstance(self.queue, deque):
+            self.queue = deque()
+        if self._wake is None:
+            self._wake = asyncio.Event()
         send, queue, wake = self._send, self.queue, self._wake
         self._sender = asyncio.current_task()
         try:
@@ -201,6 +261,10 @@ class Connection:
         except Exception:  # the peer went away mid-send: nothing left to tell it
             log.debug("sender for %s stopped", self.peer, exc_info=True)
         finally:
-            self.closed.set()
-            for task in self._tasks:
+            self._is_closed = True
+            if self._closed is not None:
+                self._closed.set()
+            if self._finished is not None and not self._finished.done():
+                self._finished.set_result(None)
+            for task in self._tasks or ():
                 task.cancel()

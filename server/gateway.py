@@ -58,6 +58,7 @@ from .protocol import (
 from .ratelimit import LocalRateLimiter, RedisRateLimiter
 from .relay import Relayer
 from .settings import Settings
+from .wire import DirectWriter
 
 log = logging.getLogger("practica.gateway")
 
@@ -127,10 +128,11 @@ class Gateway:
             bucket=self.limiter.bucket(time.monotonic()),
             peer=f"{client[0]}:{client[1]}", eager=self.settings.eager_send,
             principal=principal,
+            direct=DirectWriter.of(scope) if self.settings.eager_send else None,
+            own_sender=True,
         )
         self.connections.add(conn)
         self.metrics.connections.inc()
-        sender = asyncio.create_task(conn.run_sender(), name=f"send {conn.peer}")
         try:
             conn.push(encode(msgspec.structs.replace(
                 self.hello, server_time_ms=int(time.time() * 1000))))
@@ -146,34 +148,33 @@ class Gateway:
             try:
                 await asyncio.wait_for(conn.closed.wait(), 5)
             except TimeoutError:
-                sender.cancel()
+                if conn.sender is not None:
+                    conn.sender.cancel()
 
     async def _receive_loop(self, conn: Connection, receive: Receive) -> None:
-        closed = asyncio.ensure_future(conn.closed.wait())
-        try:
-            while conn.closing is None:
-                timeout = (self.settings.identify_timeout_ms / 1000 if conn.member is None
-                           else self.settings.heartbeat_timeout_s)
-                incoming = asyncio.ensure_future(receive())
-                done, _ = await asyncio.wait({incoming, closed}, timeout=timeout,
-                                             return_when=asyncio.FIRST_COMPLETED)
-                if incoming not in done:
-                    incoming.cancel()
-                    if not done:
-                        conn.close(CloseCode.IDENTIFY_TIMEOUT if conn.member is None
-                                   else CloseCode.HEARTBEAT_TIMEOUT, "no frame in time")
-                    return
-                message = incoming.result()
-                if message["type"] == "websocket.disconnect":
-                    conn.close(CloseCode.NORMAL, "client went away")
-                    return
-                if conn.principal is not None and conn.principal.expires <= time.time() * 1000:
-                    conn.close(CloseCode.AUTH_FAILED, "session expired; sign in again")
-                    return
-                frame = message.get("text") or message.get("bytes") or b""
-                await self._handle(conn, frame)
-        finally:
-            closed.cancel()
+        closed = conn.finished()
+        while conn.closing is None:
+            timeout = (self.settings.identify_timeout_ms / 1000 if conn.member is None
+                       else self.settings.heartbeat_timeout_s)
+            incoming = asyncio.ensure_future(receive())
+            waiting: set[asyncio.Future[Any]] = {incoming, closed}
+            done, _ = await asyncio.wait(waiting, timeout=timeout,
+                                         return_when=asyncio.FIRST_COMPLETED)
+            if incoming not in done:
+                incoming.cancel()
+                if not done:
+                    conn.close(CloseCode.IDENTIFY_TIMEOUT if conn.member is None
+                               else CloseCode.HEARTBEAT_TIMEOUT, "no frame in time")
+                return
+            message = incoming.result()
+            if message["type"] == "websocket.disconnect":
+                conn.close(CloseCode.NORMAL, "client went away")
+                return
+            if conn.principal is not None and conn.principal.expires <= time.time() * 1000:
+                conn.close(CloseCode.AUTH_FAILED, "session expired; sign in again")
+                return
+            frame = message.get("text") or message.get("bytes") or b""
+            await self._handle(conn, frame)
 
     async def _handle(self, conn: Connection, frame: str | bytes) -> None:
         kind = "invalid"

@@ -12,10 +12,11 @@ from typing import Protocol
 
 from .domain.events import Event
 from .protocol import encode
+from .wire import text_frame
 
 
 class Subscriber(Protocol):
-    def deliver(self, stream: str, seq: int, frame: str) -> None: ...
+    def deliver(self, stream: str, seq: int, frame: str, wire: bytes | None = None) -> None: ...
 
 
 class LocalHub:
@@ -49,6 +50,7 @@ class LocalHub:
             if not subscribers:
                 continue
             frame = encode(event)
+            wire = text_frame(frame.encode())  # the websocket frame, built once for all
             for subscriber in tuple(subscribers):
-                subscriber.deliver(event.stream, event.seq, frame)
+                subscriber.deliver(event.stream, event.seq, frame, wire)
             self.frames_delivered += len(subscribers)

@@ -45,16 +45,21 @@ class Janitor:
                 continue
             holders = await self.shared.holders(room)
             state = self.folds.rooms[room]
+            due = []
             for member in list(state.present):
                 if member in holders:
                     self._missing.pop((room, member), None)
                     continue
                 since = self._missing.setdefault((room, member), now)
                 if now - since >= self.grace_s:
-                    await self._sync(f"room:{room}")
-                    if member in state.present and member not in await self.shared.holders(room):
-                        await self._expire(room, member)
+                    due.append(member)
                     self._missing.pop((room, member), None)
+            if due:  # all at once: their leaves go out together (see presence_batch)
+                await self._sync(f"room:{room}")
+                holders = await self.shared.holders(room)
+                state = self.folds.rooms[room]
+                await asyncio.gather(*(self._expire(room, member) for member in due
+                                       if member in state.present and member not in holders))
             for key in [k for k in self._missing if k[0] == room and k[1] not in state.present]:
                 del self._missing[key]
 

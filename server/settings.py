@@ -77,6 +77,10 @@ class Settings:
     split (see server/paging.py), so a client with a 1 MiB frame limit always resumes."""
     presence_grace_ms: int = 15_000
     """How long a dropped connection still shows its member present."""
+    presence_tick_ms: int = 50
+    """Presence changes of a room arriving within this long of its last presence event
+    are coalesced into its next one (``members_changed``), so a crowd joining at once
+    costs each member one frame per tick, not one per joiner."""
     community: str = "clinical-practice-circle"
     """The community this server hosts (seeded as the demo on first run)."""
     seed_demo: bool = True

@@ -125,3 +125,19 @@ async def test_eager_send_writes_at_once_when_writable_and_queues_when_not():
     assert sent == ["now", "later-1", "later-2"]  # in order, once each
     conn.close(CloseCode.NORMAL, "done")
     await asyncio.wait_for(sender, 1)
+
+
+async def test_an_idle_eager_connection_holds_no_task_queue_or_event_until_needed():
+    sent: list[dict[str, object]] = []
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    conn = Connection(send, queue_limit=10, catch_up=None,  # type: ignore[arg-type]
+                      bucket=TokenBucket(60, 10, 0.0), eager=True, own_sender=True)
+    conn.push("hello")
+    assert [m.get("text") for m in sent] == ["hello"]
+    assert conn.sender is None and conn.queue == () and not hasattr(conn, "__dict__")
+    conn.close(CloseCode.GOING_AWAY, "restart")  # now a sender starts, to send the close
+    await asyncio.wait_for(conn.closed.wait(), 1)
+    assert sent[-1] == {"type": "websocket.close", "code": 1001, "reason": "restart"}

@@ -127,6 +127,33 @@ class MemberLeft(EventBody, tag="member_left"):
     reason: Literal["left", "disconnected"] = "left"
 
 
+class Arrival(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """One member who came into a room (in ``members_changed``)."""
+
+    member: str
+    name: DisplayName
+
+    def __post_init__(self) -> None:
+        normalize_name_fields(self)
+
+
+class Departure(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """One member who went from a room (in ``members_changed``)."""
+
+    member: str
+    reason: Literal["left", "disconnected"] = "left"
+
+
+class MembersChanged(EventBody, tag="members_changed"):
+    """Several presence changes in a room, coalesced into one event per tick, so that
+    many people joining at once cost one frame per tick to each member, not one per
+    joiner. Folds like the ``member_joined``/``member_left`` events it stands for
+    (a member appears in at most one of the two lists)."""
+
+    joined: list[Arrival] = msgspec.field(default_factory=list)
+    left: list[Departure] = msgspec.field(default_factory=list)
+
+
 class MessagePosted(EventBody, tag="message_posted"):
     """A chat message. Its id is the seq of this event in the room's stream."""
 
@@ -168,6 +195,7 @@ AnyEventBody = (
     | RoomCreated
     | MemberJoined
     | MemberLeft
+    | MembersChanged
     | MessagePosted
     | MessageEdited
     | MessageDeleted

@@ -9,17 +9,20 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 
 from ..errors import Conflict, ErrorCode, Forbidden, InvalidCommand, NotFound
 from .events import (
     MAX_TEXT_CHARS,
+    Arrival,
+    Departure,
     Event,
     EventBody,
     MemberJoined,
     MemberLeft,
+    MembersChanged,
     MessageDeleted,
     MessageEdited,
     MessagePosted,
@@ -117,6 +120,11 @@ def apply(state: RoomState, event: Event) -> RoomState:
         state.present[body.member] = Member(id=body.member, name=body.name)
     elif isinstance(body, MemberLeft):
         state.present.pop(body.member, None)
+    elif isinstance(body, MembersChanged):
+        for gone in body.left:
+            state.present.pop(gone.member, None)
+        for came in body.joined:
+            state.present[came.member] = Member(id=came.member, name=came.name)
     elif isinstance(body, RoomCreated):
         state.name, state.topic = body.name, body.topic
     return state
@@ -172,6 +180,37 @@ def decide_leave(state: RoomState, member: str, *, disconnected: bool = False) -
     if member not in state.present:
         return []
     return [MemberLeft(member=member, reason="disconnected" if disconnected else "left")]
+
+
+SINGLE_EVENTS_UP_TO = 4
+"""Presence changes per tick still appended as single events (see decide_presence)."""
+
+PresenceChange = Member | Literal["left", "disconnected"]
+"""What a member's presence in a room should become: present under this name, or gone."""
+
+
+def decide_presence(state: RoomState, changes: dict[str, PresenceChange]) -> list[EventBody]:
+    """The events for the presence changes of one tick (the last change per member wins).
+
+    Changes that change nothing are dropped. Up to :data:`SINGLE_EVENTS_UP_TO` changes
+    stay the single events (``member_joined``/``member_left``) every client already
+    reads; more become one ``members_changed``, so a member gets at most that many
+    presence frames per tick however many people come and go.
+    """
+    joined: list[Arrival] = []
+    left: list[Departure] = []
+    for member_id, change in changes.items():
+        if isinstance(change, Member):
+            joined += [Arrival(member=m.member, name=m.name)
+                       for m in decide_join(state, change) if isinstance(m, MemberJoined)]
+        else:
+            left += [Departure(member=m.member, reason=m.reason) for m in
+                     decide_leave(state, member_id, disconnected=change == "disconnected")
+                     if isinstance(m, MemberLeft)]
+    if len(joined) + len(left) > SINGLE_EVENTS_UP_TO:
+        return [MembersChanged(joined=joined, left=left)]
+    return [*(MemberLeft(member=d.member, reason=d.reason) for d in left),
+            *(MemberJoined(member=a.member, name=a.name) for a in joined)]
 
 
 def decide_post(state: RoomState, member: Member, text: str) -> list[EventBody]:

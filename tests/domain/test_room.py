@@ -6,9 +6,12 @@ import pytest
 
 from server.domain import room as fold
 from server.domain.events import (
+    Arrival,
+    Departure,
     Event,
     MemberJoined,
     MemberLeft,
+    MembersChanged,
     MessageDeleted,
     MessageEdited,
     MessagePosted,
@@ -112,3 +115,54 @@ def test_only_the_author_may_edit_or_delete():
     message.deleted = True
     with pytest.raises(NotFound):
         fold.decide_change(state, "m-ann", message, "too late")
+
+
+def test_members_changed_folds_like_the_single_events_it_stands_for():
+    singles = replay(
+        MemberJoined(member="m-ann", name="Ann"), MemberJoined(member="m-cy", name="Cy"),
+        MemberJoined(member="m-bob", name="Bob"), MemberLeft(member="m-ann"),
+        MemberLeft(member="m-cy", reason="disconnected"), MemberJoined(member="m-dee", name="Dee"))
+    batched = replay(
+        MemberJoined(member="m-ann", name="Ann"), MemberJoined(member="m-cy", name="Cy"),
+        MembersChanged(joined=[Arrival(member="m-bob", name="Bob"),
+                               Arrival(member="m-dee", name="Dee")],
+                       left=[Departure(member="m-ann"),
+                             Departure(member="m-cy", reason="disconnected")]))
+    assert batched.snapshot().present == singles.snapshot().present
+    assert [m.name for m in batched.snapshot().present] == ["Bob", "Dee"]
+
+
+def test_members_changed_can_rename_and_ignores_leaves_of_the_absent():
+    state = replay(MemberJoined(member="m-ann", name="Ann"),
+                   MembersChanged(joined=[Arrival(member="m-ann", name="Ann B.")],
+                                  left=[Departure(member="m-ghost")]))
+    assert [(m.id, m.name) for m in state.snapshot().present] == [("m-ann", "Ann B.")]
+
+
+def test_a_few_presence_changes_per_tick_stay_the_old_single_events():
+    state = replay(MemberJoined(member="m-ann", name="Ann"))
+    assert fold.decide_presence(state, {"m-bob": BOB}) == [
+        MemberJoined(member="m-bob", name="Bob")]
+    assert fold.decide_presence(state, {"m-ann": "disconnected", "m-bob": BOB}) == [
+        MemberLeft(member="m-ann", reason="disconnected"),
+        MemberJoined(member="m-bob", name="Bob")]
+
+
+def test_many_presence_changes_per_tick_are_one_event_without_the_no_ops():
+    state = replay(MemberJoined(member="m-ann", name="Ann"),
+                   MemberJoined(member="m-cy", name="Cy"))
+    newcomers = [Member(id=f"m-{n}", name=f"N{n}") for n in range(fold.SINGLE_EVENTS_UP_TO)]
+    decided = fold.decide_presence(state, {
+        "m-ann": ANN,  # already here under that name: nothing
+        **{m.id: m for m in newcomers},
+        "m-cy": "left", "m-ghost": "disconnected",  # not here: nothing
+    })
+    assert decided == [MembersChanged(
+        joined=[Arrival(member=m.id, name=m.name) for m in newcomers],
+        left=[Departure(member="m-cy", reason="left")])]
+    assert fold.decide_presence(state, {"m-ann": ANN, "m-ghost": "left"}) == []
+
+
+def test_members_changed_names_are_checked_like_member_joined():
+    with pytest.raises(ValueError):
+        Arrival(member="m-1", name=" \u200b ")

@@ -55,6 +55,10 @@ export function apply(state, event) {
     case "member_left":
       if (!state.present.delete(body.member)) return null;
       return { presence: true };
+    case "members_changed": // several of the two above, coalesced by the server per tick
+      for (const gone of body.left) state.present.delete(gone.member);
+      for (const came of body.joined) state.present.set(came.member, { id: came.member, name: came.name });
+      return { presence: true };
     case "room_created":
       state.name = body.name;
       state.topic = body.topic || "";
