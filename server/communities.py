@@ -18,14 +18,14 @@ import asyncio
 import functools
 import re
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Literal, TypeVar
 
 import msgspec
 
 from . import api_types as t
 from .audit_names import audit_names
-from .authority import PRIVILEGED, Authority, Principal, now_ms
+from .authority import PRIVILEGED, Authority, Principal, audit_entry, now_ms
 from .domain.community import CommunityState, Via, decide_admit, decide_leave
 from .domain.events import (
     AuditRecorded,
@@ -53,6 +53,7 @@ ATTEMPTS = 5
 """How many times a change decided on a stale state is decided again before ``conflict``."""
 
 T = TypeVar("T")
+Parts = Sequence[tuple[str, list[EventBody], int | None]]
 Sync = Callable[[str], Awaitable[None]]
 """``sync(stream)``: bring this process's fold of the stream up to the store's head."""
 
@@ -97,12 +98,22 @@ class Communities:
                     await self.sync(stale.stream)
         raise Conflict("the community kept changing meanwhile; try again")
 
-    async def append(self, state: CommunityState, actor: str,
-                     bodies: list[EventBody]) -> None:
+    async def append(self, state: CommunityState, actor: str, bodies: list[EventBody], *,
+                     audit: AuditRecorded | None = None, more: Parts = ()) -> None:
         """Append to the community's stream if it is still at the seq ``state`` was
-        folded to (StaleState otherwise: call this inside :meth:`change`)."""
-        await self.store.append(community_stream(state.community), actor, bodies,
-                                expected=state.seq)
+        folded to (StaleState otherwise: call this inside :meth:`change`), together with
+        ``more`` parts and the action's ``audit`` entry: one transaction, so a crash
+        cannot leave a privileged change without its audit entry, nor the reverse."""
+        parts = [(community_stream(state.community), bodies, state.seq), *more]
+        if audit is not None:
+            parts.append((audit_stream(state.community), [audit], None))
+        await self.store.append_all(parts, actor)
+
+    @staticmethod
+    def audited(action: Action, target: str | None = None, detail: str = "") -> AuditRecorded:
+        """The audit entry of a privileged action done (see :meth:`append`)."""
+        assert action in PRIVILEGED
+        return audit_entry(action.value, target=target, detail=detail)
 
     async def _done(self, principal: Principal, action: Action, community: str,
                     target: str | None = None, detail: str = "") -> None:
@@ -159,10 +170,9 @@ class Communities:
             await self.append(state, principal.member, [CommunityEdited(
                 name=body.name, domain=body.domain.strip(),
                 purpose=body.purpose.strip(), description=body.description,
-                join_policy=body.join_policy)])
+                join_policy=body.join_policy)], audit=self.audited(Action.EDIT_COMMUNITY))
 
         await self.change(community, attempt)
-        await self._done(principal, Action.EDIT_COMMUNITY, community)
         return await self.page(principal, community)
 
     async def create_room(self, principal: Principal, community: str,
@@ -175,14 +185,13 @@ class Communities:
             while self.folds.room_exists(room):  # streams are global: ids must not collide
                 room = f"{slug}-{secrets.token_hex(3)}"
             created = RoomCreated(room=room, name=body.name, topic=body.topic.strip())
-            await self.append(state, principal.member, [created])
+            # The room's stream starts in the same transaction: it must be new (seq 0).
+            await self.append(state, principal.member, [created],
+                              more=[(room_stream(room), [created], 0)],
+                              audit=self.audited(Action.CREATE_ROOM, room, body.name))
             return created
 
-        created = await self.change(community, attempt)
-        room = created.room
-        await self.store.append(room_stream(room), principal.member, [created])
-        await self._done(principal, Action.CREATE_ROOM, community, target=room,
-                         detail=body.name)
+        room = (await self.change(community, attempt)).room
         page = await self.page(principal, community)
         return t.RoomCreatedPage(room=room, **msgspec.structs.asdict(page))
 
@@ -233,7 +242,9 @@ class Communities:
 
     async def decide_request(self, principal: Principal, community: str, account: str,
                              approve: bool) -> None:
-        async def attempt() -> None:
+        detail = "approved" if approve else "declined"
+
+        async def attempt() -> bool:
             state = await self.authority.check(principal, Action.APPROVE_JOIN, community)
             rows = await self.store.fetch(
                 "SELECT name FROM join_requests WHERE community = ? AND account = ?",
@@ -242,18 +253,21 @@ class Communities:
                 raise NotFound("no such pending request")
             if approve and account in state.removed:
                 raise Conflict(f"{rows[0][0]} was removed: lift the removal first")
-            if approve and account not in state.members:
+            admitted = approve and account not in state.members
+            if admitted:
                 await self.append(state, principal.member, decide_admit(
-                    state, account, readable_name(rows[0][0]), "approval", now_ms()))
+                    state, account, readable_name(rows[0][0]), "approval", now_ms()),
+                    audit=self.audited(Action.APPROVE_JOIN, account, detail))
             (deleted,) = await self.store.execute([(
                 "DELETE FROM join_requests WHERE community = ? AND account = ?",
                 (community, account))])
             if not deleted and not approve:  # someone else decided it meanwhile
                 raise NotFound("no such pending request")
+            return admitted
 
-        await self.change(community, attempt)
-        await self._done(principal, Action.APPROVE_JOIN, community, target=account,
-                         detail="approved" if approve else "declined")
+        if not await self.change(community, attempt):  # nothing appended: audit it alone
+            await self._done(principal, Action.APPROVE_JOIN, community, target=account,
+                             detail=detail)
 
     # --- invites and guest links ------------------------------------------------------
 
@@ -389,14 +403,12 @@ class Communities:
             if old == role:
                 return None
             await self.append(state, principal.member, [RoleChanged(
-                member=member, role=role)])  # type: ignore[arg-type]
+                member=member, role=role)],  # type: ignore[arg-type]
+                audit=self.audited(Action.SET_ROLE, member, f"{old} → {role}"))
             return old
 
-        old = await self.change(community, attempt)
-        if old is None:
+        if await self.change(community, attempt) is None:
             return
-        await self._done(principal, Action.SET_ROLE, community, target=member,
-                         detail=f"{old} → {role}")
         await self.kick(code=CloseCode.ROLE_CHANGED, reason=f"your role is now {role}",
                         member=member, community=community)
 
