@@ -33,9 +33,9 @@ from .errors import (
     ErrorCode,
     InvalidCommand,
     RateLimited,
-    StoreError,
 )
 from .identity import ClientMeta, Identity
+from .pipeline import refusal
 from .settings import Settings
 
 log = logging.getLogger("practica.api")
@@ -331,14 +331,8 @@ class Api:
                 if endpoint.body is not None:
                     call.body = await self._decode(request, endpoint.body)
                 reply = await endpoint.handler(call)
-            except CommandError as exc:
-                return self._error(exc)
-            except StoreError as exc:
-                return self._error(CommandError(f"not applied: {exc}; retry",
-                                                code=ErrorCode.UNAVAILABLE))
-            except Exception:
-                log.exception("%s %s failed", endpoint.method, endpoint.path)
-                return self._error(CommandError("server error; nothing was applied"))
+            except Exception as exc:  # the same mapping as the websocket's (pipeline)
+                return self._error(refusal(exc, f"{endpoint.method} {endpoint.path}"))
             if endpoint.reply is None:
                 response = Response(status_code=204)
             else:

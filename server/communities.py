@@ -45,17 +45,14 @@ from .errors import CloseCode, Conflict, Forbidden, InvalidCommand, NotFound, St
 from .folds import Folds
 from .identity import Identity, Kick, hash_token
 from .moderation import Moderation
+from .pipeline import Sync, decided
 from .resets import owner_may_reset
 from .store import CommandKey, EventStore
 
 HOUR_MS = 3_600_000
-ATTEMPTS = 5
-"""How many times a change decided on a stale state is decided again before ``conflict``."""
 
 T = TypeVar("T")
 Parts = Sequence[tuple[str, list[EventBody], int | None]]
-Sync = Callable[[str], Awaitable[None]]
-"""``sync(stream)``: bring this process's fold of the stream up to the store's head."""
 
 
 async def _no_sync(stream: str) -> None:
@@ -91,12 +88,7 @@ class Communities:
         """
         lock = self._locks.setdefault(community, asyncio.Lock())
         async with lock:
-            for _ in range(ATTEMPTS):
-                try:
-                    return await attempt()
-                except StaleState as stale:
-                    await self.sync(stale.stream)
-        raise Conflict("the community kept changing meanwhile; try again")
+            return await decided(attempt, self.sync)
 
     async def append(self, state: CommunityState, actor: str, bodies: list[EventBody], *,
                      audit: AuditRecorded | None = None, more: Parts = ()) -> None:

@@ -26,10 +26,11 @@ from .api import SESSION_COOKIE, origin_allowed
 from .connection import Connection
 from .domain.community import CommunityState
 from .domain.events import Event
-from .errors import CloseCode, CommandError, ConnectionClosing, ErrorCode, RateLimited, StoreError
+from .errors import CloseCode, CommandError, ConnectionClosing, ErrorCode, RateLimited
 from .identity import Identity
 from .metrics import Metrics
 from .paging import fit_history
+from .pipeline import refusal
 from .protocol import (
     COMMANDS_WITH_REF,
     PROTOCOL_VERSION,
@@ -179,23 +180,15 @@ class Gateway:
                 await self._limit(conn)
             await self._dispatch(conn, command)
             self.metrics.commands.labels(kind, "ok").inc()
-        except CommandError as exc:
-            self.metrics.commands.labels(kind, exc.code.value).inc()
-            retry = exc.retry_after_ms if isinstance(exc, RateLimited) else None
-            conn.push(encode(Error(ref=ref, code=exc.code, message=exc.message,
-                                   retry_after_ms=retry)))
         except ConnectionClosing as exc:
             self.metrics.commands.labels(kind, "closed").inc()
             conn.close(exc.code, exc.reason)
-        except StoreError as exc:
-            self.metrics.commands.labels(kind, "unavailable").inc()
-            conn.push(encode(Error(ref=ref, code=ErrorCode.UNAVAILABLE,
-                                   message=f"not applied: {exc}; retry")))
-        except Exception:
-            log.exception("command %s from %s failed", kind, conn.peer)
-            self.metrics.commands.labels(kind, "internal").inc()
-            conn.push(encode(Error(ref=ref, code=ErrorCode.INTERNAL,
-                                   message="server error; nothing was applied")))
+        except Exception as exc:  # the same mapping as HTTP's (pipeline)
+            error = refusal(exc, f"command {kind} from {conn.peer}")
+            self.metrics.commands.labels(kind, error.code.value).inc()
+            retry = error.retry_after_ms if isinstance(error, RateLimited) else None
+            conn.push(encode(Error(ref=ref, code=error.code, message=error.message,
+                                   retry_after_ms=retry)))
 
     async def _limit(self, conn: Connection) -> None:
         member = conn.member.id if conn.member else None
