@@ -333,7 +333,7 @@ async def test_creating_rooms_with_the_same_name_answers_each_new_rooms_id(serve
     assert names[first] == names[second] == "Clinic"
 
 
-_REFUSE_AUDIT = {
+REFUSE_AUDIT = {  # makes appending an audit entry fail, as a crash would
     "sqlite": ("CREATE TEMP TRIGGER no_audit BEFORE INSERT ON events WHEN NEW.stream LIKE"
                " 'audit:%' BEGIN SELECT RAISE(ABORT, 'audit refused'); END",
                "DROP TRIGGER temp.no_audit"),
@@ -350,7 +350,7 @@ async def test_a_privileged_change_and_its_audit_entry_are_written_together(serv
     store = server.practica.store
     community_head, audit_head = (await store.head(community_stream("guild")),
                                   await store.head("audit:guild"))
-    refuse, allow = _REFUSE_AUDIT[backend]
+    refuse, allow = REFUSE_AUDIT[backend]
     await store.execute([(refuse, ())])  # the audit entry cannot be written (a crash)
     path = f"/api/communities/guild/members/{member.id}"
     failed = [await owner.call("PUT", f"{path}/role", {"role": "host"}),
