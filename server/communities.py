@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import re
+import random
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Literal, TypeVar
@@ -26,14 +26,20 @@ import msgspec
 from . import api_types as t
 from .audit_names import audit_names
 from .authority import PRIVILEGED, Authority, Principal, audit_entry, now_ms
-from .domain.community import CommunityState, Via, decide_admit, decide_leave
+from .domain.community import (
+    CommunityState,
+    Via,
+    decide_admit,
+    decide_create_room,
+    decide_edit,
+    decide_leave,
+    decide_set_role,
+)
 from .domain.events import (
     AuditRecorded,
     CommunityCreated,
-    CommunityEdited,
     EventBody,
     MemberRemoved,
-    RoleChanged,
     RoomCreated,
     audit_stream,
     community_stream,
@@ -50,6 +56,8 @@ from .resets import owner_may_reset
 from .store import CommandKey, EventStore
 
 HOUR_MS = 3_600_000
+_RNG = random.SystemRandom()
+"""Randomness for decisions (new room ids): passed in, so the decisions stay pure."""
 
 T = TypeVar("T")
 Parts = Sequence[tuple[str, list[EventBody], int | None]]
@@ -159,24 +167,21 @@ class Communities:
                    body: t.EditCommunity) -> t.CommunityPage:
         async def attempt() -> None:
             state = await self.authority.check(principal, Action.EDIT_COMMUNITY, community)
-            await self.append(state, principal.member, [CommunityEdited(
-                name=body.name, domain=body.domain.strip(),
-                purpose=body.purpose.strip(), description=body.description,
-                join_policy=body.join_policy)], audit=self.audited(Action.EDIT_COMMUNITY))
+            await self.append(state, principal.member, decide_edit(
+                state, name=body.name, domain=body.domain, purpose=body.purpose,
+                description=body.description, join_policy=body.join_policy),
+                audit=self.audited(Action.EDIT_COMMUNITY))
 
         await self.change(community, attempt)
         return await self.page(principal, community)
 
     async def create_room(self, principal: Principal, community: str,
                           body: t.CreateRoom) -> t.RoomCreatedPage:
-        slug = re.sub(r"[^a-z0-9]+", "-", body.name.lower()).strip("-")[:40] or "room"
-
         async def attempt() -> RoomCreated:
             state = await self.authority.check(principal, Action.CREATE_ROOM, community)
-            room = f"{slug}-{secrets.token_hex(3)}"
-            while self.folds.room_exists(room):  # streams are global: ids must not collide
-                room = f"{slug}-{secrets.token_hex(3)}"
-            created = RoomCreated(room=room, name=body.name, topic=body.topic.strip())
+            created = decide_create_room(state, body.name, body.topic, _RNG,
+                                         self.folds.room_exists)
+            room = created.room
             # The room's stream starts in the same transaction: it must be new (seq 0).
             await self.append(state, principal.member, [created],
                               more=[(room_stream(room), [created], 0)],
@@ -392,11 +397,11 @@ class Communities:
             state = await self.authority.check(principal, Action.SET_ROLE, community,
                                                target=member, new_role=new)
             old = state.members[member].role
-            if old == role:
+            bodies = decide_set_role(state, member, new.label)  # type: ignore[arg-type]
+            if not bodies:
                 return None
-            await self.append(state, principal.member, [RoleChanged(
-                member=member, role=role)],  # type: ignore[arg-type]
-                audit=self.audited(Action.SET_ROLE, member, f"{old} → {role}"))
+            await self.append(state, principal.member, bodies,
+                              audit=self.audited(Action.SET_ROLE, member, f"{old} → {role}"))
             return old
 
         if await self.change(community, attempt) is None:

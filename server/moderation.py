@@ -14,8 +14,7 @@ from typing import TYPE_CHECKING
 
 from . import api_types as t
 from .authority import Principal, now_ms
-from .domain.community import CommunityState, decide_lift
-from .domain.events import MemberRemoved, MemberTimedOut
+from .domain.community import CommunityState, decide_lift, decide_remove, decide_timeout
 from .domain.policy import Action, Role
 from .errors import CloseCode, NotFound
 
@@ -52,7 +51,7 @@ class Moderation:
             state = await self.authority.check(principal, Action.REMOVE_MEMBER, community,
                                                target=member)
             await self.communities.append(
-                state, principal.member, [MemberRemoved(member=member, reason=reason)],
+                state, principal.member, decide_remove(state, member, reason),
                 audit=self.communities.audited(Action.REMOVE_MEMBER, member, reason))
             return state
 
@@ -89,9 +88,8 @@ class Moderation:
             state = await self.authority.check(
                 principal, action, community, target=member,
                 target_role=Role.GUEST if guest else None)
-            until = now_ms() + body.minutes * 60_000
-            await self.communities.append(state, principal.member, [MemberTimedOut(
-                member=member, until=until, reason=reason)],
+            await self.communities.append(state, principal.member, decide_timeout(
+                state, member, body.minutes, reason, now_ms()),
                 audit=self.communities.audited(action, member, detail))
 
         label = f"guest {guest[1]}: " if guest else ""
