@@ -36,6 +36,7 @@ from .errors import (
 )
 from .folds import Folds
 from .hub import LocalHub
+from .message_changes import changed
 from .presence import LocalSharedPresence, Presence, SharedPresence
 from .protocol import (
     Ack,
@@ -230,9 +231,7 @@ class Actions:
                 action.value, target=target.author, detail=f"deleted message {target.id} in #"
                 f"{place.rooms[cmd.room].name if cmd.room in place.rooms else cmd.room}")],
                 None)]
-        return await self._once(conn, cmd.ref, room_stream(cmd.room),
-                                lambda: room_fold.decide_change(state, member.id, target, text,
-                                                                moderator=not own), cmd, audit)
+        return await changed(self, conn, cmd, state, text, not own, audit)
 
     async def history(self, conn: Connection, cmd: History) -> HistoryPage:
         self._member(conn)
@@ -310,7 +309,7 @@ class Actions:
     async def _once(
         self, conn: Connection, ref: str | None, stream: str,
         decide: Callable[[], list[EventBody]], command: ClientFrame | None = None,
-        also: Parts = (),
+        also: Parts = (), expected: int | None = None,
     ) -> Ack:
         """Apply a command at most once per (member, ref); a repeat gets the same answer.
         The same ref with a different command (type or fields) is refused with
@@ -321,8 +320,8 @@ class Actions:
             bodies = decide()
             result = None
             if bodies:
-                (result, *_) = await self.store.append_all([(stream, bodies, None), *also],
-                                                           member.id)
+                (result, *_) = await self.store.append_all(
+                    [(stream, bodies, expected), *also], member.id)
             return Ack(ref="", stream=stream, seq=result.seq if result else None)
         key = CommandKey(member.id, ref)
         digest = command_digest(command) if command is not None else ""
@@ -345,7 +344,7 @@ class Actions:
                 appended = None
                 if bodies:
                     (appended, *_) = await self.store.append_all(
-                        [(stream, bodies, None), *also], member.id, key, digest)
+                        [(stream, bodies, expected), *also], member.id, key, digest)
                 if appended is not None and appended.conflict:
                     raise _reused(ref)
                 ack = Ack(ref=ref, stream=stream, seq=appended.seq if appended else None)

@@ -150,3 +150,41 @@ async def test_two_processes_deciding_on_one_community_commit_a_legal_sequence(t
             assert state.seq == head
             folded.append({m: i.role for m, i in state.members.items()})
         assert folded[0] == folded[1]
+
+
+async def test_two_processes_editing_and_deleting_one_room_commit_a_legal_sequence(tmp_path):
+    from server.domain.events import MessageDeleted, MessageEdited
+    from tests.people import signed_in
+    from tests.test_cluster import ROOM, STREAM, resumed
+
+    async with two_servers(tmp_path, commands_per_minute=6000, command_burst=1000) as (
+            a, b, _):
+        on_a = await signed_in(a, "Ann")
+        assert (await on_a.command("join", room=ROOM))["type"] == "ack"
+        on_b = await resumed(b, on_a.person, {STREAM: 0})
+        assert (await on_b.command("join", room=ROOM))["type"] == "ack"
+        posted = [(await on_a.command("post", room=ROOM, text=f"m{i}"))["seq"]
+                  for i in range(30)]
+        sent: list[tuple[object, str]] = []
+        for seq in posted:  # sent without waiting: the two processes decide at once
+            for client, frame in (
+                    (on_a, {"type": "delete", "message": seq}),
+                    (on_b, {"type": "edit", "message": seq, "text": f"edited {seq}"}),
+                    (on_b, {"type": "edit", "message": seq, "text": f"again {seq}"})):
+                ref = f"x{len(sent)}"
+                await client.send({**frame, "ref": ref, "room": ROOM})
+                sent.append((client, ref))
+        replies = [await client.wait_for(  # type: ignore[attr-defined]
+            lambda f, ref=ref: f.get("ref") == ref and f["type"] != "event", timeout=20)
+            for client, ref in sent]
+        assert all(r["type"] == "ack" or r.get("code") in ("not_found", "conflict")
+                   for r in replies), replies
+        deleted: set[int] = set()
+        for event in await a.practica.store.read(STREAM, limit=10_000):
+            if isinstance(event.body, MessageEdited | MessageDeleted):
+                assert event.body.message not in deleted, f"{event} after its deletion"
+            if isinstance(event.body, MessageDeleted):
+                deleted.add(event.body.message)
+        assert deleted == set(posted)
+        await on_a.close()
+        await on_b.close()
