@@ -9,13 +9,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from . import subscriptions
-from .authority import Authority
+from .authority import Authority, audit_entry
 from .connection import Connection
 from .domain import room as room_fold
-from .domain.events import EventBody, MessagePosted, community_stream, room_stream, type_of
+from .domain.events import (
+    EventBody,
+    MessagePosted,
+    audit_stream,
+    community_stream,
+    room_stream,
+    type_of,
+)
 from .domain.policy import Action, Decision
 from .domain.room import Member, Message
 from .errors import (
@@ -29,6 +36,7 @@ from .errors import (
 )
 from .folds import Folds
 from .hub import LocalHub
+from .message_changes import changed
 from .presence import LocalSharedPresence, Presence, SharedPresence
 from .presence_batch import PresenceBatcher
 from .protocol import (
@@ -54,6 +62,8 @@ from .streams import COMMUNITY, ROOM, parse
 from .subscriptions import Subscriptions
 
 log = logging.getLogger("practica.actions")
+Parts = Sequence[tuple[str, list[EventBody], int | None]]
+"""More streams to append to with a command's events, in its transaction (its audit entry)."""
 
 
 class Actions:
@@ -220,15 +230,13 @@ class Actions:
             await self.authority.refused(
                 conn.principal, action, community,
                 Decision(False, "only the author may edit a message"), target=cmd.room)
-        ack = await self._once(conn, cmd.ref, room_stream(cmd.room),
-                               lambda: room_fold.decide_change(state, member.id, target, text,
-                                                               moderator=not own), cmd)
-        if not own and ack.seq is not None and target is not None:
-            await self.authority.record(
-                member.id, action.value, community,
-                target=target.author, detail=f"deleted message {target.id} in #"
-                f"{place.rooms[cmd.room].name if cmd.room in place.rooms else cmd.room}")
-        return ack
+        audit: Parts = []
+        if not own and target is not None:  # a moderator's deletion: audited in its append
+            audit = [(audit_stream(community), [audit_entry(
+                action.value, target=target.author, detail=f"deleted message {target.id} in #"
+                f"{place.rooms[cmd.room].name if cmd.room in place.rooms else cmd.room}")],
+                None)]
+        return await changed(self, conn, cmd, state, text, not own, audit)
 
     async def history(self, conn: Connection, cmd: History) -> HistoryPage:
         self._member(conn)
@@ -304,6 +312,7 @@ class Actions:
     async def _once(
         self, conn: Connection, ref: str | None, stream: str,
         decide: Callable[[], list[EventBody]], command: ClientFrame | None = None,
+        also: Parts = (), expected: int | None = None,
     ) -> Ack:
         """Apply a command at most once per (member, ref); a repeat gets the same answer.
         The same ref with a different command (type or fields) is refused with
@@ -312,7 +321,10 @@ class Actions:
         member = self._member(conn)
         if ref is None:
             bodies = decide()
-            result = await self.store.append(stream, member.id, bodies) if bodies else None
+            result = None
+            if bodies:
+                (result, *_) = await self.store.append_all(
+                    [(stream, bodies, expected), *also], member.id)
             return Ack(ref="", stream=stream, seq=result.seq if result else None)
         key = CommandKey(member.id, ref)
         digest = command_digest(command) if command is not None else ""
@@ -332,8 +344,10 @@ class Actions:
                 ack = Ack(ref=ref, stream=found.stream, seq=found.seq)
             else:
                 bodies = decide()
-                appended = (await self.store.append(stream, member.id, bodies, key, digest)
-                            if bodies else None)
+                appended = None
+                if bodies:
+                    (appended, *_) = await self.store.append_all(
+                        [(stream, bodies, expected), *also], member.id, key, digest)
                 if appended is not None and appended.conflict:
                     raise _reused(ref)
                 ack = Ack(ref=ref, stream=stream, seq=appended.seq if appended else None)

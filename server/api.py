@@ -24,6 +24,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from . import api_types as t
+from . import idempotency
 from .authority import Principal
 from .communities import Communities
 from .errors import (
@@ -36,7 +37,7 @@ from .errors import (
     Unavailable,
 )
 from .identity import ClientMeta, Identity
-from .outage import as_unavailable
+from .pipeline import refusal
 from .projections.search import MAX_LIMIT, Search
 from .settings import Settings
 
@@ -319,11 +320,16 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+_RETRY = frozenset({ErrorCode.RATE_LIMITED, ErrorCode.UNAVAILABLE, ErrorCode.INTERNAL})
+"""Refusals not kept for an Idempotency-Key: nothing was applied and a retry is welcome."""
+
+
 class Api:
     def __init__(self, identity: Identity, communities: Communities, settings: Settings,
                  search: Search | None = None) -> None:
         self.identity, self.settings = identity, settings
         self.endpoints = build_endpoints(identity, communities, search)
+        self.once = idempotency.HttpOnce(communities.store)
         self._decoders: dict[Any, msgspec.json.Decoder[Any]] = {
             e.body: msgspec.json.Decoder(e.body) for e in self.endpoints if e.body}
 
@@ -346,25 +352,42 @@ class Api:
                     raise AuthFailed("guests cannot do this; sign in with an account")
                 if endpoint.body is not None:
                     call.body = await self._decode(request, endpoint.body)
-                reply = await endpoint.handler(call)
-            except CommandError as exc:
-                return self._error(exc)
-            except Exception as exc:
-                unavailable = as_unavailable(exc)  # the store is down: retry later
-                if unavailable is not None:
-                    return self._error(unavailable)
-                log.exception("%s %s failed", endpoint.method, endpoint.path)
-                return self._error(CommandError("server error; nothing was applied"))
-            if endpoint.reply is None:
+                key = idempotency.key_of(request.headers.get(idempotency.HEADER))
+                if key is not None and call.principal is not None and endpoint.method != "GET":
+                    answer = await self.once.run(
+                        call.principal.member, key,
+                        idempotency.digest_of(endpoint.method, request.url.path,
+                                              _encoder.encode(call.body)),
+                        lambda: self._answer(endpoint, call))
+                else:
+                    answer = await self._answer(endpoint, call, keep=False)
+            except Exception as exc:  # the same mapping as the websocket's (pipeline)
+                return self._error(refusal(exc, f"{endpoint.method} {endpoint.path}"))
+            if answer.status == 204:
                 response = Response(status_code=204)
             else:
-                response = Response(_encoder.encode(reply), status_code=endpoint.status,
+                response = Response(answer.body, status_code=answer.status,
                                     media_type="application/json")
             response.headers["cache-control"] = "no-store"
             self._set_cookies(request, response, call.cookies)
             return response
 
         return serve
+
+    async def _answer(self, endpoint: Endpoint, call: Call, *, keep: bool = True
+                      ) -> idempotency.Answer:
+        """Run the handler. With ``keep`` (an idempotent call), a refusal is an answer to
+        keep like a success; one inviting a retry (nothing applied) is raised instead."""
+        try:
+            reply = await endpoint.handler(call)
+        except CommandError as exc:
+            if not keep or exc.code in _RETRY:
+                raise
+            refused = self._error(exc)
+            return idempotency.Answer(refused.status_code, bytes(refused.body))
+        if endpoint.reply is None:
+            return idempotency.Answer(204, b"")
+        return idempotency.Answer(endpoint.status, _encoder.encode(reply))
 
     async def _decode(self, request: Request, kind: type) -> Any:
         raw = await read_body(request, MAX_BODY)

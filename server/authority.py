@@ -176,6 +176,14 @@ class Authority:
         self, actor: str | None, action: str, community: str, outcome: str = "done", *,
         target: str | None = None, detail: str = "",
     ) -> None:
-        await self.store.append(audit_stream(community), actor, [AuditRecorded(
-            action=action, outcome=outcome, target=target,  # type: ignore[arg-type]
-            detail=detail[:500])])
+        """Append one audit entry on its own. A privileged action that appends events
+        writes its entry in the same transaction instead (:func:`audit_entry`)."""
+        await self.store.append(audit_stream(community), actor, [
+            audit_entry(action, outcome, target=target, detail=detail)])
+
+
+def audit_entry(action: str, outcome: str = "done", *, target: str | None = None,
+                detail: str = "") -> AuditRecorded:
+    """The audit log's entry for an action, to append with the action's own events."""
+    return AuditRecorded(action=action, outcome=outcome, target=target,  # type: ignore[arg-type]
+                         detail=detail[:500])

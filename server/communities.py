@@ -16,24 +16,30 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import re
+import random
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Literal, TypeVar
 
 import msgspec
 
 from . import api_types as t
 from .audit_names import audit_names
-from .authority import PRIVILEGED, Authority, Principal, now_ms
-from .domain.community import CommunityState, Via, decide_admit, decide_leave
+from .authority import PRIVILEGED, Authority, Principal, audit_entry, now_ms
+from .domain.community import (
+    CommunityState,
+    Via,
+    decide_admit,
+    decide_create_room,
+    decide_edit,
+    decide_leave,
+    decide_set_role,
+)
 from .domain.events import (
     AuditRecorded,
     CommunityCreated,
-    CommunityEdited,
     EventBody,
     MemberRemoved,
-    RoleChanged,
     RoomCreated,
     audit_stream,
     community_stream,
@@ -45,16 +51,16 @@ from .errors import CloseCode, Conflict, Forbidden, InvalidCommand, NotFound, St
 from .folds import Folds
 from .identity import Identity, Kick, hash_token
 from .moderation import Moderation
+from .pipeline import Sync, decided
 from .resets import owner_may_reset
 from .store import CommandKey, EventStore
 
 HOUR_MS = 3_600_000
-ATTEMPTS = 5
-"""How many times a change decided on a stale state is decided again before ``conflict``."""
+_RNG = random.SystemRandom()
+"""Randomness for decisions (new room ids): passed in, so the decisions stay pure."""
 
 T = TypeVar("T")
-Sync = Callable[[str], Awaitable[None]]
-"""``sync(stream)``: bring this process's fold of the stream up to the store's head."""
+Parts = Sequence[tuple[str, list[EventBody], int | None]]
 
 
 async def _no_sync(stream: str) -> None:
@@ -90,19 +96,24 @@ class Communities:
         """
         lock = self._locks.setdefault(community, asyncio.Lock())
         async with lock:
-            for _ in range(ATTEMPTS):
-                try:
-                    return await attempt()
-                except StaleState as stale:
-                    await self.sync(stale.stream)
-        raise Conflict("the community kept changing meanwhile; try again")
+            return await decided(attempt, self.sync)
 
-    async def append(self, state: CommunityState, actor: str,
-                     bodies: list[EventBody]) -> None:
+    async def append(self, state: CommunityState, actor: str, bodies: list[EventBody], *,
+                     audit: AuditRecorded | None = None, more: Parts = ()) -> None:
         """Append to the community's stream if it is still at the seq ``state`` was
-        folded to (StaleState otherwise: call this inside :meth:`change`)."""
-        await self.store.append(community_stream(state.community), actor, bodies,
-                                expected=state.seq)
+        folded to (StaleState otherwise: call this inside :meth:`change`), together with
+        ``more`` parts and the action's ``audit`` entry: one transaction, so a crash
+        cannot leave a privileged change without its audit entry, nor the reverse."""
+        parts = [(community_stream(state.community), bodies, state.seq), *more]
+        if audit is not None:
+            parts.append((audit_stream(state.community), [audit], None))
+        await self.store.append_all(parts, actor)
+
+    @staticmethod
+    def audited(action: Action, target: str | None = None, detail: str = "") -> AuditRecorded:
+        """The audit entry of a privileged action done (see :meth:`append`)."""
+        assert action in PRIVILEGED
+        return audit_entry(action.value, target=target, detail=detail)
 
     async def _done(self, principal: Principal, action: Action, community: str,
                     target: str | None = None, detail: str = "") -> None:
@@ -156,33 +167,28 @@ class Communities:
                    body: t.EditCommunity) -> t.CommunityPage:
         async def attempt() -> None:
             state = await self.authority.check(principal, Action.EDIT_COMMUNITY, community)
-            await self.append(state, principal.member, [CommunityEdited(
-                name=body.name, domain=body.domain.strip(),
-                purpose=body.purpose.strip(), description=body.description,
-                join_policy=body.join_policy)])
+            await self.append(state, principal.member, decide_edit(
+                state, name=body.name, domain=body.domain, purpose=body.purpose,
+                description=body.description, join_policy=body.join_policy),
+                audit=self.audited(Action.EDIT_COMMUNITY))
 
         await self.change(community, attempt)
-        await self._done(principal, Action.EDIT_COMMUNITY, community)
         return await self.page(principal, community)
 
     async def create_room(self, principal: Principal, community: str,
                           body: t.CreateRoom) -> t.RoomCreatedPage:
-        slug = re.sub(r"[^a-z0-9]+", "-", body.name.lower()).strip("-")[:40] or "room"
-
         async def attempt() -> RoomCreated:
             state = await self.authority.check(principal, Action.CREATE_ROOM, community)
-            room = f"{slug}-{secrets.token_hex(3)}"
-            while self.folds.room_exists(room):  # streams are global: ids must not collide
-                room = f"{slug}-{secrets.token_hex(3)}"
-            created = RoomCreated(room=room, name=body.name, topic=body.topic.strip())
-            await self.append(state, principal.member, [created])
+            created = decide_create_room(state, body.name, body.topic, _RNG,
+                                         self.folds.room_exists)
+            room = created.room
+            # The room's stream starts in the same transaction: it must be new (seq 0).
+            await self.append(state, principal.member, [created],
+                              more=[(room_stream(room), [created], 0)],
+                              audit=self.audited(Action.CREATE_ROOM, room, body.name))
             return created
 
-        created = await self.change(community, attempt)
-        room = created.room
-        await self.store.append(room_stream(room), principal.member, [created])
-        await self._done(principal, Action.CREATE_ROOM, community, target=room,
-                         detail=body.name)
+        room = (await self.change(community, attempt)).room
         page = await self.page(principal, community)
         return t.RoomCreatedPage(room=room, **msgspec.structs.asdict(page))
 
@@ -233,7 +239,9 @@ class Communities:
 
     async def decide_request(self, principal: Principal, community: str, account: str,
                              approve: bool) -> None:
-        async def attempt() -> None:
+        detail = "approved" if approve else "declined"
+
+        async def attempt() -> bool:
             state = await self.authority.check(principal, Action.APPROVE_JOIN, community)
             rows = await self.store.fetch(
                 "SELECT name FROM join_requests WHERE community = ? AND account = ?",
@@ -242,18 +250,21 @@ class Communities:
                 raise NotFound("no such pending request")
             if approve and account in state.removed:
                 raise Conflict(f"{rows[0][0]} was removed: lift the removal first")
-            if approve and account not in state.members:
+            admitted = approve and account not in state.members
+            if admitted:
                 await self.append(state, principal.member, decide_admit(
-                    state, account, readable_name(rows[0][0]), "approval", now_ms()))
+                    state, account, readable_name(rows[0][0]), "approval", now_ms()),
+                    audit=self.audited(Action.APPROVE_JOIN, account, detail))
             (deleted,) = await self.store.execute([(
                 "DELETE FROM join_requests WHERE community = ? AND account = ?",
                 (community, account))])
             if not deleted and not approve:  # someone else decided it meanwhile
                 raise NotFound("no such pending request")
+            return admitted
 
-        await self.change(community, attempt)
-        await self._done(principal, Action.APPROVE_JOIN, community, target=account,
-                         detail="approved" if approve else "declined")
+        if not await self.change(community, attempt):  # nothing appended: audit it alone
+            await self._done(principal, Action.APPROVE_JOIN, community, target=account,
+                             detail=detail)
 
     # --- invites and guest links ------------------------------------------------------
 
@@ -386,17 +397,15 @@ class Communities:
             state = await self.authority.check(principal, Action.SET_ROLE, community,
                                                target=member, new_role=new)
             old = state.members[member].role
-            if old == role:
+            bodies = decide_set_role(state, member, new.label)  # type: ignore[arg-type]
+            if not bodies:
                 return None
-            await self.append(state, principal.member, [RoleChanged(
-                member=member, role=role)])  # type: ignore[arg-type]
+            await self.append(state, principal.member, bodies,
+                              audit=self.audited(Action.SET_ROLE, member, f"{old} → {role}"))
             return old
 
-        old = await self.change(community, attempt)
-        if old is None:
+        if await self.change(community, attempt) is None:
             return
-        await self._done(principal, Action.SET_ROLE, community, target=member,
-                         detail=f"{old} → {role}")
         await self.kick(code=CloseCode.ROLE_CHANGED, reason=f"your role is now {role}",
                         member=member, community=community)
 

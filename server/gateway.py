@@ -32,6 +32,7 @@ from .identity import Identity
 from .metrics import Metrics
 from .outage import as_unavailable, refuse_websocket
 from .paging import fit_history
+from .pipeline import refusal
 from .protocol import (
     COMMANDS_WITH_REF,
     PROTOCOL_VERSION,
@@ -196,26 +197,15 @@ class Gateway:
                 await self._limit(conn)
             await self._dispatch(conn, command)
             self.metrics.commands.labels(kind, "ok").inc()
-        except CommandError as exc:
-            self.metrics.commands.labels(kind, exc.code.value).inc()
-            retry = getattr(exc, "retry_after_ms", None)  # rate_limited, unavailable
-            conn.push(encode(Error(ref=ref, code=exc.code, message=exc.message,
-                                   retry_after_ms=retry)))
         except ConnectionClosing as exc:
             self.metrics.commands.labels(kind, "closed").inc()
             conn.close(exc.code, exc.reason)
-        except Exception as exc:
-            unavailable = as_unavailable(exc)  # the store is down: not a bug, retry later
-            if unavailable is not None:
-                self.metrics.commands.labels(kind, "unavailable").inc()
-                conn.push(encode(Error(ref=ref, code=ErrorCode.UNAVAILABLE,
-                                       message=unavailable.message,
-                                       retry_after_ms=unavailable.retry_after_ms)))
-                return
-            log.exception("command %s from %s failed", kind, conn.peer)
-            self.metrics.commands.labels(kind, "internal").inc()
-            conn.push(encode(Error(ref=ref, code=ErrorCode.INTERNAL,
-                                   message="server error; nothing was applied")))
+        except Exception as exc:  # the same mapping as HTTP's (pipeline)
+            error = refusal(exc, f"command {kind} from {conn.peer}")
+            self.metrics.commands.labels(kind, error.code.value).inc()
+            retry = getattr(error, "retry_after_ms", None)  # rate_limited, unavailable
+            conn.push(encode(Error(ref=ref, code=error.code, message=error.message,
+                                   retry_after_ms=retry)))
 
     async def _limit(self, conn: Connection) -> None:
         member = conn.member.id if conn.member else None

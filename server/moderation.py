@@ -14,8 +14,7 @@ from typing import TYPE_CHECKING
 
 from . import api_types as t
 from .authority import Principal, now_ms
-from .domain.community import CommunityState, decide_lift
-from .domain.events import MemberRemoved, MemberTimedOut
+from .domain.community import CommunityState, decide_lift, decide_remove, decide_timeout
 from .domain.policy import Action, Role
 from .errors import CloseCode, NotFound
 
@@ -51,13 +50,12 @@ class Moderation:
         async def attempt() -> CommunityState:
             state = await self.authority.check(principal, Action.REMOVE_MEMBER, community,
                                                target=member)
-            await self.communities.append(state, principal.member,
-                                          [MemberRemoved(member=member, reason=reason)])
+            await self.communities.append(
+                state, principal.member, decide_remove(state, member, reason),
+                audit=self.communities.audited(Action.REMOVE_MEMBER, member, reason))
             return state
 
         state = await self.communities.change(community, attempt)
-        await self.communities._done(principal, Action.REMOVE_MEMBER, community,
-                                     target=member, detail=reason)
         await self.communities.kick(
             code=CloseCode.REMOVED,
             reason=f"removed from {state.name}" + (f": {reason}" if reason else ""),
@@ -90,15 +88,13 @@ class Moderation:
             state = await self.authority.check(
                 principal, action, community, target=member,
                 target_role=Role.GUEST if guest else None)
-            until = now_ms() + body.minutes * 60_000
-            await self.communities.append(state, principal.member, [MemberTimedOut(
-                member=member, until=until, reason=reason)])
+            await self.communities.append(state, principal.member, decide_timeout(
+                state, member, body.minutes, reason, now_ms()),
+                audit=self.communities.audited(action, member, detail))
 
-        await self.communities.change(community, attempt)
         label = f"guest {guest[1]}: " if guest else ""
-        await self.communities._done(
-            principal, action, community, target=member,
-            detail=label + (f"{body.minutes} min: {reason}" if body.minutes else "lifted"))
+        detail = label + (f"{body.minutes} min: {reason}" if body.minutes else "lifted")
+        await self.communities.change(community, attempt)
 
     async def removed(self, principal: Principal, community: str) -> list[t.RemovedMember]:
         state = await self.authority.check(principal, Action.LIFT_REMOVAL, community)
@@ -109,12 +105,12 @@ class Moderation:
 
     async def lift(self, principal: Principal, community: str, member: str) -> None:
         """Let a removed person come back (they join again by the community's policy)."""
-        async def attempt() -> CommunityState:
+        async def attempt() -> None:
             state = await self.authority.check(principal, Action.LIFT_REMOVAL, community,
                                                target=member)
-            await self.communities.append(state, principal.member, decide_lift(state, member))
-            return state
+            await self.communities.append(
+                state, principal.member, decide_lift(state, member),
+                audit=self.communities.audited(Action.LIFT_REMOVAL, member,
+                                               state.names.get(member, member)))
 
-        state = await self.communities.change(community, attempt)
-        await self.communities._done(principal, Action.LIFT_REMOVAL, community,
-                                     target=member, detail=state.names.get(member, member))
+        await self.communities.change(community, attempt)

@@ -25,6 +25,18 @@ def _error(description: str) -> dict[str, Any]:
     return _json(description, {"$ref": REF + "ApiError"})
 
 
+IDEMPOTENCY_PARAMETER = {
+    "name": "Idempotency-Key", "in": "header", "required": False,
+    "description": (
+        "Like a websocket command's `ref`: the same key with the same call (method, path, "
+        "body) from the same person gets the first answer again and is applied once; the "
+        "same key with another call is answered 409 `conflict` and changes nothing (so is "
+        "a key whose first call is still being applied in another process). Refusals are "
+        "kept as answers, except `rate_limited`, `unavailable` and `internal`, which "
+        "applied nothing and may be retried with the same key. Ignored when signed out."),
+    "schema": {"type": "string", "minLength": 1, "maxLength": 128}}
+
+
 def openapi_document(endpoints: list[Endpoint]) -> dict[str, Any]:
     kinds: list[Any] = [t.ApiError]
     for endpoint in endpoints:
@@ -75,6 +87,8 @@ def openapi_document(endpoints: list[Endpoint]) -> dict[str, Any]:
         params += [{"name": name, "in": "query", "required": False, "description": text,
                     "schema": msgspec.json.schema(kind)}
                    for name, kind, text in endpoint.query]
+        if endpoint.method != "GET":
+            params.append(IDEMPOTENCY_PARAMETER)
         if params:
             operation["parameters"] = params
         if endpoint.body is not None:

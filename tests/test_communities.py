@@ -331,3 +331,38 @@ async def test_creating_rooms_with_the_same_name_answers_each_new_rooms_id(serve
     assert first != second
     names = {r["room"]: r["name"] for r in made[1]["rooms"]}  # still the whole page too
     assert names[first] == names[second] == "Clinic"
+
+
+REFUSE_AUDIT = {  # makes appending an audit entry fail, as a crash would
+    "sqlite": ("CREATE TEMP TRIGGER no_audit BEFORE INSERT ON events WHEN NEW.stream LIKE"
+               " 'audit:%' BEGIN SELECT RAISE(ABORT, 'audit refused'); END",
+               "DROP TRIGGER temp.no_audit"),
+    "postgres": ("ALTER TABLE events ADD CONSTRAINT no_audit CHECK (stream NOT LIKE 'audit:%')"
+                 " NOT VALID", "ALTER TABLE events DROP CONSTRAINT no_audit"),
+}
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+async def test_a_privileged_change_and_its_audit_entry_are_written_together(server, backend):
+    owner = await found(server, join_policy="open")
+    member = await Person.sign_up(server.url, "Mo")
+    await member.join("guild")
+    store = server.practica.store
+    community_head, audit_head = (await store.head(community_stream("guild")),
+                                  await store.head("audit:guild"))
+    refuse, allow = REFUSE_AUDIT[backend]
+    await store.execute([(refuse, ())])  # the audit entry cannot be written (a crash)
+    path = f"/api/communities/guild/members/{member.id}"
+    failed = [await owner.call("PUT", f"{path}/role", {"role": "host"}),
+              await owner.call("POST", f"{path}/timeout", {"minutes": 5, "reason": "x"}),
+              await owner.call("POST", "/api/communities/guild/rooms", {"name": "Side"})]
+    assert all(reply.status_code >= 500 for reply in failed), [r.text for r in failed]
+    # Neither the change nor its entry: the community is as it was.
+    assert await store.head(community_stream("guild")) == community_head
+    assert await store.head("audit:guild") == audit_head
+    state = server.practica.folds.community("guild")
+    assert state.members[member.id].role == "member" and not state.rooms
+    await store.execute([(allow, ())])
+    assert (await owner.call("PUT", f"{path}/role", {"role": "host"})).status_code == 204
+    assert await store.head(community_stream("guild")) == community_head + 1
+    assert await store.head("audit:guild") == audit_head + 1

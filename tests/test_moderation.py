@@ -15,6 +15,7 @@ from server.domain.events import community_stream, room_stream
 from tests.conftest import make_settings, running_server
 from tests.people import Person
 from tests.pg import REDIS_URL, postgres_schema, redis_prefix
+from tests.test_communities import REFUSE_AUDIT, found
 from tests.wsclient import Client
 
 pytestmark = pytest.mark.anyio
@@ -223,3 +224,34 @@ async def test_timeouts_and_removals_survive_a_restart(tmp_path, backend):
             assert state.removed[removed.id].reason == "spam"
             refused = await removed.call("POST", f"{C}/join", {})
             assert (refused.status_code, refused.json()["code"]) == (403, "forbidden")
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+async def test_a_moderators_deletion_and_its_audit_entry_are_written_together(server, backend):
+    owner = await found(server, join_policy="open")
+    room = (await owner.call("POST", "/api/communities/guild/rooms",
+                             {"name": "Clinic"})).json()["room"]
+    author = await Person.sign_up(server.url, "Ann")
+    await author.join("guild")
+    writer = await author.connect(server.ws_url)
+    await writer.identify(community="guild")
+    await writer.command("join", room=room)
+    posted = await writer.command("post", room=room, text="hello")
+    moderator = await owner.connect(server.ws_url)
+    await moderator.identify(community="guild")
+    await moderator.command("join", room=room)
+    store = server.practica.store
+    room_head, audit_head = await store.head(f"room:{room}"), await store.head("audit:guild")
+    refuse, allow = REFUSE_AUDIT[backend]
+    await store.execute([(refuse, ())])
+    failed = await moderator.command("delete", room=room, message=posted["seq"])
+    assert (failed["type"], failed["code"]) == ("error", "unavailable"), failed
+    assert await store.head(f"room:{room}") == room_head  # the message stays
+    assert await store.head("audit:guild") == audit_head
+    await store.execute([(allow, ())])
+    done = await moderator.command("delete", room=room, message=posted["seq"])
+    assert done["type"] == "ack", done
+    assert await store.head(f"room:{room}") == room_head + 1
+    assert await store.head("audit:guild") == audit_head + 1
+    await writer.close()
+    await moderator.close()

@@ -8,7 +8,9 @@ append, or raise a :class:`CommandError` and append nothing. Both are pure.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import random
+import re
+from collections.abc import Callable, Iterable
 from typing import Any, Literal
 
 import msgspec
@@ -202,6 +204,50 @@ def decide_admit(state: CommunityState, member: str, name: str, via: Via,
         events.append(MemberTimedOut(member=member, until=timeout.until,
                                      reason=timeout.reason))
     return events
+
+
+def decide_edit(state: CommunityState, *, name: str, domain: str, purpose: str,
+                description: str, join_policy: JoinPolicy) -> list[EventBody]:
+    return [CommunityEdited(name=name, domain=domain.strip(),
+                            purpose=purpose.strip(), description=description,
+                            join_policy=join_policy)]
+
+
+def room_slug(name: str) -> str:
+    """The readable start of a room's id, from its name."""
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:40] or "room"
+
+
+def decide_create_room(state: CommunityState, name: str, topic: str, rng: random.Random,
+                       taken: Callable[[str], bool]) -> RoomCreated:
+    """A new room with an id no stream has (``taken``): room ids are global, since a
+    room's stream is named by its id alone. ``rng`` is passed in so the decision is pure."""
+    slug = room_slug(name)
+    room = f"{slug}-{rng.getrandbits(24):06x}"
+    while taken(room) or room in state.rooms:
+        room = f"{slug}-{rng.getrandbits(24):06x}"
+    return RoomCreated(room=room, name=name, topic=topic.strip())
+
+
+def decide_set_role(state: CommunityState, member: str, role: RoleName) -> list[EventBody]:
+    """Give ``member`` ``role`` (who may is :func:`~.policy.allowed`'s call); nothing when
+    they have it already."""
+    info = state.members.get(member)
+    if info is None:
+        raise NotFound(f"not a member of {state.name}")
+    return [] if info.role == role else [RoleChanged(member=member, role=role)]
+
+
+def decide_remove(state: CommunityState, member: str, reason: str) -> list[EventBody]:
+    """Remove (ban until lifted) ``member``."""
+    return [MemberRemoved(member=member, reason=reason.strip())]
+
+
+def decide_timeout(state: CommunityState, member: str, minutes: int, reason: str,
+                   now_ms: int) -> list[EventBody]:
+    """Stop ``member`` posting for ``minutes`` from ``now_ms`` (0 lifts a timeout)."""
+    return [MemberTimedOut(member=member, until=now_ms + minutes * 60_000,
+                           reason=reason.strip())]
 
 
 def decide_leave(state: CommunityState, member: str) -> list[EventBody]:

@@ -136,6 +136,15 @@ class EventStore(Protocol):
         with ``expected``, only if the stream's head is that seq when the append's
         transaction holds it (else :class:`~server.errors.StaleState`, nothing written)."""
 
+    async def append_all(
+        self, parts: list[tuple[str, list[EventBody], int | None]], actor: str | None,
+        command: CommandKey | None = None, digest: str = "",
+    ) -> list[AppendResult]:
+        """Append to several streams (``(stream, bodies, expected seq or None)``) in one
+        transaction, all or nothing: any stale expected seq raises
+        :class:`~server.errors.StaleState` and writes nothing. One result per part; a
+        duplicate ``command`` answers a single result, the one recorded first."""
+
     async def read(self, stream: str, after: int = 0, limit: int = 1000) -> list[Event]:
         """Events with seq > ``after``, in order, at most ``limit``."""
 

@@ -15,7 +15,7 @@ import logging
 import re
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..domain.events import Event, EventBody, subject_of, type_of
 from ..errors import StaleState, StoreError
@@ -28,15 +28,26 @@ MAX_BATCH = 1024
 Head = tuple[int, bytes]
 
 
-@dataclass(slots=True)
-class AppendJob:
+class Part(NamedTuple):
+    """One stream's share of an append: its events and the head they were decided on."""
+
     stream: str
-    actor: str | None
     bodies: list[EventBody]
-    command: CommandKey | None
-    future: asyncio.Future[AppendResult | None]
     expected: int | None = None
     """Append only if the stream's head is still this seq (optimistic concurrency)."""
+
+
+Answer = list[AppendResult] | None
+
+
+@dataclass(slots=True)
+class AppendJob:
+    """Appends to one or more streams, all or nothing, under one command key."""
+
+    parts: list[Part]
+    actor: str | None
+    command: CommandKey | None
+    future: asyncio.Future[Answer]
     digest: str = ""
 
 
@@ -48,7 +59,7 @@ class ExecJob:
     fails the whole batch. The backend records each statement's row count."""
 
     statements: list[tuple[str, tuple[Any, ...]]]
-    future: asyncio.Future[AppendResult | None]
+    future: asyncio.Future[Answer]
     counts: list[int] = field(default_factory=list)
 
 
@@ -62,7 +73,7 @@ class Assembled:
     rows: list[tuple[Any, ...]] = field(default_factory=list)
     command_rows: list[tuple[str, str, str, int, str]] = field(default_factory=list)
     heads: dict[str, Head] = field(default_factory=dict)
-    results: list[AppendResult | StaleState | None] = field(default_factory=list)
+    results: list[list[AppendResult] | StaleState | None] = field(default_factory=list)
     committed: list[Event] = field(default_factory=list)
 
 
@@ -81,31 +92,63 @@ def assemble(batch: list[Job], heads: dict[str, Head],
         if job.command is not None and job.command in done:
             stream, seq, recorded = done[job.command]
             conflict = bool(recorded and job.digest and recorded != job.digest)
-            out.results.append(AppendResult(stream, seq, [], True, conflict))
+            out.results.append([AppendResult(stream, seq, [], True, conflict)])
             continue
-        seq, prev = out.heads.get(job.stream) or heads[job.stream]
-        if job.expected is not None and job.expected != seq:
-            out.results.append(StaleState(job.stream, job.expected, seq))
+        stale = _stale(job.parts, out.heads, heads)
+        if stale is not None:
+            out.results.append(stale)
             continue
-        events: list[Event] = []
-        for body in job.bodies:
-            seq += 1
-            raw = encode_body(body)
-            type_ = type_of(body)
-            digest = body_digest(raw)
-            prev = link_hash(prev, job.stream, seq, ts, job.actor, type_, digest)
-            out.rows.append((job.stream, seq, ts, job.actor, type_, subject_of(body), raw,
-                             digest, prev))
-            events.append(Event(stream=job.stream, seq=seq, ts=ts, actor=job.actor,
-                                body=body))  # type: ignore[arg-type]
-        out.heads[job.stream] = (seq, prev)
-        if job.command is not None:
-            done[job.command] = AppliedCommand(job.stream, seq, job.digest)
-            out.command_rows.append((job.command.member, job.command.ref, job.stream, seq,
-                                     job.digest))
-        out.results.append(AppendResult(job.stream, seq, events, False))
-        out.committed.extend(events)
+        results = [_write(part, job.actor, ts, out, heads) for part in job.parts]
+        if job.command is not None and results:
+            first = results[0]
+            done[job.command] = AppliedCommand(first.stream, first.seq, job.digest)
+            out.command_rows.append((job.command.member, job.command.ref, first.stream,
+                                     first.seq, job.digest))
+        out.results.append(results)
     return out
+
+
+def _stale(parts: list[Part], written: dict[str, Head],
+           locked: dict[str, Head]) -> StaleState | None:
+    """The first part whose expected seq is not its stream's head (as locked, or as left
+    by an earlier job of the batch or an earlier part of this job), if any."""
+    seen: dict[str, int] = {}
+    for part in parts:
+        head = seen.get(part.stream)
+        if head is None:
+            head = (written.get(part.stream) or locked[part.stream])[0]
+        if part.expected is not None and part.expected != head:
+            return StaleState(part.stream, part.expected, head)
+        seen[part.stream] = head + len(part.bodies)
+    return None
+
+
+def _write(part: Part, actor: str | None, ts: int, out: Assembled,
+           locked: dict[str, Head]) -> AppendResult:
+    seq, prev = out.heads.get(part.stream) or locked[part.stream]
+    events: list[Event] = []
+    for body in part.bodies:
+        seq += 1
+        raw = encode_body(body)
+        type_ = type_of(body)
+        digest = body_digest(raw)
+        prev = link_hash(prev, part.stream, seq, ts, actor, type_, digest)
+        out.rows.append((part.stream, seq, ts, actor, type_, subject_of(body), raw,
+                         digest, prev))
+        events.append(Event(stream=part.stream, seq=seq, ts=ts, actor=actor,
+                            body=body))  # type: ignore[arg-type]
+    out.heads[part.stream] = (seq, prev)
+    out.committed.extend(events)
+    return AppendResult(part.stream, seq, events, False)
+
+
+def streams_of(batch: list[Job]) -> list[str]:
+    """Every stream a batch appends to, once each, in name order (the lock order)."""
+    return sorted({p.stream for j in batch if isinstance(j, AppendJob) for p in j.parts})
+
+
+def commands_of(batch: list[Job]) -> list[CommandKey]:
+    return [j.command for j in batch if isinstance(j, AppendJob) and j.command is not None]
 
 
 class GroupCommitWriter:
@@ -143,16 +186,26 @@ class GroupCommitWriter:
         self, stream: str, actor: str | None, bodies: list[EventBody],
         command: CommandKey | None = None, digest: str = "", *, expected: int | None = None,
     ) -> AppendResult:
-        future: asyncio.Future[AppendResult | None] = asyncio.get_running_loop().create_future()
-        self._submit(AppendJob(stream, actor, bodies, command, future, expected, digest))
-        result = await future
-        assert result is not None
-        return result
+        results = await self.append_all([(stream, bodies, expected)], actor, command, digest)
+        return results[0]
+
+    async def append_all(
+        self, parts: list[tuple[str, list[EventBody], int | None]], actor: str | None,
+        command: CommandKey | None = None, digest: str = "",
+    ) -> list[AppendResult]:
+        """Append to several streams in one transaction, all or nothing: if any part's
+        expected seq is not its stream's head, :class:`StaleState` and nothing is written.
+        One result per part; a duplicate ``command`` answers one result, the recorded one."""
+        future: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
+        self._submit(AppendJob([Part(*p) for p in parts], actor, command, future, digest))
+        results = await future
+        assert results is not None
+        return results
 
     async def execute(self, statements: list[tuple[str, tuple[Any, ...]]]) -> list[int]:
         """Run ``statements`` (``?`` placeholders) in one transaction, in the writer's
         queue; returns each one's row count."""
-        future: asyncio.Future[AppendResult | None] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
         job = ExecJob([(self._sql(sql), params) for sql, params in statements], future)
         self._submit(job)
         await future

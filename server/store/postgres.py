@@ -19,7 +19,7 @@ import asyncpg
 from ..domain.events import Event
 from ..errors import StoreError
 from .base import AppliedCommand, CommandKey, StreamCheck, VerifyReport, decode_body
-from .batch import AppendJob, Assembled, ExecJob, GroupCommitWriter, Job, assemble
+from .batch import Assembled, ExecJob, GroupCommitWriter, Job, assemble, commands_of, streams_of
 from .chain import GENESIS, ChainBreak, verify_row
 from .sqlite import migrations
 
@@ -100,7 +100,7 @@ class PostgresStore(GroupCommitWriter):
 
     async def _commit_batch(self, batch: list[Job]) -> Assembled:
         async with self._p().acquire() as conn, conn.transaction():
-            streams = sorted({j.stream for j in batch if isinstance(j, AppendJob)})
+            streams = streams_of(batch)
             heads: dict[str, tuple[int, bytes]] = {}
             if streams:
                 await conn.execute(
@@ -136,7 +136,7 @@ class PostgresStore(GroupCommitWriter):
     async def _applied_commands(
         self, conn: asyncpg.Connection, batch: list[Job]
     ) -> dict[CommandKey, AppliedCommand]:
-        keys = [j.command for j in batch if isinstance(j, AppendJob) and j.command is not None]
+        keys = commands_of(batch)
         if not keys:
             return {}
         rows = await conn.fetch(

@@ -19,7 +19,16 @@ import aiosqlite
 from ..domain.events import Event
 from ..errors import StoreError
 from .base import AppliedCommand, CommandKey, StreamCheck, VerifyReport, decode_body
-from .batch import AppendJob, Assembled, ExecJob, GroupCommitWriter, Head, Job, assemble
+from .batch import (
+    Assembled,
+    ExecJob,
+    GroupCommitWriter,
+    Head,
+    Job,
+    assemble,
+    commands_of,
+    streams_of,
+)
 from .chain import GENESIS, ChainBreak, verify_row
 
 log = logging.getLogger("practica.store")
@@ -100,8 +109,8 @@ class SqliteStore(GroupCommitWriter):
         try:
             await conn.execute("BEGIN IMMEDIATE")
             done = await self._applied_commands(conn, batch)
-            heads = {job.stream: await self._head_for_write(conn, job.stream)
-                     for job in batch if isinstance(job, AppendJob)}
+            heads = {stream: await self._head_for_write(conn, stream)
+                     for stream in streams_of(batch)}
             out = assemble(batch, heads, done)
             if out.rows:
                 await conn.executemany(
@@ -128,7 +137,7 @@ class SqliteStore(GroupCommitWriter):
     async def _applied_commands(
         self, conn: aiosqlite.Connection, batch: list[Job]
     ) -> dict[CommandKey, AppliedCommand]:
-        keys = [j.command for j in batch if isinstance(j, AppendJob) and j.command is not None]
+        keys = commands_of(batch)
         if not keys:
             return {}
         found: dict[CommandKey, AppliedCommand] = {}

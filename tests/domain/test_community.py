@@ -141,3 +141,31 @@ def test_the_last_owner_may_not_leave_and_two_owners_leave_one_at_a_time():
 def test_admitting_a_member_twice_is_a_conflict():
     with pytest.raises(Conflict):
         fold.decide_admit(circle(), "m", "Mo", "open", now_ms=0)
+
+
+def test_community_decisions_take_the_clock_and_randomness_as_arguments():
+    import random
+
+    state = circle()
+    assert fold.decide_set_role(state, "m", "host") == [RoleChanged(member="m", role="host")]
+    assert fold.decide_set_role(state, "m", "member") == []  # already: nothing to append
+    with pytest.raises(NotFound):
+        fold.decide_set_role(state, "nobody", "host")
+    assert fold.decide_timeout(state, "m", 5, " heated ", now_ms=MINUTE) == [
+        MemberTimedOut(member="m", until=6 * MINUTE, reason="heated")]
+    assert fold.decide_remove(state, "m", " spam ") == [MemberRemoved(member="m",
+                                                                      reason="spam")]
+    taken = {"case-review-000001"}
+    first = fold.decide_create_room(state, "Case Review!", " t ", random.Random(5),
+                                    taken.__contains__)
+    again = fold.decide_create_room(state, "Case Review!", " t ", random.Random(5),
+                                    taken.__contains__)
+    assert first == again and first.room.startswith("case-review-") and first.topic == "t"
+    busy = fold.decide_create_room(state, "Case Review!", "", random.Random(5),
+                                   {first.room}.__contains__)  # taken: draws again
+    assert busy.room != first.room and busy.room.startswith("case-review-")
+    assert fold.room_slug("!!!") == "room"
+    edited = fold.decide_edit(state, name="Circle", domain=" d2 ", purpose=" p2 ",
+                              description="", join_policy="invite")
+    folded(*edited, state=state)
+    assert (state.domain, state.purpose, state.join_policy) == ("d2", "p2", "invite")

@@ -12,6 +12,7 @@ from server.errors import StaleState, StoreError
 from server.store import CommandKey, open_store
 from server.store.postgres import PostgresStore, split_schema
 from tests.pg import postgres_schema
+from tests.store import multi
 
 pytestmark = pytest.mark.anyio
 
@@ -149,6 +150,31 @@ async def test_two_processes_expecting_the_same_head_append_once(url):
         assert len(stale) == 1 and len(done) == 1 and stale[0].head == 2, results
         assert len(await first.read("community:c")) == 2
         assert (await first.verify()).ok
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_append_all_is_one_transaction_across_streams_all_or_nothing(url):
+    store = await opened(url)
+    try:
+        await multi.all_or_nothing(store)
+    finally:
+        await store.close()
+
+
+async def test_append_all_applies_a_command_key_once(url):
+    store = await opened(url)
+    try:
+        await multi.once_per_key(store)
+    finally:
+        await store.close()
+
+
+async def test_two_processes_append_all_only_on_the_heads_they_decided_on(url):
+    first, second = await opened(url), await opened(url)
+    try:
+        await multi.randomized_race([first, second])
     finally:
         await first.close()
         await second.close()

@@ -12,6 +12,7 @@ from server.domain.events import MessageEdited, MessagePosted
 from server.errors import StaleState, StoreError
 from server.store import CommandKey
 from server.store.sqlite import SqliteStore
+from tests.store import multi
 
 pytestmark = pytest.mark.anyio
 
@@ -220,3 +221,15 @@ async def test_commands_recorded_before_digests_are_answered_as_before(store):
     await store.append("room:a", "m", [post("x")], key)  # no digest: ''
     again = await store.append("room:a", "m", [post("x")], key, "digest-now")
     assert again.duplicate and not again.conflict
+
+
+async def test_append_all_is_one_transaction_across_streams_all_or_nothing(store):
+    await multi.all_or_nothing(store)
+
+
+async def test_append_all_applies_a_command_key_once(store):
+    await multi.once_per_key(store)
+
+
+async def test_concurrent_append_all_commits_only_what_was_decided_on_the_head(store):
+    await multi.randomized_race([store])
