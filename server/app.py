@@ -24,30 +24,30 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import logs
-from .actions import Actions
-from .api import Api
+from .actions.communities import Communities
+from .actions.identity import Identity
+from .actions.rooms import Actions
 from .authority import Authority
-from .bus import Bus, LocalBus, RedisBus
-from .communities import Communities
+from .cluster.bus import Bus, LocalBus, RedisBus
+from .cluster.feed import Feed
+from .cluster.janitor import Janitor
+from .cluster.lease import Leases, LocalLeases, RedisLeases
+from .cluster.presence import Presence, RedisPresence
+from .cluster.redis_health import RedisHealth, shared_client
+from .cluster.relay import RedisChannel, Relayer
+from .cluster.scheduler import Scheduler
 from .domain.events import community_stream
 from .errors import CloseCode
-from .feed import Feed
 from .folds import Folds
 from .gateway import Gateway
+from .http.api import Api
+from .http.openapi import openapi_document
 from .hub import LocalHub
-from .identity import Identity
-from .janitor import Janitor
-from .lease import Leases, LocalLeases, RedisLeases
 from .metrics import Metrics
-from .openapi import openapi_document
 from .passwords import Passwords
-from .presence import Presence, RedisPresence
 from .projections import Projections
 from .projections.search import Search, SearchProjection
 from .ratelimit import Attempts, LocalAttempts, LocalRateLimiter, RedisAttempts, RedisRateLimiter
-from .redis_health import RedisHealth, shared_client
-from .relay import RedisChannel, Relayer
-from .scheduler import Scheduler
 from .seed import seed_demo
 from .settings import Settings
 from .store import EventStore, open_store

@@ -168,7 +168,7 @@ def make_owner(url: str, login: str, community: str) -> int:
 def reset_password(url: str, login: str, base_url: str, hours: int) -> int:
     """Print a one-time reset link for an account (any account: the operator is trusted,
     unlike a community's owner). Earlier links for the account stop working."""
-    from .resets import OPERATOR, issue_link
+    from .actions.resets import OPERATOR, issue_link
     from .store import open_store
 
     async def issue() -> int:

@@ -17,9 +17,10 @@ from typing import Any
 from .domain import community as community_fold
 from .domain import room as room_fold
 from .domain.community import CommunityState
-from .domain.events import Event, community_stream, room_stream
+from .domain.events import CommunityCreated, CommunityEdited, Event, community_stream, room_stream
 from .domain.room import RoomState
 from .errors import NotFound
+from .markup import render_markdown
 from .store import EventStore
 
 log = logging.getLogger("practica.folds")
@@ -50,7 +51,7 @@ class Folds:
 
     async def load_community(self, community: str) -> CommunityState:
         state = CommunityState(community)
-        await self._fold(community_stream(community), state, community_fold.apply)
+        await self._fold(community_stream(community), state, fold_community)
         self.communities[community] = state
         return state
 
@@ -153,7 +154,7 @@ class Folds:
                 self.on_gap(event.stream, event.seq)
                 continue
             if isinstance(state, CommunityState):
-                _apply_safely(community_fold.apply, state, event)
+                _apply_safely(fold_community, state, event)
                 for listener in self.community_changed:
                     try:
                         listener(state, event)
@@ -161,6 +162,15 @@ class Folds:
                         log.exception("community change listener failed on %s", event.stream)
             else:
                 _apply_safely(room_fold.apply, state, event)
+
+
+def fold_community(state: CommunityState, event: Event) -> CommunityState:
+    """The pure fold, then what it leaves to the edge: rendering the description's
+    markdown (markdown-it and nh3 are I/O-free but not domain logic)."""
+    community_fold.apply(state, event)
+    if isinstance(event.body, CommunityCreated | CommunityEdited):
+        state.description_html = render_markdown(state.description)
+    return state
 
 
 def _apply_safely(apply: Callable[[Any, Event], object], state: Any, event: Event) -> None:

@@ -22,13 +22,14 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from . import __version__
-from .actions import Actions
-from .api import SESSION_COOKIE, origin_allowed
+from .actions.identity import Identity
+from .actions.rooms import Actions
+from .cluster.relay import Relayer
 from .connection import Connection
 from .domain.community import CommunityState
 from .domain.events import Event
 from .errors import CloseCode, CommandError, ConnectionClosing, ErrorCode, RateLimited
-from .identity import Identity
+from .http.api import SESSION_COOKIE, origin_allowed
 from .metrics import Metrics
 from .outage import as_unavailable, refuse_websocket
 from .paging import fit_history
@@ -57,7 +58,6 @@ from .protocol import (
     ref_of,
 )
 from .ratelimit import LocalRateLimiter, RedisRateLimiter
-from .relay import Relayer
 from .settings import Settings
 from .wire import DirectWriter
 

@@ -6,7 +6,7 @@ import ipaddress
 import time
 from typing import Any
 
-from .redis_health import RedisHealth
+from .cluster.redis_health import RedisHealth
 
 
 class TokenBucket:

@@ -141,8 +141,8 @@ def asyncapi() -> dict[str, Any]:
 
 
 def openapi() -> dict[str, Any]:
-    from .api import build_endpoints
-    from .openapi import openapi_document
+    from .http.api import build_endpoints
+    from .http.openapi import openapi_document
 
     return openapi_document(build_endpoints(cast(Any, None), cast(Any, None)))
 

@@ -7,7 +7,7 @@ import asyncio
 import httpx2
 import pytest
 
-from server.api import MAX_BODY
+from server.http.api import MAX_BODY
 
 pytestmark = pytest.mark.anyio
 

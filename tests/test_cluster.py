@@ -9,8 +9,8 @@ import pytest
 import redis.asyncio as aioredis
 from websockets.exceptions import ConnectionClosed
 
+from server.cluster.lease import RedisLeases
 from server.domain.events import MessagePosted
-from server.lease import RedisLeases
 from server.store.postgres import PostgresStore, split_schema
 from tests.conftest import make_settings, running_server
 from tests.people import Person, signed_in

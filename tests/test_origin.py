@@ -7,7 +7,7 @@ import httpx2
 import pytest
 from websockets.exceptions import InvalidStatus
 
-from server.api import origin_allowed
+from server.http.api import origin_allowed
 from tests.people import DEMO, Person
 
 pytestmark = pytest.mark.anyio

@@ -362,8 +362,8 @@ async def test_presence_changes_made_during_a_partition_reach_redis_after_it(pri
     link is back, without waiting for anyone to leave or join again."""
     import redis.asyncio as aioredis
 
-    from server.presence import Presence, RedisPresence
-    from server.redis_health import RedisHealth, shared_client
+    from server.cluster.presence import Presence, RedisPresence
+    from server.cluster.redis_health import RedisHealth, shared_client
 
     await private_redis.ready()
     proxy = CuttableProxy(private_redis.port)

@@ -12,11 +12,11 @@ import time
 
 import pytest
 
-from server.janitor import Janitor
-from server.lease import RedisLeases
-from server.presence import Presence, RedisPresence
+from server.cluster.janitor import Janitor
+from server.cluster.lease import RedisLeases
+from server.cluster.presence import Presence, RedisPresence
+from server.cluster.redis_health import RedisHealth, shared_client
 from server.ratelimit import RedisAttempts, RedisRateLimiter
-from server.redis_health import RedisHealth, shared_client
 from tests.conftest import free_port
 
 pytestmark = pytest.mark.anyio

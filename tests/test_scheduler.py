@@ -19,10 +19,10 @@ import pytest
 import redis.asyncio as aioredis
 
 from server import periodic
+from server.cluster.lease import LocalLeases
+from server.cluster.scheduler import Scheduler, lease_of
 from server.domain.deadlines import TIMER_ACTOR, timer_ref
 from server.domain.events import MessagePosted
-from server.lease import LocalLeases
-from server.scheduler import Scheduler, lease_of
 from server.store import CommandKey
 from server.store.postgres import PostgresStore, split_schema
 from server.store.sqlite import SqliteStore

@@ -16,7 +16,6 @@ from typing import Any, Literal
 import msgspec
 
 from ..errors import Conflict, Forbidden, NotFound
-from ..markup import render_markdown
 from .events import (
     CommunityCreated,
     CommunityEdited,
@@ -79,7 +78,8 @@ class CommunitySnapshot(msgspec.Struct, tag="community", tag_field="kind", kw_on
     description: str
     """Markdown, as written."""
     description_html: str
-    """The description rendered and sanitized; safe to insert as HTML."""
+    """The description rendered and sanitized; safe to insert as HTML. The fold stays
+    pure: it leaves this empty and the process's folds (server/folds.py) render it."""
     join_policy: JoinPolicy
     rooms: list[RoomInfo]
     members: list[MemberInfo]
@@ -137,7 +137,7 @@ def apply(state: CommunityState, event: Event) -> CommunityState:
     if isinstance(body, CommunityCreated | CommunityEdited):
         state.name, state.domain, state.purpose = body.name, body.domain, body.purpose
         state.description = body.description
-        state.description_html = render_markdown(body.description)
+        state.description_html = ""  # rendered at the edge (server/folds.py), not in the fold
         state.join_policy = body.join_policy
         if isinstance(body, CommunityCreated) and body.owner is not None:
             state.owner = body.owner

@@ -15,12 +15,12 @@ import contextlib
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from .. import api_types as t
 from ..authority import Authority, Principal
 from ..domain import room as room_fold
 from ..domain.events import Event, MessageDeleted, MessageEdited, MessagePosted, room_stream
 from ..domain.policy import Action, Resource, allowed
 from ..folds import Folds
+from ..http import api_types as t
 from ..store import EventStore
 from . import Projector, Statement
 from .query import START, STOP, indexable, parse, snippet_parts, to_fts5, to_websearch

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from importlib import resources
 from typing import Any, NamedTuple, Protocol
 
 import msgspec
@@ -96,7 +97,7 @@ class AppliedCommand(NamedTuple):
     stream: str
     seq: int
     digest: str
-    """What the command was (see ``server.actions.command_digest``); '' if unknown."""
+    """What the command was (see ``server.actions.rooms.command_digest``); '' if unknown."""
 
 
 class StreamCheck(msgspec.Struct, kw_only=True):
@@ -193,3 +194,13 @@ def open_store(url: str, *, synchronous: str = "FULL") -> EventStore:
 
     path = url.removeprefix("sqlite:///").removeprefix("sqlite://")
     return SqliteStore(path, synchronous=synchronous)
+
+
+def migrations(backend: str) -> list[tuple[int, str]]:
+    """The numbered ``.sql`` files of a backend, in order."""
+    folder = resources.files("server.store") / "migrations" / backend
+    found = []
+    for entry in folder.iterdir():
+        if entry.name.endswith(".sql"):
+            found.append((int(entry.name.split("_", 1)[0]), entry.read_text()))
+    return sorted(found)

@@ -18,10 +18,9 @@ import asyncpg
 
 from ..domain.events import Event
 from ..errors import StoreError
-from .base import AppliedCommand, CommandKey, StreamCheck, VerifyReport, decode_body
+from .base import AppliedCommand, CommandKey, StreamCheck, VerifyReport, decode_body, migrations
 from .batch import Assembled, ExecJob, GroupCommitWriter, Job, assemble, commands_of, streams_of
 from .chain import GENESIS, ChainBreak, verify_row
-from .sqlite import migrations
 
 log = logging.getLogger("practica.store")
 

@@ -11,14 +11,20 @@ from __future__ import annotations
 import contextlib
 import logging
 import sqlite3
-from importlib import resources
 from typing import Any
 
 import aiosqlite
 
 from ..domain.events import Event
 from ..errors import StoreError
-from .base import AppliedCommand, CommandKey, StreamCheck, VerifyReport, decode_body
+from .base import (
+    AppliedCommand,
+    CommandKey,
+    StreamCheck,
+    VerifyReport,
+    decode_body,
+    migrations,
+)
 from .batch import (
     Assembled,
     ExecJob,
@@ -40,16 +46,6 @@ def _event(row: Any) -> Event:
     stream, seq, ts, actor, body = row
     return Event(stream=stream, seq=seq, ts=ts, actor=actor,
                  body=decode_body(body, f"{stream} seq {seq}"))
-
-
-def migrations(backend: str) -> list[tuple[int, str]]:
-    """The numbered ``.sql`` files of a backend, in order."""
-    folder = resources.files("server.store") / "migrations" / backend
-    found = []
-    for entry in folder.iterdir():
-        if entry.name.endswith(".sql"):
-            found.append((int(entry.name.split("_", 1)[0]), entry.read_text()))
-    return sorted(found)
 
 
 class SqliteStore(GroupCommitWriter):

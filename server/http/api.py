@@ -23,11 +23,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from . import api_types as t
-from . import idempotency
-from .authority import Principal
-from .communities import Communities
-from .errors import (
+from ..actions.communities import Communities
+from ..actions.identity import ClientMeta, Identity
+from ..authority import Principal
+from ..errors import (
     AuthFailed,
     CommandError,
     CsrfFailed,
@@ -36,10 +35,11 @@ from .errors import (
     RateLimited,
     Unavailable,
 )
-from .identity import ClientMeta, Identity
-from .pipeline import refusal
-from .projections.search import MAX_LIMIT, Search
-from .settings import Settings
+from ..pipeline import refusal
+from ..projections.search import MAX_LIMIT, Search
+from ..settings import Settings
+from . import api_types as t
+from . import idempotency
 
 log = logging.getLogger("practica.api")
 

@@ -1,5 +1,5 @@
 """The OpenAPI 3.1 document for the HTTP API, built from the endpoint table and the
-msgspec types of :mod:`server.api_types` (served at ``/api/openapi.json`` and
+msgspec types of :mod:`server.http.api_types` (served at ``/api/openapi.json`` and
 committed as ``schemas/openapi.json``)."""
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ from typing import Any
 
 import msgspec
 
-from . import __version__
+from .. import __version__
+from ..canonical import canonical
 from . import api_types as t
 from .api import CSRF_COOKIE, CSRF_HEADER, MAX_BODY, SESSION_COOKIE, STATUS, Endpoint
-from .canonical import canonical
 
 REF = "#/components/schemas/"
 

@@ -9,7 +9,7 @@ community stream; sockets that must end are closed through ``kick``.
 Every change to a community stream is decided and appended through
 :meth:`Communities.change`, one at a time per community, and only if the stream
 has not moved since the decision (see there). Removals, timeouts and lifting
-them live in :mod:`server.moderation`.
+them live in :mod:`server.actions.moderation`.
 """
 
 from __future__ import annotations
@@ -23,10 +23,9 @@ from typing import Any, Literal, TypeVar
 
 import msgspec
 
-from . import api_types as t
-from .audit_names import audit_names
-from .authority import PRIVILEGED, Authority, Principal, audit_entry, now_ms
-from .domain.community import (
+from ..audit_names import audit_names
+from ..authority import PRIVILEGED, Authority, Principal, audit_entry, now_ms
+from ..domain.community import (
     CommunityState,
     Via,
     decide_admit,
@@ -35,7 +34,7 @@ from .domain.community import (
     decide_leave,
     decide_set_role,
 )
-from .domain.events import (
+from ..domain.events import (
     AuditRecorded,
     CommunityCreated,
     EventBody,
@@ -45,15 +44,16 @@ from .domain.events import (
     community_stream,
     room_stream,
 )
-from .domain.names import readable_name
-from .domain.policy import Action, Decision, Role
-from .errors import CloseCode, Conflict, Forbidden, InvalidCommand, NotFound, StaleState
-from .folds import Folds
+from ..domain.names import readable_name
+from ..domain.policy import Action, Decision, Role
+from ..errors import CloseCode, Conflict, Forbidden, InvalidCommand, NotFound, StaleState
+from ..folds import Folds
+from ..http import api_types as t
+from ..pipeline import Sync, decided
+from ..store import CommandKey, EventStore
 from .identity import Identity, Kick, hash_token
 from .moderation import Moderation
-from .pipeline import Sync, decided
 from .resets import owner_may_reset
-from .store import CommandKey, EventStore
 
 HOUR_MS = 3_600_000
 _RNG = random.SystemRandom()

@@ -19,11 +19,11 @@ import contextlib
 import logging
 from collections.abc import Callable
 
-from .domain.events import Event
-from .folds import Folds
-from .hub import LocalHub
-from .store import EventStore
-from .streams import COMMUNITY
+from ..domain.events import Event
+from ..folds import Folds
+from ..hub import LocalHub
+from ..store import EventStore
+from ..streams import COMMUNITY
 
 log = logging.getLogger("practica.feed")
 

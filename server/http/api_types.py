@@ -1,7 +1,7 @@
 """The HTTP API's request and response bodies (JSON), as msgspec Structs.
 
 ``schemas/openapi.json`` is generated from these and the route table in
-:mod:`server.api`; decoders are built once per type, at import.
+:mod:`server.http.api`; decoders are built once per type, at import.
 """
 
 from __future__ import annotations
@@ -10,11 +10,11 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from .domain.community import RoomInfo
-from .domain.events import Id, JoinPolicy, Markdown, RoleName, ShortText
-from .domain.names import DisplayName, normalize_name_fields
-from .domain.patterns import whole
-from .errors import ErrorCode
+from ..domain.community import RoomInfo
+from ..domain.events import Id, JoinPolicy, Markdown, RoleName, ShortText
+from ..domain.names import DisplayName, normalize_name_fields
+from ..domain.patterns import whole
+from ..errors import ErrorCode
 
 Login = Annotated[str, msgspec.Meta(min_length=3, max_length=64,
                                     pattern=whole(r"[A-Za-z0-9][A-Za-z0-9._@+-]*"))]

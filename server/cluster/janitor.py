@@ -15,8 +15,8 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 
+from ..folds import Folds
 from . import periodic
-from .folds import Folds
 from .lease import Leases
 from .presence import SharedPresence
 

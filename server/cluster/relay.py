@@ -26,10 +26,10 @@ import msgspec
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from .authority import Authority
-from .connection import Connection
-from .domain.policy import Action
-from .errors import (
+from ..authority import Authority
+from ..connection import Connection
+from ..domain.policy import Action
+from ..errors import (
     CloseCode,
     CommandError,
     ErrorCode,
@@ -37,11 +37,11 @@ from .errors import (
     NotFound,
     RateLimited,
 )
-from .folds import Folds
-from .hub import LocalHub
-from .protocol import Ack, Relay, Relayed, encode
-from .ratelimit import TokenBucket
-from .settings import Settings
+from ..folds import Folds
+from ..hub import LocalHub
+from ..protocol import Ack, Relay, Relayed, encode
+from ..ratelimit import TokenBucket
+from ..settings import Settings
 
 log = logging.getLogger("practica.relay")
 

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from . import api_types as t
-from .authority import Principal, now_ms
-from .domain.community import CommunityState, decide_lift, decide_remove, decide_timeout
-from .domain.policy import Action, Role
-from .errors import CloseCode, NotFound
+from ..authority import Principal, now_ms
+from ..domain.community import CommunityState, decide_lift, decide_remove, decide_timeout
+from ..domain.policy import Action, Role
+from ..errors import CloseCode, NotFound
+from ..http import api_types as t
 
 if TYPE_CHECKING:
     from .communities import Communities

@@ -11,11 +11,12 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
-from . import subscriptions
-from .authority import Authority, audit_entry
-from .connection import Connection
-from .domain import room as room_fold
-from .domain.events import (
+from .. import subscriptions
+from ..authority import Authority, audit_entry
+from ..cluster.presence import LocalSharedPresence, Presence, SharedPresence
+from ..connection import Connection
+from ..domain import room as room_fold
+from ..domain.events import (
     EventBody,
     MessagePosted,
     audit_stream,
@@ -23,9 +24,9 @@ from .domain.events import (
     room_stream,
     type_of,
 )
-from .domain.policy import Action, Decision
-from .domain.room import Member, Message
-from .errors import (
+from ..domain.policy import Action, Decision
+from ..domain.room import Member, Message
+from ..errors import (
     CommandError,
     Conflict,
     ErrorCode,
@@ -34,12 +35,10 @@ from .errors import (
     NotFound,
     RateLimited,
 )
-from .folds import Folds
-from .hub import LocalHub
-from .message_changes import changed
-from .presence import LocalSharedPresence, Presence, SharedPresence
-from .presence_batch import PresenceBatcher
-from .protocol import (
+from ..folds import Folds
+from ..hub import LocalHub
+from ..presence_batch import PresenceBatcher
+from ..protocol import (
     Ack,
     ClientFrame,
     Delete,
@@ -56,10 +55,11 @@ from .protocol import (
     command_digest,
     session_of,
 )
-from .settings import Settings
-from .store import CommandKey, EventStore
-from .streams import COMMUNITY, ROOM, parse
-from .subscriptions import Subscriptions
+from ..settings import Settings
+from ..store import CommandKey, EventStore
+from ..streams import COMMUNITY, ROOM, parse
+from ..subscriptions import Subscriptions
+from .message_changes import changed
 
 log = logging.getLogger("practica.actions")
 Parts = Sequence[tuple[str, list[EventBody], int | None]]

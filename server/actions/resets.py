@@ -16,14 +16,14 @@ from __future__ import annotations
 import secrets
 from collections.abc import Awaitable, Callable
 
-from . import api_types as t
-from .authority import now_ms
-from .domain.community import CommunityState
-from .domain.events import MemberRemoved, community_stream
-from .errors import CloseCode, Forbidden, NotFound
-from .folds import Folds
-from .passwords import Passwords, hash_token
-from .store import EventStore
+from ..authority import now_ms
+from ..domain.community import CommunityState
+from ..domain.events import MemberRemoved, community_stream
+from ..errors import CloseCode, Forbidden, NotFound
+from ..folds import Folds
+from ..http import api_types as t
+from ..passwords import Passwords, hash_token
+from ..store import EventStore
 
 HOUR_MS = 3_600_000
 OPERATOR = "operator"

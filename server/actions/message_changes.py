@@ -11,15 +11,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .domain import room as room_fold
-from .domain.events import room_stream
-from .domain.room import RoomState
-from .pipeline import decided
-from .protocol import Ack, Delete, Edit
+from ..domain import room as room_fold
+from ..domain.events import room_stream
+from ..domain.room import RoomState
+from ..pipeline import decided
+from ..protocol import Ack, Delete, Edit
 
 if TYPE_CHECKING:
-    from .actions import Actions, Parts
-    from .connection import Connection
+    from ..connection import Connection
+    from .rooms import Actions, Parts
 
 
 async def _fresh(stream: str) -> None:

@@ -1,7 +1,7 @@
 """Server-kept deadlines fire exactly once, whichever process is alive to fire them.
 
 For each stream of each :class:`~server.domain.deadlines.TimedKind`, the process
-holding the stream's deadline lease (the janitor's mechanism, :mod:`server.lease`:
+holding the stream's deadline lease (the janitor's mechanism, :mod:`server.cluster.lease`:
 every process on SQLite, one at a time with Redis) reads the stream's new
 events from the store, folds them, and appends what is due under the
 deadline's command key. The store applies a command key once, in the append's
@@ -19,10 +19,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from ..domain.deadlines import TIMED_KINDS, TIMER_ACTOR, TimedKind, timer_ref
+from ..store import CommandKey, EventStore
 from . import periodic
-from .domain.deadlines import TIMED_KINDS, TIMER_ACTOR, TimedKind, timer_ref
 from .lease import Leases
-from .store import CommandKey, EventStore
 
 log = logging.getLogger("practica.scheduler")
 

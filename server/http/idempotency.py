@@ -19,9 +19,9 @@ import hashlib
 from collections.abc import Awaitable, Callable
 from typing import NamedTuple
 
-from .authority import now_ms
-from .errors import Conflict, InvalidCommand
-from .store import EventStore
+from ..authority import now_ms
+from ..errors import Conflict, InvalidCommand
+from ..store import EventStore
 
 HEADER = "idempotency-key"
 MAX_KEY = 128

@@ -2,7 +2,7 @@
 account deletion, password resets and guest sessions.
 
 Tokens are random, shown once (in a cookie or a link) and stored as SHA-256
-hashes (password resets: :mod:`server.resets`). Sign-out, revocation and resets
+hashes (password resets: :mod:`server.actions.resets`). Sign-out, revocation and resets
 close the affected sockets through ``kick`` (in every process).
 """
 
@@ -15,20 +15,20 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from . import api_types as t
-from .authority import Principal, now_ms
-from .domain import room as room_fold
-from .domain.events import MemberRenamed, MessagePosted, community_stream
-from .domain.names import readable_name
-from .errors import AuthFailed, CloseCode, Conflict, InvalidCommand, NotFound, RateLimited
-from .folds import Folds
-from .passwords import Passwords
-from .passwords import hash_token as hash_token  # re-exported: communities uses it
-from .ratelimit import Attempts, address_key
+from ..authority import Principal, now_ms
+from ..domain import room as room_fold
+from ..domain.events import MemberRenamed, MessagePosted, community_stream
+from ..domain.names import readable_name
+from ..errors import AuthFailed, CloseCode, Conflict, InvalidCommand, NotFound, RateLimited
+from ..folds import Folds
+from ..http import api_types as t
+from ..passwords import Passwords
+from ..passwords import hash_token as hash_token  # re-exported: communities uses it
+from ..ratelimit import Attempts, address_key
+from ..settings import Settings
+from ..store import EventStore
+from ..store.base import decode_body
 from .resets import Resets
-from .settings import Settings
-from .store import EventStore
-from .store.base import decode_body
 
 Kick = Callable[..., Awaitable[None]]
 """``kick(code=, reason=, session=|member=[, community=])``: close matching sockets."""

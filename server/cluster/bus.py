@@ -17,7 +17,7 @@ import msgspec
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from .domain.events import Event
+from ..domain.events import Event
 from .redis_health import REDIS_FAILURES, RedisHealth
 
 log = logging.getLogger("practica.bus")
