@@ -18,7 +18,7 @@ import httpx2
 import pytest
 import redis.asyncio as aioredis
 
-from server import periodic
+from server.cluster import periodic
 from server.cluster.lease import LocalLeases
 from server.cluster.scheduler import Scheduler, lease_of
 from server.domain.deadlines import TIMER_ACTOR, timer_ref

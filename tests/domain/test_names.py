@@ -9,7 +9,7 @@ import typing
 import msgspec
 import pytest
 
-from server import api_types, protocol
+from server import protocol
 from server.domain import events
 from server.domain.names import (
     MAX_NAME_CHARS,
@@ -22,6 +22,7 @@ from server.domain.names import (
     readable_name,
 )
 from server.errors import ErrorCode
+from server.http import api_types
 
 INVISIBLE = [
     " ", "\t", "\n", "\r", "\v", "\f", "\u00a0", "\u2000", "\u2003", "\u200a", "\u202f",

@@ -10,9 +10,10 @@ from typing import Any
 import msgspec
 import pytest
 
-from server import api_types, protocol
+from server import protocol
 from server.domain.patterns import is_whole, whole
 from server.errors import ErrorCode, InvalidCommand
+from server.http import api_types
 
 SCHEMAS = Path(__file__).parents[2] / "schemas"
 
