@@ -17,9 +17,8 @@ from __future__ import annotations
 import asyncio
 import functools
 import random
-import secrets
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, Literal, TypeVar
+from typing import TypeVar
 
 import msgspec
 
@@ -46,16 +45,16 @@ from ..domain.events import (
 )
 from ..domain.names import readable_name
 from ..domain.policy import Action, Decision, Role
-from ..errors import CloseCode, Conflict, Forbidden, InvalidCommand, NotFound, StaleState
+from ..errors import CloseCode, Conflict, Forbidden, NotFound
 from ..folds import Folds
 from ..http import api_types as t
 from ..pipeline import Sync, decided
 from ..store import CommandKey, EventStore
-from .identity import Identity, Kick, hash_token
+from .identity import Identity, Kick
+from .links import Links
 from .moderation import Moderation
 from .resets import owner_may_reset
 
-HOUR_MS = 3_600_000
 _RNG = random.SystemRandom()
 """Randomness for decisions (new room ids): passed in, so the decisions stay pure."""
 
@@ -75,6 +74,8 @@ class Communities:
         self._locks: dict[str, asyncio.Lock] = {}
         self.moderation = Moderation(self)
         """Removals, timeouts and lifting them; built on :meth:`change`."""
+        self.links = Links(self)
+        """Invites and guest links, and joining through them."""
 
     async def change(self, community: str, attempt: Callable[[], Awaitable[T]]) -> T:
         """Run ``attempt`` (read the fold, decide, :meth:`append`) as one step.
@@ -200,12 +201,11 @@ class Communities:
 
         async def attempt() -> t.JoinOutcome:
             state = self.folds.community(community)
-            if account in state.members:
-                return t.JoinOutcome(outcome="already_member",
-                                     role=state.members[account].role)
-            await self._refuse_if_removed(principal, state)
+            already = await self.admissible(principal, state)
+            if already is not None:
+                return already
             if state.join_policy == "open":
-                await self._admit(state, principal, "open")
+                await self.admit(state, principal, "open")
                 return t.JoinOutcome(outcome="joined", role="member")
             if state.join_policy == "invite":
                 await self.authority.refused(
@@ -219,13 +219,19 @@ class Communities:
 
         return await self.change(community, attempt)
 
-    async def _refuse_if_removed(self, principal: Principal, state: CommunityState) -> None:
-        """A removal is a ban: no way back in (open join, request, invite) until lifted."""
+    async def admissible(self, principal: Principal,
+                         state: CommunityState) -> t.JoinOutcome | None:
+        """Before admitting someone (open join, request, invite): "already a member", or
+        None to go on. A removal is a ban: no way back in until a convener lifts it."""
+        if principal.member in state.members:
+            return t.JoinOutcome(outcome="already_member",
+                                 role=state.members[principal.member].role)
         if principal.member in state.removed:
             await self.authority.refused(principal, "join", state.community, Decision(
                 False, f"you were removed from {state.name}; a convener may lift it"))
+        return None
 
-    async def _admit(self, state: CommunityState, principal: Principal, via: Via) -> None:
+    async def admit(self, state: CommunityState, principal: Principal, via: Via) -> None:
         await self.append(state, principal.member,
                           decide_admit(state, principal.member, principal.name, via, now_ms()))
 
@@ -265,127 +271,6 @@ class Communities:
         if not await self.change(community, attempt):  # nothing appended: audit it alone
             await self._done(principal, Action.APPROVE_JOIN, community, target=account,
                              detail=detail)
-
-    # --- invites and guest links ------------------------------------------------------
-
-    async def create_invite(self, principal: Principal, community: str,
-                            body: t.CreateInvite) -> t.InviteCreated:
-        guest = body.kind == "guest"
-        action = Action.CREATE_GUEST_LINK if guest else Action.INVITE_MEMBERS
-        state = await self.authority.check(principal, action, community, room=body.room)
-        if guest and (body.room is None or body.room not in state.rooms):
-            raise InvalidCommand("a guest link needs one of the community's rooms")
-        token, invite = secrets.token_urlsafe(24), "i-" + secrets.token_hex(6)
-        expires = now_ms() + body.expires_in_hours * HOUR_MS
-        room = body.room if guest else None
-        await self.store.execute([(
-            "INSERT INTO invites (id, token_hash, community, kind, room, created_by, created,"
-            " expires, max_uses) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (invite, hash_token(token), community, body.kind, room, principal.member,
-             now_ms(), expires, body.max_uses))])
-        await self._done(principal, action, community, target=invite,
-                         detail=f"{body.kind} link, {body.max_uses} uses")
-        return t.InviteCreated(id=invite, token=token, path=f"/{'guest' if guest else 'invite'}/"
-                               f"{token}", kind=body.kind, room=room, expires=expires,
-                               max_uses=body.max_uses)
-
-    async def invites(self, principal: Principal, community: str) -> list[t.InviteInfo]:
-        """Every link for conveners and owners; hosts see the guest links."""
-        kinds = ("member", "guest")
-        if not self.authority.may(principal, Action.INVITE_MEMBERS, community):
-            await self.authority.check(principal, Action.CREATE_GUEST_LINK, community)
-            kinds = ("guest", "guest")
-        rows = await self.store.fetch(
-            "SELECT id, kind, room, created_by, created, expires, max_uses, uses, revoked"
-            " FROM invites WHERE community = ? AND kind IN (?, ?) ORDER BY created DESC",
-            (community, *kinds))
-        return [t.InviteInfo(id=r[0], kind=r[1], room=r[2], created_by=r[3], created=r[4],
-                             expires=r[5], max_uses=r[6], uses=r[7], revoked=bool(r[8]))
-                for r in rows]
-
-    async def revoke_invite(self, principal: Principal, community: str, invite: str) -> None:
-        """Revoke a link. A guest link's guests leave with it: their sessions end and
-        their sockets close with 4008 (in every process)."""
-        rows = await self.store.fetch("SELECT kind FROM invites WHERE id = ? AND community = ?",
-                                      (invite, community))
-        guest = bool(rows) and rows[0][0] == "guest"
-        action = Action.CREATE_GUEST_LINK if guest else Action.INVITE_MEMBERS
-        await self.authority.check(principal, action, community)
-        (changed, ended) = await self.store.execute([
-            ("UPDATE invites SET revoked = 1 WHERE id = ? AND community = ?",
-             (invite, community)),
-            ("DELETE FROM sessions WHERE invite = ? AND account IS NULL", (invite,)),
-        ])
-        if not changed:
-            raise NotFound("no such invite")
-        await self._done(principal, action, community, target=invite,
-                         detail=f"revoked; {ended} guest session(s) ended" if guest
-                         else "revoked")
-        if guest:
-            await self.kick(code=CloseCode.SESSION_REVOKED, reason="the guest link was revoked",
-                            invite=invite)
-
-    async def _invite(self, token: str, kind: str | None = None,
-                      ) -> tuple[str, str | None, int, Literal["member", "guest"], str]:
-        """(community, room, expires, kind, id) of a usable link (of ``kind``, if given)."""
-        rows = await self.store.fetch(
-            "SELECT community, room, expires, kind, id FROM invites WHERE token_hash = ?"
-            " AND revoked = 0 AND uses < max_uses AND expires > ?",
-            (hash_token(token), now_ms()))
-        if (not rows or rows[0][0] not in self.folds.communities
-                or kind not in (None, rows[0][3])):
-            raise NotFound("this link is unknown, used up, revoked or expired")
-        community, room, expires, found, invite = rows[0]
-        return community, room, expires, found, invite
-
-    async def _use(self, token: str) -> None:
-        (used,) = await self.store.execute([(
-            "UPDATE invites SET uses = uses + 1 WHERE token_hash = ? AND revoked = 0"
-            " AND uses < max_uses AND expires > ?", (hash_token(token), now_ms()))])
-        if not used:
-            raise NotFound("this link is unknown, used up, revoked or expired")
-
-    async def _unuse(self, token: str) -> None:
-        await self.store.execute([(
-            "UPDATE invites SET uses = uses - 1 WHERE token_hash = ? AND uses > 0",
-            (hash_token(token),))])
-
-    async def preview(self, token: str) -> t.InvitePreview:
-        community, room, expires, kind, _ = await self._invite(token)
-        state = self.folds.community(community)
-        room_info = state.rooms.get(room) if room else None
-        return t.InvitePreview(community=community, community_name=state.name,
-                               domain=state.domain, purpose=state.purpose, kind=kind,
-                               room=room, room_name=room_info.name if room_info else None,
-                               expires=expires)
-
-    async def accept(self, principal: Principal, token: str) -> t.JoinOutcome:
-        account = principal.require_account()
-        community, _, _, _, _ = await self._invite(token, "member")
-
-        async def attempt() -> t.JoinOutcome:
-            state = self.folds.community(community)
-            if account in state.members:
-                return t.JoinOutcome(outcome="already_member",
-                                     role=state.members[account].role)
-            await self._refuse_if_removed(principal, state)
-            await self._use(token)
-            try:
-                await self._admit(state, principal, "invite")
-            except StaleState:  # decided again: the use must not count twice
-                await self._unuse(token)
-                raise
-            return t.JoinOutcome(outcome="joined", role="member")
-
-        return await self.change(community, attempt)
-
-    async def enter_as_guest(self, token: str, name: str, meta: Any) -> tuple[str, Principal]:
-        community, room, expires, _, invite = await self._invite(token, "guest")
-        assert room is not None
-        await self._use(token)
-        return await self.identity.guest_session(meta, community=community, room=room,
-                                                 name=name, expires=expires,
-                                                 invite=invite)
 
     # --- people ----------------------------------------------------------------------
 

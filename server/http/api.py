@@ -158,7 +158,7 @@ def build_endpoints(identity: Identity, communities: Communities,
         return await signed_in(call, *await identity.sign_in(call.body, call.meta))
 
     async def guest(call: Call) -> t.Me:
-        return await signed_in(call, *await communities.enter_as_guest(
+        return await signed_in(call, *await communities.links.enter_as_guest(
             call.body.token, call.body.name, call.meta))
 
     async def sign_out(call: Call) -> None:
@@ -240,20 +240,20 @@ def build_endpoints(identity: Identity, communities: Communities,
                  lambda call: communities.decide_request(
                      call.who, call.param("community"), call.param("account"), False)),
         Endpoint("GET", c + "/invites", "Invite and guest links",
-                 lambda call: communities.invites(call.who, call.param("community")),
+                 lambda call: communities.links.listed(call.who, call.param("community")),
                  reply=list[t.InviteInfo]),
         Endpoint("POST", c + "/invites", "Create an invite link (or a guest link to a room)",
-                 lambda call: communities.create_invite(call.who, call.param("community"),
+                 lambda call: communities.links.create(call.who, call.param("community"),
                                                         call.body),
                  t.CreateInvite, t.InviteCreated, 201),
         Endpoint("DELETE", c + "/invites/{invite}", "Revoke a link",
-                 lambda call: communities.revoke_invite(call.who, call.param("community"),
+                 lambda call: communities.links.revoke(call.who, call.param("community"),
                                                         call.param("invite"))),
         Endpoint("GET", "/api/invites/{token}", "What an invite or guest link is for",
-                 lambda call: communities.preview(call.param("token")),
+                 lambda call: communities.links.preview(call.param("token")),
                  reply=t.InvitePreview, auth="none"),
         Endpoint("POST", "/api/invites/{token}/accept", "Join through an invite link",
-                 lambda call: communities.accept(call.who, call.param("token")),
+                 lambda call: communities.links.accept(call.who, call.param("token")),
                  reply=t.JoinOutcome, auth="account"),
         Endpoint("PUT", member + "/role", "Grant or revoke a role (their sockets reconnect)",
                  lambda call: communities.set_role(call.who, call.param("community"),
