@@ -31,7 +31,7 @@ from .authority import Authority
 from .cluster.bus import Bus, LocalBus, RedisBus
 from .cluster.feed import Feed
 from .cluster.janitor import Janitor
-from .cluster.lease import Leases, LocalLeases, RedisLeases
+from .cluster.lease import Leases, Liveness, LocalLeases, RedisLeases
 from .cluster.presence import Presence, RedisPresence
 from .cluster.redis_health import RedisHealth, shared_client
 from .cluster.relay import RedisChannel, Relayer
@@ -142,7 +142,8 @@ class Practica:
         self.search = Search(self.store, self.folds, self.authority, self.projections["search"])
         for projector in self.projections.projectors.values():
             self.metrics.watch_projection(projector)
-        self.api = Api(self.identity, self.communities, settings, self.search)
+        self.liveness = Liveness(self.leases, self.process)
+        self.api = Api(self.identity, self.communities, settings, self.search, self.liveness)
         self.relayer = Relayer(self.hub, self.folds, self.authority, settings, self.process)
         if self.redis is not None:
             self.relayer.channel = RedisChannel(self.redis, prefix=settings.redis_prefix)
@@ -164,6 +165,7 @@ class Practica:
         await self.folds.load_communities()
         await self.projections.start()  # catches up from its cursors, then follows commits
         await self.actions.shared.start()
+        await self.liveness.start()  # before serving: claims this process makes are live
         await self.bus.start(self._announced, self._poll_soon, self._on_control)
         await self.relayer.start()
         self.feed.start_polling(self.settings.sweep_interval_s, degraded=self.redis_degraded)
@@ -226,6 +228,7 @@ class Practica:
         """
         self.gateway.close_all(CloseCode.GOING_AWAY, "server restarting")
         await _bounded("scheduler", self.scheduler.stop(), 5)
+        await _bounded("liveness", self.liveness.stop(), 5)
         await _bounded("janitor", self.janitor.stop(), 5)  # releases the leases
         await _bounded("feed", self.feed.stop(), 5)
         await _bounded("background tasks", self.actions.drain(), 5)
