@@ -19,7 +19,7 @@ from tests.conftest import make_settings, running_server
 from tests.people import signed_in
 from tests.projections.test_search import BACKENDS, ROOM, database, find, ids, post
 
-pytestmark = [pytest.mark.anyio, pytest.mark.parametrize("backend", BACKENDS)]
+pytestmark = pytest.mark.anyio
 OTHER_ROOM = "case-review"
 BAD_SQL = ("INSERT INTO no_such_table (x) VALUES (?)", (1,))
 
@@ -57,6 +57,7 @@ async def health(server: Any) -> dict[str, Any]:
     return body
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 async def test_a_failing_projection_fails_no_post_and_search_catches_up(
         server, monkeypatch, caplog):
     fault = poison(server, monkeypatch)
@@ -107,6 +108,7 @@ async def test_a_failing_projection_fails_no_post_and_search_catches_up(
     assert body["projections"]["search"] == {"lag": 0, "failing_streams": 0}
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 async def test_a_restart_resumes_from_the_cursor_without_duplicates(
         backend, tmp_path: Path, monkeypatch):
     async with database(backend, tmp_path) as db:
@@ -142,3 +144,26 @@ async def test_a_restart_resumes_from_the_cursor_without_duplicates(
             projector = server.practica.projections["search"]
             assert projector.cursors[room_stream(ROOM)] == await server.practica.store.head(
                 room_stream(ROOM))
+
+
+@pytest.mark.parametrize("backend", ["postgres+redis"])
+async def test_a_post_through_one_process_is_found_through_another(backend, tmp_path: Path):
+    """Search lags across processes by an announcement: wait for the hit with a deadline."""
+    async with database(backend, tmp_path) as db:
+        async with running_server(make_settings(tmp_path / "a", **db)) as one, \
+                running_server(make_settings(tmp_path / "b", **db)) as two:
+            ann = await signed_in(one, "Ann One")
+            await ann.command("join", room=ROOM)
+            seq = await post(ann, "narwhal tusks through process one")
+            ann.person.base_url = two.url
+
+            async def found() -> bool:
+                return ids(await find(ann.person, "narwhal")) == [seq]
+
+            await until(found, "the other process's search finds it")
+            projector = two.practica.projections["search"]
+
+            async def heard() -> bool:
+                return projector.cursors.get(room_stream(ROOM), 0) >= seq
+
+            await until(heard, "the other process's projector follows the announcement")
