@@ -139,6 +139,10 @@ async def test_a_failing_projection_fails_no_append_and_catches_up_when_fixed(st
         async def other_caught_up() -> bool:
             return projector.cursors.get(other, 0) == await store.head(other)
 
+        async def held_back() -> bool:
+            return projector.failing == 1
+
+        await until(held_back, "the poisoned stream fails")
         await until(other_caught_up, "a healthy stream goes on while another fails")
         assert projector.failing == 1 and projector.lag > 0
         assert projector.cursors.get(STREAM, 0) < await store.head(STREAM)
