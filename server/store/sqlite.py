@@ -243,9 +243,16 @@ class SqliteStore(GroupCommitWriter):
             return [row[0] for row in await cur.fetchall()]
 
     async def heads(self, prefix: str) -> dict[str, int]:
+        # Hop from stream to stream on the primary key (a loose index scan): a GROUP BY
+        # would read every event of the table, bodies and all, on each projection poll.
+        end = prefix + "\uffff"
         async with self._reader().execute(
-            "SELECT stream, max(seq) FROM events WHERE stream >= ? AND stream < ?"
-            " GROUP BY stream", (prefix, prefix + "\uffff"),
+            "WITH RECURSIVE s(stream) AS ("
+            " SELECT min(stream) FROM events WHERE stream >= ? AND stream < ?"
+            " UNION ALL SELECT (SELECT min(stream) FROM events WHERE stream > s.stream"
+            " AND stream < ?) FROM s WHERE s.stream IS NOT NULL)"
+            " SELECT stream, (SELECT max(seq) FROM events e WHERE e.stream = s.stream)"
+            " FROM s WHERE stream IS NOT NULL", (prefix, end, end),
         ) as cur:
             return {row[0]: int(row[1]) for row in await cur.fetchall()}
 
