@@ -5,6 +5,7 @@ call is a conflict and changes nothing (over HTTP, both backends)."""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -15,7 +16,9 @@ from server.cluster.lease import Liveness, RedisLeases
 from server.domain.events import community_stream
 from server.http import api_types as t
 from server.http import idempotency
+from tests.conftest import make_settings, running_server
 from tests.people import Person
+from tests.projections.test_search import database
 
 pytestmark = pytest.mark.anyio
 
@@ -210,3 +213,23 @@ async def test_a_claim_of_a_live_process_is_being_applied_until_its_lease_lapses
     assert retry.status_code == 201, retry.text
     assert await heads(server) == (before[0] + 1, before[1] + 1)
     assert [r.name for r in practica.folds.community("guild").rooms.values()] == ["Busy"]
+
+
+async def test_a_claim_left_by_the_previous_run_is_taken_over_after_a_restart(
+        backend, tmp_path: Path):
+    """The process that claimed the call stopped before answering (SQLite: a previous
+    boot; PostgreSQL: its liveness lease is gone): the restarted server applies it once."""
+    async with database(backend, tmp_path) as db:
+        async with running_server(make_settings(tmp_path, **db)) as before_restart:
+            owner = await founded(before_restart)
+            await claim(before_restart, owner.id, "k-boot", t.CreateRoom(name="Again"),
+                        before_restart.practica.process)
+        async with running_server(make_settings(tmp_path, **db)) as server:
+            owner.base_url = server.url
+            head = await heads(server)
+            retry = await owner.call("POST", ROOMS, {"name": "Again"},
+                                     headers=keyed(owner, "k-boot"))
+            assert retry.status_code == 201, retry.text
+            assert await heads(server) == (head[0] + 1, head[1] + 1)
+            assert [r.name for r in server.practica.folds.community("guild").rooms.values()
+                    ] == ["Again"]
