@@ -31,7 +31,7 @@ from .authority import Authority
 from .cluster.bus import Bus, LocalBus, RedisBus
 from .cluster.feed import Feed
 from .cluster.janitor import Janitor
-from .cluster.lease import Leases, LocalLeases, RedisLeases
+from .cluster.lease import Leases, Liveness, LocalLeases, RedisLeases
 from .cluster.presence import Presence, RedisPresence
 from .cluster.redis_health import RedisHealth, shared_client
 from .cluster.relay import RedisChannel, Relayer
@@ -140,7 +140,10 @@ class Practica:
         self.identity.end_memberships = self.communities.forget
         self.projections = Projections(self.store, [SearchProjection()])
         self.search = Search(self.store, self.folds, self.authority, self.projections["search"])
-        self.api = Api(self.identity, self.communities, settings, self.search)
+        for projector in self.projections.projectors.values():
+            self.metrics.watch_projection(projector)
+        self.liveness = Liveness(self.leases, self.process)
+        self.api = Api(self.identity, self.communities, settings, self.search, self.liveness)
         self.relayer = Relayer(self.hub, self.folds, self.authority, settings, self.process)
         if self.redis is not None:
             self.relayer.channel = RedisChannel(self.redis, prefix=settings.redis_prefix)
@@ -162,7 +165,8 @@ class Practica:
         await self.folds.load_communities()
         await self.projections.start()  # catches up from its cursors, then follows commits
         await self.actions.shared.start()
-        await self.bus.start(self.feed.notify, self._poll_soon, self._on_control)
+        await self.liveness.start()  # before serving: claims this process makes are live
+        await self.bus.start(self._announced, self._poll_soon, self._on_control)
         await self.relayer.start()
         self.feed.start_polling(self.settings.sweep_interval_s, degraded=self.redis_degraded)
         self.janitor.start(self.settings.sweep_interval_s)
@@ -208,6 +212,11 @@ class Practica:
         await self.feed.sync(community_stream(community))
         self.gateway.recheck_member(member, community)
 
+    def _announced(self, stream: str, seq: int) -> None:
+        """Another process committed ``stream`` up to ``seq``."""
+        self.feed.notify(stream, seq)
+        self.projections.notify(stream, seq)
+
     def _poll_soon(self) -> None:
         self.actions._background(self.feed.poll_once())
 
@@ -219,6 +228,7 @@ class Practica:
         """
         self.gateway.close_all(CloseCode.GOING_AWAY, "server restarting")
         await _bounded("scheduler", self.scheduler.stop(), 5)
+        await _bounded("liveness", self.liveness.stop(), 5)
         await _bounded("janitor", self.janitor.stop(), 5)  # releases the leases
         await _bounded("feed", self.feed.stop(), 5)
         await _bounded("background tasks", self.actions.drain(), 5)
@@ -239,7 +249,9 @@ HEALTH_STORE_TIMEOUT_S = 5.0
 async def health_report(practica: Practica) -> tuple[dict[str, Any], int]:
     """``/healthz``: 503 when the store cannot make a change durable (this process
     refuses changes), 200 with ``"status": "degraded"`` when Redis is unreachable
-    (it still serves, on its own limits and presence), else 200 ``"ok"``."""
+    (it still serves, on its own limits and presence) or a projection keeps failing
+    (search lags; appends go on), else 200 ``"ok"``. ``projections`` gives each one's
+    lag (committed events not applied yet) and failing streams."""
     body: dict[str, Any] = {"ok": True, "status": "ok",
                             "connections": len(practica.gateway.connections)}
     if practica.redis_health is not None:
@@ -253,6 +265,11 @@ async def health_report(practica: Practica) -> tuple[dict[str, Any], int]:
                  "error": str(exc) or type(exc).__name__}
         return body, 503
     body["store"] = "up"
+    body["projections"] = projections = {
+        p.name: {"lag": p.lag, "failing_streams": p.failing}
+        for p in practica.projections.projectors.values()}
+    if any(p["failing_streams"] for p in projections.values()) and body["status"] == "ok":
+        body["status"] = "degraded"
     return body, 200
 
 

@@ -3,8 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+
+class Watched(Protocol):
+    """A projector, as metrics see it."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def lag(self) -> int: ...
+    @property
+    def failing(self) -> int: ...
 
 
 class Metrics:
@@ -31,6 +43,21 @@ class Metrics:
                               ["dependency"], registry=r)
         self.commands = Counter("practica_commands", "Commands handled",
                                 ["type", "outcome"], registry=r)
+
+        self.projection_lag = Gauge(
+            "practica_projection_lag_events",
+            "Committed events a projection has not applied yet (as this process knows)",
+            ["projection"], registry=r)
+        self.projection_failing = Gauge(
+            "practica_projection_failing_streams",
+            "Streams whose projection apply failed and is being retried with backoff",
+            ["projection"], registry=r)
+
+    def watch_projection(self, projector: Watched) -> None:
+        self.projection_lag.labels(projector.name).set_function(
+            lambda: float(projector.lag))
+        self.projection_failing.labels(projector.name).set_function(
+            lambda: float(projector.failing))
 
     def watch_queues(self, depths: Callable[[], list[int]]) -> None:
         self.send_queue_depth.set_function(lambda: float(sum(depths())))

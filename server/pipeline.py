@@ -12,12 +12,16 @@ transports answer with.
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import TypeVar
 
 from .errors import CommandError, Conflict, ErrorCode, StaleState
 from .outage import as_unavailable
+from .store import AppliedCommand, CommandKey
 
 log = logging.getLogger("practica.pipeline")
 
@@ -41,6 +45,46 @@ async def decided(attempt: Callable[[], Awaitable[T]], sync: Sync,
         except StaleState as stale:
             await sync(stale.stream)
     raise Conflict("the state kept changing meanwhile; try again")
+
+
+@dataclass(slots=True)
+class KeyedCall:
+    """An HTTP call sent with an ``Idempotency-Key``: its first append carries the
+    store's command key, so the call's change is made at most once even when the
+    process running it dies after the commit and a retry runs it again."""
+
+    key: CommandKey
+    digest: str
+    used: bool = False
+
+
+_keyed: ContextVar[KeyedCall | None] = ContextVar("practica_keyed_call", default=None)
+
+
+@contextlib.contextmanager
+def keyed_call(key: CommandKey, digest: str) -> Iterator[None]:
+    """Run the call in this block under ``key`` (see :func:`call_key`)."""
+    token = _keyed.set(KeyedCall(key, digest))
+    try:
+        yield
+    finally:
+        _keyed.reset(token)
+
+
+def call_key() -> KeyedCall | None:
+    """The running call's key for its first append, or None (no key, or used already).
+    The appender marks it ``used`` once an append returned (a stale one did not use it)."""
+    keyed = _keyed.get()
+    return keyed if keyed is not None and not keyed.used else None
+
+
+class AlreadyApplied(Exception):
+    """The call's change was committed before, under its key (by a process that died
+    before answering): nothing was appended again; answer from what was committed."""
+
+    def __init__(self, applied: AppliedCommand) -> None:
+        super().__init__(f"applied before at {applied.stream} seq {applied.seq}")
+        self.applied = applied
 
 
 def refusal(exc: BaseException, where: str = "command") -> CommandError:

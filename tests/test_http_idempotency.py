@@ -5,11 +5,20 @@ call is a conflict and changes nothing (over HTTP, both backends)."""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
+from typing import Any
 
+import msgspec
 import pytest
 
+from server.authority import now_ms
+from server.cluster.lease import Liveness, RedisLeases
 from server.domain.events import community_stream
+from server.http import api_types as t
+from server.http import idempotency
+from tests.conftest import make_settings, running_server
 from tests.people import Person
+from tests.projections.test_search import database
 
 pytestmark = pytest.mark.anyio
 
@@ -96,3 +105,131 @@ async def test_a_refusal_is_kept_as_the_answer_and_a_bad_key_is_invalid(server):
         reply = await member.call("POST", rooms, {"name": "Bad"}, headers=headers)
         assert (reply.status_code, reply.json()["code"]) == (400, "invalid"), bad
     assert not server.practica.folds.community("guild").rooms
+
+
+# --- a process that died mid-call ------------------------------------------------------
+
+ROOMS = "/api/communities/guild/rooms"
+
+
+async def claim(server, member: str, key: str, body: Any, owner: str,
+                path: str = ROOMS) -> None:
+    """A claim as a process left it when it died after claiming, before answering."""
+    digest = idempotency.digest_of("POST", path, msgspec.json.encode(body))
+    await server.practica.store.execute([(
+        "INSERT INTO http_replies (member, key, digest, status, body, created, owner)"
+        " VALUES (?, ?, ?, 0, NULL, ?, ?)", (member, key, digest, now_ms(), owner))])
+
+
+async def orphan(server, member: str, key: str, owner: str = "dead-process") -> None:
+    """Make a kept answer look unanswered: its process died after its change committed."""
+    (changed,) = await server.practica.store.execute([(
+        "UPDATE http_replies SET status = 0, body = NULL, owner = ? WHERE member = ?"
+        " AND key = ?", (owner, member, key))])
+    assert changed == 1
+
+
+async def heads(server) -> tuple[int, int]:
+    store = server.practica.store
+    return await store.head(community_stream("guild")), await store.head("audit:guild")
+
+
+async def test_a_claim_of_a_dead_process_is_taken_over_at_once_and_applied_once(server):
+    owner = await founded(server)
+    # Claimed by a process that is gone: a previous boot (SQLite), a lapsed lease (Redis).
+    await claim(server, owner.id, "k-dead", t.CreateRoom(name="Orphan"), "dead-process")
+    before = await heads(server)
+    first = await owner.call("POST", ROOMS, {"name": "Orphan"}, headers=keyed(owner, "k-dead"))
+    assert first.status_code == 201, first.text
+    again = await owner.call("POST", ROOMS, {"name": "Orphan"}, headers=keyed(owner, "k-dead"))
+    assert (again.status_code, again.json()) == (201, first.json())
+    assert [r.name for r in server.practica.folds.community("guild").rooms.values()] == [
+        "Orphan"]
+    assert await heads(server) == (before[0] + 1, before[1] + 1)  # the room, its audit entry
+
+
+async def test_a_change_committed_before_its_process_died_is_answered_not_applied_again(
+        server):
+    owner = await founded(server)
+    member = await Person.sign_up(server.url, "Mo")
+    await member.join("guild")
+    made = await owner.call("POST", ROOMS, {"name": "Once"}, headers=keyed(owner, "k-made"))
+    role = f"/api/communities/guild/members/{member.id}/role"
+    granted = await owner.call("PUT", role, {"role": "host"}, headers=keyed(owner, "k-role"))
+    assert (made.status_code, granted.status_code) == (201, 204), made.text
+    before = await heads(server)
+    for key in ("k-made", "k-role"):
+        await orphan(server, owner.id, key)
+    again = await owner.call("POST", ROOMS, {"name": "Once"}, headers=keyed(owner, "k-made"))
+    assert (again.status_code, again.json()) == (201, made.json())  # the room it made
+    regranted = await owner.call("PUT", role, {"role": "host"}, headers=keyed(owner, "k-role"))
+    assert regranted.status_code == 204
+    assert await heads(server) == before  # nothing applied twice, nothing audited twice
+    assert len(server.practica.folds.community("guild").rooms) == 1
+    kept = await owner.call("POST", ROOMS, {"name": "Once"}, headers=keyed(owner, "k-made"))
+    assert (kept.status_code, kept.json()) == (201, made.json())
+
+
+async def test_a_dead_process_claim_with_another_call_is_still_a_conflict(server):
+    owner = await founded(server)
+    await claim(server, owner.id, "k-other", t.CreateRoom(name="First"), "dead-process")
+    before = await heads(server)
+    reused = await owner.call("POST", ROOMS, {"name": "Second"}, headers=keyed(owner, "k-other"))
+    assert (reused.status_code, reused.json()["code"]) == (409, "conflict"), reused.text
+    assert "different call" in reused.json()["message"]
+    assert await heads(server) == before
+    rows = await server.practica.store.fetch(
+        "SELECT owner, status FROM http_replies WHERE key = ?", ("k-other",))
+    assert [tuple(r) for r in rows] == [("dead-process", 0)]  # not taken over
+
+
+@pytest.mark.parametrize("backend", ["postgres+redis"])
+async def test_a_claim_of_a_live_process_is_being_applied_until_its_lease_lapses(server):
+    """Another process (its liveness lease in Redis) claimed the call and works on it: a
+    retry is 409 "being applied"; once it dies (its lease is no longer renewed: kill -9),
+    the next retry takes over and applies the call once."""
+    owner = await founded(server)
+    practica = server.practica
+    other = Liveness(RedisLeases(practica.redis, "other-process",
+                                 prefix=server.settings.redis_prefix, ttl_ms=1000),
+                     "other-process", renew_s=0.2)
+    await other.start()
+    try:
+        await claim(server, owner.id, "k-live", t.CreateRoom(name="Busy"), "other-process")
+        before = await heads(server)
+        busy = await owner.call("POST", ROOMS, {"name": "Busy"}, headers=keyed(owner, "k-live"))
+        assert (busy.status_code, busy.json()["code"]) == (409, "conflict"), busy.text
+        assert "being applied" in busy.json()["message"]
+        assert await heads(server) == before
+    finally:
+        await other.stop()  # killed: its lease is not renewed, nor released
+    deadline = asyncio.get_running_loop().time() + 10
+    while True:
+        retry = await owner.call("POST", ROOMS, {"name": "Busy"}, headers=keyed(owner, "k-live"))
+        if retry.status_code != 409:
+            break
+        assert asyncio.get_running_loop().time() < deadline, retry.text
+        await asyncio.sleep(0.1)
+    assert retry.status_code == 201, retry.text
+    assert await heads(server) == (before[0] + 1, before[1] + 1)
+    assert [r.name for r in practica.folds.community("guild").rooms.values()] == ["Busy"]
+
+
+async def test_a_claim_left_by_the_previous_run_is_taken_over_after_a_restart(
+        backend, tmp_path: Path):
+    """The process that claimed the call stopped before answering (SQLite: a previous
+    boot; PostgreSQL: its liveness lease is gone): the restarted server applies it once."""
+    async with database(backend, tmp_path) as db:
+        async with running_server(make_settings(tmp_path, **db)) as before_restart:
+            owner = await founded(before_restart)
+            await claim(before_restart, owner.id, "k-boot", t.CreateRoom(name="Again"),
+                        before_restart.practica.process)
+        async with running_server(make_settings(tmp_path, **db)) as server:
+            owner.base_url = server.url
+            head = await heads(server)
+            retry = await owner.call("POST", ROOMS, {"name": "Again"},
+                                     headers=keyed(owner, "k-boot"))
+            assert retry.status_code == 201, retry.text
+            assert await heads(server) == (head[0] + 1, head[1] + 1)
+            assert [r.name for r in server.practica.folds.community("guild").rooms.values()
+                    ] == ["Again"]

@@ -48,8 +48,8 @@ from ..domain.policy import Action, Decision, Role
 from ..errors import CloseCode, Conflict, Forbidden, NotFound
 from ..folds import Folds
 from ..http import api_types as t
-from ..pipeline import Sync, decided
-from ..store import CommandKey, EventStore
+from ..pipeline import AlreadyApplied, Sync, call_key, decided
+from ..store import AppliedCommand, CommandKey, EventStore
 from .identity import Identity, Kick
 from .links import Links
 from .moderation import Moderation
@@ -108,7 +108,16 @@ class Communities:
         parts = [(community_stream(state.community), bodies, state.seq), *more]
         if audit is not None:
             parts.append((audit_stream(state.community), [audit], None))
-        await self.store.append_all(parts, actor)
+        keyed = call_key()  # an HTTP call with an Idempotency-Key: applied at most once
+        if keyed is None:
+            await self.store.append_all(parts, actor)
+            return
+        (first, *_) = await self.store.append_all(parts, actor, keyed.key, keyed.digest)
+        keyed.used = True
+        if first.conflict:
+            raise Conflict(f"the key {keyed.key.ref!r} was already used for another command")
+        if first.duplicate:
+            raise AlreadyApplied(AppliedCommand(first.stream, first.seq, keyed.digest))
 
     @staticmethod
     def audited(action: Action, target: str | None = None, detail: str = "") -> AuditRecorded:
@@ -192,6 +201,20 @@ class Communities:
         room = (await self.change(community, attempt)).room
         page = await self.page(principal, community)
         return t.RoomCreatedPage(room=room, **msgspec.structs.asdict(page))
+
+    async def created_room(self, principal: Principal, community: str,
+                           applied: AppliedCommand) -> t.RoomCreatedPage:
+        """The answer to a room creation committed before (an Idempotency-Key call whose
+        process died before answering): the room it created, read from the stream."""
+        (event,) = await self.store.read(applied.stream, after=applied.seq - 1, limit=1)
+        assert isinstance(event.body, RoomCreated), event
+        page = await self.page(principal, community)
+        return t.RoomCreatedPage(room=event.body.room, **msgspec.structs.asdict(page))
+
+    def joined(self, principal: Principal, community: str) -> t.JoinOutcome:
+        """The answer to a join committed before (see :meth:`created_room`)."""
+        info = self.folds.community(community).members.get(principal.member)
+        return t.JoinOutcome(outcome="joined", role=info.role if info else "member")
 
     # --- joining ---------------------------------------------------------------------
 

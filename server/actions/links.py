@@ -15,6 +15,7 @@ from ..authority import Principal, now_ms
 from ..domain.policy import Action
 from ..errors import CloseCode, InvalidCommand, NotFound, StaleState
 from ..http import api_types as t
+from ..pipeline import AlreadyApplied
 from .identity import hash_token
 from .resets import HOUR_MS
 
@@ -131,7 +132,8 @@ class Links:
             await self._use(token)
             try:
                 await self.communities.admit(state, principal, "invite")
-            except StaleState:  # decided again: the use must not count twice
+            except (StaleState, AlreadyApplied):
+                # Decided again, or joined before under this call's key: count one use.
                 await self._unuse(token)
                 raise
             return t.JoinOutcome(outcome="joined", role="member")

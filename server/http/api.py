@@ -26,9 +26,11 @@ from starlette.routing import Route
 from ..actions.communities import Communities
 from ..actions.identity import ClientMeta, Identity
 from ..authority import Principal
+from ..cluster.lease import Liveness
 from ..errors import (
     AuthFailed,
     CommandError,
+    Conflict,
     CsrfFailed,
     ErrorCode,
     InvalidCommand,
@@ -38,6 +40,7 @@ from ..errors import (
 from ..pipeline import refusal
 from ..projections.search import MAX_LIMIT, Search
 from ..settings import Settings
+from ..store import AppliedCommand
 from . import api_types as t
 from . import idempotency
 
@@ -126,6 +129,9 @@ class Endpoint:
     refusals: tuple[int, ...] = ()
     """HTTP statuses this endpoint answers besides those its method, auth and path
     imply (for the OpenAPI document): 401 for a wrong password, 404 for a bad link..."""
+    replay: Callable[[Call, AppliedCommand], Awaitable[Any]] | None = None
+    """The reply to a call sent with an Idempotency-Key whose change was committed by a
+    process that died before answering (204 endpoints need none)."""
 
 
 def build_endpoints(identity: Identity, communities: Communities,
@@ -220,14 +226,19 @@ def build_endpoints(identity: Identity, communities: Communities,
                  reply=t.CommunityPage, auth="optional"),
         Endpoint("PATCH", c, "Edit the domain, purpose, description or join policy",
                  lambda call: communities.edit(call.who, call.param("community"), call.body),
-                 t.EditCommunity, t.CommunityPage),
+                 t.EditCommunity, t.CommunityPage,
+                 replay=lambda call, _: communities.page(call.who, call.param("community"))),
         Endpoint("POST", c + "/rooms", "Create a room",
                  lambda call: communities.create_room(call.who, call.param("community"),
                                                       call.body),
-                 t.CreateRoom, t.RoomCreatedPage, 201),
+                 t.CreateRoom, t.RoomCreatedPage, 201,
+                 replay=lambda call, applied: communities.created_room(
+                     call.who, call.param("community"), applied)),
         Endpoint("POST", c + "/join", "Join (open), or ask to join (approval)",
                  lambda call: communities.join(call.who, call.param("community"), call.body),
-                 t.JoinRequest, t.JoinOutcome, auth="account"),
+                 t.JoinRequest, t.JoinOutcome, auth="account",
+                 replay=lambda call, _: _sync(communities.joined(call.who,
+                                                                 call.param("community")))),
         Endpoint("POST", c + "/leave", "Leave the community",
                  lambda call: communities.leave(call.who, call.param("community"))),
         Endpoint("GET", c + "/requests", "Pending requests to join",
@@ -254,7 +265,9 @@ def build_endpoints(identity: Identity, communities: Communities,
                  reply=t.InvitePreview, auth="none"),
         Endpoint("POST", "/api/invites/{token}/accept", "Join through an invite link",
                  lambda call: communities.links.accept(call.who, call.param("token")),
-                 reply=t.JoinOutcome, auth="account"),
+                 reply=t.JoinOutcome, auth="account",
+                 replay=lambda call, applied: _sync(communities.joined(
+                     call.who, applied.stream.removeprefix("community:")))),
         Endpoint("PUT", member + "/role", "Grant or revoke a role (their sockets reconnect)",
                  lambda call: communities.set_role(call.who, call.param("community"),
                                                    call.param("member"), call.body.role),
@@ -326,10 +339,10 @@ _RETRY = frozenset({ErrorCode.RATE_LIMITED, ErrorCode.UNAVAILABLE, ErrorCode.INT
 
 class Api:
     def __init__(self, identity: Identity, communities: Communities, settings: Settings,
-                 search: Search | None = None) -> None:
+                 search: Search | None = None, liveness: Liveness | None = None) -> None:
         self.identity, self.settings = identity, settings
         self.endpoints = build_endpoints(identity, communities, search)
-        self.once = idempotency.HttpOnce(communities.store)
+        self.once = idempotency.HttpOnce(communities.store, liveness)
         self._decoders: dict[Any, msgspec.json.Decoder[Any]] = {
             e.body: msgspec.json.Decoder(e.body) for e in self.endpoints if e.body}
 
@@ -358,7 +371,8 @@ class Api:
                         call.principal.member, key,
                         idempotency.digest_of(endpoint.method, request.url.path,
                                               _encoder.encode(call.body)),
-                        lambda: self._answer(endpoint, call))
+                        lambda: self._answer(endpoint, call),
+                        lambda applied: self._replayed(endpoint, call, applied))
                 else:
                     answer = await self._answer(endpoint, call, keep=False)
             except Exception as exc:  # the same mapping as the websocket's (pipeline)
@@ -387,6 +401,18 @@ class Api:
             return idempotency.Answer(refused.status_code, bytes(refused.body))
         if endpoint.reply is None:
             return idempotency.Answer(204, b"")
+        return idempotency.Answer(endpoint.status, _encoder.encode(reply))
+
+    async def _replayed(self, endpoint: Endpoint, call: Call,
+                        applied: AppliedCommand) -> idempotency.Answer:
+        """The answer to a keyed call committed before by a process that died before
+        answering: its success, rebuilt from what was committed."""
+        if endpoint.reply is None:
+            return idempotency.Answer(204, b"")
+        if endpoint.replay is None:  # no endpoint with a reply appends without one
+            raise Conflict("this call was applied, but its answer was lost; read the "
+                           "current state")
+        reply = await endpoint.replay(call, applied)
         return idempotency.Answer(endpoint.status, _encoder.encode(reply))
 
     async def _decode(self, request: Request, kind: type) -> Any:

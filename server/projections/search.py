@@ -116,7 +116,7 @@ class SearchProjection:
         for stream, seq in rows:
             statements.append(await self._reread(store, str(stream), int(seq)))
         if statements:
-            await store.execute(statements)
+            await store.transact(statements)
         self._erased_seen = int(erased)
         return len(statements)
 

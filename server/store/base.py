@@ -175,6 +175,13 @@ class EventStore(Protocol):
     async def execute(self, statements: list[tuple[str, tuple[Any, ...]]]) -> list[int]:
         """Run plain statements in one transaction through the writer; their row counts."""
 
+    async def transact(self, statements: list[tuple[str, tuple[Any, ...]]]) -> list[int]:
+        """Run statements in a transaction of their own, never batched with appends (a
+        failing statement fails only this call); their row counts."""
+
+    async def heads(self, prefix: str) -> dict[str, int]:
+        """The last committed seq of every stream whose name starts with ``prefix``."""
+
     async def check_writable(self) -> None:
         """Raise StoreError unless a write would succeed now."""
 

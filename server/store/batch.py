@@ -63,6 +63,16 @@ class ExecJob:
     counts: list[int] = field(default_factory=list)
 
 
+@dataclass(slots=True)
+class SoloJob:
+    """Statements committed in a transaction of their own, never batched with appends
+    (projections): if one fails, only this job fails, and nobody's append with it."""
+
+    statements: list[tuple[str, tuple[Any, ...]]]
+    future: asyncio.Future[Answer]
+    counts: list[int] = field(default_factory=list)
+
+
 Job = AppendJob | ExecJob
 
 
@@ -157,7 +167,7 @@ class GroupCommitWriter:
     def __init__(self, *, group_commit: bool = True) -> None:
         self.max_batch = MAX_BATCH if group_commit else 1
         self._listeners: list[CommitListener] = []
-        self._queue: asyncio.Queue[Job | None] = asyncio.Queue()
+        self._queue: asyncio.Queue[Job | SoloJob | None] = asyncio.Queue()
         self._writer: asyncio.Task[None] | None = None
         self.batches = 0
         self.failing = False
@@ -177,7 +187,7 @@ class GroupCommitWriter:
             await self._writer
             self._writer = None
 
-    def _submit(self, job: Job) -> None:
+    def _submit(self, job: Job | SoloJob) -> None:
         if self._writer is None:
             raise StoreError("store is closed")
         self._queue.put_nowait(job)
@@ -211,20 +221,55 @@ class GroupCommitWriter:
         await future
         return job.counts
 
+    async def transact(self, statements: list[tuple[str, tuple[Any, ...]]]) -> list[int]:
+        """Run ``statements`` in a transaction of their own, apart from every append: a
+        failing statement fails this call only (projections write this way). Each one's
+        row count. The base runs them in the writer's queue, alone (SQLite has one
+        writer); PostgreSQL uses a connection of its own."""
+        future: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
+        job = SoloJob([(self._sql(sql), params) for sql, params in statements], future)
+        self._submit(job)
+        await future
+        return job.counts
+
     async def _write_loop(self) -> None:
         stopping = False
+        solo: SoloJob | None = None
         while not stopping:
             first = await self._queue.get()
             if first is None:
                 break
+            if isinstance(first, SoloJob):
+                await self._commit_solo(first)
+                continue
             batch: list[Job] = [first]
             while len(batch) < self.max_batch and not self._queue.empty():
                 job = self._queue.get_nowait()
                 if job is None:
                     stopping = True
                     break
+                if isinstance(job, SoloJob):
+                    solo = job
+                    break
                 batch.append(job)
             await self._commit(batch)
+            if solo is not None:
+                await self._commit_solo(solo)
+                solo = None
+
+    async def _commit_solo(self, job: SoloJob) -> None:
+        try:
+            await self._run_solo(job)
+        except Exception as exc:  # the caller logs and retries; appends are not touched
+            if not job.future.done():
+                job.future.set_exception(StoreError(f"write failed: {exc}"))
+            return
+        if not job.future.done():
+            job.future.set_result(None)
+
+    async def _run_solo(self, job: SoloJob) -> None:
+        """Run the job's statements in one transaction, recording their row counts."""
+        raise NotImplementedError
 
     async def _commit(self, batch: list[Job]) -> None:
         try:

@@ -10,6 +10,7 @@ command resent to another process is still applied once.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -19,7 +20,16 @@ import asyncpg
 from ..domain.events import Event
 from ..errors import StoreError
 from .base import AppliedCommand, CommandKey, StreamCheck, VerifyReport, decode_body, migrations
-from .batch import Assembled, ExecJob, GroupCommitWriter, Job, assemble, commands_of, streams_of
+from .batch import (
+    Assembled,
+    ExecJob,
+    GroupCommitWriter,
+    Job,
+    SoloJob,
+    assemble,
+    commands_of,
+    streams_of,
+)
 from .chain import GENESIS, ChainBreak, verify_row
 
 log = logging.getLogger("practica.store")
@@ -132,6 +142,25 @@ class PostgresStore(GroupCommitWriter):
                         job.counts.append(int(last) if last.isdigit() else 0)
         return out
 
+    async def transact(self, statements: list[tuple[str, tuple[Any, ...]]]) -> list[int]:
+        """On a connection of its own (not the writer's queue): several processes write
+        to PostgreSQL anyway, and a projection's transaction must not wait behind, nor
+        hold up, a group commit."""
+        job = SoloJob([(self._sql(sql), params) for sql, params in statements],
+                      asyncio.get_running_loop().create_future())
+        try:
+            await self._run_solo(job)
+        except (asyncpg.PostgresError, OSError) as exc:
+            raise StoreError(f"write failed: {exc}") from exc
+        return job.counts
+
+    async def _run_solo(self, job: SoloJob) -> None:
+        async with self._p().acquire() as conn, conn.transaction():
+            for sql, params in job.statements:
+                status = await conn.execute(sql, *params)
+                last = status.rsplit(" ", 1)[-1]
+                job.counts.append(int(last) if last.isdigit() else 0)
+
     async def _applied_commands(
         self, conn: asyncpg.Connection, batch: list[Job]
     ) -> dict[CommandKey, AppliedCommand]:
@@ -194,6 +223,11 @@ class PostgresStore(GroupCommitWriter):
             "SELECT stream FROM streams WHERE starts_with(stream, $1) AND seq > 0"
             " ORDER BY stream", prefix)
         return [row[0] for row in rows]
+
+    async def heads(self, prefix: str) -> dict[str, int]:
+        rows = await self._p().fetch(
+            "SELECT stream, seq FROM streams WHERE starts_with(stream, $1) AND seq > 0", prefix)
+        return {row[0]: int(row[1]) for row in rows}
 
     # --- operations --------------------------------------------------------------
 

@@ -31,6 +31,7 @@ from .batch import (
     GroupCommitWriter,
     Head,
     Job,
+    SoloJob,
     assemble,
     commands_of,
     streams_of,
@@ -130,6 +131,20 @@ class SqliteStore(GroupCommitWriter):
         self._heads.update(out.heads)
         return out
 
+    async def _run_solo(self, job: SoloJob) -> None:
+        assert self._w is not None
+        conn = self._w
+        try:
+            await conn.execute("BEGIN IMMEDIATE")
+            for sql, params in job.statements:
+                async with conn.execute(sql, params) as cur:
+                    job.counts.append(max(cur.rowcount, 0))
+            await conn.execute("COMMIT")
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await conn.execute("ROLLBACK")
+            raise
+
     async def _applied_commands(
         self, conn: aiosqlite.Connection, batch: list[Job]
     ) -> dict[CommandKey, AppliedCommand]:
@@ -226,6 +241,20 @@ class SqliteStore(GroupCommitWriter):
             " ORDER BY stream", (prefix, prefix + "\uffff"),
         ) as cur:
             return [row[0] for row in await cur.fetchall()]
+
+    async def heads(self, prefix: str) -> dict[str, int]:
+        # Hop from stream to stream on the primary key (a loose index scan): a GROUP BY
+        # would read every event of the table, bodies and all, on each projection poll.
+        end = prefix + "\uffff"
+        async with self._reader().execute(
+            "WITH RECURSIVE s(stream) AS ("
+            " SELECT min(stream) FROM events WHERE stream >= ? AND stream < ?"
+            " UNION ALL SELECT (SELECT min(stream) FROM events WHERE stream > s.stream"
+            " AND stream < ?) FROM s WHERE s.stream IS NOT NULL)"
+            " SELECT stream, (SELECT max(seq) FROM events e WHERE e.stream = s.stream)"
+            " FROM s WHERE stream IS NOT NULL", (prefix, end, end),
+        ) as cur:
+            return {row[0]: int(row[1]) for row in await cur.fetchall()}
 
     # --- operations --------------------------------------------------------------
 

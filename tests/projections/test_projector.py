@@ -4,7 +4,7 @@ what failed without moving its cursor, and rebuilds to the same rows."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 
 import pytest
@@ -75,18 +75,126 @@ class Flaky(SearchProjection):
         return super().statements(stream, events)
 
 
+async def until(check: Callable[[], Awaitable[bool]], what: str, within: float = 10) -> None:
+    deadline = asyncio.get_running_loop().time() + within
+    while not await check():
+        assert asyncio.get_running_loop().time() < deadline, what
+        await asyncio.sleep(0.02)
+
+
 async def test_a_failed_apply_moves_no_cursor_and_is_retried(store, caplog):
     projections = Projections(store, [Flaky()])
+    projector = projections["search"]
     await projections.start()
-    await projections["search"].settle()
+    await projector.settle()
     try:
         done = await store.append(STREAM, "m", [post("kept")])
-        await projections["search"].settle()
-        assert [r[4] for r in await rows(store)] == ["kept"]
-        assert projections["search"].cursors[STREAM] == done.seq
+        await projector.settle()  # does not wait for a failing stream
+        assert projector.cursors.get(STREAM, 0) == 0 and projector.failing == 1
+        assert projector.lag == 1
+
+        async def kept() -> bool:
+            return [r[4] for r in await rows(store)] == ["kept"]
+
+        await until(kept, "retried after its backoff")
+        assert projector.cursors[STREAM] == done.seq
+        assert (projector.failing, projector.lag) == (0, 0)
         assert "could not apply" in caplog.text
     finally:
         await projections.stop()
+
+
+class Poisoned(SearchProjection):
+    """Writes a statement the database refuses for any message saying "poison", while
+    ``broken``: a projection's bug, which must not fail anyone's append."""
+
+    broken = True
+
+    def statements(self, stream: str, events: Sequence[Event]) -> list[Statement]:
+        statements = super().statements(stream, events)
+        if self.broken and any(isinstance(e.body, MessagePosted) and "poison" in e.body.text
+                               for e in events):
+            statements.append(("INSERT INTO no_such_table (x) VALUES (?)", (1,)))
+        return statements
+
+
+async def test_a_failing_projection_fails_no_append_and_catches_up_when_fixed(store):
+    poisoned = Poisoned()
+    projections = Projections(store, [poisoned])
+    projector = projections["search"]
+    await projections.start()
+    await projector.settle()
+    other = room_stream("s")
+    try:
+        texts = [f"message {i}" + (" poison" if i % 14 == 3 else "") for i in range(40)]
+        acked = await asyncio.gather(*(  # appended together: group commits with the poison
+            store.append(STREAM if i % 2 else other, "m", [post(text)])
+            for i, text in enumerate(texts)))
+        assert all(not a.duplicate for a in acked)
+        stored = await store.read(STREAM) + await store.read(other)
+        assert sorted(e.body.text for e in stored) == sorted(texts)  # type: ignore[union-attr]
+        poisoned_stream = {a.stream for a, t in zip(acked, texts, strict=True) if "poison" in t}
+        assert poisoned_stream == {STREAM}  # i = 3, 17, 31: odd, so only room r
+
+        async def other_caught_up() -> bool:
+            return projector.cursors.get(other, 0) == await store.head(other)
+
+        async def held_back() -> bool:
+            return projector.failing == 1
+
+        await until(held_back, "the poisoned stream fails")
+        await until(other_caught_up, "a healthy stream goes on while another fails")
+        assert projector.failing == 1 and projector.lag > 0
+        assert projector.cursors.get(STREAM, 0) < await store.head(STREAM)
+
+        poisoned.broken = False
+
+        async def all_indexed() -> bool:
+            return len(await rows(store)) == len(texts)
+
+        await until(all_indexed, "caught up once the fault is gone", within=15)
+        assert (projector.failing, projector.lag) == (0, 0)
+        assert sorted(r[4] for r in await rows(store)) == sorted(texts)
+    finally:
+        await projections.stop()
+
+
+async def test_a_restart_resumes_from_the_cursor_without_duplicates(store):
+    projections = Projections(store, [SearchProjection()])
+    await projections.start()
+    first = await store.append(STREAM, "m", [post("before one"), post("before two")])
+    await projections["search"].settle()
+    assert projections["search"].cursors[STREAM] == first.seq
+    await projections.stop()
+    # Committed while no projector ran (a stop, a crash): the next start applies them.
+    later = await store.append(STREAM, "m", [post("while down")])
+    await store.append(room_stream("s"), "m", [post("elsewhere")])
+    again = Projections(store, [SearchProjection()])
+    await again.start()
+    try:
+        await again["search"].settle()
+        texts = [r[4] for r in await rows(store)]
+        assert sorted(texts) == sorted(["before one", "before two", "while down", "elsewhere"])
+        assert again["search"].cursors[STREAM] == later.seq
+        cursors = await store.fetch("SELECT stream, seq FROM projection_cursors"
+                                    " WHERE projection = 'search' ORDER BY stream")
+        assert [tuple(c) for c in cursors] == [(STREAM, later.seq), (room_stream("s"), 1)]
+    finally:
+        await again.stop()
+
+
+async def test_a_commit_no_one_told_of_is_found_by_the_poll(store):
+    projector = Projector(store, SearchProjection(), poll_s=0.05)  # no commit listener
+    await projector.start()
+    try:
+        await store.append(STREAM, "m", [post("made by another process")])
+
+        async def found() -> bool:
+            return [r[4] for r in await rows(store)] == ["made by another process"]
+
+        await until(found, "the poll finds what no announcement told of")
+    finally:
+        await projector.stop()
 
 
 async def test_rebuild_gives_the_rows_the_live_projection_kept(store):

@@ -86,3 +86,28 @@ async def randomized_race(stores: list[EventStore], tasks: int = 24, rounds: int
             assert where[(stream, tag)] == seq + 1, (stream, tag, seq)
     assert sum(len(v) for v in events.values()) == sum(len(n) for n, _ in committed)
     assert (await stores[0].verify()).ok
+
+
+async def apart_from_appends(store: EventStore) -> None:
+    """``transact`` (projections' writes) commits apart from appends: one that fails
+    fails alone, with the appends queued beside it all made durable, the store not
+    marked failing; the rows of one that succeeds are there, with its row counts."""
+    from server.errors import StoreError
+
+    heard: list[int] = []
+    store.on_commit(lambda events: heard.extend(e.seq for e in events))
+    bad = [("INSERT INTO projection_cursors (projection, stream, seq) VALUES (?, ?, ?)",
+            ("t", "room:x", 1)), ("INSERT INTO no_such_table (x) VALUES (?)", (1,))]
+    appends = [store.append(f"room:{i % 3}", "m", [post(f"p{i}")]) for i in range(30)]
+    results = await asyncio.gather(store.transact(bad), *appends, return_exceptions=True)
+    assert isinstance(results[0], StoreError), results[0]
+    assert all(not isinstance(r, BaseException) for r in results[1:]), results
+    stored = [len(await store.read(f"room:{i}")) for i in range(3)]
+    assert sum(stored) == 30 == len(heard)
+    assert not getattr(store, "failing", False)
+    assert await store.fetch("SELECT 1 FROM projection_cursors WHERE projection = 't'") == []
+    assert await store.transact([bad[0], (
+        "UPDATE projection_cursors SET seq = ? WHERE projection = ?", (2, "t"))]) == [1, 1]
+    assert await store.fetch("SELECT seq FROM projection_cursors WHERE projection = 't'") == [
+        (2,)]
+    assert await store.heads("room:") == {"room:0": 10, "room:1": 10, "room:2": 10}

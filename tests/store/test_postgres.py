@@ -178,3 +178,11 @@ async def test_two_processes_append_all_only_on_the_heads_they_decided_on(url):
     finally:
         await first.close()
         await second.close()
+
+
+async def test_transact_commits_apart_from_appends(url):
+    store = await opened(url)
+    try:
+        await multi.apart_from_appends(store)
+    finally:
+        await store.close()

@@ -233,3 +233,7 @@ async def test_append_all_applies_a_command_key_once(store):
 
 async def test_concurrent_append_all_commits_only_what_was_decided_on_the_head(store):
     await multi.randomized_race([store])
+
+
+async def test_transact_commits_apart_from_appends(store):
+    await multi.apart_from_appends(store)
