@@ -93,12 +93,13 @@ def run(settings: Settings) -> int:
 
 
 def _startup_failed(reason: str) -> int:
-    print(f"practica: could not start: {reason}", file=sys.stderr, flush=True)
     lingering = [t for t in threading.enumerate()
                  if t is not threading.main_thread() and not t.daemon and t.is_alive()]
-    if lingering:  # a library thread left behind must not keep a failed start alive
+    if lingering:  # said first, so the reason stays the last line an operator reads
         print(f"practica: {len(lingering)} threads did not stop; exiting anyway",
               file=sys.stderr, flush=True)
+    print(f"practica: could not start: {reason}", file=sys.stderr, flush=True)
+    if lingering:  # a library thread left behind must not keep a failed start alive
         os._exit(1)
     return 1
 
