@@ -352,7 +352,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Mount("/static", StaticFiles(directory=settings.web_dir), name="static"),
     ]
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={404: not_found},
-                    middleware=[Middleware(KeepRawSend), Middleware(SecurityHeaders)])
+                    middleware=[Middleware(KeepRawSend, gateway=practica.gateway),
+                                Middleware(SecurityHeaders)])
     # Starlette's trailing-slash redirect builds an absolute Location from the Host
     # header (a client-chosen value); no route needs it, so "/x/" is simply not found.
     app.router.redirect_slashes = False

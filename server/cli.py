@@ -14,15 +14,17 @@ import uvicorn
 
 from . import logs
 from .settings import Settings
+from .ws_protocol import LeanWebSocketProtocol
 
 
 def uvicorn_config(app: Any, settings: Settings, **extra: Any) -> uvicorn.Config:
-    """Practica's websocket settings: 64 KiB frames, no compression, sansio protocol;
-    forwarded headers believed only from ``trusted_proxies`` (uvicorn's own default
-    trusts loopback, which would let any local client pick its address)."""
+    """Practica's websocket settings: 64 KiB frames, no compression, uvicorn's sansio
+    protocol with lighter per-connection state (server/ws_protocol.py); forwarded headers
+    believed only from ``trusted_proxies`` (uvicorn's own default trusts loopback, which
+    would let any local client pick its address)."""
     logs.redact_access_log()
     return uvicorn.Config(
-        app, host=settings.host, port=settings.port, ws="websockets-sansio",
+        app, host=settings.host, port=settings.port, ws=LeanWebSocketProtocol,
         proxy_headers=bool(settings.trusted_proxies),
         forwarded_allow_ips=list(settings.trusted_proxies),
         ws_max_size=settings.max_frame_bytes, ws_per_message_deflate=False,

@@ -105,33 +105,9 @@ class Gateway:
                               websocket.headers.get("host", ""), self.settings.allowed_origins)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        websocket = WebSocket(scope, receive, send)
-        if not self.origin_allowed(websocket):
-            log.warning("refused websocket from origin %r", websocket.headers.get("origin"))
-            await websocket.close(int(CloseCode.POLICY_VIOLATION))  # before accept: HTTP 403
+        conn = await self._admit(scope, receive, send)
+        if conn is None:
             return
-        client = scope.get("client") or ("?", 0)
-        try:
-            principal = await self.identity.principal(websocket.cookies.get(SESSION_COOKIE),
-                                                      str(client[0]))
-        except Exception as exc:
-            if (unavailable := as_unavailable(exc)) is None:
-                raise
-            await refuse_websocket(websocket, unavailable)  # the store is down: 503
-            return
-        if principal is None:
-            await websocket.close(int(CloseCode.POLICY_VIOLATION))  # sign in first: HTTP 403
-            return
-        await websocket.accept()
-        conn = Connection(
-            send, queue_limit=self.settings.send_queue_frames,
-            catch_up=lambda stream, after: self._catch_up(conn, stream, after),
-            bucket=self.limiter.bucket(time.monotonic()),
-            peer=f"{client[0]}:{client[1]}", eager=self.settings.eager_send,
-            principal=principal,
-            direct=DirectWriter.of(scope) if self.settings.eager_send else None,
-            own_sender=True,
-        )
         self.connections.add(conn)
         self.metrics.connections.inc()
         try:
@@ -152,22 +128,63 @@ class Gateway:
                 if conn.sender is not None:
                     conn.sender.cancel()
 
+    async def _admit(self, scope: Scope, receive: Receive, send: Send) -> Connection | None:
+        """Check the upgrade (origin, session) and accept it; None when refused. Apart
+        from ``__call__`` so that the request's objects (Starlette's ``WebSocket``, its
+        parsed headers and cookies) are not kept alive with the socket."""
+        websocket = WebSocket(scope, receive, send)
+        if not self.origin_allowed(websocket):
+            log.warning("refused websocket from origin %r", websocket.headers.get("origin"))
+            await websocket.close(int(CloseCode.POLICY_VIOLATION))  # before accept: HTTP 403
+            return None
+        client = scope.get("client") or ("?", 0)
+        try:
+            principal = await self.identity.principal(websocket.cookies.get(SESSION_COOKIE),
+                                                      str(client[0]))
+        except Exception as exc:
+            if (unavailable := as_unavailable(exc)) is None:
+                raise
+            await refuse_websocket(websocket, unavailable)  # the store is down: 503
+            return None
+        if principal is None:
+            await websocket.close(int(CloseCode.POLICY_VIOLATION))  # sign in first: HTTP 403
+            return None
+        await websocket.accept()
+        conn = Connection(
+            send, queue_limit=self.settings.send_queue_frames,
+            catch_up=lambda stream, after: self._catch_up(conn, stream, after),
+            bucket=self.limiter.bucket(time.monotonic()),
+            peer=f"{client[0]}:{client[1]}", eager=self.settings.eager_send,
+            principal=principal,
+            direct=DirectWriter.of(scope) if self.settings.eager_send else None,
+            own_sender=True,
+        )
+        return conn
+
     async def _receive_loop(self, conn: Connection, receive: Receive) -> None:
-        closed = conn.finished()
+        """Handle frames until the socket closes, in this one task: awaiting ``receive``
+        under a deadline (no task per frame, none waiting per idle socket). When the
+        sender closes the socket first, the deadline is moved to now to stop waiting."""
+        deadline: asyncio.Timeout | None = None
+
+        def sender_finished(_: object) -> None:
+            if deadline is not None and deadline.expired() is False:
+                deadline.reschedule(asyncio.get_running_loop().time())
+
+        conn.finished().add_done_callback(sender_finished)
         while conn.closing is None:
             timeout = (self.settings.identify_timeout_ms / 1000 if conn.member is None
                        else self.settings.heartbeat_timeout_s)
-            incoming = asyncio.ensure_future(receive())
-            waiting: set[asyncio.Future[Any]] = {incoming, closed}
-            done, _ = await asyncio.wait(waiting, timeout=timeout,
-                                         return_when=asyncio.FIRST_COMPLETED)
-            if incoming not in done:
-                incoming.cancel()
-                if not done:
+            try:
+                async with asyncio.timeout(timeout) as deadline:
+                    message = await receive()
+            except TimeoutError:
+                if conn.closing is None:
                     conn.close(CloseCode.IDENTIFY_TIMEOUT if conn.member is None
                                else CloseCode.HEARTBEAT_TIMEOUT, "no frame in time")
                 return
-            message = incoming.result()
+            finally:
+                deadline = None
             if message["type"] == "websocket.disconnect":
                 conn.close(CloseCode.NORMAL, "client went away")
                 return

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from starlette._utils import get_route_path
 from starlette.types import ASGIApp, Receive, Scope, Send
 from websockets.protocol import State
 
@@ -65,12 +66,22 @@ class DirectWriter:
 
 class KeepRawSend:
     """Outermost middleware: remember the ASGI server's ``send`` of each websocket before
-    Starlette wraps it, for :meth:`DirectWriter.of`."""
+    Starlette wraps it, for :meth:`DirectWriter.of`; and hand the websocket at ``path``
+    straight to ``gateway``.
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+    Starlette would pass it through five more layers (security headers, exception
+    middleware and handler, router, route) that do nothing for this one endpoint but
+    whose coroutine frames and closures stay alive as long as the socket: a few KB per
+    idle connection (bench/join.py)."""
+
+    def __init__(self, app: ASGIApp, gateway: ASGIApp | None = None,
+                 path: str = "/ws") -> None:
+        self.app, self.gateway, self.path = app, gateway, path
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
             scope[RAW_SEND] = send
+            if self.gateway is not None and get_route_path(scope) == self.path:
+                await self.gateway(scope, receive, send)
+                return
         await self.app(scope, receive, send)

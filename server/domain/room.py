@@ -66,7 +66,8 @@ class RoomSnapshot(msgspec.Struct, tag="room", tag_field="kind", kw_only=True):
 class RoomState:
     """Mutable fold state of one room's stream (owned by one task at a time)."""
 
-    __slots__ = ("message_count", "name", "present", "recent", "room", "seq", "topic")
+    __slots__ = ("_sorted_present", "message_count", "name", "present", "recent", "room", "seq",
+                 "topic")
 
     def __init__(self, room: str) -> None:
         self.room = room
@@ -76,6 +77,9 @@ class RoomState:
         self.present: dict[str, Member] = {}
         self.recent: OrderedDict[int, Message] = OrderedDict()
         self.message_count = 0
+        self._sorted_present: tuple[int, int, list[Member]] | None = None
+        """``present`` by name, kept for the seq it was sorted at: when a crowd joins, each
+        joiner of one tick gets the same list (sorting it per joiner was O(n log n) each)."""
 
     @classmethod
     def from_snapshot(cls, snapshot: RoomSnapshot, seq: int) -> RoomState:
@@ -87,12 +91,19 @@ class RoomState:
         state.message_count = snapshot.message_count
         return state
 
+    def present_by_name(self) -> list[Member]:
+        cached = self._sorted_present
+        if cached is None or cached[0] != self.seq or cached[1] != len(self.present):
+            ordered = sorted(self.present.values(), key=lambda m: m.name.casefold())
+            cached = self._sorted_present = (self.seq, len(self.present), ordered)
+        return list(cached[2])
+
     def snapshot(self) -> RoomSnapshot:
         return RoomSnapshot(
             room=self.room,
             name=self.name,
             topic=self.topic,
-            present=sorted(self.present.values(), key=lambda m: m.name.casefold()),
+            present=self.present_by_name(),
             messages=[msgspec.structs.replace(m) for m in self.recent.values()],
             message_count=self.message_count,
         )

@@ -182,11 +182,10 @@ class SqliteStore(GroupCommitWriter):
         return self._r
 
     async def read(self, stream: str, after: int = 0, limit: int = 1000) -> list[Event]:
-        async with self._reader().execute(
+        rows = await self._reader().execute_fetchall(
             f"SELECT {_COLUMNS} FROM events WHERE stream = ? AND seq > ? ORDER BY seq LIMIT ?",
-            (stream, after, limit),
-        ) as cur:
-            return [_event(row) for row in await cur.fetchall()]
+            (stream, after, limit))
+        return [_event(row) for row in rows]
 
     async def head(self, stream: str) -> int:
         cached = self._heads.get(stream)
@@ -232,8 +231,9 @@ class SqliteStore(GroupCommitWriter):
     # --- plain queries (accounts, sessions, invites) -------------------------------
 
     async def fetch(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        async with self._reader().execute(sql, params) as cur:
-            return [tuple(row) for row in await cur.fetchall()]
+        # One hop to the reader thread (execute_fetchall), not three (execute, fetch,
+        # close): every websocket upgrade looks its session up here.
+        return [tuple(row) for row in await self._reader().execute_fetchall(sql, params)]
 
     async def streams(self, prefix: str) -> list[str]:
         async with self._reader().execute(

@@ -76,6 +76,21 @@ def test_snapshot_is_a_copy():
     assert state.recent[1].text == "a"
 
 
+def test_snapshots_list_who_is_present_by_name_as_of_their_seq():
+    """The sorted list is kept between snapshots of one seq (a crowd joining in one tick)
+    and made again once presence changes."""
+    state = replay(MemberJoined(member="m-bob", name="bob"),
+                   MemberJoined(member="m-ann", name="Ann"))
+    first = state.snapshot().present
+    assert [m.id for m in first] == ["m-ann", "m-bob"]
+    first.pop()  # one snapshot's list is its own
+    assert [m.id for m in state.snapshot().present] == ["m-ann", "m-bob"]
+    fold.apply(state, Event(stream="room:r", seq=3, ts=1003, actor=None,
+                            body=MembersChanged(joined=[Arrival(member="m-al", name="al")],
+                                                left=[Departure(member="m-bob")])))
+    assert [m.id for m in state.snapshot().present] == ["m-al", "m-ann"]
+
+
 def test_join_is_idempotent_and_leave_only_when_present():
     state = replay(MemberJoined(member="m-ann", name="Ann"))
     assert fold.decide_join(state, ANN) == []
