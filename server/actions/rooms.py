@@ -57,7 +57,7 @@ from ..protocol import (
 )
 from ..settings import Settings
 from ..store import CommandKey, EventStore
-from ..streams import COMMUNITY, ROOM, parse
+from ..streams import ROOT, parse
 from ..subscriptions import Subscriptions
 from .message_changes import changed
 
@@ -120,9 +120,10 @@ class Actions:
         for stream in list(wanted):
             try:
                 found = await self.authority.check_read(principal, stream)
-                if found.ref.kind is ROOM:  # resuming a room enters it: that needs join_room
-                    await self.authority.check(principal, Action.JOIN_ROOM,
-                                               found.community.community, room=found.ref.ident)
+                enter = found.ref.kind.enter
+                if enter is not None:  # resuming a room enters it: that needs join_room
+                    await self.authority.check(principal, enter, found.community.community,
+                                               room=found.ref.ident)
                     rooms.append(found.ref.ident)
             except (Forbidden, NotFound) as exc:
                 del wanted[stream]
@@ -141,12 +142,9 @@ class Actions:
         """The community the resumed streams belong to: a ``community:`` stream's, else the
         first other stream's that exists."""
         refs = [ref for ref in map(parse, streams) if ref is not None]
-        for ref in sorted(refs, key=lambda ref: ref.kind is not COMMUNITY):
-            state = self.folds.communities.get(ref.ident)
-            if ref.kind.scope == "community" and state is not None and state.seq > 0:
-                return ref.ident
-            if ref.kind.scope == "room" and self.folds.room_exists(ref.ident):
-                return self.folds.community_of_room(ref.ident).community
+        for ref in sorted(refs, key=lambda ref: ref.kind is not ROOT):
+            if self.folds.exists(ref):
+                return self.folds.home(ref).community
         return None
 
     def recheck(self, conn: Connection, community: str | None = None) -> list[str]:
@@ -156,7 +154,7 @@ class Actions:
         ended = self.subscriptions.recheck(conn, community)
         for stream in ended:
             ref = parse(stream)
-            if ref is not None and ref.kind is ROOM and ref.ident in conn.rooms:
+            if ref is not None and ref.kind.enter is not None and ref.ident in conn.rooms:
                 conn.rooms.discard(ref.ident)
                 if member is not None and self.presence.detach(ref.ident, member.id, conn):
                     self._background(self.shared.release(ref.ident, member.id))
