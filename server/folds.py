@@ -93,7 +93,7 @@ class Folds:
         known = self._homes.get(ref.name)
         if known is not None:
             return self.communities[known]
-        state = ref.kind.home(self.communities, ref.ident)
+        state = ref.kind.home(self, ref.ident)
         if state is None:
             raise NotFound(f"no {ref.kind.name} {ref.ident!r}")
         if ref.kind is not ROOT:

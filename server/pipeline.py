@@ -98,9 +98,15 @@ class Once:
         return await self._keyed(member, ref, digest, attempt)
 
     async def applied(self, member: str, ref: str | None, digest: str,
-                      apply: Callable[[], Awaitable[Outcome]]) -> Outcome:
-        """Run ``apply`` (which appends by itself), once per ``ref``; its answer is kept."""
+                      apply: Callable[[], Awaitable[Outcome]], *,
+                      local: Callable[[], Awaitable[None]] | None = None) -> Outcome:
+        """Run ``apply`` (which appends by itself), once per ``ref``; its answer is kept.
+        ``local`` is what the command does to the socket that sent it (subscribe,
+        unsubscribe): run before it is applied and before a repeat is answered, never
+        when the ref is refused as reused."""
         async def attempt(key: CommandKey | None) -> Outcome:
+            if local is not None:
+                await local()
             outcome = await apply()
             if key is not None:
                 await self.store.execute([(
@@ -110,10 +116,11 @@ class Once:
                      NOTHING if outcome.seq is None else outcome.seq, digest))])
             return outcome
 
-        return await self._keyed(member, ref, digest, attempt)
+        return await self._keyed(member, ref, digest, attempt, local)
 
     async def _keyed(self, member: str, ref: str | None, digest: str,
-                     first: Callable[[CommandKey | None], Awaitable[Outcome]]) -> Outcome:
+                     first: Callable[[CommandKey | None], Awaitable[Outcome]],
+                     again: Callable[[], Awaitable[None]] | None = None) -> Outcome:
         if ref is None:
             return await first(None)
         key = CommandKey(member, ref)
@@ -130,6 +137,8 @@ class Once:
             if found is not None:
                 if found.digest and digest and found.digest != digest:
                     raise _reused(ref)
+                if again is not None:
+                    await again()
                 outcome = Outcome(found.stream, found.seq or None)
             else:
                 outcome = await first(key)

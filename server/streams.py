@@ -33,7 +33,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple, Protocol
 
 from .domain import community as community_fold
 from .domain import room as room_fold
@@ -48,19 +48,38 @@ ID = r"[a-z0-9][a-z0-9-]{0,63}"
 
 Scope = Literal["community", "room"]
 Loaded = Literal["at_start", "on_use"]
-Home = Callable[[Mapping[str, CommunityState], str], CommunityState | None]
-"""``home(communities, id)``: the community (of those there are) a stream's id belongs to."""
 
 
-def the_community(communities: Mapping[str, CommunityState], ident: str) -> CommunityState | None:
+class Places(Protocol):
+    """What a kind's :attr:`StreamKind.home` may look at: the states this process holds
+    (:class:`~server.folds.Folds`)."""
+
+    @property
+    def communities(self) -> Mapping[str, CommunityState]: ...
+
+    def of(self, kind: StreamKind) -> Mapping[str, Any]:
+        """The states of ``kind`` held, by id."""
+        ...
+
+    def home(self, ref: StreamRef) -> CommunityState:
+        """Another stream's community (NotFound if none): for a kind that belongs to a
+        room, or to anything else that belongs to a community."""
+        ...
+
+
+Home = Callable[[Places, str], "CommunityState | None"]
+"""``home(places, id)``: the community a stream's id belongs to; None if there is none."""
+
+
+def the_community(places: Places, ident: str) -> CommunityState | None:
     """A community's own streams: the id is the community (one created, seq > 0)."""
-    state = communities.get(ident)
+    state = places.communities.get(ident)
     return state if state is not None and state.seq > 0 else None
 
 
-def room_home(communities: Mapping[str, CommunityState], ident: str) -> CommunityState | None:
+def room_home(places: Places, ident: str) -> CommunityState | None:
     """A room's streams: the community whose room list holds the room (a room never moves)."""
-    for state in communities.values():
+    for state in places.communities.values():
         if ident in state.rooms:
             return state
     return None

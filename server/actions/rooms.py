@@ -190,36 +190,41 @@ class Actions:
         out with the room's other changes of this tick (decided there, on the fold:
         present already, nothing appended); a repeated ``ref`` answers the first seq."""
         await self.folds.room(room)
-        if self.presence.attach(room, member.id, conn):
-            await self.shared.hold(room, member.id)
-        conn.rooms.add(room)
         stream = room_stream(room)
+
+        async def here() -> None:
+            if self.presence.attach(room, member.id, conn):
+                await self.shared.hold(room, member.id)
+            conn.rooms.add(room)
 
         async def arrive() -> Outcome:
             return Outcome(stream, await self.presence_batch.change(room, member.id, member))
 
-        outcome = await self.once.applied(member.id, ref, _digest(command), arrive)
+        outcome = await self.once.applied(member.id, ref, _digest(command), arrive, local=here)
         return Ack(ref=ref or "", stream=stream, seq=outcome.seq)
 
     async def leave(self, conn: Connection, cmd: Leave) -> Ack:
         member = self._member(conn)
         await self.folds.room(cmd.room)
         stream = room_stream(cmd.room)
-        self.hub.unsubscribe(stream, conn)
-        conn.forget(stream)
-        conn.rooms.discard(cmd.room)
+        gone = False
 
-        gone = self.presence.detach(cmd.room, member.id, conn)
-        if gone:  # this process has no other tab of theirs in the room; maybe another does
-            await self.shared.release(cmd.room, member.id)
-            gone = member.id not in await self.shared.holders(cmd.room)
+        async def away() -> None:
+            nonlocal gone
+            self.hub.unsubscribe(stream, conn)
+            conn.forget(stream)
+            conn.rooms.discard(cmd.room)
+            gone = self.presence.detach(cmd.room, member.id, conn)
+            if gone:  # this process has no other tab of theirs in the room; maybe another does
+                await self.shared.release(cmd.room, member.id)
+                gone = member.id not in await self.shared.holders(cmd.room)
 
         async def depart() -> Outcome:
             if not gone:
                 return Outcome(stream, None)
             return Outcome(stream, await self.presence_batch.change(cmd.room, member.id, "left"))
 
-        outcome = await self.once.applied(member.id, cmd.ref, _digest(cmd), depart)
+        outcome = await self.once.applied(member.id, cmd.ref, _digest(cmd), depart, local=away)
         return Ack(ref=cmd.ref, stream=stream, seq=outcome.seq)
 
     async def post(self, conn: Connection, cmd: Post) -> Ack:
