@@ -109,6 +109,7 @@ class Practica:
         self.actions = Actions(self.store, self.folds, self.hub, self.presence, settings,
                                self.authority)
         self.feed = Feed(self.store, self.folds, self.hub)
+        self.actions.sync = self.feed.sync  # a stale decision catches its fold up here
         self.bus: Bus = LocalBus()
         self.leases: Leases = LocalLeases()
         limiter: LocalRateLimiter | RedisRateLimiter = LocalRateLimiter(

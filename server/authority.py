@@ -126,10 +126,7 @@ class Authority:
         ref = streams.parse(stream)
         if ref is None:
             raise NotFound(f"no stream {stream!r}")
-        if ref.kind.scope == "room":
-            state = self.folds.community_of_room(ref.ident)
-        else:
-            state = self.folds.community(ref.ident)
+        state = self.folds.home(ref)
         decision = streams.may_read(self.actor(principal, state), ref, state.community)
         return Readable(ref, state, decision)
 

@@ -1,10 +1,16 @@
-"""Live state of every community and its rooms, kept as folds over their committed events.
+"""Live state of the streams this process follows, kept as folds over their committed events.
 
-The registry listens to the store's commits, so its states are exactly the
-durable ones: a snapshot taken here at ``state.seq`` is consistent with the
-events a subscriber receives after it. A room is loaded (folded from the
-store) the first time it is needed; events committed while it loads are
-buffered and applied after.
+Which streams are folded, and how, is the stream-kind registry's
+(:mod:`server.streams`): each kind with a fold says how to start a state, how to
+fold an event into it (and what the edge does after), and whether all its streams
+are folded at start (communities) or each on first use (rooms). Nothing here names
+a kind but to keep the shortcuts other code uses (:meth:`Folds.community`,
+:meth:`Folds.room`, ``folds.communities``, ``folds.rooms``).
+
+The states follow the store's commits, so they are exactly the durable ones: a
+snapshot taken here at ``state.seq`` is consistent with the events a subscriber
+receives after it. A stream loaded on use is folded from the store the first
+time it is needed; events committed while it loads are buffered and applied after.
 """
 
 from __future__ import annotations
@@ -14,46 +20,118 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from .domain import community as community_fold
-from .domain import room as room_fold
 from .domain.community import CommunityState
-from .domain.events import CommunityCreated, CommunityEdited, Event, community_stream, room_stream
+from .domain.events import Event
 from .domain.room import RoomState
 from .errors import NotFound
-from .markup import render_markdown
 from .store import EventStore
+from .streams import COMMUNITY, KINDS, ROOM, ROOT, StreamKind, StreamRef, split
 
 log = logging.getLogger("practica.folds")
 
 PAGE = 2000
 
+Listener = Callable[[Any, Event], None]
+
 
 class Folds:
     def __init__(self, store: EventStore) -> None:
         self.store = store
-        self.communities: dict[str, CommunityState] = {}
-        self.rooms: dict[str, RoomState] = {}
+        self.states: dict[str, dict[str, Any]] = {}
+        """Kind name -> id -> the state folded so far."""
+        self.communities: dict[str, CommunityState] = self.of(COMMUNITY)
+        self.rooms: dict[str, RoomState] = self.of(ROOM)
         self._homes: dict[str, str] = {}
-        """room -> its community, as found (a room never moves)."""
+        """stream -> the community it belongs to, as found (a room never moves)."""
         self._loading: dict[str, list[Event]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
-        self.loaded_callbacks: list[Callable[[RoomState], None]] = []
+        self.loaded_callbacks: list[Callable[[Any], None]] = []
+        """Called with each state loaded on use, once it is caught up."""
         self.on_gap: Callable[[str, int], None] = lambda stream, seq: None
         """Called with (stream, seq) when an event arrives past a missing one."""
-        self.community_changed: list[Callable[[CommunityState, Event], None]] = []
+        self._listeners: dict[str, list[Listener]] = {}
+        self.community_changed: list[Listener] = self.listeners(COMMUNITY)
         """Called after each committed community event is folded (in every process, as
         its events arrive): who may read what is decided again from here."""
 
-    async def load_communities(self) -> None:
-        """Fold every community there is (they are small: rooms and members)."""
-        for stream in await self.store.streams("community:"):
-            await self.load_community(stream.partition(":")[2])
+    def of(self, kind: StreamKind) -> dict[str, Any]:
+        """The states of ``kind`` this process holds, by id."""
+        return self.states.setdefault(kind.name, {})
+
+    def listeners(self, kind: StreamKind) -> list[Listener]:
+        """Called with (state, event) after each committed event of ``kind`` is folded."""
+        return self._listeners.setdefault(kind.name, [])
+
+    # --- loading ---------------------------------------------------------------------
+
+    async def load_all(self) -> None:
+        """Fold every stream of the kinds folded at start (communities: they are small)."""
+        for kind in list(KINDS):
+            if kind.folded and kind.loaded == "at_start":
+                for stream in await self.store.streams(kind.prefix):
+                    await self.load(StreamRef(kind, stream[len(kind.prefix):]))
+
+    load_communities = load_all
+
+    async def load(self, ref: StreamRef) -> Any:
+        """Fold ``ref`` from the store, afresh, and hold it."""
+        kind = ref.kind
+        assert kind.new_state is not None
+        state = kind.new_state(ref.ident)
+        await self._fold(ref.name, state, kind.apply)
+        self.of(kind)[ref.ident] = state
+        return state
 
     async def load_community(self, community: str) -> CommunityState:
-        state = CommunityState(community)
-        await self._fold(community_stream(community), state, fold_community)
-        self.communities[community] = state
+        state: CommunityState = await self.load(StreamRef(COMMUNITY, community))
         return state
+
+    # --- finding states ----------------------------------------------------------------
+
+    def home(self, ref: StreamRef) -> CommunityState:
+        """The community ``ref`` belongs to; NotFound if there is none."""
+        known = self._homes.get(ref.name)
+        if known is not None:
+            return self.communities[known]
+        state = ref.kind.home(self, ref.ident)
+        if state is None:
+            raise NotFound(f"no {ref.kind.name} {ref.ident!r}")
+        if ref.kind is not ROOT:
+            self._homes[ref.name] = state.community
+        return state
+
+    def exists(self, ref: StreamRef) -> bool:
+        try:
+            self.home(ref)
+        except NotFound:
+            return False
+        return True
+
+    async def state(self, ref: StreamRef) -> Any:
+        """The committed state of ``ref``; None for kinds without a fold. NotFound when
+        its home does not exist (or, for a kind folded at start, it has no events yet)."""
+        kind = ref.kind
+        if not kind.folded:
+            return None
+        states = self.of(kind)
+        state = states.get(ref.ident)
+        if kind.loaded == "at_start":
+            if state is None or state.seq == 0:
+                raise NotFound(f"no {kind.name} {ref.ident!r}")
+            return state
+        if state is not None:
+            return state
+        self.home(ref)
+        lock = self._locks.setdefault(ref.name, asyncio.Lock())
+        async with lock:
+            state = states.get(ref.ident)
+            if state is None:
+                state = await self.load(ref)
+                for callback in self.loaded_callbacks:
+                    callback(state)
+        return state
+
+    # --- the shortcuts other code uses ------------------------------------------------
 
     def community(self, community: str) -> CommunityState:
         """A community's committed state; NotFound if there is none."""
@@ -63,38 +141,20 @@ class Folds:
         return state
 
     def community_of_room(self, room: str) -> CommunityState:
-        home = self._homes.get(room)
-        if home is not None:
-            return self.communities[home]
-        for state in self.communities.values():
-            if room in state.rooms:
-                self._homes[room] = state.community
-                return state
-        raise NotFound(f"no room {room!r}")
+        return self.home(StreamRef(ROOM, room))
 
     def room_exists(self, room: str) -> bool:
-        try:
-            self.community_of_room(room)
-        except NotFound:
-            return False
-        return True
+        return self.exists(StreamRef(ROOM, room))
 
     async def room(self, room: str) -> RoomState:
         """The room's committed state; NotFound if no community has such a room."""
         state = self.rooms.get(room)
         if state is not None:
             return state
-        self.community_of_room(room)
-        lock = self._locks.setdefault(room, asyncio.Lock())
-        async with lock:
-            state = self.rooms.get(room)
-            if state is None:
-                state = RoomState(room)
-                await self._fold(room_stream(room), state, room_fold.apply)
-                self.rooms[room] = state
-                for callback in self.loaded_callbacks:
-                    callback(state)
-        return state
+        loaded: RoomState = await self.state(StreamRef(ROOM, room))
+        return loaded
+
+    # --- following commits --------------------------------------------------------------
 
     async def _fold(
         self, stream: str, state: Any, apply: Callable[[Any, Event], object]
@@ -117,60 +177,62 @@ class Folds:
         finally:
             del self._loading[stream]
 
-    def state_of(self, stream: str) -> RoomState | CommunityState | None:
-        if stream.startswith("community:"):
-            return self.communities.get(stream[10:])
-        if stream.startswith("room:"):
-            return self.rooms.get(stream[5:])
-        return None
+    def state_of(self, stream: str) -> Any:
+        """The state this process holds of ``stream``; None if it holds none."""
+        ref = split(stream)
+        if ref is None or not ref.kind.folded:
+            return None
+        return self.of(ref.kind).get(ref.ident)
+
+    def _start_following(self, ref: StreamRef) -> Any:
+        """A stream of a kind folded at start that this process has not seen yet (created
+        here or by another process): followed from here on, starting empty."""
+        assert ref.kind.new_state is not None
+        state = self.of(ref.kind)[ref.ident] = ref.kind.new_state(ref.ident)
+        return state
 
     def seq_of(self, stream: str) -> int | None:
         """How far this process has folded ``stream``; None if it does not follow it.
 
-        A community this process has not seen yet (created by another process)
-        is followed from here on, starting empty, so the feed fetches it whole."""
+        A stream of a kind folded at start that this process has not seen yet (a
+        community created by another process) is followed from here on, starting
+        empty, so the feed fetches it whole."""
         state = self.state_of(stream)
-        if state is None and stream.startswith("community:") and stream not in self._loading:
-            state = self.communities[stream[10:]] = CommunityState(stream[10:])
-        return None if state is None else state.seq
+        if state is None and stream not in self._loading:
+            ref = split(stream)
+            if ref is not None and ref.kind.folded and ref.kind.loaded == "at_start":
+                state = self._start_following(ref)
+        return None if state is None else int(state.seq)
 
     def followed(self) -> list[str]:
-        return [*(community_stream(c) for c in self.communities),
-                *(room_stream(room) for room in self.rooms)]
+        return [kind.stream(ident) for kind in list(KINDS) if kind.folded
+                for ident in self.of(kind)]
 
     def on_commit(self, events: list[Event]) -> None:
-        """Fold committed events into the loaded states, strictly in seq order."""
+        """Fold committed events into the states held, strictly in seq order."""
         for event in events:
             buffer = self._loading.get(event.stream)
             if buffer is not None:
                 buffer.append(event)
                 continue
-            state = self.state_of(event.stream)
-            if state is None and event.seq == 1 and event.stream.startswith("community:"):
-                state = self.communities[event.stream[10:]] = CommunityState(event.stream[10:])
+            ref = split(event.stream)
+            if ref is None or not ref.kind.folded:
+                continue
+            kind = ref.kind
+            state = self.of(kind).get(ref.ident)
+            if state is None and event.seq == 1 and kind.loaded == "at_start":
+                state = self._start_following(ref)
             if state is None or event.seq <= state.seq:
                 continue
             if event.seq > state.seq + 1:  # another process's events are not here yet
                 self.on_gap(event.stream, event.seq)
                 continue
-            if isinstance(state, CommunityState):
-                _apply_safely(fold_community, state, event)
-                for listener in self.community_changed:
-                    try:
-                        listener(state, event)
-                    except Exception:  # a listener's bug must not stop the fold
-                        log.exception("community change listener failed on %s", event.stream)
-            else:
-                _apply_safely(room_fold.apply, state, event)
-
-
-def fold_community(state: CommunityState, event: Event) -> CommunityState:
-    """The pure fold, then what it leaves to the edge: rendering the description's
-    markdown (markdown-it and nh3 are I/O-free but not domain logic)."""
-    community_fold.apply(state, event)
-    if isinstance(event.body, CommunityCreated | CommunityEdited):
-        state.description_html = render_markdown(state.description)
-    return state
+            _apply_safely(kind.apply, state, event)
+            for listener in self._listeners.get(kind.name, ()):
+                try:
+                    listener(state, event)
+                except Exception:  # a listener's bug must not stop the fold
+                    log.exception("%s change listener failed on %s", kind.name, event.stream)
 
 
 def _apply_safely(apply: Callable[[Any, Event], object], state: Any, event: Event) -> None:

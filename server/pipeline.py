@@ -1,27 +1,31 @@
 """The command pipeline's shared stages, the same for websocket commands and HTTP calls.
 
-    decode → authorize (``allowed()``) → decide (pure, on a fold) →
-    ``append_all`` naming the seqs decided on (+ the audit entry) →
-    on :class:`~server.errors.StaleState`: catch the fold up and decide again
-    (at most :data:`ATTEMPTS` times, then ``conflict``) → reply
+    decode → (apply once per key) → authorize (``allowed()``) → decide (pure, on a fold)
+    → ``append_all`` naming the seqs decided on (+ the audit entry, + the command key)
+    → on :class:`~server.errors.StaleState`: catch the fold up and decide again
+    (at most :data:`ATTEMPTS` times, then ``conflict``) → fold, fan out → reply
 
 Transports decode and reply; :func:`decided` runs the decide-and-append loop;
-:func:`refusal` is the one mapping from an exception to the typed error both
-transports answer with.
+:class:`Once` applies a websocket command at most once per (member, ``ref``) and
+answers a repeat with the first answer (HTTP's ``Idempotency-Key`` is
+:mod:`server.http.idempotency`, the same contract); :func:`refusal` is the one mapping
+from an exception to the typed error both transports answer with.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
+from .domain.events import EventBody
 from .errors import CommandError, Conflict, ErrorCode, StaleState
 from .outage import as_unavailable
-from .store import AppliedCommand, CommandKey
+from .store import AppliedCommand, CommandKey, EventStore
 
 log = logging.getLogger("practica.pipeline")
 
@@ -85,6 +89,114 @@ class AlreadyApplied(Exception):
     def __init__(self, applied: AppliedCommand) -> None:
         super().__init__(f"applied before at {applied.stream} seq {applied.seq}")
         self.applied = applied
+
+
+Parts = Sequence[tuple[str, list[EventBody], int | None]]
+"""What a decision appends: ``(stream, events, expected seq or None)``, first the
+command's own stream, then any others in its transaction (its audit entry)."""
+
+
+class Outcome(NamedTuple):
+    """A command's answer: the stream it was applied to and the seq that carried it
+    (None when it changed nothing)."""
+
+    stream: str
+    seq: int | None
+
+
+NOTHING = 0
+"""The seq kept for a command that changed nothing (a join of someone present)."""
+
+
+class Once:
+    """Apply a websocket command at most once per (member, ref); a repeat gets the same
+    answer. The same ref with a different command (its digest: type and fields) is
+    refused with ``conflict``: answering it with the first command's answer would hide
+    that it was never applied.
+
+    A command that appends records its key in its append's transaction
+    (:meth:`appended`). A presence change (join, leave) is appended with the room's
+    other changes of the tick, so its key is recorded right after (:meth:`applied`):
+    if the process dies in between, a repeat is applied again, which for presence
+    changes the same state (present, or not) and may answer another seq."""
+
+    def __init__(self, store: EventStore) -> None:
+        self.store = store
+        self._inflight: dict[CommandKey, tuple[asyncio.Future[Outcome], str]] = {}
+
+    async def appended(self, member: str, ref: str | None, digest: str,
+                       decide: Callable[[], Awaitable[Parts]], sync: Sync) -> Outcome:
+        """Decide and append (:func:`decided`), once per ``ref``."""
+        async def attempt(key: CommandKey | None) -> Outcome:
+            async def once() -> Outcome:
+                parts = await decide()
+                if not parts[0][1]:  # the command's own stream gets nothing: nothing changes
+                    return Outcome(parts[0][0], None)
+                (first, *_) = await self.store.append_all(list(parts), member, key, digest)
+                if first.conflict:
+                    raise _reused(ref or "")
+                return Outcome(first.stream, first.seq)
+            return await decided(once, sync)
+
+        return await self._keyed(member, ref, digest, attempt)
+
+    async def applied(self, member: str, ref: str | None, digest: str,
+                      apply: Callable[[], Awaitable[Outcome]], *,
+                      local: Callable[[], Awaitable[None]] | None = None) -> Outcome:
+        """Run ``apply`` (which appends by itself), once per ``ref``; its answer is kept.
+        ``local`` is what the command does to the socket that sent it (subscribe,
+        unsubscribe): run before it is applied and before a repeat is answered, never
+        when the ref is refused as reused."""
+        async def attempt(key: CommandKey | None) -> Outcome:
+            if local is not None:
+                await local()
+            outcome = await apply()
+            if key is not None:
+                await self.store.execute([(
+                    "INSERT INTO commands (member, ref, stream, seq, digest)"
+                    " VALUES (?, ?, ?, ?, ?) ON CONFLICT (member, ref) DO NOTHING",
+                    (key.member, key.ref, outcome.stream,
+                     NOTHING if outcome.seq is None else outcome.seq, digest))])
+            return outcome
+
+        return await self._keyed(member, ref, digest, attempt, local)
+
+    async def _keyed(self, member: str, ref: str | None, digest: str,
+                     first: Callable[[CommandKey | None], Awaitable[Outcome]],
+                     again: Callable[[], Awaitable[None]] | None = None) -> Outcome:
+        if ref is None:
+            return await first(None)
+        key = CommandKey(member, ref)
+        running = self._inflight.get(key)
+        if running is not None:  # the same command twice at once: the second waits
+            if running[1] != digest:
+                raise _reused(ref)
+            return await asyncio.shield(running[0])
+        future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+        future.add_done_callback(lambda f: f.cancelled() or f.exception())
+        self._inflight[key] = (future, digest)
+        try:
+            found = await self.store.applied_command(key)
+            if found is not None:
+                if found.digest and digest and found.digest != digest:
+                    raise _reused(ref)
+                if again is not None:
+                    await again()
+                outcome = Outcome(found.stream, found.seq or None)
+            else:
+                outcome = await first(key)
+            future.set_result(outcome)
+            return outcome
+        except BaseException as exc:
+            future.set_exception(exc)
+            raise
+        finally:
+            del self._inflight[key]
+
+
+def _reused(ref: str) -> Conflict:
+    return Conflict(f"ref {ref!r} was already used for a different command; nothing was "
+                    "applied (use a new ref for a new command)")
 
 
 def refusal(exc: BaseException, where: str = "command") -> CommandError:

@@ -1,21 +1,29 @@
-"""The kinds of stream there are, and who may read each: one declaration per kind.
+"""The kinds of stream there are: one declaration per kind, everything else derives from it.
 
 A stream is named ``<kind>:<id>``, matched whole (a trailing newline or any other
 stray character makes it no stream at all). Each :class:`StreamKind` says:
 
-- its name and what its id names (a community, or a room of one);
+- its name and what its id names (a community, or a room of one), and how the id
+  finds the community it belongs to (:attr:`StreamKind.home`; a room: the community
+  whose room list holds it);
 - which :class:`~server.domain.policy.Action` reading it needs: reading is an action
   like any other, decided by :func:`~server.domain.policy.allowed` on the
   :class:`~server.domain.policy.Resource` the stream belongs to. The server asks
   :func:`may_read` for ``join``, ``resume``, ``history``, gap catch-up, and again
   for every socket's subscriptions whenever the community's members or roles
   change, so live delivery never outlives the permission;
-- optionally, how it is folded into live state and snapshotted (kinds without a
-  fold, like the audit log, are replayed, never snapshotted).
+- optionally, how it is folded into live state and snapshotted (a fresh state, the
+  pure fold, and what the fold leaves to the edge, like rendering markdown), and
+  whether all its streams are folded at start or each on first use. Kinds without a
+  fold, like the audit log, are replayed, never snapshotted;
+- whether members enter its streams (join, leave, presence; resuming one enters it),
+  and which ephemeral relays it takes, each with the action sending it needs.
 
-A name that matches no kind, or names a community or room that does not exist,
-is ``not_found``; one the reader may not read is ``forbidden``. Neither ever gets
-a snapshot. Adding a kind is adding one entry to :data:`KINDS`.
+:class:`~server.folds.Folds`, the gateway's subscriptions, resume, catch-up and the
+relay derive from this. A name that matches no kind, or names a community or room
+that does not exist, is ``not_found``; one the reader may not read is ``forbidden``.
+Neither ever gets a snapshot. Adding a kind is adding one entry to :data:`KINDS`
+(or :func:`register` it).
 
 Pure: the caller says which community a stream belongs to (see :func:`resource_of`).
 """
@@ -23,24 +31,68 @@ Pure: the caller says which community a stream belongs to (see :func:`resource_o
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Literal, NamedTuple
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, NamedTuple, Protocol
 
 from .domain import community as community_fold
 from .domain import room as room_fold
 from .domain.community import CommunityState
-from .domain.events import Event
+from .domain.events import CommunityCreated, CommunityEdited, Event
 from .domain.policy import Action, Actor, Decision, Resource, allowed
 from .domain.room import RoomState
+from .markup import render_markdown
 
 ID = r"[a-z0-9][a-z0-9-]{0,63}"
 """A community or room id, as :data:`server.domain.events.Id` allows."""
 
 Scope = Literal["community", "room"]
+Loaded = Literal["at_start", "on_use"]
 
 
-@dataclass(frozen=True, slots=True)
+class Places(Protocol):
+    """What a kind's :attr:`StreamKind.home` may look at: the states this process holds
+    (:class:`~server.folds.Folds`)."""
+
+    @property
+    def communities(self) -> Mapping[str, CommunityState]: ...
+
+    def of(self, kind: StreamKind) -> Mapping[str, Any]:
+        """The states of ``kind`` held, by id."""
+        ...
+
+    def home(self, ref: StreamRef) -> CommunityState:
+        """Another stream's community (NotFound if none): for a kind that belongs to a
+        room, or to anything else that belongs to a community."""
+        ...
+
+
+Home = Callable[[Places, str], "CommunityState | None"]
+"""``home(places, id)``: the community a stream's id belongs to; None if there is none."""
+
+
+def the_community(places: Places, ident: str) -> CommunityState | None:
+    """A community's own streams: the id is the community (one created, seq > 0)."""
+    state = places.communities.get(ident)
+    return state if state is not None and state.seq > 0 else None
+
+
+def room_home(places: Places, ident: str) -> CommunityState | None:
+    """A room's streams: the community whose room list holds the room (a room never moves)."""
+    for state in places.communities.values():
+        if ident in state.rooms:
+            return state
+    return None
+
+
+def render_description(state: CommunityState, event: Event) -> None:
+    """What the community fold leaves to the edge: rendering the description's markdown
+    (markdown-it and nh3 are I/O-free but not domain logic)."""
+    if isinstance(event.body, CommunityCreated | CommunityEdited):
+        state.description_html = render_markdown(state.description)
+
+
+@dataclass(slots=True, eq=False)
 class StreamKind:
     name: str
     scope: Scope
@@ -48,10 +100,25 @@ class StreamKind:
     read: Action
     """The action reading the stream needs, on the community (and room) it belongs to."""
     summary: str
+    home: Home = the_community
+    """The community a stream's id belongs to; None when there is none (``not_found``)."""
     new_state: Callable[[str], Any] | None = None
-    """A fresh state for the id (to fold into); None for kinds that are only replayed."""
+    """A fresh state for the id (to fold into); None for kinds that are only replayed.
+    A state has ``seq`` and ``snapshot()``."""
     fold: Callable[[Any, Event], object] | None = None
-    """Apply one committed event to the state."""
+    """Apply one committed event to the state (pure)."""
+    after_fold: Callable[[Any, Event], object] | None = None
+    """What the pure fold leaves to the edge, run after it on every event."""
+    loaded: Loaded = "on_use"
+    """``at_start``: every stream of the kind is folded when the process starts, and one
+    created later is followed from its first event; ``on_use``: each the first time it
+    is needed (and only if its home exists)."""
+    enter: Action | None = None
+    """Members enter streams of this kind (presence); entering needs this action, and
+    resuming one enters it too. None: the kind is only read."""
+    relays: Mapping[str, Action] = field(default_factory=dict)
+    """The ephemeral relays a stream of this kind takes, each with the action sending it
+    needs (so the permission table says who may)."""
 
     def stream(self, ident: str) -> str:
         return f"{self.name}:{ident}"
@@ -60,24 +127,57 @@ class StreamKind:
     def prefix(self) -> str:
         return f"{self.name}:"
 
+    @property
+    def folded(self) -> bool:
+        return self.fold is not None and self.new_state is not None
+
+    def apply(self, state: Any, event: Event) -> None:
+        """Fold one committed event: the pure fold, then its edge step."""
+        assert self.fold is not None
+        self.fold(state, event)
+        if self.after_fold is not None:
+            self.after_fold(state, event)
+
 
 COMMUNITY = StreamKind(
     "community", "community", Action.VIEW_COMMUNITY,
     "The community itself: its rooms, members and roles. The first stream of a session.",
-    new_state=CommunityState, fold=community_fold.apply)
+    new_state=CommunityState, fold=community_fold.apply, after_fold=render_description,
+    loaded="at_start")
 ROOM = StreamKind(
     "room", "room", Action.READ_HISTORY,
     "A room: who is present and what is said. Entering it (``join``) needs ``join_room``"
     " as well.",
-    new_state=RoomState, fold=room_fold.apply)
+    home=room_home, new_state=RoomState, fold=room_fold.apply, enter=Action.JOIN_ROOM,
+    relays={"typing": Action.RELAY_TYPING})
 AUDIT = StreamKind(
     "audit", "community", Action.VIEW_AUDIT,
     "The community's audit log: every privileged action and every member's refusal."
     " Replayed, never snapshotted (older entries: ``GET /api/communities/{id}/audit``).")
 
-KINDS: tuple[StreamKind, ...] = (COMMUNITY, ROOM, AUDIT)
+ROOT = COMMUNITY
+"""The kind whose fold decides who may read every stream (members and roles): caught up
+before any other, and the only one whose streams start with no home to find."""
+
+KINDS: list[StreamKind] = [COMMUNITY, ROOM, AUDIT]
+"""Every kind, in the order they are loaded (a kind's home before the kind)."""
 BY_NAME = {kind.name: kind for kind in KINDS}
 _NAME = re.compile(rf"(?P<kind>[a-z]+):(?P<ident>{ID})")
+
+
+def register(kind: StreamKind) -> StreamKind:
+    """Add a kind (after those there are). Its name must be new."""
+    if kind.name in BY_NAME:
+        raise ValueError(f"there is a stream kind {kind.name!r} already")
+    KINDS.append(kind)
+    BY_NAME[kind.name] = kind
+    return kind
+
+
+def unregister(kind: StreamKind) -> None:
+    """Remove a kind added by :func:`register` (tests)."""
+    KINDS.remove(kind)
+    del BY_NAME[kind.name]
 
 
 class StreamRef(NamedTuple):
@@ -96,6 +196,13 @@ def parse(stream: str) -> StreamRef | None:
         return None
     kind = BY_NAME.get(match["kind"])
     return None if kind is None else StreamRef(kind, match["ident"])
+
+
+def split(stream: str) -> StreamRef | None:
+    """As :func:`parse`, for names already checked (committed events'): no pattern match."""
+    name, _, ident = stream.partition(":")
+    kind = BY_NAME.get(name)
+    return None if kind is None else StreamRef(kind, ident)
 
 
 def resource_of(ref: StreamRef, community: str) -> Resource:

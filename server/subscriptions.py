@@ -14,8 +14,6 @@ import logging
 
 from .authority import Authority
 from .connection import Connection
-from .domain.community import CommunityState
-from .domain.room import RoomState
 from .errors import CommandError, ErrorCode, NotFound
 from .folds import Folds
 from .hub import LocalHub
@@ -23,7 +21,7 @@ from .paging import fit_synced
 from .protocol import Ack, Ready, Sync, Unsubscribed, encode
 from .settings import Settings
 from .store import EventStore
-from .streams import AUDIT, COMMUNITY, ROOM, StreamRef
+from .streams import StreamRef
 
 log = logging.getLogger("practica.subscriptions")
 
@@ -81,11 +79,7 @@ class Subscriptions:
 
     async def _sync(self, ref: StreamRef, last: int | None) -> Sync:
         stream = ref.name
-        state: RoomState | CommunityState | None = None
-        if ref.kind is ROOM:
-            state = await self.folds.room(ref.ident)
-        elif ref.kind is COMMUNITY:
-            state = self.folds.community(ref.ident)
+        state = await self.folds.state(ref)  # None: a kind without a fold
         head = state.seq if state is not None else await self.store.head(stream)
         limit = self.settings.max_replay_events
         reason = None
@@ -99,7 +93,7 @@ class Subscriptions:
                 return Sync(stream=stream, mode="replay", seq=events[-1].seq if events else last,
                             events=events)
         if state is None:  # no snapshot of this kind: live from the head on
-            assert ref.kind is AUDIT or ref.kind.fold is None
+            assert not ref.kind.folded
             return Sync(stream=stream, mode="replay", seq=head, reason=reason)
         return Sync(stream=stream, mode="snapshot", seq=head,
                     snapshot=state.snapshot(), reason=reason)

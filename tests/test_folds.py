@@ -10,6 +10,7 @@ from server.domain import community as community_fold
 from server.domain.events import CommunityCreated, MemberAdmitted, community_stream
 from server.folds import Folds
 from server.store.sqlite import SqliteStore
+from server.streams import COMMUNITY
 
 pytestmark = pytest.mark.anyio
 
@@ -24,14 +25,15 @@ async def test_an_event_the_fold_cannot_take_is_logged_and_passed_over(
             MemberAdmitted(member="m-1", name="Ann", role="member", via="seed"),
             MemberAdmitted(member="m-2", name="Bo", role="member", via="seed"),
         ])
-        real = community_fold.apply
+        real = community_fold.apply  # the fold the registry declares for communities
 
         def broken(state, event):
             if event.seq == 2:
                 raise RuntimeError("a bug in a fold")
             return real(state, event)
 
-        monkeypatch.setattr(community_fold, "apply", broken)
+        assert COMMUNITY.fold is real
+        monkeypatch.setattr(COMMUNITY, "fold", broken)
         with caplog.at_level(logging.ERROR, "practica.folds"):
             state = await Folds(store).load_community("guild")
         assert state.seq == 3 and set(state.members) == {"m-2"}

@@ -10,7 +10,7 @@
 
 import { Gateway } from "./socket.js";
 import { RoomView } from "./room.js";
-import * as communityFold from "./folds/community.js";
+import { FOLDS, foldOf, foldOfKind, kindOf, streamOf } from "./folds/index.js";
 import { setSession } from "./can.js";
 import { get, setCsrf } from "./api.js";
 import { $, el, initials, setTimeZone, toast } from "./dom.js";
@@ -280,38 +280,48 @@ gateway.addEventListener("ready", (e) => {
 
 // --- community and rooms ----------------------------------------------------------------
 
+// What the view does with each folded kind's snapshots and events, keyed like FOLDS
+// (folds/index.js); a kind without an entry here is not shown.
+const views = {
+  [FOLDS.community.KIND]: {
+    snapshot: (sync) => showCommunity(sync.snapshot, sync.seq),
+    event: (event) => foldCommunityEvent(event),
+  },
+  [FOLDS.room.KIND]: {
+    snapshot: (sync) => {
+      if (sync.snapshot.room !== ui.current) return;
+      ui.view = new RoomView(sync.snapshot, sync.seq); // a resume too far behind: start over from here
+      if (ui.guest) {
+        ui.rooms = [{ room: ui.view.room, name: ui.view.name, topic: ui.view.topic }];
+        shell.renderRoomList();
+      }
+      chat.renderRoom();
+    },
+    event: (event) => chat.roomEvent(event),
+  },
+};
+
 gateway.addEventListener("snapshot", (e) => {
   const sync = e.detail;
-  if (sync.snapshot.kind === "community") {
-    showCommunity(sync.snapshot, sync.seq);
-  } else if (sync.snapshot.kind === "room" && sync.snapshot.room === ui.current) {
-    ui.view = new RoomView(sync.snapshot, sync.seq); // a resume too far behind: start over from here
-    if (ui.guest) {
-      ui.rooms = [{ room: ui.view.room, name: ui.view.name, topic: ui.view.topic }];
-      shell.renderRoomList();
-    }
-    chat.renderRoom();
-  }
+  const view = foldOfKind(sync.snapshot.kind) && views[sync.snapshot.kind];
+  if (view) view.snapshot(sync);
 });
 
 gateway.addEventListener("gone", (e) => {
   const { stream } = e.detail;
-  if (ui.current && stream === `room:${ui.current}`) {
+  if (ui.current && stream === streamOf(FOLDS.room.KIND, ui.current)) {
     toast(e.detail.reason || e.detail.message || "You can no longer see this room");
   }
 });
 
 gateway.addEventListener("event", (e) => {
   const event = e.detail;
-  if (event.stream.startsWith("community:")) {
-    foldCommunityEvent(event);
-    return;
-  }
-  chat.roomEvent(event);
+  const view = foldOf(event.stream) && views[kindOf(event.stream)];
+  if (view) view.event(event);
 });
 
 function showCommunity(snapshot, seq) {
-  ui.community = communityFold.fromSnapshot(snapshot, seq);
+  ui.community = FOLDS.community.fromSnapshot(snapshot, seq);
   ui.rooms = snapshot.rooms;
   shell.renderCommunityHeader(snapshot);
   shell.renderRoomList();
@@ -329,7 +339,7 @@ function showCommunity(snapshot, seq) {
 function foldCommunityEvent(event) {
   const state = ui.community;
   if (!state) return;
-  const change = communityFold.apply(state, event);
+  const change = FOLDS.community.apply(state, event);
   if (!change) return;
   if (change.rooms) {
     ui.rooms = [...state.rooms.values()];

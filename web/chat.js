@@ -5,6 +5,7 @@
 // server has it.
 
 import { RoomView } from "./room.js";
+import { FOLDS, streamOf } from "./folds/index.js";
 import { Outbox } from "./outbox.js";
 import { confirmAction } from "./confirm.js";
 import { $, el, formatClock, formatTime, initials, toast } from "./dom.js";
@@ -54,7 +55,7 @@ export async function enterRoom(room) {
   }
   ctx.showPane("room");
   if (previous) {
-    gateway.unfollow(`room:${previous}`);
+    gateway.unfollow(streamOf(FOLDS.room.KIND, previous));
     gateway.command("leave", { room: previous }).catch(() => {});
   }
   try {
@@ -76,7 +77,7 @@ export async function enterRoom(room) {
 
 // One event on a room stream: fold it into the room on screen, if it is that room's.
 export function roomEvent(event) {
-  if (!ui.view || event.stream !== `room:${ui.view.room}`) return;
+  if (!ui.view || event.stream !== streamOf(FOLDS.room.KIND, ui.view.room)) return;
   const change = ui.view.apply(event);
   if (!change) return;
   if (event.body.type === "message_posted" && ui.me && event.body.author === ui.me.id) {

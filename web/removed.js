@@ -5,6 +5,7 @@
 import { get, post } from "./api.js";
 import { $, button, el, timeElement, toast } from "./dom.js";
 import { can } from "./can.js";
+import { FOLDS, kindOf } from "./folds/index.js";
 
 let ui = null;
 
@@ -19,7 +20,7 @@ export function init(context) {
   $("removed-refresh").addEventListener("click", () => load());
   context.gateway.addEventListener("event", (e) => {
     const { stream, body } = e.detail;
-    if (!stream.startsWith("community:") || !body) return;
+    if (kindOf(stream) !== FOLDS.community.KIND || !body) return;
     if (body.type !== "member_removed" && body.type !== "removal_lifted") return;
     if (ui.pane === "manage" && can("lift_removal")) load();
   });

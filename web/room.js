@@ -1,7 +1,9 @@
 // A room as the client sees it: the room fold (folds/room.js, the same fold the server
 // keeps) plus what only the view needs: older messages paged in, and whether more exist.
 
-import { apply, fromSnapshot } from "./folds/room.js";
+import { FOLDS } from "./folds/index.js";
+
+const { apply, fromSnapshot } = FOLDS.room;
 
 export class RoomView {
   constructor(snapshot, seq = 0) {

@@ -3,6 +3,7 @@
 // notice shows for SHOW_FOR_MS after their last one, or until their message arrives.
 
 import { $ } from "./dom.js";
+import { FOLDS, streamOf } from "./folds/index.js";
 
 const SEND_EVERY_MS = 3000;
 const SHOW_FOR_MS = 5000;
@@ -36,7 +37,7 @@ function typed() {
   if (!ui.view || input.disabled || !input.value.trim()) return;
   const now = Date.now();
   if (lastSent.room === ui.view.room && now - lastSent.at < SEND_EVERY_MS) return;
-  if (gateway.relay(`room:${ui.view.room}`, "typing")) lastSent = { room: ui.view.room, at: now };
+  if (gateway.relay(streamOf(FOLDS.room.KIND, ui.view.room), "typing")) lastSent = { room: ui.view.room, at: now };
 }
 
 // After sending, the next keystroke tells them again at once.
@@ -71,7 +72,7 @@ export function render() {
     if (here.size === 0) typists.delete(stream);
   }
   const here = ui.view && ui.pane === "room" && gateway.state === "live"
-    ? typists.get(`room:${ui.view.room}`) : null;
+    ? typists.get(streamOf(FOLDS.room.KIND, ui.view.room)) : null;
   const names = here ? [...here.values()].map((seen) => seen.name).sort() : [];
   const line = $("typing-indicator");
   line.textContent = typingText(names);

@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING
 from ..domain import room as room_fold
 from ..domain.events import room_stream
 from ..domain.room import RoomState
-from ..pipeline import decided
-from ..protocol import Ack, Delete, Edit
+from ..protocol import Ack, Delete, Edit, command_digest
 
 if TYPE_CHECKING:
     from ..connection import Connection
-    from .rooms import Actions, Parts
+    from ..pipeline import Parts
+    from .rooms import Actions
 
 
 async def _fresh(stream: str) -> None:
@@ -31,13 +31,12 @@ async def changed(actions: Actions, conn: Connection, cmd: Edit | Delete, state:
     member = actions._member(conn)
     stream = room_stream(cmd.room)
 
-    async def attempt() -> Ack:
+    async def decide() -> Parts:
         head = await actions.store.head(stream)
         target = await actions.load_message(cmd.room, cmd.message)
-        return await actions._once(
-            conn, cmd.ref, stream,
-            lambda: room_fold.decide_change(state, member.id, target, text,
-                                            moderator=moderator),
-            cmd, audit, expected=head)
+        bodies = room_fold.decide_change(state, member.id, target, text, moderator=moderator)
+        return [(stream, bodies, head), *audit]
 
-    return await decided(attempt, _fresh)
+    outcome = await actions.once.appended(member.id, cmd.ref, command_digest(cmd), decide,
+                                          _fresh)
+    return Ack(ref=cmd.ref or "", stream=outcome.stream, seq=outcome.seq)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable
 
 from .. import subscriptions
 from ..authority import Authority, audit_entry
@@ -28,7 +28,6 @@ from ..domain.policy import Action, Decision
 from ..domain.room import Member, Message
 from ..errors import (
     CommandError,
-    Conflict,
     ErrorCode,
     Forbidden,
     InvalidCommand,
@@ -37,6 +36,8 @@ from ..errors import (
 )
 from ..folds import Folds
 from ..hub import LocalHub
+from ..pipeline import Once, Outcome, Parts
+from ..pipeline import Sync as CatchUp
 from ..presence_batch import PresenceBatcher
 from ..protocol import (
     Ack,
@@ -56,14 +57,12 @@ from ..protocol import (
     session_of,
 )
 from ..settings import Settings
-from ..store import CommandKey, EventStore
-from ..streams import COMMUNITY, ROOM, parse
+from ..store import EventStore
+from ..streams import ROOT, parse
 from ..subscriptions import Subscriptions
 from .message_changes import changed
 
 log = logging.getLogger("practica.actions")
-Parts = Sequence[tuple[str, list[EventBody], int | None]]
-"""More streams to append to with a command's events, in its transaction (its audit entry)."""
 
 
 class Actions:
@@ -73,7 +72,10 @@ class Actions:
     ) -> None:
         self.store, self.folds, self.hub, self.authority = store, folds, hub, authority
         self.presence, self.settings = presence, settings
-        self._inflight: dict[CommandKey, tuple[asyncio.Future[Ack], str]] = {}
+        self.once = Once(store)
+        """Each command applied at most once per (member, ref) (server/pipeline.py)."""
+        self.sync: CatchUp = _caught_up
+        """Catch this process's fold of a stream up to the store (the feed's; set by the app)."""
         self.shared: SharedPresence = LocalSharedPresence(presence)
         self._tasks: set[asyncio.Task[None]] = set()
         self.subscriptions = Subscriptions(store, folds, hub, authority, settings)
@@ -120,9 +122,10 @@ class Actions:
         for stream in list(wanted):
             try:
                 found = await self.authority.check_read(principal, stream)
-                if found.ref.kind is ROOM:  # resuming a room enters it: that needs join_room
-                    await self.authority.check(principal, Action.JOIN_ROOM,
-                                               found.community.community, room=found.ref.ident)
+                enter = found.ref.kind.enter
+                if enter is not None:  # resuming a room enters it: that needs join_room
+                    await self.authority.check(principal, enter, found.community.community,
+                                               room=found.ref.ident)
                     rooms.append(found.ref.ident)
             except (Forbidden, NotFound) as exc:
                 del wanted[stream]
@@ -141,12 +144,9 @@ class Actions:
         """The community the resumed streams belong to: a ``community:`` stream's, else the
         first other stream's that exists."""
         refs = [ref for ref in map(parse, streams) if ref is not None]
-        for ref in sorted(refs, key=lambda ref: ref.kind is not COMMUNITY):
-            state = self.folds.communities.get(ref.ident)
-            if ref.kind.scope == "community" and state is not None and state.seq > 0:
-                return ref.ident
-            if ref.kind.scope == "room" and self.folds.room_exists(ref.ident):
-                return self.folds.community_of_room(ref.ident).community
+        for ref in sorted(refs, key=lambda ref: ref.kind is not ROOT):
+            if self.folds.exists(ref):
+                return self.folds.home(ref).community
         return None
 
     def recheck(self, conn: Connection, community: str | None = None) -> list[str]:
@@ -156,7 +156,7 @@ class Actions:
         ended = self.subscriptions.recheck(conn, community)
         for stream in ended:
             ref = parse(stream)
-            if ref is not None and ref.kind is ROOM and ref.ident in conn.rooms:
+            if ref is not None and ref.kind.enter is not None and ref.ident in conn.rooms:
                 conn.rooms.discard(ref.ident)
                 if member is not None and self.presence.detach(ref.ident, member.id, conn):
                     self._background(self.shared.release(ref.ident, member.id))
@@ -180,39 +180,63 @@ class Actions:
         member = await self._check(conn, Action.JOIN_ROOM, cmd.room)
         assert conn.principal is not None
         await self.authority.check_read(conn.principal, room_stream(cmd.room))
-        ack = await self._enter(conn, cmd.room, member, ref=cmd.ref)
+        ack = await self._enter(conn, cmd.room, member, ref=cmd.ref, command=cmd)
         (ack.sync,) = await self.subscriptions.open(conn, {room_stream(cmd.room): None})
         await self.subscriptions.send_synced(conn, ack)
 
-    async def _enter(self, conn: Connection, room: str, member: Member, ref: str | None) -> Ack:
+    async def _enter(self, conn: Connection, room: str, member: Member, ref: str | None,
+                     command: Join | None = None) -> Ack:
+        """Enter ``room`` on ``conn`` (a join, or a resumed room). The presence change goes
+        out with the room's other changes of this tick (decided there, on the fold:
+        present already, nothing appended); a repeated ``ref`` answers the first seq."""
         await self.folds.room(room)
-        if self.presence.attach(room, member.id, conn):
-            await self.shared.hold(room, member.id)
-        conn.rooms.add(room)
-        # Joining is idempotent by itself (present already: nothing appended), so it needs
-        # no command key; it goes out with the room's other presence changes of this tick.
-        seq = await self.presence_batch.change(room, member.id, member)
-        return Ack(ref=ref or "", stream=room_stream(room), seq=seq)
+        stream = room_stream(room)
+
+        async def here() -> None:
+            if self.presence.attach(room, member.id, conn):
+                await self.shared.hold(room, member.id)
+            conn.rooms.add(room)
+
+        async def arrive() -> Outcome:
+            return Outcome(stream, await self.presence_batch.change(room, member.id, member))
+
+        outcome = await self.once.applied(member.id, ref, _digest(command), arrive, local=here)
+        return Ack(ref=ref or "", stream=stream, seq=outcome.seq)
 
     async def leave(self, conn: Connection, cmd: Leave) -> Ack:
         member = self._member(conn)
         await self.folds.room(cmd.room)
         stream = room_stream(cmd.room)
-        self.hub.unsubscribe(stream, conn)
-        conn.forget(stream)
-        conn.rooms.discard(cmd.room)
-        gone = self.presence.detach(cmd.room, member.id, conn)
-        if gone:  # this process has no other tab of theirs in the room; maybe another does
-            await self.shared.release(cmd.room, member.id)
-            gone = member.id not in await self.shared.holders(cmd.room)
-        seq = await self.presence_batch.change(cmd.room, member.id, "left") if gone else None
-        return Ack(ref=cmd.ref, stream=stream, seq=seq)
+        gone = False
+
+        async def away() -> None:
+            nonlocal gone
+            self.hub.unsubscribe(stream, conn)
+            conn.forget(stream)
+            conn.rooms.discard(cmd.room)
+            gone = self.presence.detach(cmd.room, member.id, conn)
+            if gone:  # this process has no other tab of theirs in the room; maybe another does
+                await self.shared.release(cmd.room, member.id)
+                gone = member.id not in await self.shared.holders(cmd.room)
+
+        async def depart() -> Outcome:
+            if not gone:
+                return Outcome(stream, None)
+            return Outcome(stream, await self.presence_batch.change(cmd.room, member.id, "left"))
+
+        outcome = await self.once.applied(member.id, cmd.ref, _digest(cmd), depart, local=away)
+        return Ack(ref=cmd.ref, stream=stream, seq=outcome.seq)
 
     async def post(self, conn: Connection, cmd: Post) -> Ack:
         member = await self._check(conn, Action.POST, cmd.room)
         state = await self.folds.room(cmd.room)
-        return await self._once(conn, cmd.ref, room_stream(cmd.room),
-                                lambda: room_fold.decide_post(state, member, cmd.text), cmd)
+        stream = room_stream(cmd.room)
+
+        async def decide() -> Parts:  # no expected seq: posts commute, group commit batches them
+            return [(stream, room_fold.decide_post(state, member, cmd.text), None)]
+
+        outcome = await self.once.appended(member.id, cmd.ref, _digest(cmd), decide, self.sync)
+        return Ack(ref=cmd.ref or "", stream=outcome.stream, seq=outcome.seq)
 
     async def change(self, conn: Connection, cmd: Edit | Delete) -> Ack:
         member = self._member(conn)
@@ -309,60 +333,13 @@ class Actions:
             raise CommandError("identify or resume first", code=ErrorCode.NOT_IDENTIFIED)
         return conn.member
 
-    async def _once(
-        self, conn: Connection, ref: str | None, stream: str,
-        decide: Callable[[], list[EventBody]], command: ClientFrame | None = None,
-        also: Parts = (), expected: int | None = None,
-    ) -> Ack:
-        """Apply a command at most once per (member, ref); a repeat gets the same answer.
-        The same ref with a different command (type or fields) is refused with
-        ``conflict``: answering it with the first command's ack would hide that it was
-        never applied."""
-        member = self._member(conn)
-        if ref is None:
-            bodies = decide()
-            result = None
-            if bodies:
-                (result, *_) = await self.store.append_all(
-                    [(stream, bodies, expected), *also], member.id)
-            return Ack(ref="", stream=stream, seq=result.seq if result else None)
-        key = CommandKey(member.id, ref)
-        digest = command_digest(command) if command is not None else ""
-        running = self._inflight.get(key)
-        if running is not None:
-            if running[1] != digest:
-                raise _reused(ref)
-            return await asyncio.shield(running[0])
-        future: asyncio.Future[Ack] = asyncio.get_running_loop().create_future()
-        future.add_done_callback(lambda f: f.cancelled() or f.exception())
-        self._inflight[key] = (future, digest)
-        try:
-            found = await self.store.applied_command(key)
-            if found is not None:
-                if found.digest and digest and found.digest != digest:
-                    raise _reused(ref)
-                ack = Ack(ref=ref, stream=found.stream, seq=found.seq)
-            else:
-                bodies = decide()
-                appended = None
-                if bodies:
-                    (appended, *_) = await self.store.append_all(
-                        [(stream, bodies, expected), *also], member.id, key, digest)
-                if appended is not None and appended.conflict:
-                    raise _reused(ref)
-                ack = Ack(ref=ref, stream=stream, seq=appended.seq if appended else None)
-            future.set_result(ack)
-            return ack
-        except BaseException as exc:
-            future.set_exception(exc)
-            raise
-        finally:
-            del self._inflight[key]
+
+def _digest(command: ClientFrame | None) -> str:
+    return command_digest(command) if command is not None else ""
 
 
-def _reused(ref: str) -> Conflict:
-    return Conflict(f"ref {ref!r} was already used for a different command; nothing was "
-                    "applied (use a new ref for a new command)")
+async def _caught_up(stream: str) -> None:
+    """Without a feed (tests building Actions alone): the fold follows local commits."""
 
 
 __all__ = ["Actions", "community_stream"]

@@ -23,7 +23,7 @@ from ..domain.events import Event
 from ..folds import Folds
 from ..hub import LocalHub
 from ..store import EventStore
-from ..streams import COMMUNITY
+from ..streams import ROOT
 
 log = logging.getLogger("practica.feed")
 
@@ -74,12 +74,12 @@ class Feed:
 
     async def _catch_up(self, stream: str) -> None:
         try:
-            if not stream.startswith(COMMUNITY.prefix):
-                # Who may read a room is decided by its community's fold: bring communities
+            if not stream.startswith(ROOT.prefix):
+                # Who may read a stream is decided by its community's fold: bring communities
                 # being fetched up to date first, so another process's removal of a member
-                # is folded (and their subscriptions ended) before the room's next events.
+                # is folded (and their subscriptions ended) before the stream's next events.
                 pending = [task for name, task in self._running.items()
-                           if name.startswith(COMMUNITY.prefix)]
+                           if name.startswith(ROOT.prefix)]
                 if pending:
                     await asyncio.wait(pending)
             while True:

@@ -33,8 +33,7 @@ from ..errors import (
     CloseCode,
     CommandError,
     ErrorCode,
-        InvalidCommand,
-    NotFound,
+    InvalidCommand,
     RateLimited,
 )
 from ..folds import Folds
@@ -42,11 +41,29 @@ from ..hub import LocalHub
 from ..protocol import Ack, Relay, Relayed, encode
 from ..ratelimit import TokenBucket
 from ..settings import Settings
+from ..streams import KINDS, StreamRef, parse, resource_of, split
 
 log = logging.getLogger("practica.relay")
 
-KIND_ACTIONS: dict[str, Action] = {"typing": Action.RELAY_TYPING}
-"""Each relay kind is its own action, so the permission table says who may send it."""
+
+
+def relay_action(stream: str, kind: str) -> tuple[StreamRef, Action]:
+    """The stream a relay targets and the action sending it needs, as the stream-kind
+    registry declares (:attr:`StreamKind.relays`); InvalidCommand when the stream's kind
+    takes no relay of that kind (or the name is no stream)."""
+    ref = parse(stream)
+    if ref is None or kind not in ref.kind.relays:
+        takes = [f"{k.name}:<id>" for k in KINDS if kind in k.relays]
+        raise InvalidCommand(f"a {kind!r} relay goes to a stream of {', '.join(takes) or 'none'}")
+    return ref, ref.kind.relays[kind]
+
+
+def present(conn: Connection, ref: StreamRef) -> bool:
+    """Whether ``conn`` is where a relay on ``ref`` reaches: in it, for kinds members enter
+    (a room: joined); else following it."""
+    if ref.kind.enter is not None:
+        return ref.ident in conn.rooms
+    return ref.name in conn.cursors
 
 
 class Envelope(msgspec.Struct, array_like=True):
@@ -152,14 +169,11 @@ class Relayer:
         if member is None or conn.principal is None:
             raise CommandError("identify or resume first", code=ErrorCode.NOT_IDENTIFIED)
         self._limit(conn)
-        kind, _, room = cmd.stream.partition(":")
-        if kind != "room":
-            raise InvalidCommand("a relay goes to a room's stream, room:<id>")
-        if not self.folds.room_exists(room):
-            raise NotFound(f"no room {room!r}")
-        await self.authority.check(conn.principal, KIND_ACTIONS[cmd.kind],
-                                   self.folds.community_of_room(room).community, room=room)
-        if room not in conn.rooms:
+        ref, action = relay_action(cmd.stream, cmd.kind)
+        community = self.folds.home(ref).community  # NotFound: no such room
+        await self.authority.check(conn.principal, action, community,
+                                   room=resource_of(ref, community).room)
+        if not present(conn, ref):
             raise CommandError("join the room first: a relay reaches those present in it",
                                code=ErrorCode.NOT_JOINED)
         if len(_envelope_encoder.encode(cmd.data)) > self.settings.max_relay_bytes:
@@ -193,15 +207,17 @@ class Relayer:
             self.deliver(envelope)
 
     def deliver(self, envelope: Envelope) -> int:
-        """Hand the frame to this process's sockets present in the room (not the sender's)."""
-        room = envelope.stream.partition(":")[2]
+        """Hand the frame to this process's sockets present in the stream (not the sender's)."""
+        ref = split(envelope.stream)
+        if ref is None:
+            return 0
         wanted = set(envelope.to) if envelope.to is not None else None
         count = 0
         for subscriber in self.hub.subscribed(envelope.stream):
             if not isinstance(subscriber, Connection):
                 continue
             member = subscriber.member
-            if (member is None or member.id == envelope.sender or room not in subscriber.rooms
+            if (member is None or member.id == envelope.sender or not present(subscriber, ref)
                     or (wanted is not None and member.id not in wanted)):
                 continue
             subscriber.push(envelope.frame)

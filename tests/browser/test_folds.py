@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from playwright.async_api import Page
 
+from server.streams import KINDS
 from tests.browser.ui import assert_clean, new_page
 from tests.fold_sequences import (
     Recorded,
@@ -27,12 +28,9 @@ pytestmark = [pytest.mark.anyio, pytest.mark.browser]
 # Run in the page: import each kind's fold as the app does, fold every case, return the
 # normal forms. Passed to page.evaluate (the CSP forbids inline script in the page).
 FOLD_ALL = """async (cases) => {
-  const folds = {
-    room: await import('/static/folds/room.js'),
-    community: await import('/static/folds/community.js'),
-  };
+  const { foldOfKind } = await import('/static/folds/index.js');
   return cases.map((c) => {
-    const fold = folds[c.kind];
+    const fold = foldOfKind(c.kind);
     return fold.normalForm(fold.fold(c.snapshot, c.seq, c.events));
   });
 }"""
@@ -66,6 +64,26 @@ async def compare(page: Page, recorded: Recorded, cases: list[dict[str, Any]]) -
 def split_points(recorded: Recorded) -> list[int]:
     total = len(recorded.events)
     return sorted({0, 1, total // 4, total // 2, total - 3, total})
+
+
+async def test_the_browser_folds_every_kind_the_server_snapshots_and_no_other(new_context,
+                                                                              server):
+    """One table (web/folds/index.js) maps kinds to fold modules; it names exactly the
+    registry's folded kinds (server/streams.py), and an unknown kind maps to none."""
+    page = await folds_page(new_context, server)
+    got = await page.evaluate("""async () => {
+      const index = await import('/static/folds/index.js');
+      const kinds = Object.keys(index.FOLDS).sort();
+      return {kinds, modules: kinds.map((k) => index.FOLDS[k].KIND),
+              unknown: index.foldOf('zzz:x'), audit: index.foldOf('audit:guild'),
+              room: index.foldOf('room:lobby') === index.FOLDS.room,
+              refused: (() => { try { index.streamOf('zzz', 'x'); return null; }
+                                catch (e) { return String(e.message); } })()};
+    }""")
+    folded = sorted(kind.name for kind in KINDS if kind.folded)
+    assert got == {"kinds": folded, "modules": folded, "unknown": None, "audit": None,
+                   "room": True, "refused": "no stream kind zzz"}
+    assert_clean(page)
 
 
 @pytest.mark.parametrize("make", [room_sequence, community_sequence],
