@@ -119,6 +119,16 @@ def test_blocks_that_leave_someone_with_nobody_give_a_typed_error() -> None:
         run(["a", "b"], blocks=[("b", "a")])
 
 
+@pytest.mark.parametrize("seed", range(10))
+def test_the_greedy_path_places_someone_who_may_meet_only_one_person(seed: int) -> None:
+    present = people(40)
+    blocks = [("m00", other) for other in present[1:-1]]  # m00 may meet m39 only
+    round_ = run(present, seed=seed, blocks=blocks, exact_up_to=0)
+    assert not round_.exact
+    assert_partition(round_, present)
+    assert ("m00", "m39") in round_.groups
+
+
 def test_the_odd_one_out_cannot_join_any_pair_when_blocked_with_all() -> None:
     with pytest.raises(PairingImpossible):
         run(["a", "b", "c"], blocks=[("a", "b"), ("a", "c")])
