@@ -29,10 +29,12 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-from ..errors import Conflict
+from ..errors import Conflict, NotFound
 
 TRIO_SEARCH_UP_TO = 12
 """Up to this many people, a trio that blocks force is searched among all trios."""
+TRIO_TRIES = 3
+"""Above it, how many trios are tried (each one more matching of the rest)."""
 
 EXACT_UP_TO = 60
 """Largest count matched exactly; chosen by measuring (bench/pairs.py): networkx's
@@ -175,8 +177,9 @@ class Round:
     groups: tuple[tuple[str, ...], ...]
     """Pairs, and one trio when the count is odd; each group sorted, groups sorted."""
     matching_weight: float
-    """Total weight of the pairs the matching chose (before the odd one out joined a
-    pair): what the exact path maximises."""
+    """Total weight of the pairs the matching chose, without the odd one out's weight
+    with their pair: what the exact path maximises. When :attr:`trio_first`, the
+    weight of the pairs beside the trio."""
     exact: bool
     repeats: int = field(default=0)
     """Groups holding two people who met within ``recent_days`` (0 unless unavoidable)."""
@@ -190,11 +193,7 @@ def match(p: Pairing, rng: random.Random, *, exact_up_to: int = EXACT_UP_TO) -> 
     n = len(p.people)
     if n < 2:
         raise NotEnoughPeople(f"{n} present to pair; pair-ups need at least two")
-    if n <= exact_up_to:
-        pairs = exact_pairs(p)
-    else:
-        from .matching_large import greedy_pairs
-        pairs = greedy_pairs(p, rng)
+    pairs = _pairs(p, rng, exact_up_to)
     matched = {who for pair in pairs for who in pair}
     left = [who for who in p.people if who not in matched]
     if len(left) > 1 or (len(left) == 1 and n % 2 == 0):
@@ -211,38 +210,68 @@ def match(p: Pairing, rng: random.Random, *, exact_up_to: int = EXACT_UP_TO) -> 
         try:
             groups = add_third(p, groups, left[0])
         except PairingImpossible:
-            groups, weight = _trio_first(p, rng, exact_up_to)
+            groups, weight = _trio_first(p, rng, exact_up_to, around=left[0])
             trio_first = True
+        else:
+            if _repeats(p, groups):
+                # The odd one out could only join a pair they met last week: a trio built
+                # around them, or elsewhere, may avoid it.
+                try:
+                    other_groups, other_weight = _trio_first(p, rng, exact_up_to,
+                                                             around=left[0])
+                except PairingImpossible:
+                    pass
+                else:
+                    if _repeats(p, other_groups) < _repeats(p, groups):
+                        groups, weight, trio_first = other_groups, other_weight, True
     groups.sort()
-    repeats = sum(1 for g in groups if any(
-        p.penalty(a, b) >= p.weights.recent_penalty for a in g for b in g if a < b))
     return Round(groups=tuple(groups), matching_weight=weight, exact=n <= exact_up_to,
-                 repeats=repeats, trio_first=trio_first)
+                 repeats=_repeats(p, groups), trio_first=trio_first)
 
 
-def _trio_first(p: Pairing, rng: random.Random,
-                exact_up_to: int) -> tuple[list[tuple[str, ...]], float]:
-    """The odd one out could join no pair (blocks): choose the trio first, then pair the
-    rest. Every allowed trio up to TRIO_SEARCH_UP_TO people, else the trios around the
-    few people with the most allowed partners; the best total weight wins."""
+def _pairs(p: Pairing, rng: random.Random, exact_up_to: int) -> list[tuple[str, str]]:
+    if len(p.people) <= exact_up_to:
+        return exact_pairs(p)
+    from .matching_large import greedy_pairs
+    return greedy_pairs(p, rng)
+
+
+def _repeats(p: Pairing, groups: Iterable[Sequence[str]]) -> int:
+    return sum(1 for g in groups if any(
+        p.penalty(a, b) >= p.weights.recent_penalty for a, b in itertools.combinations(g, 2)))
+
+
+def _trio_first(p: Pairing, rng: random.Random, exact_up_to: int,
+                around: str) -> tuple[list[tuple[str, ...]], float]:
+    """Choose the trio first, then pair the rest; the best total weight wins. Up to
+    TRIO_SEARCH_UP_TO people every allowed trio is tried; above, the best few trios
+    with ``around`` (the odd one out), else with the people who may meet the most
+    others, each costing one more matching."""
     people = p.people
+
+    def fine(trio: Sequence[str]) -> bool:
+        return all(p.allowed(a, b) and p.penalty(a, b) < p.weights.recent_penalty
+                   for a, b in itertools.combinations(trio, 2))
+
     if len(people) <= TRIO_SEARCH_UP_TO:
-        candidates = list(itertools.combinations(people, 3))
+        candidates = [t for t in itertools.combinations(people, 3)
+                      if all(p.allowed(a, b) for a, b in itertools.combinations(t, 2))]
     else:
-        hubs = sorted(people, key=lambda w: -sum(p.allowed(w, o) for o in people))[:3]
-        candidates = [trio for trio in itertools.combinations(people, 3)
-                      if trio[0] in hubs][:200]
+        mates = sorted((w for w in people if w != around and p.allowed(around, w)),
+                       key=lambda w: -p.weight(around, w))[:12]
+        candidates = [(around, a, b) for a, b in itertools.combinations(mates, 2)
+                      if fine((around, a, b))]
+        if not candidates:
+            hubs = sorted(people, key=lambda w: -sum(p.allowed(w, o) for o in people))[:3]
+            candidates = [t for hub in hubs for t in itertools.combinations(
+                [hub, *(o for o in people if o != hub)][:14], 3) if hub in t and fine(t)]
+        candidates.sort(key=lambda t: -p.group_weight(t))
+        candidates = candidates[:TRIO_TRIES]
     best: tuple[float, list[tuple[str, ...]], float] | None = None
     for trio in candidates:
-        if not all(p.allowed(a, b) for a, b in itertools.combinations(trio, 2)):
-            continue
         rest = Pairing(people=[w for w in people if w not in trio], stages=p.stages,
                        met=p.met, blocked=p.blocked, salt=p.salt, weights=p.weights)
-        if len(rest.people) <= exact_up_to:
-            pairs = exact_pairs(rest)
-        else:
-            from .matching_large import greedy_pairs
-            pairs = greedy_pairs(rest, rng)
+        pairs = _pairs(rest, rng, exact_up_to)
         if 2 * len(pairs) != len(rest.people):
             continue
         weight = sum(p.weight(a, b) for a, b in pairs)
@@ -250,8 +279,9 @@ def _trio_first(p: Pairing, rng: random.Random,
         if best is None or total > best[0]:
             best = (total, [*pairs, tuple(sorted(trio))], weight)
     if best is None:
+        alone = tuple(w for w in people if not any(p.allowed(w, other) for other in people))
         raise PairingImpossible("blocks leave no way to make pairs and one trio",
-                                stranded=tuple(people))
+                                stranded=alone or tuple(people))
     return best[1], best[2]
 
 
@@ -344,8 +374,6 @@ def after_leave(groups: Sequence[Sequence[str]], who: str,
     """``who`` left mid-round. A trio goes on as a pair; a partner left alone may wait,
     join a pair or go back to the main room. Raises :class:`NotFound` if ``who`` is in
     no group."""
-    from ..errors import NotFound
-
     blocks = {pair_key(a, b) for a, b in blocked}
     current = [tuple(sorted(g)) for g in groups]
     mine = next((g for g in current if who in g), None)

@@ -11,19 +11,25 @@ about n·SCAN look-ups and never computes the n²/2 weights the exact path needs
 The repair then looks at every pair that still carries a history penalty, or is two
 newcomers, and tries :data:`SWAP_TRIES` random other pairs: of ``(a, b), (c, d)``
 it keeps whichever of ``(a, c), (b, d)`` and ``(a, d), (b, c)`` weighs most, if
-that beats the original and no block is crossed. Then anyone the pass left over
-(blocks only) is paired with another leftover or swapped into a pair.
+that beats the original and no block is crossed. If a pair still repeats last
+week's, a window of :data:`WINDOW` people around it is re-matched exactly. Before
+that, anyone the pass left over (blocks only) is paired with another leftover or
+swapped into a pair, or, failing that, re-matched exactly in a window with pairs
+near them.
 """
 
 from __future__ import annotations
 
 import random
 
-from .matching import Pairing, Stage, pair_key
+from .matching import Pairing, Stage, exact_pairs, pair_key
 
 SCAN = 24
 SWAP_TRIES = 24
 REPAIR_PASSES = 3
+WINDOW = 32
+"""People re-matched exactly around pairs that still repeat last week's (25-50 ms)."""
+WINDOWS = 3
 
 PREFERENCE = {
     Stage.NEWCOMER: (Stage.EXPERIENCED, Stage.MEMBER, Stage.NEWCOMER),
@@ -81,7 +87,10 @@ def greedy_pairs(p: Pairing, rng: random.Random) -> list[tuple[str, str]]:
 
     pairs = sorted({pair_key(a, b) for a, b in partner.items()})
     _repair(p, pairs, rng)
-    _place_leftovers(p, pairs, [who for who in p.people if who not in partner])
+    left = [who for who in p.people if who not in partner]
+    _place_leftovers(p, pairs, left)
+    _absorb_leftovers(p, pairs, left, rng)
+    _resolve_windows(p, pairs, rng)
     return pairs
 
 
@@ -119,6 +128,54 @@ def _repair(p: Pairing, pairs: list[tuple[str, str]], rng: random.Random) -> Non
                         break
         if not improved:
             break
+
+
+def _resolve_windows(p: Pairing, pairs: list[tuple[str, str]], rng: random.Random) -> None:
+    """Where a pair still repeats last week's (swaps of two pairs were not enough, e.g.
+    blocks need a rotation of three), re-match exactly the people of up to WINDOW / 4
+    such pairs and of random other pairs, WINDOW people in all; at most WINDOWS times.
+    The window's current pairs are one of its perfect matchings, so this never loses."""
+    for _ in range(WINDOWS):
+        poor = [i for i, (a, b) in enumerate(pairs)
+                if p.penalty(a, b) >= p.weights.recent_penalty]
+        if not poor:
+            return
+        chosen = poor[:WINDOW // 4]
+        taken = set(chosen)
+        others = [i for i in range(len(pairs)) if i not in taken]
+        rng.shuffle(others)
+        chosen = sorted(chosen + others[:WINDOW // 2 - len(chosen)])
+        window = Pairing(people=sorted(w for i in chosen for w in pairs[i]), stages=p.stages,
+                         met=p.met, blocked=p.blocked, salt=p.salt, weights=p.weights)
+        better = exact_pairs(window)
+        before = sum(p.weight(*pairs[i]) for i in chosen)
+        if len(better) == len(chosen) and sum(p.weight(a, b) for a, b in better) > before:
+            for i, pair in zip(chosen, better, strict=True):
+                pairs[i] = pair
+
+
+def _absorb_leftovers(p: Pairing, pairs: list[tuple[str, str]], left: list[str],
+                      rng: random.Random) -> None:
+    """Leftovers that single swaps could not place: re-match exactly a window of them
+    and of pairs whose people they may meet, at most WINDOWS times."""
+    for _ in range(WINDOWS):
+        if len(left) < 2:
+            return
+        near = [i for i, (a, b) in enumerate(pairs)
+                if any(p.allowed(x, a) or p.allowed(x, b) for x in left)]
+        rng.shuffle(near)
+        chosen = sorted(near[:max(0, (WINDOW - len(left)) // 2)])
+        window = Pairing(people=sorted([*left, *(w for i in chosen for w in pairs[i])]),
+                         stages=p.stages, met=p.met, blocked=p.blocked, salt=p.salt,
+                         weights=p.weights)
+        better = exact_pairs(window)
+        if len(better) <= len(chosen):
+            continue
+        for i in reversed(chosen):
+            del pairs[i]
+        pairs.extend(better)
+        placed = {w for pair in better for w in pair}
+        left[:] = [w for w in window.people if w not in placed]
 
 
 def _place_leftovers(p: Pairing, pairs: list[tuple[str, str]], left: list[str]) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 import random
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -35,9 +37,9 @@ def pairs_of(round_: Round) -> set[tuple[str, str]]:
     return {pair_key(a, b) for g in round_.groups for a, b in itertools.combinations(g, 2)}
 
 
-def run(present: list[str], seed: int = 1, exact_up_to: int = 60, **kw: object) -> Round:
+def run(present: list[str], seed: int = 1, exact_up_to: int = 60, **kw: Any) -> Round:
     rng = random.Random(seed)
-    return match(pairing(present, rng=rng, **kw), rng, exact_up_to=exact_up_to)  # type: ignore[arg-type]
+    return match(pairing(present, rng=rng, **kw), rng, exact_up_to=exact_up_to)
 
 
 def assert_partition(round_: Round, present: list[str]) -> None:
@@ -211,7 +213,8 @@ def test_leaving_a_pair_gives_the_partner_a_choice() -> None:
         after_leave(groups, "nobody")
 
 
-def exhaustive_best(p_people: list[str], weight, allowed) -> tuple[int, float]:  # type: ignore[no-untyped-def]
+def exhaustive_best(p_people: list[str], weight: Callable[[str, str], float],
+                    allowed: Callable[[str, str], bool]) -> tuple[int, float]:
     """(pairs, weight) of the best matching of maximum cardinality, by brute force."""
     best = (0, float("-inf"))
 
@@ -231,7 +234,7 @@ def exhaustive_best(p_people: list[str], weight, allowed) -> tuple[int, float]: 
     return best
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(n=st.integers(2, 10), seed=st.integers(0, 2**32),
        meetings=st.lists(st.tuples(st.integers(0, 9), st.integers(0, 9),
                                    st.integers(-60, 0)), max_size=15),
@@ -274,3 +277,41 @@ def test_exact_matching_weight_equals_exhaustive_optimum(
         if rest[0] == (n - 3) // 2)
     total = sum(p.group_weight(g) for g in round_.groups)
     assert total == pytest.approx(best_total, rel=1e-9, abs=1e-6)
+
+
+@settings(max_examples=150, deadline=None)
+@given(n=st.integers(4, 90), seed=st.integers(0, 2**32),
+       block_count=st.integers(0, 40), history_weeks=st.integers(0, 6))
+def test_the_greedy_path_always_gives_a_valid_round(
+        n: int, seed: int, block_count: int, history_weeks: int) -> None:
+    present = people(n)
+    rng = random.Random(seed)
+    blocks = {pair_key(*rng.sample(present, 2)) for _ in range(block_count)}
+    history: list[Meeting] = []
+    for week in range(history_weeks):
+        order = rng.sample(present, n)
+        history += [Meeting(a, b, -7.0 * (week + 1)) for a, b in zip(order[::2], order[1::2],
+                                                                      strict=False)]
+    stages = {who: rng.choice(list(Stage)) for who in present}
+    p = pairing(present, rng=rng, history=history, blocks=blocks, stages=stages)
+    try:
+        round_ = match(p, rng, exact_up_to=0)
+    except PairingImpossible as impossible:
+        # Only someone blocked with everyone, or a pairing the exact path cannot make either.
+        alone = [w for w in present if not any(p.allowed(w, o) for o in present)]
+        if not alone:
+            with pytest.raises(PairingImpossible):
+                match(p, random.Random(seed), exact_up_to=n)
+        else:
+            assert set(impossible.stranded) == set(alone)
+        return
+    assert_partition(round_, present)
+    assert not pairs_of(round_) & blocks
+    last_week = {pair_key(m.a, m.b) for m in history if m.day == -7.0}
+    exact = match(p, random.Random(seed), exact_up_to=n) if n <= 40 else None
+    if exact is not None:
+        # The greedy path repeats last week's pairs no more often than the optimum.
+        assert round_.repeats == exact.repeats
+    elif history_weeks:
+        # Someone has met at most 6 of 40+ people: there is always a way around last week.
+        assert not pairs_of(round_) & last_week
