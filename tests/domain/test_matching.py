@@ -72,8 +72,8 @@ def test_a_repeat_is_made_only_when_nothing_else_is_possible() -> None:
 
 
 def test_older_and_rarer_meetings_are_preferred_to_recent_and_frequent_ones() -> None:
-    # a met b three times lately, c once long ago: with b-d and c-d blocked the choice is
-    # between (a,b)(c,d)... so make the choice free: a may meet b or c, d takes the other.
+    # a may not meet d, so a meets b or c and d the other. a met b three times in the
+    # last month (none last week), c once four months ago: a meets c.
     history = [Meeting("a", "b", -14), Meeting("a", "b", -21), Meeting("a", "b", -28),
                Meeting("a", "c", -120)]
     for seed in range(5):
@@ -190,6 +190,18 @@ def test_late_arrivals_pair_with_each_other_and_a_lone_one_joins_a_pair() -> Non
     trio = next(g for g in lone.groups if "late2" in g)
     assert len(trio) == 3 and "m00" not in trio and "m01" not in trio
     assert sorted(w for g in lone.groups for w in g) == sorted([*people(4), "late2"])
+
+
+def test_three_late_arrivals_make_a_trio_and_a_lone_one_avoids_last_weeks_partners() -> None:
+    rng = random.Random(5)
+    p = pairing(people(4), rng=rng, today=0,
+                history=[Meeting("late", "m00", -7), Meeting("late", "m01", -30)])
+    groups = [("m00", "m01"), ("m02", "m03")]
+    three = place_late(groups, ["x", "y", "z"], p, rng)
+    assert ("x", "y", "z") in three.groups and not three.waiting
+    for seed in range(5):
+        lone = place_late(groups, ["late"], p, random.Random(seed))
+        assert lone.groups == (("late", "m02", "m03"), ("m00", "m01"))
 
 
 def test_a_late_arrival_blocked_with_every_pair_waits() -> None:
