@@ -6,16 +6,17 @@ seed reproduces a round. The caller works out the stages (from sessions attended
 times presented, days in the community, or a fuller newcomer path later) and the
 history; nothing here reads a stream.
 
-Each possible pair gets a weight (:meth:`Weights.pair_weight`): a large penalty if the
+Each possible pair gets a weight (:meth:`Pairing.weight`): a large penalty if the
 two met within ``recent_days`` (last week's partner is avoided whenever any other
 arrangement exists), a smaller one for every earlier meeting that halves every
 ``half_life_days`` (recency and frequency), a bonus for a newcomer with an
 experienced member, and a little jitter so equal choices vary from round to round.
 Blocked pairs get no edge at all. The round is a maximum-cardinality,
 maximum-weight matching of that graph: networkx's exact blossom algorithm up to
-:data:`EXACT_UP_TO` people, above that a greedy pass with bounded 2-opt repair
+:data:`EXACT_UP_TO` people, above that a greedy pass with a bounded repair
 (:mod:`.matching_large`), since the exact one is O(n³). With an odd count the one
-person left over joins the pair that suits them best, making exactly one trio.
+person left over joins the pair that suits them best, making exactly one trio; if
+blocks or last week's meetings spoil every such trio, the trio is chosen first.
 """
 
 from __future__ import annotations
@@ -38,8 +39,8 @@ TRIO_TRIES = 3
 
 EXACT_UP_TO = 60
 """Largest count matched exactly; chosen by measuring (bench/pairs.py): networkx's
-matching takes 50-75 ms for 50 people, about 160 ms for 60, 650 ms for 100 and 2 s for
-120 on this project's machine, while the greedy path takes 15-20 ms for 1,000."""
+matching takes 23-62 ms for 40 people, 73-160 ms for 60, 650 ms for 100 and 2 s for
+120 on this project's machine, while the greedy path takes 5-20 ms for 1,000."""
 
 
 class Stage(enum.StrEnum):
@@ -62,8 +63,8 @@ def stage_from(sessions_attended: int, times_presented: int, days_in_community: 
 
 @dataclass(frozen=True, slots=True)
 class Meeting:
-    """Two people were in the same group; ``day`` is a day number (any epoch, the same
-    as ``Pairing.today``), fractions allowed."""
+    """Two people were in the same group (a trio is three meetings); ``day`` is a day
+    number in the same epoch as :func:`pairing`'s ``today``, fractions allowed."""
 
     a: str
     b: str
@@ -93,8 +94,9 @@ class Weights:
 
     recent_days: float = 8.0
     recent_penalty: float = 10_000_000.0
-    """Above any sum of the other terms over a whole round, so one repeat of a recent
-    pair is never traded for anything else."""
+    """Above any sum of the other terms over a whole round (5,000 people, a dozen
+    earlier meetings per pair), so one repeat of a recent pair is never traded for
+    anything else."""
     met_penalty: float = 100.0
     half_life_days: float = 28.0
     mix_bonus: float = 30.0
@@ -182,9 +184,11 @@ class Round:
     weight of the pairs beside the trio."""
     exact: bool
     repeats: int = field(default=0)
-    """Groups holding two people who met within ``recent_days`` (0 unless unavoidable)."""
+    """Groups holding two people who met within ``recent_days``: 0 unless unavoidable
+    (on the greedy path, unless its bounded repair found no way round)."""
     trio_first: bool = field(default=False)
-    """Blocks kept the odd one out from every pair, so the trio was chosen first."""
+    """Blocks kept the odd one out from every pair, or every pair they could join held
+    someone they met last week, so the trio was chosen first."""
 
 
 def match(p: Pairing, rng: random.Random, *, exact_up_to: int = EXACT_UP_TO) -> Round:
