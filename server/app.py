@@ -27,6 +27,7 @@ from . import logs
 from .actions.communities import Communities
 from .actions.identity import Identity
 from .actions.rooms import Actions
+from .actions.sessions import Sessions
 from .authority import Authority
 from .cluster.bus import Bus, LocalBus, RedisBus
 from .cluster.feed import Feed
@@ -144,12 +145,16 @@ class Practica:
         for projector in self.projections.projectors.values():
             self.metrics.watch_projection(projector)
         self.liveness = Liveness(self.leases, self.process)
-        self.api = Api(self.identity, self.communities, settings, self.search, self.liveness)
         self.relayer = Relayer(self.hub, self.folds, self.authority, settings, self.process)
         if self.redis is not None:
             self.relayer.channel = RedisChannel(self.redis, prefix=settings.redis_prefix)
+        self.sessions = Sessions(self.store, self.folds, self.authority, self.feed.sync,
+                                 self.relayer.send_off_record,
+                                 snapshot_every=settings.session_snapshot_every)
+        self.api = Api(self.identity, self.communities, settings, self.search, self.liveness,
+                       self.sessions)
         self.gateway = Gateway(self.actions, settings, self.metrics, limiter, self.identity,
-                               relayer=self.relayer)
+                               relayer=self.relayer, sessions=self.sessions)
         self.janitor = Janitor(self.folds, self.actions.shared, self.leases,
                                grace_ms=settings.presence_grace_ms, sync=self.feed.sync,
                                expire=self.actions.expire)

@@ -127,7 +127,8 @@ class Authority:
         if ref is None:
             raise NotFound(f"no stream {stream!r}")
         state = self.folds.home(ref)
-        decision = streams.may_read(self.actor(principal, state), ref, state.community)
+        room = self.folds.session(ref.ident).room if ref.kind.scope == "session" else None
+        decision = streams.may_read(self.actor(principal, state), ref, state.community, room)
         return Readable(ref, state, decision)
 
     async def check_read(self, principal: Principal, stream: str) -> Readable:

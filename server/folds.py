@@ -23,9 +23,10 @@ from typing import Any
 from .domain.community import CommunityState
 from .domain.events import Event
 from .domain.room import RoomState
+from .domain.session import SessionState
 from .errors import NotFound
 from .store import EventStore
-from .streams import COMMUNITY, KINDS, ROOM, ROOT, StreamKind, StreamRef, split
+from .streams import COMMUNITY, KINDS, ROOM, ROOT, SESSION, StreamKind, StreamRef, split
 
 log = logging.getLogger("practica.folds")
 
@@ -41,6 +42,9 @@ class Folds:
         """Kind name -> id -> the state folded so far."""
         self.communities: dict[str, CommunityState] = self.of(COMMUNITY)
         self.rooms: dict[str, RoomState] = self.of(ROOM)
+        self.sessions: dict[str, SessionState] = self.of(SESSION)
+        self.from_snapshots: dict[str, int] = {}
+        """Streams loaded from a kept snapshot (:attr:`StreamKind.restore`), and its seq."""
         self._homes: dict[str, str] = {}
         """stream -> the community it belongs to, as found (a room never moves)."""
         self._loading: dict[str, list[Event]] = {}
@@ -65,19 +69,38 @@ class Folds:
     # --- loading ---------------------------------------------------------------------
 
     async def load_all(self) -> None:
-        """Fold every stream of the kinds folded at start (communities: they are small)."""
+        """Fold every stream of the kinds folded at start (communities: they are small;
+        sessions: who may read one is decided by its room, known from its first event)."""
         for kind in list(KINDS):
             if kind.folded and kind.loaded == "at_start":
+                kept = await self._kept_snapshots(kind)
                 for stream in await self.store.streams(kind.prefix):
-                    await self.load(StreamRef(kind, stream[len(kind.prefix):]))
+                    await self.load(StreamRef(kind, stream[len(kind.prefix):]), kept.get(stream))
 
     load_communities = load_all
 
-    async def load(self, ref: StreamRef) -> Any:
-        """Fold ``ref`` from the store, afresh, and hold it."""
+    async def _kept_snapshots(self, kind: StreamKind) -> dict[str, tuple[int, bytes]]:
+        if kind.restore is None:
+            return {}
+        rows = await self.store.fetch(
+            "SELECT stream, seq, body FROM stream_snapshots WHERE stream LIKE ?",
+            (kind.prefix + "%",))
+        return {row[0]: (int(row[1]), bytes(row[2])) for row in rows}
+
+    async def load(self, ref: StreamRef, kept: tuple[int, bytes] | None = None) -> Any:
+        """Fold ``ref`` from the store, afresh (or from the snapshot ``kept`` of it: its seq
+        and body), and hold it."""
         kind = ref.kind
         assert kind.new_state is not None
-        state = kind.new_state(ref.ident)
+        state = None
+        if kept is not None and kind.restore is not None:
+            try:
+                state = kind.restore(ref.ident, kept[1], kept[0])
+                self.from_snapshots[ref.name] = kept[0]
+            except Exception:  # written by another version: fold it all
+                log.warning("snapshot of %s is unreadable; folding it whole", ref.name)
+        if state is None:
+            state = kind.new_state(ref.ident)
         await self._fold(ref.name, state, kind.apply)
         self.of(kind)[ref.ident] = state
         return state
@@ -154,6 +177,16 @@ class Folds:
         loaded: RoomState = await self.state(StreamRef(ROOM, room))
         return loaded
 
+    def session(self, session: str) -> SessionState:
+        """A session's committed state; NotFound if there is none."""
+        state = self.sessions.get(session)
+        if state is None or not state.opened:
+            raise NotFound(f"no session {session!r}")
+        return state
+
+    def sessions_of_room(self, room: str) -> list[SessionState]:
+        return [s for s in self.sessions.values() if s.opened and s.room == room]
+
     # --- following commits --------------------------------------------------------------
 
     async def _fold(
@@ -163,7 +196,7 @@ class Folds:
         :meth:`on_commit` and applied after, so none is missed or applied twice."""
         self._loading[stream] = []
         try:
-            after = 0
+            after = state.seq  # from a kept snapshot: the events after it
             while True:
                 events = await self.store.read(stream, after=after, limit=PAGE)
                 for event in events:

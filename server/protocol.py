@@ -33,7 +33,9 @@ from .domain.events import Event, Id
 from .domain.names import normalize_name_fields
 from .domain.policy import Action, Actor, grantable_roles, session_actions
 from .domain.room import Member, Message, RoomSnapshot
+from .domain.session import SessionSnapshot
 from .errors import ErrorCode, InvalidCommand
+from .session_protocol import AnySessionOp
 
 PROTOCOL_VERSION = 1
 
@@ -139,10 +141,14 @@ class History(ClientFrame, tag="history"):
     limit: Annotated[int, msgspec.Meta(ge=1, le=100)] = 50
 
 
-RelayKind = Literal["typing"]
+RelayKind = Literal["typing", "off_record"]
 """What a relayed frame means; each kind is its own permission (``relay_<kind>``).
 ``typing``: the sender is typing in the room (clients show it for a few seconds);
-no ``data``."""
+no ``data``. ``off_record``: chat, a note or a caption said in a live session while it
+is off the record, sent by the server on the ``session:<id>`` stream to those following
+it (``data``: ``what`` = ``say``/``note``/``caption``, ``text``, ``name`` or
+``speaker``); never stored. Clients do not send it as a ``relay``: ``say``/``note``
+in the session do."""
 
 
 class Relay(ClientFrame, tag="relay"):
@@ -165,9 +171,18 @@ class Relay(ClientFrame, tag="relay"):
     """Kind-specific; at most ``limits.max_relay_bytes`` as JSON."""
 
 
+class SessionCommand(ClientFrame, tag="session"):
+    """A live session's command: ``op`` says which (see :mod:`server.session_protocol`).
+    ``session`` is absent only for ``open``."""
+
+    ref: Ref
+    op: AnySessionOp
+    session: Id | None = None
+
+
 ClientMessage = (Identify | Resume | Heartbeat | Join | Leave | Post | Edit | Delete | History
-                 | Relay)
-COMMANDS_WITH_REF = (Join, Leave, Post, Edit, Delete, History)
+                 | Relay | SessionCommand)
+COMMANDS_WITH_REF = (Join, Leave, Post, Edit, Delete, History, SessionCommand)
 
 
 # --- server → client -------------------------------------------------------------
@@ -264,7 +279,7 @@ class Sync(msgspec.Struct, kw_only=True, omit_defaults=True):
     seq: int
     """The last seq this sync covers; live events continue from ``seq + 1`` (0 when
     refused)."""
-    snapshot: RoomSnapshot | CommunitySnapshot | None = None
+    snapshot: RoomSnapshot | CommunitySnapshot | SessionSnapshot | None = None
     events: list[Event] = msgspec.field(default_factory=list)
     error: ErrorCode | None = None
     """Only when ``mode`` is ``refused``: ``not_found`` or ``forbidden``."""
@@ -286,7 +301,8 @@ class Ack(ServerFrame, tag="ack"):
     seq: int | None = None
     """The seq of the last event the command appended; None when nothing needed to change."""
     sync: Sync | None = None
-    """For ``join``: the room's snapshot; live events follow from ``sync.seq + 1``."""
+    """For ``join``: the room's snapshot; for a session's ``attend``: the session's. Live
+    events follow from ``sync.seq + 1``."""
 
 
 class Error(ServerFrame, tag="error"):

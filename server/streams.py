@@ -41,12 +41,15 @@ from .domain.community import CommunityState
 from .domain.events import CommunityCreated, CommunityEdited, Event
 from .domain.policy import Action, Actor, Decision, Resource, allowed
 from .domain.room import RoomState
+from .domain.session import SessionState
+from .domain.session import apply as session_apply
+from .domain.session import restore as session_restore
 from .markup import render_markdown
 
 ID = r"[a-z0-9][a-z0-9-]{0,63}"
 """A community or room id, as :data:`server.domain.events.Id` allows."""
 
-Scope = Literal["community", "room"]
+Scope = Literal["community", "room", "session"]
 Loaded = Literal["at_start", "on_use"]
 
 
@@ -119,6 +122,10 @@ class StreamKind:
     relays: Mapping[str, Action] = field(default_factory=dict)
     """The ephemeral relays a stream of this kind takes, each with the action sending it
     needs (so the permission table says who may)."""
+    restore: Callable[[str, bytes, int], Any] | None = None
+    """``restore(id, body, seq)``: the state a snapshot kept in the store
+    (``stream_snapshots``) says it was at ``seq``, so loading folds only the events after
+    it. None: the kind keeps no snapshots (a body it cannot read: fold it whole)."""
 
     def stream(self, ident: str) -> str:
         return f"{self.name}:{ident}"
@@ -155,11 +162,28 @@ AUDIT = StreamKind(
     "The community's audit log: every privileged action and every member's refusal."
     " Replayed, never snapshotted (older entries: ``GET /api/communities/{id}/audit``).")
 
+
+
+def session_home(places: Places, ident: str) -> CommunityState | None:
+    """A session's stream: the community of the room it was opened in (its first event)."""
+    state = places.of(SESSION).get(ident)
+    if state is None or not state.opened:
+        return None
+    return room_home(places, state.room)
+
+
+SESSION = StreamKind(
+    "session", "session", Action.READ_HISTORY,
+    "A room's live session: agenda, timer, stage, hands, Q&A, and its transcript (chat,"
+    " notes, captions). Reading it needs ``read_history`` on its room.",
+    home=session_home, new_state=SessionState, fold=session_apply, loaded="at_start",
+    restore=session_restore)
+
 ROOT = COMMUNITY
 """The kind whose fold decides who may read every stream (members and roles): caught up
 before any other, and the only one whose streams start with no home to find."""
 
-KINDS: list[StreamKind] = [COMMUNITY, ROOM, AUDIT]
+KINDS: list[StreamKind] = [COMMUNITY, ROOM, AUDIT, SESSION]
 """Every kind, in the order they are loaded (a kind's home before the kind)."""
 BY_NAME = {kind.name: kind for kind in KINDS}
 _NAME = re.compile(rf"(?P<kind>[a-z]+):(?P<ident>{ID})")
@@ -205,16 +229,19 @@ def split(stream: str) -> StreamRef | None:
     return None if kind is None else StreamRef(kind, ident)
 
 
-def resource_of(ref: StreamRef, community: str) -> Resource:
-    """What reading ``ref`` is an action on, given the community it belongs to."""
+def resource_of(ref: StreamRef, community: str, room: str | None = None) -> Resource:
+    """What reading ``ref`` is an action on, given the community it belongs to (and, for
+    a session, its room)."""
     if ref.kind.scope == "room":
         return Resource(community=community, room=ref.ident)
+    if ref.kind.scope == "session":
+        return Resource(community=community, room=room)
     return Resource(community=community)
 
 
-def may_read(actor: Actor, ref: StreamRef, community: str) -> Decision:
+def may_read(actor: Actor, ref: StreamRef, community: str, room: str | None = None) -> Decision:
     """May ``actor`` (their role in ``community``, which ``ref`` belongs to) read it?"""
-    return allowed(actor, ref.kind.read, resource_of(ref, community))
+    return allowed(actor, ref.kind.read, resource_of(ref, community, room))
 
 
 def reading_table() -> list[str]:

@@ -20,15 +20,16 @@ import logging
 import time
 import weakref
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 import msgspec
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from ..authority import Authority
+from ..authority import Authority, Principal
 from ..connection import Connection
 from ..domain.policy import Action
+from ..domain.room import Member
 from ..errors import (
     CloseCode,
     CommandError,
@@ -189,6 +190,20 @@ class Relayer:
             log.warning("could not relay %s to other processes: %s", cmd.kind, exc)
         if cmd.ref is not None:
             conn.push(encode(Ack(ref=cmd.ref, stream=cmd.stream)))
+
+    async def send_off_record(self, sender: Principal, stream: str,
+                              data: dict[str, Any]) -> None:
+        """Hand what was said off the record in a session (already authorized and
+        decided) to everyone following its stream, here and in every other process."""
+        frame = encode(Relayed(stream=stream, sender=Member(id=sender.member, name=sender.name),
+                               kind="off_record", data=data))
+        envelope = Envelope(origin=self.process, stream=stream, sender=sender.member, to=None,
+                            frame=frame)
+        self.deliver(envelope)
+        try:
+            await self.channel.publish(envelope)
+        except (RedisError, OSError) as exc:  # this process's followers still got it
+            log.warning("could not relay off the record to other processes: %s", exc)
 
     def _limit(self, conn: Connection) -> None:
         now = time.monotonic()

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..domain.deadlines import TIMED_KINDS, TIMER_ACTOR, TimedKind, timer_ref
+from ..errors import StaleState
 from ..store import CommandKey, EventStore
 from . import periodic
 from .lease import Leases
@@ -59,16 +60,27 @@ class Scheduler:
         fired = 0
         for kind in list(self.kinds):
             for stream in await self.store.streams(kind.prefix):
+                known = self._states.get(stream)
+                if known is not None and kind.finished(known[1]):
+                    continue  # nothing will ever be due there again
                 if await self.leases.hold(lease_of(stream)):
                     fired += await self._fire_due(kind, stream)
         return fired
 
     async def _fire_due(self, kind: TimedKind, stream: str) -> int:
         state = await self._current(kind, stream)
+        expected = self._states[stream][0]
         fired = 0
         for due in kind.due(state, self.clock()):
             key = CommandKey(TIMER_ACTOR, timer_ref(stream, due.deadline))
-            result = await self.store.append(stream, TIMER_ACTOR, due.bodies, key)
+            try:  # decided on the stream at ``expected``: a command since then wins
+                result = await self.store.append(stream, TIMER_ACTOR, due.bodies, key,
+                                                 expected=expected)
+            except StaleState:
+                log.info("%s moved on before deadline %s fired; the next sweep decides again",
+                         stream, due.deadline)
+                break
+            expected = result.seq
             if result.duplicate:  # fired before (by us or another process): not again
                 log.info("deadline %s of %s had already fired", due.deadline, stream)
                 continue

@@ -25,6 +25,7 @@ from starlette.routing import Route
 
 from ..actions.communities import Communities
 from ..actions.identity import ClientMeta, Identity
+from ..actions.sessions import Sessions
 from ..authority import Principal
 from ..cluster.lease import Liveness
 from ..errors import (
@@ -43,6 +44,7 @@ from ..settings import Settings
 from ..store import AppliedCommand
 from . import api_types as t
 from . import idempotency
+from .session_api import session_endpoints
 
 log = logging.getLogger("practica.api")
 
@@ -56,6 +58,7 @@ STATUS = {
     ErrorCode.AUTH_FAILED: 401, ErrorCode.NOT_IDENTIFIED: 401,
     ErrorCode.FORBIDDEN: 403, ErrorCode.CSRF_FAILED: 403,
     ErrorCode.NOT_FOUND: 404, ErrorCode.CONFLICT: 409, ErrorCode.NOT_JOINED: 409,
+    ErrorCode.OUT_OF_ORDER: 409,
     ErrorCode.ALREADY_IDENTIFIED: 409, ErrorCode.RATE_LIMITED: 429,
     ErrorCode.UNAVAILABLE: 503, ErrorCode.INTERNAL: 500,
 }
@@ -339,9 +342,12 @@ _RETRY = frozenset({ErrorCode.RATE_LIMITED, ErrorCode.UNAVAILABLE, ErrorCode.INT
 
 class Api:
     def __init__(self, identity: Identity, communities: Communities, settings: Settings,
-                 search: Search | None = None, liveness: Liveness | None = None) -> None:
+                 search: Search | None = None, liveness: Liveness | None = None,
+                 sessions: Sessions | None = None) -> None:
         self.identity, self.settings = identity, settings
         self.endpoints = build_endpoints(identity, communities, search)
+        if sessions is not None:
+            self.endpoints += session_endpoints(sessions)
         self.once = idempotency.HttpOnce(communities.store, liveness)
         self._decoders: dict[Any, msgspec.json.Decoder[Any]] = {
             e.body: msgspec.json.Decoder(e.body) for e in self.endpoints if e.body}
