@@ -9,6 +9,7 @@ Cue times are offsets from the start of the session (as a recording's would be).
 
 from __future__ import annotations
 
+import html
 import re
 
 import msgspec
@@ -125,7 +126,7 @@ def parse_webvtt(data: bytes) -> list[Cue]:
     cues: list[Cue] = []
     for number, (caption, (line, start, end)) in enumerate(zip(captions, timings, strict=True),
                                                            start=1):
-        words = " ".join(caption.text.split())
+        words = " ".join(html.unescape(caption.text).split())  # cue text escapes &, <, >
         if not words:
             raise CaptionFileError(f"line {line} (cue {number}): the cue has no text")
         if len(words) > MAX_CUE_CHARS:
@@ -134,7 +135,7 @@ def parse_webvtt(data: bytes) -> list[Cue]:
         speaker = ""
         if caption.voice:
             try:
-                speaker = normalize_name(caption.voice, what="a cue's speaker")
+                speaker = normalize_name(html.unescape(caption.voice), what="a cue's speaker")
             except InvalidName as exc:
                 raise CaptionFileError(f"line {line + 1} (cue {number}): {exc}") from None
         cues.append(Cue(text=words, start_ms=start, end_ms=end, speaker=speaker))
