@@ -38,6 +38,8 @@ class Principal:
     guest_room: str | None = None
     guest_invite: str | None = None
     """The guest link a guest came in through (revoking it ends the session)."""
+    guest_session: str | None = None
+    """The one live session a guest's link admits them to (None: the whole room)."""
     expires: int = 2**62
     """Milliseconds since the epoch; a socket still open then is closed (4003)."""
     address: str = ""
@@ -83,6 +85,7 @@ class Authority:
         if principal.is_guest:
             role = Role.GUEST if principal.guest_community == community.community else None
             return Actor(id=principal.member, role=role, guest_room=principal.guest_room,
+                         guest_session=principal.guest_session,
                          muted_until_ms=community.timed_out_until(principal.member),
                          now_ms=now_ms())
         info = community.members.get(principal.member)

@@ -107,6 +107,9 @@ class Actor(NamedTuple):
     role: Role | None
     """Their role in the resource's community; None when they are not in it."""
     guest_room: str | None = None
+    guest_session: str | None = None
+    """A guest whose link admits to one live session: session-scoped actions apply to that
+    session only."""
     muted_until_ms: int = 0
     now_ms: int = 0
 
@@ -118,6 +121,8 @@ class Resource(NamedTuple):
     """The current role of the person acted on (targeted actions)."""
     new_role: Role | None = None
     """The role being given (``set_role``)."""
+    session: str | None = None
+    """The live session acted in or read, if any (a session guest's one session)."""
 
 
 class Decision(NamedTuple):
@@ -137,6 +142,10 @@ def allowed(actor: Actor, action: Action, resource: Resource) -> Decision:
         return Decision(False, f"a {role.label} may not {action.value.replace('_', ' ')}")
     if role is Role.GUEST and (action not in ROOM_ACTIONS or resource.room != actor.guest_room):
         return Decision(False, "a guest link admits to its one room only")
+    if role is Role.GUEST and actor.guest_session is not None and (
+            resource.session != actor.guest_session
+            and (resource.session is not None or action in SPEAKING)):
+        return Decision(False, "a guest link admits to its one session only")
     if action in SPEAKING and actor.muted_until_ms > actor.now_ms:
         minutes = -(-(actor.muted_until_ms - actor.now_ms) // 60_000)
         return Decision(False, f"timed out: you may post again in {minutes} min")

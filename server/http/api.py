@@ -142,7 +142,8 @@ def build_endpoints(identity: Identity, communities: Communities,
             assert principal.guest_community and principal.guest_room
             return t.Me(account=None, csrf=csrf, memberships=[], guest=t.Guest(
                 member=principal.member, name=principal.name,
-                community=principal.guest_community, room=principal.guest_room))
+                community=principal.guest_community, room=principal.guest_room,
+                session=principal.guest_session))
         return t.Me(account=await identity.profile(principal.account), guest=None, csrf=csrf,
                     memberships=identity.memberships(principal.account))
 
