@@ -27,6 +27,7 @@ from . import logs
 from .actions.communities import Communities
 from .actions.identity import Identity
 from .actions.rooms import Actions
+from .actions.transcripts import Transcripts
 from .authority import Authority
 from .cluster.bus import Bus, LocalBus, RedisBus
 from .cluster.feed import Feed
@@ -140,7 +141,9 @@ class Practica:
         self.identity.end_memberships = self.communities.forget
         self.projections = Projections(self.store, [SearchProjection()])
         self.search = Search(self.store, self.folds, self.authority, self.projections["search"])
-        self.api = Api(self.identity, self.communities, settings, self.search)
+        self.transcripts = Transcripts(self.store, self.folds, self.authority)
+        self.api = Api(self.identity, self.communities, settings, self.search,
+                       self.transcripts)
         self.relayer = Relayer(self.hub, self.folds, self.authority, settings, self.process)
         if self.redis is not None:
             self.relayer.channel = RedisChannel(self.redis, prefix=settings.redis_prefix)

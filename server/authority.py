@@ -98,7 +98,7 @@ class Authority:
     async def check(
         self, principal: Principal, action: Action, community: str, *,
         room: str | None = None, target: str | None = None, new_role: Role | None = None,
-        target_role: Role | None = None,
+        target_role: Role | None = None, session: str | None = None,
     ) -> CommunityState:
         """Allow the action or raise Forbidden (audited); returns the community's state.
 
@@ -108,7 +108,8 @@ class Authority:
         if target_role is None and target is not None:
             target_role = state.role_of(target)
         decision = allowed(self.actor(principal, state), action, Resource(
-            community=community, room=room, target_role=target_role, new_role=new_role))
+            community=community, room=room, target_role=target_role, new_role=new_role,
+            session=session))
         if not decision:
             await self.refused(principal, action, community, decision,
                                target=target or room)

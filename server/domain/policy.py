@@ -58,6 +58,8 @@ class Action(enum.StrEnum):
     """End a guest's session (a guest has no account to ban)."""
     TIMEOUT_GUEST = "timeout_guest"
     LIFT_REMOVAL = "lift_removal"
+    RUN_SESSION = "run_session"
+    """Start, advance and end a live session, and add its captions."""
     """See who was removed, and let them come back."""
     VIEW_AUDIT = "view_audit"
     EDIT_COMMUNITY = "edit_community"
@@ -71,7 +73,7 @@ _GUEST = {Action.JOIN_ROOM, Action.READ_HISTORY, Action.POST, Action.EDIT_OWN_ME
           Action.DELETE_OWN_MESSAGE, Action.RELAY_TYPING}
 _MEMBER = _GUEST | {Action.VIEW_COMMUNITY, Action.LEAVE_COMMUNITY}
 _HOST = _MEMBER | {Action.MODERATE_MESSAGES, Action.CREATE_GUEST_LINK, Action.REMOVE_GUEST,
-                   Action.TIMEOUT_GUEST}
+                   Action.TIMEOUT_GUEST, Action.RUN_SESSION}
 _CONVENER = _HOST | {Action.CREATE_ROOM, Action.INVITE_MEMBERS, Action.APPROVE_JOIN,
                      Action.SET_ROLE, Action.REMOVE_MEMBER, Action.TIMEOUT_MEMBER,
                      Action.LIFT_REMOVAL, Action.VIEW_AUDIT}

@@ -25,6 +25,7 @@ from starlette.routing import Route
 
 from ..actions.communities import Communities
 from ..actions.identity import ClientMeta, Identity
+from ..actions.transcripts import Transcripts
 from ..authority import Principal
 from ..errors import (
     AuthFailed,
@@ -127,6 +128,19 @@ class Endpoint:
     refusals: tuple[int, ...] = ()
     """HTTP statuses this endpoint answers besides those its method, auth and path
     imply (for the OpenAPI document): 401 for a wrong password, 404 for a bad link..."""
+    raw_body: str | None = None
+    """The media type of a body taken as it is (the handler gets bytes), not JSON."""
+    produces: str = "application/json"
+    """The media type of the reply; a handler of any other returns a :class:`Download`."""
+
+
+@dataclass(frozen=True, slots=True)
+class Download:
+    """A reply that is a file: its bytes, media type and the name to save it under."""
+
+    content: bytes
+    media_type: str
+    filename: str
 
 
 def build_endpoints(identity: Identity, communities: Communities,
@@ -328,9 +342,13 @@ _RETRY = frozenset({ErrorCode.RATE_LIMITED, ErrorCode.UNAVAILABLE, ErrorCode.INT
 
 class Api:
     def __init__(self, identity: Identity, communities: Communities, settings: Settings,
-                 search: Search | None = None) -> None:
+                 search: Search | None = None, transcripts: Transcripts | None = None,
+                 ) -> None:
         self.identity, self.settings = identity, settings
         self.endpoints = build_endpoints(identity, communities, search)
+        if transcripts is not None:
+            from .transcript_api import transcript_endpoints  # it builds on this module
+            self.endpoints += transcript_endpoints(transcripts)
         self.once = idempotency.HttpOnce(communities.store)
         self._decoders: dict[Any, msgspec.json.Decoder[Any]] = {
             e.body: msgspec.json.Decoder(e.body) for e in self.endpoints if e.body}
@@ -354,6 +372,8 @@ class Api:
                     raise AuthFailed("guests cannot do this; sign in with an account")
                 if endpoint.body is not None:
                     call.body = await self._decode(request, endpoint.body)
+                elif endpoint.raw_body is not None:
+                    call.body = await read_body(request, MAX_BODY)
                 key = idempotency.key_of(request.headers.get(idempotency.HEADER))
                 if key is not None and call.principal is not None and endpoint.method != "GET":
                     answer = await self.once.run(
@@ -369,7 +389,10 @@ class Api:
                 response = Response(status_code=204)
             else:
                 response = Response(answer.body, status_code=answer.status,
-                                    media_type="application/json")
+                                    media_type=answer.media_type)
+            if answer.filename is not None:
+                response.headers["content-disposition"] = (
+                    f'attachment; filename="{answer.filename}"')
             response.headers["cache-control"] = "no-store"
             self._set_cookies(request, response, call.cookies)
             return response
@@ -389,6 +412,9 @@ class Api:
             return idempotency.Answer(refused.status_code, bytes(refused.body))
         if endpoint.reply is None:
             return idempotency.Answer(204, b"")
+        if isinstance(reply, Download):
+            return idempotency.Answer(endpoint.status, reply.content, reply.media_type,
+                                      reply.filename)
         return idempotency.Answer(endpoint.status, _encoder.encode(reply))
 
     async def _decode(self, request: Request, kind: type) -> Any:

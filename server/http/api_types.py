@@ -336,3 +336,12 @@ class SearchResults(Reply):
     query: str
     hits: list[SearchHit]
     """Best match first."""
+
+
+class CaptionsAdded(Reply):
+    """A WebVTT file's cues, appended to the session as ``caption_added`` events."""
+
+    session: str
+    cues: int
+    first_seq: int
+    last_seq: int
