@@ -60,6 +60,7 @@ class Transcripts:
         members = self.folds.community(community).members
         transcript = transcript_of(events, {m: info.name for m, info in members.items()})
         assert transcript is not None
+        transcript.community = community
         return transcript
 
     async def upload_captions(self, principal: Principal, session: str, data: bytes

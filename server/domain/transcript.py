@@ -90,8 +90,11 @@ class Transcript(msgspec.Struct, kw_only=True):
 
     session: str
     room: str
+    community: str
     title: str
     keep_transcript: bool
+    scribe: str | None
+    """The member the host named scribe (who may add notes and captions), if any."""
     opened: int
     started: int | None
     ended: int | None
@@ -137,8 +140,9 @@ class _Reader:
             return  # erased for privacy: nothing to show
         if isinstance(body, SessionOpened):
             self.transcript = Transcript(
-                session=body.session, room=body.room, title=body.title,
-                keep_transcript=body.keep_transcript, opened=event.ts, started=None,
+                session=body.session, room=body.room, community="",
+                title=body.title, keep_transcript=body.keep_transcript, scribe=None,
+                opened=event.ts, started=None,
                 ended=None, segments=[TranscriptSegment(
                     index=None, title="Before the start", kind="lobby", started=None,
                     lines=[])])
@@ -152,6 +156,7 @@ class _Reader:
             self.names[body.member] = body.name
         elif isinstance(body, ScribeNamed):
             self.names[body.member] = body.name
+            self.transcript.scribe = body.member
             self.add(event, "session", f"{body.name} is the scribe", self.name(event.actor))
         elif isinstance(body, SessionStarted):
             self.transcript.started = event.ts
@@ -238,11 +243,36 @@ def transcript_of(events: Iterable[Event], names: Mapping[str, str] | None = Non
     transcript = reader.transcript
     if transcript is None:
         return None
-    start = transcript.started or transcript.opened
-    for segment in transcript.segments:
-        for line in segment.lines:
-            if line.kind != "caption":  # a caption keeps its own time
-                line.at_ms = line.ts - start
+    _place_captions(transcript)
     if transcript.segments[0].index is None and not transcript.segments[0].lines:
         del transcript.segments[0]  # an empty lobby says nothing
     return transcript
+
+
+def said_at(transcript: Transcript, line: TranscriptLine) -> int:
+    """When a line was said (ms since the epoch): a caption at its cue's time in the
+    session, anything else when it was recorded."""
+    if line.kind == "caption":
+        return (transcript.started or transcript.opened) + line.at_ms
+    return line.ts
+
+
+def _place_captions(transcript: Transcript) -> None:
+    """Time every line from the start, and put each caption (uploaded after the session,
+    perhaps) in the segment that was running at its cue's time, in time order."""
+    start = transcript.started or transcript.opened
+    started = [s for s in transcript.segments if s.started is not None]
+    for segment in transcript.segments:
+        kept = []
+        for line in segment.lines:
+            if line.kind != "caption":
+                line.at_ms = line.ts - start
+                kept.append(line)
+                continue
+            when = start + line.at_ms
+            home = next((s for s in reversed(started) if s.started is not None
+                         and s.started <= when), segment)
+            (kept if home is segment else home.lines).append(line)
+        segment.lines = kept
+    for segment in transcript.segments:
+        segment.lines.sort(key=lambda line: (said_at(transcript, line), line.seq))

@@ -175,3 +175,19 @@ def test_erased_bodies_and_events_before_opening_are_skipped() -> None:
     assert transcript is not None
     assert transcript.segments[0].index == 0  # the lobby said nothing left
     assert dt.datetime.fromtimestamp(transcript.opened / 1000, dt.UTC).hour == 10
+
+
+def test_captions_added_later_go_to_the_segment_of_their_time_in_order() -> None:
+    late = [*events(), Event(stream="session:s-1", seq=99, ts=T0 + 9_000_000, actor=HOST,
+                             body=CaptionAdded(text="pairs talk", start_ms=5_000,
+                                               end_ms=6_000)),
+            Event(stream="session:s-1", seq=100, ts=T0 + 9_000_001, actor=HOST,
+                  body=CaptionAdded(text="late in the talk", start_ms=700_000,
+                                    end_ms=701_000))]
+    transcript = transcript_of(late)
+    assert transcript is not None
+    pairs, talk = transcript.segments[1], transcript.segments[2]
+    assert [line.text for line in pairs.lines if line.kind == "caption"] == ["pairs talk"]
+    assert [line.text for line in pairs.lines][-1] == "pairs talk"  # 5 s in: after the scribe
+    assert [line.kind for line in talk.lines][-2:] == ["caption", "off_record"]
+    assert talk.lines[-2].text == "late in the talk"
