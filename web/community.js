@@ -289,7 +289,8 @@ async function loadInvites() {
       : invite.uses >= invite.max_uses ? "used up" : "active";
     const expires = el("td");
     expires.append(timeElement(invite.expires));
-    row.append(el("td", "", invite.kind === "guest" ? "Guest" : "Member"), el("td", "", room),
+    const where = invite.session ? `${room} · session ${invite.session}` : room;
+    row.append(el("td", "", invite.kind === "guest" ? "Guest" : "Member"), el("td", "", where),
       el("td", "", `${invite.uses} / ${invite.max_uses}`), expires, el("td", `status-${status.replace(" ", "-")}`, status));
     const actions = el("td");
     if (status === "active") {

@@ -108,3 +108,28 @@ async def test_someone_outside_the_community_is_told_they_may_not_read_it(server
     await expect(page.locator("#transcript-error")).to_contain_text("not a member of guild")
     await expect(page.locator(".transcript-line")).to_have_count(0)
     assert_clean(page)
+
+
+async def test_a_session_guest_link_admits_to_the_session_and_its_transcript(
+        server, new_context):
+    owner = await Person.sign_up(server.url, "Olu Owner")
+    await owner.call("POST", "/api/communities", {
+        "community": "guild", "name": "Guild", "domain": "Wound care", "purpose": "p"})
+    room = (await owner.call("POST", "/api/communities/guild/rooms",
+                             {"name": "Clinic"})).json()["rooms"][0]["room"]
+    await open_session(server, owner, room)
+    link = (await owner.call("POST", "/api/communities/guild/invites",
+                             {"kind": "guest", "session": SESSION})).json()
+    page = watch(await (await new_context()).new_page())
+    await page.goto(f"{server.url}{link['path']}")
+    form = page.get_by_role("form", name="Join as a guest")
+    await expect(form.get_by_role("heading")).to_have_text("A live session in # Clinic")
+    await expect(form).to_contain_text("A guest attends this one session")
+    await form.get_by_label("Display name").fill("Remote Rosa")
+    await form.get_by_role("button", name="Join as guest").click()
+    await expect(form).to_be_hidden()
+    assert await page.evaluate("window.practica.ui.guest.session") == SESSION
+    await page.goto(f"{server.url}/s/{SESSION}/transcript")
+    await expect(page.locator(".transcript-line.kind-chat")).to_contain_text("hello *all*")
+    await expect(page.get_by_role("form", name="Add captions")).to_be_hidden()
+    assert_clean(page)
