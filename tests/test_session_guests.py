@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from server.domain.events import session_stream
-from server.domain.session_events import Segment, SessionOpened
 from tests.people import Person
 from tests.test_communities import found
-from tests.test_transcripts import SESSION, community_with_session
+from tests.test_transcripts import SESSION, community_with_session, open_session
 
 pytestmark = pytest.mark.anyio
 
@@ -25,9 +23,7 @@ async def enter(server, token: str, name: str) -> Person:
 
 async def test_a_session_guest_reads_and_acts_in_that_session_only(server):
     owner, _, room = await community_with_session(server)
-    await server.practica.store.append(session_stream("s-other"), owner.id, [SessionOpened(
-        session="s-other", room=room, title="Another",
-        agenda=[Segment(kind="open", title="Open", minutes=30)])])
+    await open_session(server, owner, room, "s-other")
     made = await owner.call("POST", "/api/communities/guild/invites",
                             {"kind": "guest", "session": SESSION, "max_uses": 3})
     assert made.status_code == 201, made.text
@@ -50,6 +46,19 @@ async def test_a_session_guest_reads_and_acts_in_that_session_only(server):
     assert (await socket.command("join", room=room))["type"] == "ack"  # present, to follow
     posted = await socket.command("post", room=room, text="hello room")
     assert (posted["code"], "one session only" in posted["message"]) == ("forbidden", True)
+    for op in ({"op": "attend"}, {"op": "ask", "text": "From afar?", "anonymous": False},
+               {"op": "upvote", "question": 1}, {"op": "say", "text": "hi all"}):
+        assert (await socket.command("session", session=SESSION, op=op))["type"] == "ack", op
+    for op in ({"op": "attend"}, {"op": "say", "text": "hi there"}):
+        elsewhere = await socket.command("session", session="s-other", op=op)
+        assert (elsewhere["code"], "one session only" in elsewhere["message"]) == (
+            "forbidden", True)
+    again = await guest.connect(server.ws_url)  # following both: only theirs is given
+    followed = await again.resume({f"session:{SESSION}": 0, "session:s-other": 0},
+                                  community="guild")
+    modes = {s["stream"]: s["mode"] for s in followed["syncs"]}
+    assert modes[f"session:{SESSION}"] != "refused" and modes["session:s-other"] == "refused"
+    await again.close()
     await socket.close()
     audit = (await owner.call("GET", "/api/communities/guild/audit")).json()["entries"]
     assert any(e["detail"] == f"guest link to session {SESSION}, 3 uses" for e in audit)

@@ -12,18 +12,11 @@ import pytest
 
 from server.domain.captions import parse_webvtt
 from server.domain.events import audit_stream, session_stream
-from server.domain.session_events import (
-    CaptionAdded,
-    ChatSaid,
-    QuestionAsked,
-    ScribeNamed,
-    Segment,
-    SessionOpened,
-    SessionStarted,
-)
+from server.domain.session_events import CaptionAdded, SessionStarted
 from server.domain.transcript import Transcript
 from tests.people import Person
 from tests.test_communities import found
+from tests.wsclient import Client
 
 pytestmark = pytest.mark.anyio
 BACKENDS = ["sqlite", "postgres+redis"]
@@ -32,17 +25,26 @@ CAPTIONS = (b"WEBVTT\n\n00:00:01.000 --> 00:00:03.000\n<v Olu Owner>Welcome\n\n"
             b"00:00:04.000 --> 00:00:06.500\nLet us begin\n")
 
 
-async def open_session(server: Any, owner: Person, room: str) -> None:
-    """A session as the core writes it (opened, started, one chat line, one question)."""
-    store = server.practica.store
-    await store.append(session_stream(SESSION), owner.id, [
-        SessionOpened(session=SESSION, room=room, title="Community hour",
-                      agenda=[Segment(kind="presentation", title="Talk", minutes=50)]),
-        SessionStarted(deadline_ms=2**41),
-        ChatSaid(text="hello *all*", name="Olu Owner"),
-        QuestionAsked(question=1, text="Who pays?", anonymous=True, asker=None,
-                      asker_name="", owner_key="k"),
-    ])
+async def session_op(socket: Client, op: dict[str, Any], session: str = SESSION
+                     ) -> dict[str, Any]:
+    reply = await socket.command("session", session=session, op=op)
+    assert reply["type"] == "ack", reply
+    return reply
+
+
+async def open_session(server: Any, owner: Person, room: str, session: str = SESSION,
+                       community: str = "guild") -> None:
+    """A session run through its commands: opened, started, one chat line, one
+    anonymous question."""
+    socket = await owner.connect(server.ws_url)
+    assert (await socket.identify(community=community))["type"] == "ready"
+    await session_op(socket, {"op": "open", "room": room, "title": "Community hour",
+                              "agenda": [{"kind": "presentation", "title": "Talk",
+                                          "minutes": 50}]}, session)
+    await session_op(socket, {"op": "start"}, session)
+    await session_op(socket, {"op": "say", "text": "hello *all*"}, session)
+    await session_op(socket, {"op": "ask", "text": "Who pays?", "anonymous": True}, session)
+    await socket.close()
 
 
 async def community_with_session(server: Any) -> tuple[Person, Person, str]:
@@ -117,9 +119,12 @@ async def test_a_host_uploads_captions_once_per_key_with_its_audit_entry(server,
     again = await upload(owner, CAPTIONS, key="captions-1")
     assert (again.status_code, again.json()) == (201, first.json())
     added = await store.read(session_stream(SESSION), head)
+    started = next(e.ts for e in await store.read(session_stream(SESSION))
+                   if isinstance(e.body, SessionStarted))  # cue times count from here
     assert [e.body for e in added] == [
-        CaptionAdded(text="Welcome", start_ms=1000, end_ms=3000, speaker="Olu Owner"),
-        CaptionAdded(text="Let us begin", start_ms=4000, end_ms=6500)]
+        CaptionAdded(text="Welcome", start_ms=started + 1000, end_ms=started + 3000,
+                     speaker="Olu Owner"),
+        CaptionAdded(text="Let us begin", start_ms=started + 4000, end_ms=started + 6500)]
     audit = await store.read(audit_stream("guild"), audit_head)
     assert [(e.body.action, e.body.target, e.body.detail) for e in audit] == [  # type: ignore[union-attr]
         ("upload_captions", SESSION, "2 caption cues from a WebVTT file")]
@@ -141,8 +146,14 @@ async def test_only_hosts_and_the_scribe_upload_and_a_bad_file_adds_nothing(serv
     too_big = await upload(owner, b"WEBVTT\n\n" + b"x" * 70_000)
     assert too_big.status_code == 413
     assert await store.head(session_stream(SESSION)) == head
-    await store.append(session_stream(SESSION), owner.id,
-                       [ScribeNamed(member=member.id, name="Mo Member")])
+    attending = await member.connect(server.ws_url)
+    await attending.identify(community="guild")
+    await session_op(attending, {"op": "attend"})
+    socket = await owner.connect(server.ws_url)
+    await socket.identify(community="guild")
+    await session_op(socket, {"op": "name_scribe", "member": member.id})
+    await socket.close()
+    await attending.close()
     scribe = await upload(member, CAPTIONS)
     assert (scribe.status_code, scribe.json()["cues"]) == (201, 2), scribe.text
     missing = await upload(owner, CAPTIONS.replace(b"Welcome", b"Hi"))

@@ -13,7 +13,7 @@ from ..authority import Authority, Principal, audit_entry
 from ..domain.captions import parse_webvtt
 from ..domain.events import Event, audit_stream, session_stream
 from ..domain.policy import Action
-from ..domain.session_events import CaptionAdded, ScribeNamed, SessionOpened
+from ..domain.session_events import CaptionAdded, ScribeNamed, SessionOpened, SessionStarted
 from ..domain.transcript import Transcript, transcript_of
 from ..errors import Forbidden, NotFound
 from ..folds import Folds
@@ -44,16 +44,13 @@ class Transcripts:
 
     async def _readable(self, principal: Principal, session: str
                         ) -> tuple[list[Event], SessionOpened, str]:
-        """The session's events, its opening and community, if ``principal`` may read it."""
+        """The session's events, its opening and community, if ``principal`` may read its
+        stream (the same decision as following it: :meth:`Authority.check_read`)."""
+        found = await self.authority.check_read(principal, session_stream(session))
         events = await self._events(session)
         opened = events[0].body
         assert isinstance(opened, SessionOpened)
-        if not self.folds.room_exists(opened.room):
-            raise NotFound(f"no session {session!r}")
-        community = self.folds.community_of_room(opened.room).community
-        await self.authority.check(principal, Action.READ_HISTORY, community, room=opened.room,
-                                   session=session)
-        return events, opened, community
+        return events, opened, found.community.community
 
     async def transcript(self, principal: Principal, session: str) -> Transcript:
         events, _, community = await self._readable(principal, session)
@@ -77,8 +74,10 @@ class Transcripts:
             elif principal.is_guest:
                 raise Forbidden("a guest may not upload captions")
             cues = parse_webvtt(data)
-            bodies = [CaptionAdded(text=c.text, start_ms=c.start_ms, end_ms=c.end_ms,
-                                   speaker=c.speaker) for c in cues]
+            start = next((e.ts for e in events if isinstance(e.body, SessionStarted)),
+                         events[0].ts)  # a file's cue times count from the session's start
+            bodies = [CaptionAdded(text=c.text, start_ms=start + c.start_ms,
+                                   end_ms=start + c.end_ms, speaker=c.speaker) for c in cues]
             detail = f"{len(bodies)} caption cues from a WebVTT file"
             results = await self.store.append_all([
                 (session_stream(session), list(bodies), events[-1].seq),

@@ -55,7 +55,7 @@ OFF_RECORD = "Off the record"
 
 class TranscriptLine(msgspec.Struct, kw_only=True):
     """One thing said or done. ``at_ms`` is its offset from the session's start (a
-    caption's own start; negative before the start), ``ts`` when it was recorded."""
+    caption's own cue time; negative before the start), ``ts`` when it was recorded."""
 
     seq: int
     """The seq of the event that said it: the link back to where it was said."""
@@ -190,6 +190,8 @@ class _Reader:
         elif isinstance(body, NoteAdded):
             self.add(event, "note", body.text, body.name or self.name(event.actor))
         elif isinstance(body, CaptionAdded):
+            # Cue times are ms since the epoch (live: when said; uploaded: the session's
+            # start plus the file's cue time); made relative to the start at the end.
             self.add(event, "caption", body.text, body.speaker,
                      at_ms=body.start_ms, end_ms=body.end_ms)
         elif isinstance(body, CasePromptsSet):
@@ -261,17 +263,21 @@ def _place_captions(transcript: Transcript) -> None:
     """Time every line from the start, and put each caption (uploaded after the session,
     perhaps) in the segment that was running at its cue's time, in time order."""
     start = transcript.started or transcript.opened
+    for segment in transcript.segments:
+        for line in segment.lines:
+            if line.kind != "caption":
+                line.at_ms = line.ts - start
+            else:  # cue times were absolute
+                line.at_ms -= start
+                line.end_ms = None if line.end_ms is None else line.end_ms - start
     started = [s for s in transcript.segments if s.started is not None]
     for segment in transcript.segments:
         kept = []
         for line in segment.lines:
-            if line.kind != "caption":
-                line.at_ms = line.ts - start
-                kept.append(line)
-                continue
-            when = start + line.at_ms
-            home = next((s for s in reversed(started) if s.started is not None
-                         and s.started <= when), segment)
+            when = said_at(transcript, line)
+            home = segment if line.kind != "caption" else next(
+                (s for s in reversed(started) if s.started is not None and s.started <= when),
+                segment)
             (kept if home is segment else home.lines).append(line)
         segment.lines = kept
     for segment in transcript.segments:

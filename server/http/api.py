@@ -25,6 +25,7 @@ from starlette.routing import Route
 
 from ..actions.communities import Communities
 from ..actions.identity import ClientMeta, Identity
+from ..actions.sessions import Sessions
 from ..actions.transcripts import Transcripts
 from ..authority import Principal
 from ..errors import (
@@ -41,6 +42,7 @@ from ..projections.search import MAX_LIMIT, Search
 from ..settings import Settings
 from . import api_types as t
 from . import idempotency
+from .session_api import session_endpoints
 
 log = logging.getLogger("practica.api")
 
@@ -342,10 +344,12 @@ _RETRY = frozenset({ErrorCode.RATE_LIMITED, ErrorCode.UNAVAILABLE, ErrorCode.INT
 
 class Api:
     def __init__(self, identity: Identity, communities: Communities, settings: Settings,
-                 search: Search | None = None, transcripts: Transcripts | None = None,
-                 ) -> None:
+                 search: Search | None = None, sessions: Sessions | None = None,
+                 transcripts: Transcripts | None = None) -> None:
         self.identity, self.settings = identity, settings
         self.endpoints = build_endpoints(identity, communities, search)
+        if sessions is not None:
+            self.endpoints += session_endpoints(sessions)
         if transcripts is not None:
             from .transcript_api import transcript_endpoints  # it builds on this module
             self.endpoints += transcript_endpoints(transcripts)

@@ -54,8 +54,8 @@ def events() -> list[Event]:
         (600_000, HOST, SegmentChanged(index=1, deadline_ms=T0 + 3_600_000, how="advance")),
         (601_000, HOST, StageChanged(member=ANN, name="Ann", on=True)),
         (602_000, BO, NoteAdded(text="Ann presents the *heel* case\nsecond line")),
-        (603_000, HOST, CaptionAdded(text="Good morning <all>", start_ms=543_000,
-                                     end_ms=546_000, speaker="Ann")),
+        (603_000, HOST, CaptionAdded(text="Good morning <all>", start_ms=T0 + 603_000,
+                                     end_ms=T0 + 606_000, speaker="Ann")),
         (700_000, ANN, QuestionAsked(question=1, text="Who pays?", anonymous=True,
                                      asker=None, asker_name="", owner_key="k1")),
         (701_000, BO, QuestionAsked(question=2, text="How long?", asker=BO, asker_name="Bo",
@@ -179,11 +179,11 @@ def test_erased_bodies_and_events_before_opening_are_skipped() -> None:
 
 def test_captions_added_later_go_to_the_segment_of_their_time_in_order() -> None:
     late = [*events(), Event(stream="session:s-1", seq=99, ts=T0 + 9_000_000, actor=HOST,
-                             body=CaptionAdded(text="pairs talk", start_ms=5_000,
-                                               end_ms=6_000)),
+                             body=CaptionAdded(text="pairs talk", start_ms=T0 + 65_000,
+                                               end_ms=T0 + 66_000)),
             Event(stream="session:s-1", seq=100, ts=T0 + 9_000_001, actor=HOST,
-                  body=CaptionAdded(text="late in the talk", start_ms=700_000,
-                                    end_ms=701_000))]
+                  body=CaptionAdded(text="late in the talk", start_ms=T0 + 760_000,
+                                    end_ms=T0 + 761_000))]
     transcript = transcript_of(late)
     assert transcript is not None
     pairs, talk = transcript.segments[1], transcript.segments[2]
