@@ -272,7 +272,7 @@ def _place_captions(transcript: Transcript) -> None:
                 line.end_ms = None if line.end_ms is None else line.end_ms - start
     started = [s for s in transcript.segments if s.started is not None]
     for segment in transcript.segments:
-        kept = []
+        kept: list[TranscriptLine] = []
         for line in segment.lines:
             when = said_at(transcript, line)
             home = segment if line.kind != "caption" else next(
