@@ -96,7 +96,7 @@ function render(transcript) {
     : `opened ${formatDateTime(transcript.opened)}, not started`;
   const ended = transcript.ended ? `, ended ${formatClock(transcript.ended)}` : "";
   const kept = transcript.keep_transcript ? "" : " · chat and notes are not kept";
-  $("transcript-meta").textContent = `Room ${transcript.room} · ${when}${ended}${kept}`;
+  $("transcript-meta").textContent = `# ${transcript.room_name || transcript.room} · ${when}${ended}${kept}`;
   $("caption-form").hidden = !mayAddCaptions(transcript);
   const list = $("transcript-segments");
   list.replaceChildren();

@@ -58,6 +58,8 @@ class Transcripts:
         transcript = transcript_of(events, {m: info.name for m, info in members.items()})
         assert transcript is not None
         transcript.community = community
+        room = self.folds.community(community).rooms.get(transcript.room)
+        transcript.room_name = room.name if room else transcript.room
         return transcript
 
     async def upload_captions(self, principal: Principal, session: str, data: bytes

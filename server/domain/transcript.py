@@ -90,6 +90,7 @@ class Transcript(msgspec.Struct, kw_only=True):
 
     session: str
     room: str
+    room_name: str
     community: str
     title: str
     keep_transcript: bool
@@ -140,7 +141,7 @@ class _Reader:
             return  # erased for privacy: nothing to show
         if isinstance(body, SessionOpened):
             self.transcript = Transcript(
-                session=body.session, room=body.room, community="",
+                session=body.session, room=body.room, room_name="", community="",
                 title=body.title, keep_transcript=body.keep_transcript, scribe=None,
                 opened=event.ts, started=None,
                 ended=None, segments=[TranscriptSegment(

@@ -68,7 +68,8 @@ def _say(line: TranscriptLine, tz: dt.tzinfo) -> str:
 def to_markdown(transcript: Transcript, tz: dt.tzinfo = dt.UTC) -> str:
     opened = dt.datetime.fromtimestamp(transcript.opened / 1000, tz)
     out = [f"# {_escape(transcript.title)}", "",
-           f"Session `{transcript.session}` in room `{transcript.room}`, "
+           f"Session `{transcript.session}` in room "
+           f"{_escape(transcript.room_name or transcript.room)}, "
            f"{opened:%Y-%m-%d} (times in {opened:%Z}).", ""]
     if not transcript.keep_transcript:
         out += ["_The host chose not to keep this session's chat and notes._", ""]

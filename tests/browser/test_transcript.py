@@ -16,7 +16,7 @@ from playwright.async_api import expect
 
 from tests.browser.ui import assert_clean, sign_in, watch
 from tests.people import Person
-from tests.test_transcripts import CAPTIONS, SESSION, open_session
+from tests.test_transcripts import CAPTIONS, SESSION, open_session, session_op
 
 pytestmark = [pytest.mark.anyio, pytest.mark.browser]
 SHOTS = Path(os.environ.get("PRACTICA_SCREENSHOTS", Path(__file__).parent / "artifacts"))
@@ -38,8 +38,17 @@ async def test_the_transcript_page_shows_exports_and_takes_captions(server, new_
     await member.join("guild")
     await member.call("PATCH", "/api/profile", {"timezone": "Asia/Tokyo"})
     await open_session(server, owner, room)
+    host = await owner.connect(server.ws_url)
+    await host.identify(community="guild")
+    for op in ({"op": "note", "text": "Olu presents the heel case"},
+               {"op": "off_record", "on": True}, {"op": "say", "text": "candid"},
+               {"op": "off_record", "on": False}):
+        await session_op(host, op)
+    await host.close()
     events = await server.practica.store.read(f"session:{SESSION}")
     chat_ts = events[2].ts
+    off, on = (e.ts for e in events if e.body is not None
+               and type(e.body).__name__ in ("OffRecordStarted", "OffRecordEnded"))
 
     page = watch(await (await new_context(locale="en-GB", timezone_id="UTC",
                                           accept_downloads=True)).new_page())
@@ -48,7 +57,13 @@ async def test_the_transcript_page_shows_exports_and_takes_captions(server, new_
     await page.goto(f"{server.url}/s/{SESSION}/transcript")
     await expect(page.locator("#transcript-title")).to_have_text("Community hour")
     talk = page.get_by_role("region", name=f"1. Talk {clock(events[1].ts, 'UTC')}")
-    await expect(talk.locator(".transcript-line")).to_have_count(3)
+    await expect(talk.locator(".transcript-line")).to_have_count(5)
+    await expect(talk.locator(".kind-note")).to_contain_text(
+        "Note Olu Owner: Olu presents the heel case")
+    await expect(talk.locator(".kind-off_record")).to_have_text(
+        f"{clock(off, 'UTC')} Off the record from {clock(off, 'UTC')} to {clock(on, 'UTC')}"
+        " by Olu Owner")
+    await expect(talk).not_to_contain_text("candid")
     chat = talk.locator(".transcript-line.kind-chat")
     await expect(chat).to_have_text(f"{clock(chat_ts, 'UTC')} Olu Owner: hello *all*")
     await expect(talk.locator(".kind-question")).to_contain_text(
@@ -77,6 +92,7 @@ async def test_the_transcript_page_shows_exports_and_takes_captions(server, new_
     await expect(form.get_by_role("status")).to_have_text("Added 2 captions.")
     await expect(form.get_by_role("alert")).to_be_hidden()
     await expect(talk.locator(".kind-caption")).to_have_count(2)
+    await expect(talk.locator(".transcript-line")).to_have_count(7)
     await expect(talk.locator(".kind-caption").first).to_contain_text(
         "Caption Olu Owner: Welcome")
     await page.screenshot(path=str(SHOTS / "transcript.png"), full_page=True)
