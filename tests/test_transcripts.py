@@ -67,7 +67,7 @@ async def upload(person: Person, data: bytes, key: str | None = None) -> httpx2.
 
 
 async def test_exports_have_their_types_names_and_contents(server):
-    _, member, _ = await community_with_session(server)
+    owner, member, _ = await community_with_session(server)
     base = f"/api/sessions/{SESSION}/transcript"
     markdown = await member.call("GET", base + ".md?tz=Europe/Paris")
     assert markdown.status_code == 200, markdown.text
@@ -87,7 +87,9 @@ async def test_exports_have_their_types_names_and_contents(server):
     assert as_json.headers["content-type"] == "application/json"
     transcript = msgspec.json.decode(as_json.content, type=Transcript)
     assert transcript.session == SESSION and transcript.segments[0].title == "Talk"
-    assert "k" not in [line.who for s in transcript.segments for line in s.lines]
+    asked = [line for s in transcript.segments for line in s.lines if line.kind == "question"]
+    assert [(q.who, q.text) for q in asked] == [("Anonymous", "Who pays?")]
+    assert owner.id not in as_json.text  # nobody is named by id, the anonymous asker least
 
 
 async def test_exports_are_read_like_the_session_stream(server):
