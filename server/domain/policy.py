@@ -241,7 +241,9 @@ def permission_matrix() -> str:
         lines.append(f"| `{action.value}` | " + " | ".join(cells) + " |")
     lines += [
         "",
-        "- *own room*: a guest link admits to one room only.",
+        "- *own room*: a guest link admits to one room only; a session's guest link to that",
+        "  session only (reading and acting in it, and joining its room to be present, but",
+        "  not the room's chat, typing or another session).",
         "- *below own rank*: only on someone whose role ranks below yours; an owner may",
         "  grant owner, a convener may grant host or member.",
         "- A timed-out member or guest may not `post`, `edit_own_message`, `relay_typing`",
