@@ -5,10 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx2
 import pytest
 
 from server.domain.events import session_stream
-from server.domain.session_events import ChatSaid, OffRecordEnded, OffRecordStarted
+from server.domain.session_events import (
+    ChatSaid,
+    OffRecordEnded,
+    OffRecordStarted,
+    SessionStarted,
+)
 from tests.people import Person
 from tests.test_cluster import on, two_servers, until_true
 from tests.test_transcripts import SESSION, session_op
@@ -16,6 +22,12 @@ from tests.wsclient import Client
 
 pytestmark = pytest.mark.anyio
 SECRETS = ("we lost a patient", "the audit found nothing")
+
+
+def stamp(ms: int) -> str:
+    hours, rest = divmod(ms, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    return f"{hours:02d}:{minutes:02d}:{rest // 1000:02d}.{rest % 1000:03d}"
 
 
 async def following(person: Person, server: Any) -> Client:
@@ -85,6 +97,20 @@ async def off_the_record_is_relayed_not_stored(a: Any, b: Any) -> None:
     assert after.body.text == "back on the record"  # type: ignore[union-attr]
     stored = await all_bodies(a)
     assert all(secret.encode() not in stored for secret in SECRETS)
+    # A caption file cannot put back what was said off the record: its cues in the
+    # stretch are left out.
+    begun = next(e.ts for e in await store.read(session_stream(SESSION))
+                 if isinstance(e.body, SessionStarted))
+    inside, before = started.ts - begun + 1, max(started.ts - begun - 2000, 0)
+    vtt = (f"WEBVTT\n\n{stamp(before)} --> {stamp(before + 1)}\nkept line\n\n"
+           f"{stamp(inside)} --> {stamp(inside + 1)}\n{SECRETS[0]}\n").encode()
+    async with httpx2.AsyncClient(base_url=owner.base_url, cookies=owner.cookies) as http:
+        uploaded = await http.post(f"/api/sessions/{SESSION}/captions", content=vtt,
+                                   headers={"x-csrf-token": owner.csrf})
+    assert (uploaded.status_code, uploaded.json()["cues"], uploaded.json()["left_out"]) == (
+        201, 1, 1), uploaded.text
+    stored = await all_bodies(a)
+    assert b"kept line" in stored and SECRETS[0].encode() not in stored
     markdown = (await owner.call("GET", f"/api/sessions/{SESSION}/transcript.md")).text
     assert "_Off the record from " in markdown and " by_ **Hana Host**" in markdown
     assert all(secret not in markdown for secret in SECRETS)

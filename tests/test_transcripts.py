@@ -116,8 +116,8 @@ async def test_a_host_uploads_captions_once_per_key_with_its_audit_entry(server,
         audit_stream("guild"))
     first = await upload(owner, CAPTIONS, key="captions-1")
     assert first.status_code == 201, first.text
-    assert first.json() == {"session": SESSION, "cues": 2, "first_seq": head + 1,
-                            "last_seq": head + 2}
+    assert first.json() == {"session": SESSION, "cues": 2, "left_out": 0,
+                            "first_seq": head + 1, "last_seq": head + 2}
     again = await upload(owner, CAPTIONS, key="captions-1")
     assert (again.status_code, again.json()) == (201, first.json())
     added = await store.read(session_stream(SESSION), head)

@@ -11,9 +11,16 @@ from __future__ import annotations
 
 from ..authority import Authority, Principal, audit_entry
 from ..domain.captions import parse_webvtt
-from ..domain.events import Event, audit_stream, session_stream
+from ..domain.events import Event, EventBody, audit_stream, session_stream
 from ..domain.policy import Action
-from ..domain.session_events import CaptionAdded, ScribeNamed, SessionOpened, SessionStarted
+from ..domain.session_events import (
+    CaptionAdded,
+    OffRecordEnded,
+    OffRecordStarted,
+    ScribeNamed,
+    SessionOpened,
+    SessionStarted,
+)
 from ..domain.transcript import Transcript, transcript_of
 from ..errors import Forbidden, NotFound
 from ..folds import Folds
@@ -78,19 +85,46 @@ class Transcripts:
             cues = parse_webvtt(data)
             start = next((e.ts for e in events if isinstance(e.body, SessionStarted)),
                          events[0].ts)  # a file's cue times count from the session's start
+            stretches = off_record_stretches(events)
             bodies = [CaptionAdded(text=c.text, start_ms=start + c.start_ms,
-                                   end_ms=start + c.end_ms, speaker=c.speaker) for c in cues]
-            detail = f"{len(bodies)} caption cues from a WebVTT file"
+                                   end_ms=start + c.end_ms, speaker=c.speaker) for c in cues
+                      if not any(start + c.start_ms < until and start + c.end_ms > since
+                                 for since, until in stretches)]
+            left_out = len(cues) - len(bodies)
+            detail = f"{len(bodies)} caption cues from a WebVTT file" + (
+                f", {left_out} off the record left out" if left_out else "")
+            entry: list[EventBody] = [audit_entry(UPLOAD_CAPTIONS, target=session,
+                                                  detail=detail)]
+            audit: tuple[str, list[EventBody], int | None] = (
+                audit_stream(community), entry, None)
+            if not bodies:  # every cue was off the record: only the upload is recorded
+                await self.store.append_all([audit], principal.member)
+                return t.CaptionsAdded(session=session, cues=0, left_out=left_out,
+                                       first_seq=None, last_seq=None)
             results = await self.store.append_all([
-                (session_stream(session), list(bodies), events[-1].seq),
-                (audit_stream(community), [audit_entry(UPLOAD_CAPTIONS, target=session,
-                                                       detail=detail)], None),
+                (session_stream(session), list(bodies), events[-1].seq), audit,
             ], principal.member)
             last = results[0].seq
-            return t.CaptionsAdded(session=session, cues=len(bodies),
-                                   first_seq=last - len(bodies) + 1, last_seq=last)
+            return t.CaptionsAdded(
+                session=session, cues=len(bodies), left_out=left_out,
+                first_seq=last - len(bodies) + 1, last_seq=last)
 
         async def sync(stream: str) -> None:
             return None  # each attempt reads the stream afresh
 
         return await decided(attempt, sync)
+
+
+def off_record_stretches(events: list[Event]) -> list[tuple[int, int]]:
+    """(from, to) of each off-the-record stretch, in ms since the epoch; one still going
+    lasts for ever. A caption file's cue in one is left out: it was not for the record."""
+    stretches, since = [], None
+    for event in events:
+        if isinstance(event.body, OffRecordStarted):
+            since = event.ts
+        elif isinstance(event.body, OffRecordEnded):
+            stretches.append((event.body.started_ms, event.ts))
+            since = None
+    if since is not None:
+        stretches.append((since, 2**62))
+    return stretches

@@ -343,5 +343,9 @@ class CaptionsAdded(Reply):
 
     session: str
     cues: int
-    first_seq: int
-    last_seq: int
+    """How many cues were added."""
+    left_out: int
+    """Cues timed within an off-the-record stretch: not added (never for the record)."""
+    first_seq: int | None
+    last_seq: int | None
+    """The seqs of the first and last ``caption_added`` (None when none was added)."""
