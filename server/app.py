@@ -28,6 +28,7 @@ from .actions.communities import Communities
 from .actions.identity import Identity
 from .actions.rooms import Actions
 from .actions.sessions import Sessions
+from .actions.transcripts import Transcripts
 from .authority import Authority
 from .cluster.bus import Bus, LocalBus, RedisBus
 from .cluster.feed import Feed
@@ -151,8 +152,9 @@ class Practica:
         self.sessions = Sessions(self.store, self.folds, self.authority, self.feed.sync,
                                  self.relayer.send_off_record,
                                  snapshot_every=settings.session_snapshot_every)
+        self.transcripts = Transcripts(self.store, self.folds, self.authority)
         self.api = Api(self.identity, self.communities, settings, self.search, self.liveness,
-                       self.sessions)
+                       self.sessions, self.transcripts)
         self.gateway = Gateway(self.actions, settings, self.metrics, limiter, self.identity,
                                relayer=self.relayer, sessions=self.sessions)
         self.janitor = Janitor(self.folds, self.actions.shared, self.leases,
@@ -348,7 +350,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     routes: list[Any] = [
         Route("/", index),
         *(Route(path, index) for path in ("/c/{community}", "/invite/{token}",
-                                           "/guest/{token}", "/reset/{token}")),
+                                           "/guest/{token}", "/reset/{token}",
+                                           "/s/{session}/transcript")),
         Route("/api/openapi.json", openapi),
         *practica.api.routes(),
         Route("/healthz", healthz),

@@ -38,6 +38,8 @@ class Principal:
     guest_room: str | None = None
     guest_invite: str | None = None
     """The guest link a guest came in through (revoking it ends the session)."""
+    guest_session: str | None = None
+    """The one live session a guest's link admits them to (None: the whole room)."""
     expires: int = 2**62
     """Milliseconds since the epoch; a socket still open then is closed (4003)."""
     address: str = ""
@@ -83,6 +85,7 @@ class Authority:
         if principal.is_guest:
             role = Role.GUEST if principal.guest_community == community.community else None
             return Actor(id=principal.member, role=role, guest_room=principal.guest_room,
+                         guest_session=principal.guest_session,
                          muted_until_ms=community.timed_out_until(principal.member),
                          now_ms=now_ms())
         info = community.members.get(principal.member)
@@ -95,7 +98,7 @@ class Authority:
     async def check(
         self, principal: Principal, action: Action, community: str, *,
         room: str | None = None, target: str | None = None, new_role: Role | None = None,
-        target_role: Role | None = None,
+        target_role: Role | None = None, session: str | None = None,
     ) -> CommunityState:
         """Allow the action or raise Forbidden (audited); returns the community's state.
 
@@ -105,7 +108,8 @@ class Authority:
         if target_role is None and target is not None:
             target_role = state.role_of(target)
         decision = allowed(self.actor(principal, state), action, Resource(
-            community=community, room=room, target_role=target_role, new_role=new_role))
+            community=community, room=room, target_role=target_role, new_role=new_role,
+            session=session))
         if not decision:
             await self.refused(principal, action, community, decision,
                                target=target or room)

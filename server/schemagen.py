@@ -144,9 +144,11 @@ def openapi() -> dict[str, Any]:
     from .http.api import build_endpoints
     from .http.openapi import openapi_document
     from .http.session_api import session_endpoints
+    from .http.transcript_api import transcript_endpoints
 
     return openapi_document(build_endpoints(cast(Any, None), cast(Any, None))
-                            + session_endpoints(cast(Any, None)))
+                            + session_endpoints(cast(Any, None))
+                            + transcript_endpoints(cast(Any, None)))
 
 
 def codes_markdown() -> str:

@@ -234,8 +234,8 @@ def resource_of(ref: StreamRef, community: str, room: str | None = None) -> Reso
     a session, its room)."""
     if ref.kind.scope == "room":
         return Resource(community=community, room=ref.ident)
-    if ref.kind.scope == "session":
-        return Resource(community=community, room=room)
+    if ref.kind.scope == "session":  # a session guest reads their one session only
+        return Resource(community=community, room=room, session=ref.ident)
     return Resource(community=community)
 
 

@@ -84,3 +84,27 @@ export function friendly(message) {
   else if (/Object missing required field/.test(what)) what = "is required";
   return `${field} ${what}.`;
 }
+
+// A file as the body (e.g. WebVTT captions), with the CSRF token; JSON back.
+export async function postFile(path, text, type) {
+  let response;
+  try {
+    response = await fetch(path, {
+      method: "POST", credentials: "same-origin", cache: "no-store", body: text,
+      headers: { Accept: "application/json", "Content-Type": type, "X-CSRF-Token": csrf },
+    });
+  } catch {
+    throw new ApiError(0, "network", "Could not reach the server; check the connection and try again.");
+  }
+  let data = null;
+  try {
+    data = await response.json();
+  } catch {
+    data = null;
+  }
+  if (!response.ok) {
+    throw new ApiError(response.status, (data && data.code) || "http",
+      (data && data.message) || `The server answered ${response.status}.`);
+  }
+  return data;
+}

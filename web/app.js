@@ -23,6 +23,7 @@ import * as community from "./community.js";
 import * as search from "./search.js";
 import * as profile from "./profile.js";
 import * as landing from "./landing.js";
+import * as transcript from "./transcript.js";
 
 const LAST_COMMUNITY_KEY = "practica.community";
 
@@ -85,6 +86,8 @@ function pathToken(prefix) {
 
 function route() {
   let token;
+  const transcriptOf = /^\/s\/([^/]+)\/transcript\/?$/.exec(location.pathname);
+  if (transcriptOf) return transcript.show(decodeURIComponent(transcriptOf[1]));
   if ((token = pathToken("invite"))) return pages.showInvite(token);
   if ((token = pathToken("guest"))) return pages.showGuest(token);
   if ((token = pathToken("reset"))) return pages.showReset(token);
@@ -100,7 +103,7 @@ function route() {
   return navigate(`/c/${encodeURIComponent(target.community)}`, { replace: true });
 }
 
-const SCREENS = ["auth", "invite-page", "guest-page", "reset-page"];
+const SCREENS = ["auth", "invite-page", "guest-page", "reset-page", "transcript-page"];
 const APP_VIEWS = { shell: "shell", directory: "directory", profile: "profile-view" };
 
 function showScreen(name) {
@@ -365,6 +368,7 @@ pages.init(ctx);
 community.init(ctx);
 search.init(ctx);
 profile.init(ctx);
+transcript.init(ctx);
 
 async function boot() {
   for (let attempt = 0; ; attempt++) {

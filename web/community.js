@@ -22,6 +22,7 @@ export function init(context) {
   ui = context.ui;
   onSubmit($("invite-form"), $("invite-form-error"), createInvite);
   onSubmit($("guest-link-form"), $("guest-link-error"), createGuestLink);
+  $("guest-link-room").addEventListener("change", () => loadGuestSessions());
   onSubmit($("room-form"), $("room-form-error"), createRoom);
   onSubmit($("edit-form"), $("edit-error"), editCommunity);
   $("invite-copy").addEventListener("click", () => copyText($("invite-link").value, $("invite-link")));
@@ -232,6 +233,32 @@ export function roomsChanged() {
   }
   if (chosen && ui.rooms.some((r) => r.room === chosen)) selectRoom.value = chosen;
   else if (ui.current) selectRoom.value = ui.current;
+  loadGuestSessions();
+}
+
+// A guest link is for the whole room ("None"), or for one of its live sessions that has
+// not ended.
+async function loadGuestSessions() {
+  const room = $("guest-link-room").value;
+  const select = $("guest-link-session");
+  const chosen = select.value;
+  const whole = el("option", "", "None");
+  whole.value = "";
+  select.replaceChildren(whole);
+  if (!room) return;
+  let sessions = [];
+  try {
+    sessions = await get(`/api/rooms/${encodeURIComponent(room)}/sessions`);
+  } catch {
+    return; // the room's sessions are not listed: a link for the room still works
+  }
+  if ($("guest-link-room").value !== room) return;
+  for (const session of sessions.filter((s) => s.phase !== "ended")) {
+    const option = el("option", "", session.title);
+    option.value = session.session;
+    select.append(option);
+  }
+  if ([...select.options].some((o) => o.value === chosen)) select.value = chosen;
 }
 
 function fillEditForm(force = false) {
@@ -260,8 +287,9 @@ async function createInvite() {
 async function createGuestLink() {
   const room = $("guest-link-room").value;
   if (!room) throw new Error("Choose a room for the guest link.");
+  const session = $("guest-link-session").value || null;
   const reply = await post(cpath("/invites"), {
-    kind: "guest", room, max_uses: Number($("guest-link-uses").value),
+    kind: "guest", room, session, max_uses: Number($("guest-link-uses").value),
     expires_in_hours: Number($("guest-link-hours").value),
   });
   $("guest-link").value = location.origin + reply.path;
@@ -289,7 +317,8 @@ async function loadInvites() {
       : invite.uses >= invite.max_uses ? "used up" : "active";
     const expires = el("td");
     expires.append(timeElement(invite.expires));
-    row.append(el("td", "", invite.kind === "guest" ? "Guest" : "Member"), el("td", "", room),
+    const where = invite.session ? `${room} · session ${invite.session}` : room;
+    row.append(el("td", "", invite.kind === "guest" ? "Guest" : "Member"), el("td", "", where),
       el("td", "", `${invite.uses} / ${invite.max_uses}`), expires, el("td", `status-${status.replace(" ", "-")}`, status));
     const actions = el("td");
     if (status === "active") {

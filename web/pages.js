@@ -171,7 +171,11 @@ export async function showGuest(token) {
   }
   guestPreview = preview;
   document.title = `Guest: ${preview.room_name || preview.community_name} · Practica`;
-  $("guest-title").textContent = `# ${preview.room_name || preview.room}`;
+  $("guest-title").textContent = preview.session
+    ? `A live session in # ${preview.room_name || preview.room}` : `# ${preview.room_name || preview.room}`;
+  $("guest-scope").textContent = preview.session
+    ? "A guest attends this one session under a display name, without an account: watch, ask and upvote, take part in pairs."
+    : "A guest joins this one room under a display name, without an account.";
   $("guest-community").textContent = `${preview.community_name}: ${preview.domain}`;
   $("guest-purpose").textContent = preview.purpose;
   $("guest-fields").hidden = false;
@@ -194,7 +198,9 @@ async function enterAsGuest() {
   const me = await post("/api/guest", { token: guestToken, name });
   ctx.applyMe(me);
   ctx.notice("");
-  ctx.navigate(`/c/${encodeURIComponent(me.guest.community)}`, { replace: true });
+  // A session's guest goes straight to the session (its view is at /s/<session>).
+  ctx.navigate(me.guest.session ? `/s/${encodeURIComponent(me.guest.session)}`
+    : `/c/${encodeURIComponent(me.guest.community)}`, { replace: true });
 }
 
 // --- /reset/<token> ----------------------------------------------------------------------

@@ -67,13 +67,13 @@ class Identity:
             return None
         rows = await self.store.fetch(
             "SELECT s.id, s.account, s.guest_name, s.community, s.room, s.csrf, s.expires,"
-            " s.last_seen, a.name, s.invite FROM sessions s"
+            " s.last_seen, a.name, s.invite, s.guest_session FROM sessions s"
             " LEFT JOIN accounts a ON a.id = s.account WHERE s.token_hash = ?",
             (hash_token(token),))
         if not rows:
             return None
         (session, account, guest_name, community, room, csrf, expires, seen, name,
-         invite) = rows[0]
+         invite, guest_session) = rows[0]
         now = now_ms()
         if expires <= now:
             return None
@@ -84,29 +84,31 @@ class Identity:
             return Principal(session=session, member=f"g-{session}",
                              name=readable_name(guest_name),
                              account=None, csrf=csrf, guest_community=community,
-                             guest_room=room, guest_invite=invite, expires=expires,
+                             guest_room=room, guest_invite=invite,
+                             guest_session=guest_session, expires=expires,
                              address=address)
         return Principal(session=session, member=account, name=readable_name(name),
                          account=account, csrf=csrf, expires=expires, address=address)
 
     async def _new_session(
         self, meta: ClientMeta, *, account: str | None,
-        guest: tuple[str, str, str, str] | None = None, expires: int | None = None,
+        guest: tuple[str, str, str, str, str | None] | None = None,
+        expires: int | None = None,
     ) -> tuple[str, Principal]:
         token, session, csrf = (secrets.token_urlsafe(32), secrets.token_hex(8),
                                 secrets.token_urlsafe(24))
         now = now_ms()
         expires = expires or now + self.settings.session_days * 24 * 60 * MINUTE_MS
-        name, community, room, invite = guest or (None, None, None, None)
+        name, community, room, invite, guest_session = guest or (None, None, None, None, None)
         # A guest's session is kept only if its link is unrevoked when the transaction
         # commits: a revocation either comes first (and this is undone at once) or
         # sees the session and ends it.
         (_, undone) = await self.store.execute([
             ("INSERT INTO sessions (id, token_hash, account, guest_name, community, room,"
-             " csrf, created, last_seen, expires, user_agent, address, invite)"
-             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             " csrf, created, last_seen, expires, user_agent, address, invite, guest_session)"
+             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
              (session, hash_token(token), account, name, community, room, csrf, now, now,
-              expires, meta.user_agent[:200], meta.address[:64], invite)),
+              expires, meta.user_agent[:200], meta.address[:64], invite, guest_session)),
             ("DELETE FROM sessions WHERE id = ? AND invite IN"
              " (SELECT id FROM invites WHERE revoked = 1)", (session,)),
         ])
@@ -268,7 +270,7 @@ class Identity:
 
     async def guest_session(
         self, meta: ClientMeta, *, community: str, room: str, name: str, expires: int,
-        invite: str,
+        invite: str, session: str | None = None,
     ) -> tuple[str, Principal]:
-        return await self._new_session(meta, account=None,
-                                       guest=(name, community, room, invite), expires=expires)
+        return await self._new_session(meta, account=None, expires=expires,
+                                       guest=(name, community, room, invite, session))

@@ -121,7 +121,7 @@ class Sessions:
             action = required_action(op_name(op), getattr(op, "member", None),
                                      principal.member)
             community = await self.authority.check(principal, action, state.community,
-                                                   room=state.room)
+                                                   room=state.room, session=session)
             actor = await self._actor(principal, community, state)
             result = decide(state, actor, op, now_ms(), random.Random())
             if result.relay is not None:
@@ -167,7 +167,8 @@ class Sessions:
                      state: SessionState) -> SessionActor:
         actor = self.authority.actor(principal, community)
         runs = allowed(actor, Action.RUN_SESSION,
-                       Resource(community=state.community, room=state.room))
+                       Resource(community=state.community, room=state.room,
+                                session=state.session))
         info = community.members.get(principal.member)
         return SessionActor(id=principal.member, name=info.name if info else principal.name,
                             key=await self.key_of(state.session, principal.member),

@@ -126,6 +126,9 @@ class Actor(NamedTuple):
     role: Role | None
     """Their role in the resource's community; None when they are not in it."""
     guest_room: str | None = None
+    guest_session: str | None = None
+    """A guest whose link admits to one live session: session-scoped actions apply to that
+    session only."""
     muted_until_ms: int = 0
     now_ms: int = 0
 
@@ -137,6 +140,8 @@ class Resource(NamedTuple):
     """The current role of the person acted on (targeted actions)."""
     new_role: Role | None = None
     """The role being given (``set_role``)."""
+    session: str | None = None
+    """The live session acted in or read, if any (a session guest's one session)."""
 
 
 class Decision(NamedTuple):
@@ -156,6 +161,10 @@ def allowed(actor: Actor, action: Action, resource: Resource) -> Decision:
         return Decision(False, f"a {role.label} may not {action.value.replace('_', ' ')}")
     if role is Role.GUEST and (action not in ROOM_ACTIONS or resource.room != actor.guest_room):
         return Decision(False, "a guest link admits to its one room only")
+    if role is Role.GUEST and actor.guest_session is not None and (
+            resource.session != actor.guest_session
+            and (resource.session is not None or action in SPEAKING)):
+        return Decision(False, "a guest link admits to its one session only")
     if action in SPEAKING and actor.muted_until_ms > actor.now_ms:
         minutes = -(-(actor.muted_until_ms - actor.now_ms) // 60_000)
         return Decision(False, f"timed out: you may post again in {minutes} min")
@@ -232,7 +241,9 @@ def permission_matrix() -> str:
         lines.append(f"| `{action.value}` | " + " | ".join(cells) + " |")
     lines += [
         "",
-        "- *own room*: a guest link admits to one room only.",
+        "- *own room*: a guest link admits to one room only; a session's guest link to that",
+        "  session only (reading and acting in it, and joining its room to be present, but",
+        "  not the room's chat, typing or another session).",
         "- *below own rank*: only on someone whose role ranks below yours; an owner may",
         "  grant owner, a convener may grant host or member.",
         "- A timed-out member or guest may not `post`, `edit_own_message`, `relay_typing`",

@@ -26,6 +26,7 @@ from starlette.routing import Route
 from ..actions.communities import Communities
 from ..actions.identity import ClientMeta, Identity
 from ..actions.sessions import Sessions
+from ..actions.transcripts import Transcripts
 from ..authority import Principal
 from ..cluster.lease import Liveness
 from ..errors import (
@@ -135,6 +136,19 @@ class Endpoint:
     replay: Callable[[Call, AppliedCommand], Awaitable[Any]] | None = None
     """The reply to a call sent with an Idempotency-Key whose change was committed by a
     process that died before answering (204 endpoints need none)."""
+    raw_body: str | None = None
+    """The media type of a body taken as it is (the handler gets bytes), not JSON."""
+    produces: str = "application/json"
+    """The media type of the reply; a handler of any other returns a :class:`Download`."""
+
+
+@dataclass(frozen=True, slots=True)
+class Download:
+    """A reply that is a file: its bytes, media type and the name to save it under."""
+
+    content: bytes
+    media_type: str
+    filename: str
 
 
 def build_endpoints(identity: Identity, communities: Communities,
@@ -151,7 +165,8 @@ def build_endpoints(identity: Identity, communities: Communities,
             assert principal.guest_community and principal.guest_room
             return t.Me(account=None, csrf=csrf, memberships=[], guest=t.Guest(
                 member=principal.member, name=principal.name,
-                community=principal.guest_community, room=principal.guest_room))
+                community=principal.guest_community, room=principal.guest_room,
+                session=principal.guest_session))
         return t.Me(account=await identity.profile(principal.account), guest=None, csrf=csrf,
                     memberships=identity.memberships(principal.account))
 
@@ -343,11 +358,15 @@ _RETRY = frozenset({ErrorCode.RATE_LIMITED, ErrorCode.UNAVAILABLE, ErrorCode.INT
 class Api:
     def __init__(self, identity: Identity, communities: Communities, settings: Settings,
                  search: Search | None = None, liveness: Liveness | None = None,
-                 sessions: Sessions | None = None) -> None:
+                 sessions: Sessions | None = None,
+                 transcripts: Transcripts | None = None) -> None:
         self.identity, self.settings = identity, settings
         self.endpoints = build_endpoints(identity, communities, search)
         if sessions is not None:
             self.endpoints += session_endpoints(sessions)
+        if transcripts is not None:
+            from .transcript_api import transcript_endpoints  # it builds on this module
+            self.endpoints += transcript_endpoints(transcripts)
         self.once = idempotency.HttpOnce(communities.store, liveness)
         self._decoders: dict[Any, msgspec.json.Decoder[Any]] = {
             e.body: msgspec.json.Decoder(e.body) for e in self.endpoints if e.body}
@@ -371,6 +390,8 @@ class Api:
                     raise AuthFailed("guests cannot do this; sign in with an account")
                 if endpoint.body is not None:
                     call.body = await self._decode(request, endpoint.body)
+                elif endpoint.raw_body is not None:
+                    call.body = await read_body(request, MAX_BODY)
                 key = idempotency.key_of(request.headers.get(idempotency.HEADER))
                 if key is not None and call.principal is not None and endpoint.method != "GET":
                     answer = await self.once.run(
@@ -387,7 +408,10 @@ class Api:
                 response = Response(status_code=204)
             else:
                 response = Response(answer.body, status_code=answer.status,
-                                    media_type="application/json")
+                                    media_type=answer.media_type)
+            if answer.filename is not None:
+                response.headers["content-disposition"] = (
+                    f'attachment; filename="{answer.filename}"')
             response.headers["cache-control"] = "no-store"
             self._set_cookies(request, response, call.cookies)
             return response
@@ -407,6 +431,9 @@ class Api:
             return idempotency.Answer(refused.status_code, bytes(refused.body))
         if endpoint.reply is None:
             return idempotency.Answer(204, b"")
+        if isinstance(reply, Download):
+            return idempotency.Answer(endpoint.status, reply.content, reply.media_type,
+                                      reply.filename)
         return idempotency.Answer(endpoint.status, _encoder.encode(reply))
 
     async def _replayed(self, endpoint: Endpoint, call: Call,

@@ -90,6 +90,9 @@ class CreateInvite(Body):
     kind: Literal["member", "guest"] = "member"
     """member: joins the community; guest: attends ``room`` under a display name, no account."""
     room: Id | None = None
+    session: Id | None = None
+    """guest only: admit to this live session of ``room`` (the room may be left out) and
+    nothing else there: watch, ask and upvote, take part in pairs."""
     max_uses: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 10
     expires_in_hours: Annotated[int, msgspec.Meta(ge=1, le=24 * 30)] = 24 * 7
 
@@ -153,6 +156,8 @@ class Guest(Reply):
     name: str
     community: str
     room: str
+    session: str | None = None
+    """The one live session the guest's link admits to, if it is a session's link."""
 
 
 class Me(Reply):
@@ -218,6 +223,8 @@ class InviteCreated(Reply):
     """Open this path on the server (``/invite/<token>`` or ``/guest/<token>``)."""
     kind: Literal["member", "guest"]
     room: str | None
+    session: str | None
+    """A session's guest link: the one live session it admits to."""
     expires: int
     max_uses: int
 
@@ -226,6 +233,8 @@ class InviteInfo(Reply):
     id: str
     kind: Literal["member", "guest"]
     room: str | None
+    session: str | None
+    """A session's guest link: the one live session it admits to."""
     created_by: str
     created: int
     expires: int
@@ -241,6 +250,8 @@ class InvitePreview(Reply):
     purpose: str
     kind: Literal["member", "guest"]
     room: str | None
+    session: str | None
+    """A session's guest link: the one live session it admits to."""
     room_name: str | None
     expires: int
 
@@ -325,3 +336,16 @@ class SearchResults(Reply):
     query: str
     hits: list[SearchHit]
     """Best match first."""
+
+
+class CaptionsAdded(Reply):
+    """A WebVTT file's cues, appended to the session as ``caption_added`` events."""
+
+    session: str
+    cues: int
+    """How many cues were added."""
+    left_out: int
+    """Cues timed within an off-the-record stretch: not added (never for the record)."""
+    first_seq: int | None
+    last_seq: int | None
+    """The seqs of the first and last ``caption_added`` (None when none was added)."""

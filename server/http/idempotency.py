@@ -43,6 +43,9 @@ class Answer(NamedTuple):
     status: int
     body: bytes
     """The JSON body; empty for 204."""
+    media_type: str = "application/json"
+    filename: str | None = None
+    """A download's name (a file reply, never kept for a key: those are GETs)."""
 
 
 def key_of(raw: str | None) -> str | None:

@@ -91,14 +91,19 @@ def openapi_document(endpoints: list[Endpoint]) -> dict[str, Any]:
             params.append(IDEMPOTENCY_PARAMETER)
         if params:
             operation["parameters"] = params
-        if endpoint.body is not None:
-            operation["requestBody"] = {"required": True, "content": {
-                "application/json": {"schema": by_kind[endpoint.body]}}}
+        if endpoint.body is not None or endpoint.raw_body is not None:
+            body_type = endpoint.raw_body or "application/json"
+            operation["requestBody"] = {"required": True, "content": {body_type: {
+                "schema": by_kind[endpoint.body] if endpoint.body else {"type": "string"}}}}
             operation["responses"]["413"] = _error(
                 f"the body is over {MAX_BODY} bytes (invalid); it is not read further")
         responses = operation["responses"]
         if endpoint.reply is None:
             responses["204"] = {"description": "done"}
+        elif endpoint.produces != "application/json":
+            responses[str(endpoint.status)] = {"description": "a file (Content-Disposition: "
+                                               "attachment)", "content": {endpoint.produces: {
+                                                   "schema": {"type": "string"}}}}
         else:
             responses[str(endpoint.status)] = _json("done", by_kind[endpoint.reply])
         changes = endpoint.method != "GET"
@@ -151,6 +156,7 @@ def openapi_document(endpoints: list[Endpoint]) -> dict[str, Any]:
 def _operation_id(endpoint: Endpoint) -> str:
     """``get_communities`` for the list, ``get_communities_community`` for one: path
     parameters are part of the id, so every operation's id is unique."""
-    words = re.sub(r"{(\w+)}", r"\1", endpoint.path.removeprefix("/api/")).replace("-", "_")
+    words = re.sub(r"{(\w+)}", r"\1", endpoint.path.removeprefix("/api/"))
+    words = words.replace("-", "_").replace(".", "_")
     parts = [p for p in words.split("/") if p]
     return endpoint.method.lower() + "_" + "_".join(parts or ["root"])

@@ -9,6 +9,7 @@ import pytest
 from server.domain.policy import (
     GRANTS,
     ROOM_ACTIONS,
+    SPEAKING,
     Action,
     Actor,
     Resource,
@@ -44,6 +45,18 @@ def test_a_guest_may_only_act_in_their_one_room(action):
     assert not other
     if action in GRANTS[Role.GUEST]:
         assert action in ROOM_ACTIONS and "one room" in other.reason
+
+
+@pytest.mark.parametrize("action", sorted(GRANTS[Role.GUEST]))
+def test_a_session_guest_acts_in_their_one_session_only(action):
+    guest = Actor(id="g-1", role=Role.GUEST, guest_room="case-review", guest_session="s-1")
+    mine = allowed(guest, action, ROOM._replace(session="s-1"))
+    other = allowed(guest, action, ROOM._replace(session="s-2"))
+    room_only = allowed(guest, action, ROOM)
+    assert mine and not other and "one session only" in other.reason
+    assert bool(room_only) == (action not in SPEAKING)  # present in the room, never chatting
+    unlinked = Actor(id="g-2", role=Role.GUEST, guest_room="case-review")
+    assert allowed(unlinked, action, ROOM._replace(session="s-2"))  # a room link: any session
 
 
 def test_hosts_moderate_but_members_do_not():
