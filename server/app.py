@@ -325,7 +325,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     routes: list[Any] = [
         Route("/", index),
         *(Route(path, index) for path in ("/c/{community}", "/invite/{token}",
-                                           "/guest/{token}", "/reset/{token}")),
+                                           "/guest/{token}", "/reset/{token}",
+                                           "/s/{session}")),
         Route("/api/openapi.json", openapi),
         *practica.api.routes(),
         Route("/healthz", healthz),

@@ -23,6 +23,7 @@ import * as community from "./community.js";
 import * as search from "./search.js";
 import * as profile from "./profile.js";
 import * as landing from "./landing.js";
+import * as liveSession from "./session.js";
 
 const LAST_COMMUNITY_KEY = "practica.community";
 
@@ -46,7 +47,7 @@ window.practica = { gateway, ui }; // for people poking at it in the console, an
 
 const ctx = {
   ui, gateway, navigate, route, refreshMe, enterCommunity, openCommunity, showScreen, renderRail,
-  resetCommunity, forgetLastCommunity: () => localStorage.removeItem(LAST_COMMUNITY_KEY),
+  enterGuest, resetCommunity, forgetLastCommunity: () => localStorage.removeItem(LAST_COMMUNITY_KEY),
   signedOut: connection.signedOut, notice: connection.notice, showPane: shell.showPane,
   redrawTimes: () => { if (ui.view) chat.renderRoom(); },
 };
@@ -88,6 +89,7 @@ function route() {
   if ((token = pathToken("invite"))) return pages.showInvite(token);
   if ((token = pathToken("guest"))) return pages.showGuest(token);
   if ((token = pathToken("reset"))) return pages.showReset(token);
+  if ((token = pathToken("s")) && (ui.guest || ui.account)) return liveSession.openDirect(token);
   if (ui.guest) return enterGuest();
   if (!ui.account) return landing.show(pathToken("c")); // what Practica is, and sign in
   const wanted = pathToken("c");
@@ -274,6 +276,7 @@ gateway.addEventListener("ready", (e) => {
   const membership = ui.memberships.find((m) => m.community === session.community);
   if (membership) membership.role = session.role === "guest" ? membership.role : session.role;
   shell.applyRole();
+  liveSession.applyRole();
   if (roleChanged) toast(`Your role is now ${session.role}`);
   if (session.guest_room && ui.current !== session.guest_room) chat.enterRoom(session.guest_room);
 });
@@ -355,6 +358,7 @@ pages.init(ctx);
 community.init(ctx);
 search.init(ctx);
 profile.init(ctx);
+liveSession.init(ctx);
 
 async function boot() {
   for (let attempt = 0; ; attempt++) {

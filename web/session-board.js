@@ -1,0 +1,132 @@
+// The Q&A board of a live session: ask (optionally anonymously), upvote once, edit or
+// withdraw your own question; a host pins, marks answered or dismisses. Sorted by votes
+// (pinned first) and redrawn on every board event, so upvotes reorder it live.
+// An anonymous question carries no asker: this browser remembers the numbers of the
+// ones it asked (from the ask's ack), so you can still edit or withdraw your own.
+
+import { $, button, el } from "./dom.js";
+import { can } from "./can.js";
+import { board as sortedBoard } from "./folds/session.js";
+
+let deps = null;
+const MODERATE = "moderate_questions";
+
+export function init(options) {
+  deps = options;
+  $("ask-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const text = $("ask-text").value.trim();
+    if (!text) return;
+    const anonymous = $("ask-anonymous").checked;
+    try {
+      const ack = await deps.command("ask", { text, anonymous });
+      const number = ack && (ack.question ?? (ack.result && ack.result.question));
+      if (typeof number === "number") remember(number);
+      $("ask-text").value = "";
+      $("ask-anonymous").checked = false;
+    } catch {
+      // the session's alert box says why
+    }
+  });
+}
+
+const mineKey = () => `practica.asked.${deps.state().session}`;
+function asked() {
+  try {
+    return new Set(JSON.parse(sessionStorage.getItem(mineKey()) || "[]"));
+  } catch {
+    return new Set();
+  }
+}
+function remember(number) {
+  const numbers = asked();
+  numbers.add(number);
+  sessionStorage.setItem(mineKey(), JSON.stringify([...numbers]));
+  render();
+}
+
+const isMine = (q) => (q.asker !== null && q.asker === deps.me()) || asked().has(q.question);
+
+export function render() {
+  const s = deps.state();
+  if (!s) return;
+  $("ask-form").hidden = !deps.takesPart() || s.phase === "ended";
+  const list = $("board");
+  const focused = list.contains(document.activeElement) ? document.activeElement.getAttribute("aria-label") : null;
+  const questions = sortedBoard(s);
+  list.replaceChildren(...(questions.length ? questions.map((q) => questionItem(s, q))
+    : [el("li", "muted small", "No questions yet.")]));
+  if (focused) list.querySelector(`button[aria-label="${CSS.escape(focused)}"]`)?.focus();
+}
+
+function questionItem(s, q) {
+  const item = el("li", `question ${q.state}${q.pinned ? " pinned" : ""}`);
+  item.dataset.question = String(q.question);
+  const mine = isMine(q);
+  const voted = q.voters.has(deps.me());
+  const votes = el("span", "votes", String(q.votes));
+  votes.setAttribute("aria-label", `${q.votes} vote${q.votes === 1 ? "" : "s"}`);
+  votes.dataset.votes = String(q.votes);
+  const body = el("div", "question-body");
+  const meta = el("p", "question-meta muted small");
+  meta.textContent = (q.anonymous ? "Anonymous" : q.asker_name)
+    + (mine ? " (you)" : "") + (q.pinned ? " · pinned" : "") + (q.state === "answered" ? " · answered" : "");
+  body.append(el("p", "question-text", q.text), meta);
+  const short = q.text.length > 40 ? `${q.text.slice(0, 40).trimEnd()}…` : q.text;
+  const actions = el("div", "row-buttons question-actions");
+  const live = s.phase !== "ended";
+  if (live && q.state === "open" && deps.takesPart() && !mine) {
+    const vote = button(voted ? "Unvote" : "Upvote", voted ? "primary small" : "ghost small",
+      () => deps.command(voted ? "unvote" : "upvote", { question: q.question }).catch(() => {}));
+    vote.setAttribute("aria-pressed", String(voted));
+    vote.setAttribute("aria-label", `${voted ? "Take back your vote for" : "Upvote"} “${short}”`);
+    actions.append(vote);
+  }
+  if (live && mine && q.state === "open") {
+    const edit = button("Edit", "ghost small", () => startEdit(item, q));
+    edit.setAttribute("aria-label", `Edit your question “${short}”`);
+    const withdraw = button("Withdraw", "ghost small danger",
+      () => deps.command("withdraw", { question: q.question }).catch(() => {}));
+    withdraw.setAttribute("aria-label", `Withdraw your question “${short}”`);
+    actions.append(edit, withdraw);
+  }
+  if (live && can(MODERATE) && q.state === "open") {
+    const pin = button(q.pinned ? "Unpin" : "Pin", "ghost small",
+      () => deps.command("pin", { question: q.question, pinned: !q.pinned }).catch(() => {}));
+    pin.setAttribute("aria-label", `${q.pinned ? "Unpin" : "Pin"} “${short}”`);
+    const answer = button("Answered", "ghost small",
+      () => deps.command("answer", { question: q.question }).catch(() => {}));
+    answer.setAttribute("aria-label", `Mark “${short}” answered`);
+    const dismiss = button("Dismiss", "ghost small danger",
+      () => deps.command("dismiss", { question: q.question }).catch(() => {}));
+    dismiss.setAttribute("aria-label", `Dismiss “${short}”`);
+    actions.append(pin, answer, dismiss);
+  }
+  item.append(votes, body, actions);
+  return item;
+}
+
+function startEdit(item, q) {
+  const form = el("form", "edit-form");
+  const text = el("textarea", "edit-input");
+  text.value = q.text;
+  text.maxLength = 4000;
+  text.setAttribute("aria-label", "Edit your question");
+  const save = el("button", "primary small", "Save");
+  save.type = "submit";
+  const cancel = button("Cancel", "ghost small", () => render());
+  form.append(text, save, cancel);
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    try {
+      await deps.command("edit_question", { question: q.question, text: text.value.trim() });
+      render();
+    } catch {
+      // the alert box says why; the form stays for another try
+    }
+  });
+  text.addEventListener("keydown", (e) => { if (e.key === "Escape") render(); });
+  item.querySelector(".question-text").replaceWith(form);
+  item.querySelector(".question-actions").remove();
+  text.focus();
+}
