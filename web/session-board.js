@@ -63,7 +63,7 @@ function questionItem(s, q) {
   const item = el("li", `question ${q.state}${q.pinned ? " pinned" : ""}`);
   item.dataset.question = String(q.question);
   const mine = isMine(q);
-  const voted = q.voters.has(deps.me());
+  const voted = q.voters.includes(deps.me());
   const votes = el("span", "votes", String(q.votes));
   votes.setAttribute("aria-label", `${q.votes} vote${q.votes === 1 ? "" : "s"}`);
   votes.dataset.votes = String(q.votes);

@@ -9,6 +9,7 @@ import { can } from "./can.js";
 import { post } from "./api.js";
 import { confirmAction } from "./confirm.js";
 import { kindName } from "./session-clock.js";
+import { hands } from "./folds/session.js";
 
 let deps = null;
 let editing = null; // the agenda being edited (a copy), or null
@@ -69,7 +70,7 @@ export function renderConsole() {
     extras.push(toggle);
     const people = [...s.attendees.values()].filter((p) => !p.guest);
     if (people.length) {
-      const choose = select([["", "Choose the scribe…"], ...people.map((p) => [p.member, p.name])], s.scribe || "");
+      const choose = select([["", "Choose the scribe…"], ...people.map((p) => [p.member, p.name])], s.scribe ? s.scribe.member : "");
       choose.id = "scribe-select";
       const label = field("Scribe", choose, "field");
       const name = button("Name scribe", "ghost small", () => {
@@ -108,7 +109,7 @@ export function renderStageAdd() {
   const box = $("stage-add");
   box.hidden = !runs() || s.phase === "ended";
   if (box.hidden) return;
-  const onStage = new Set(s.stage.map((p) => p.member));
+  const onStage = s.stage;
   const candidates = [...s.attendees.values()].filter((p) => !onStage.has(p.member));
   if (!candidates.length) {
     box.replaceChildren();
@@ -124,11 +125,12 @@ export function renderStageAdd() {
 export function renderHands() {
   const s = deps.state();
   const list = $("hands-list");
-  const showQueue = runs() || s.hands.length > 0;
+  const queue = hands(s);
+  const showQueue = runs() || queue.length > 0;
   $("hands-title").hidden = !showQueue;
   list.hidden = !showQueue;
-  $("hands-title").textContent = `Raised hands (${s.hands.length})`;
-  list.replaceChildren(...(s.hands.length ? s.hands.map((p, i) => {
+  $("hands-title").textContent = `Raised hands (${queue.length})`;
+  list.replaceChildren(...(queue.length ? queue.map((p, i) => {
     const item = el("li", "hand");
     item.append(el("span", "", `${i + 1}. ${p.name}`));
     if (p.member === deps.me()) item.append(el("span", "muted small", " (you)"));
@@ -178,6 +180,7 @@ function drawEditor() {
   const editor = $("agenda-editor");
   const form = el("form", "agenda-form stack-form");
   form.setAttribute("aria-label", "Edit the agenda");
+  form.noValidate = true; // the server says what is wrong (and the alert shows it)
   const rows = el("ol", "agenda-rows");
   editing.forEach((segment, i) => rows.append(segmentRow(segment, i)));
   const error = el("p", "form-error");

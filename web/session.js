@@ -33,8 +33,8 @@ export const ACTIONS = {
 
 export const me = () => (ui && ui.me ? ui.me.id : null);
 export const state = () => view.state;
-export const isScribe = () => Boolean(view.state && view.state.scribe && view.state.scribe === me());
-export const onStage = () => Boolean(view.state && view.state.stage.some((p) => p.member === me()));
+export const isScribe = () => Boolean(view.state && view.state.scribe && view.state.scribe.member === me());
+export const onStage = () => Boolean(view.state && view.state.stage.has(me()));
 export const takesPart = () => can(ACTIONS.takePart) || can(ACTIONS.run);
 
 export function init(context) {
@@ -54,7 +54,6 @@ export function init(context) {
     const sync = e.detail;
     if (sync.snapshot.kind !== sessionFold.KIND || sync.stream !== `session:${view.id}`) return;
     view.state = sessionFold.fromSnapshot(sync.snapshot, sync.seq);
-    view.said = (sync.snapshot.recent || []).map((s) => ({ ...s }));
     render();
   });
   gateway.addEventListener("event", (e) => {
@@ -286,14 +285,15 @@ function renderRecord() {
 function renderStage() {
   const s = view.state;
   const runs = can(ACTIONS.run) && s.phase !== "ended";
-  $("stage-list").replaceChildren(...(s.stage.length ? s.stage.map((p) => {
+  const people = sessionFold.stage(s);
+  $("stage-list").replaceChildren(...(people.length ? people.map((p) => {
     const item = el("li", "chip");
     item.append(el("span", "avatar small", initials(p.name)), el("span", "", p.name));
     if (runs) item.append(host.stageOffButton(p));
     return item;
   }) : [el("li", "muted small", "Nobody on stage yet.")]));
   host.renderStageAdd();
-  const mine = s.hands.some((p) => p.member === me());
+  const mine = s.hands.has(me());
   const hand = $("hand-button");
   hand.hidden = !takesPart() || s.phase === "ended" || onStage();
   hand.textContent = mine ? "Lower hand" : "Raise hand";
@@ -311,7 +311,7 @@ function renderAttendees() {
     item.append(el("span", "avatar small", initials(p.name)), el("span", "", p.name));
     if (p.member === me()) item.append(el("span", "muted", " (you)"));
     if (p.guest) item.append(el("span", "muted small", " guest"));
-    if (s.scribe === p.member) item.append(el("span", "role-badge", "scribe"));
+    if (s.scribe && s.scribe.member === p.member) item.append(el("span", "role-badge", "scribe"));
     return item;
   }));
 }
@@ -324,7 +324,7 @@ function renderPrompts() {
   const isCase = segment && segment.kind === "case" && s.phase !== "ended";
   $("session-prompts").hidden = !isCase;
   if (!isCase) return;
-  const prompts = s.case_prompts[String(s.index)];
+  const prompts = s.case_prompts.get(s.index);
   const rows = [["The situation", "situation"], ["What was tried", "tried"], ["The question for the group", "question"]];
   $("prompts-list").replaceChildren(...(prompts ? rows.flatMap(([label, key]) => [
     el("dt", "", label), el("dd", "", prompts[key] || "—"),

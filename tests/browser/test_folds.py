@@ -18,6 +18,7 @@ from tests.fold_sequences import (
     community_sequence,
     room_sequence,
     server_fold,
+    session_sequence,
     stale,
 )
 from tests.server_sequences import record
@@ -30,6 +31,7 @@ FOLD_ALL = """async (cases) => {
   const folds = {
     room: await import('/static/folds/room.js'),
     community: await import('/static/folds/community.js'),
+    session: await import('/static/folds/session.js'),
   };
   return cases.map((c) => {
     const fold = folds[c.kind];
@@ -68,8 +70,8 @@ def split_points(recorded: Recorded) -> list[int]:
     return sorted({0, 1, total // 4, total // 2, total - 3, total})
 
 
-@pytest.mark.parametrize("make", [room_sequence, community_sequence],
-                         ids=["room", "community"])
+@pytest.mark.parametrize("make", [room_sequence, community_sequence, session_sequence],
+                         ids=["room", "community", "session"])
 async def test_the_browser_folds_like_the_server_over_random_sequences(new_context, server,
                                                                        make):
     page = await folds_page(new_context, server)

@@ -1,0 +1,298 @@
+"""A live session in the browser: a host runs an agenda from the console while members
+follow it in the member view (lobby, countdown, stage, hands, Q&A, chat, off the record);
+upvotes reorder the board in every page; a late joiner sees the server's time left; a
+member sees no host controls and a refused command says why.
+
+``PRACTICA_README_SCREENSHOTS=1`` also writes the README's two screenshots
+(web/screenshot-host.png and web/screenshot-member.png)."""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.async_api import Page, expect
+
+from tests.browser.test_accounts import owner_with_community
+from tests.browser.ui import assert_clean, live, new_page, open_room, sign_up
+
+pytestmark = [pytest.mark.anyio, pytest.mark.browser]
+WEB = Path(__file__).resolve().parents[2] / "web"
+PHONE = {"width": 375, "height": 740}
+
+
+async def host_in_room(new_context: Any, server: Any) -> Page:
+    ann = await owner_with_community(new_context, server)
+    await open_room(ann, "Case files")
+    return ann
+
+
+async def member_in_room(new_context: Any, server: Any, name: str, **context: Any) -> Page:
+    page = await new_page(lambda: new_context(**context))
+    await page.goto(f"{server.url}/c/wound-care")
+    await sign_up(page, name)
+    await page.get_by_role("button", name="Join", exact=True).click()
+    await live(page)
+    await open_room(page, "Case files")
+    return page
+
+
+async def open_session(host: Page, title: str = "Tuesday community hour") -> str:
+    """From the room header: open a session with the default agenda; its id."""
+    await host.get_by_role("button", name="Session", exact=True).click()
+    form = host.get_by_role("form", name="Open a session")
+    await form.get_by_label("Session title").fill(title)
+    await form.get_by_role("button", name="Open session").click()
+    await expect(host.locator("#session-title")).to_have_text(title)
+    await expect(host).to_have_url(re.compile(r"/s/[^/]+$"))
+    return host.url.rsplit("/", 1)[1]
+
+
+async def set_agenda(host: Page, minutes: list[int]) -> None:
+    """Edit the agenda in place: segment i gets minutes[i]."""
+    await host.get_by_role("button", name="Edit agenda").click()
+    form = host.get_by_role("form", name="Edit the agenda")
+    for i, value in enumerate(minutes, start=1):
+        await form.get_by_label(f"Segment {i} minutes").fill(str(value))
+    await form.get_by_role("button", name="Save agenda").click()
+    await expect(form).to_be_hidden()
+
+
+async def join_session(page: Page) -> None:
+    await page.get_by_role("button", name="Session", exact=True).click()
+    await expect(page.locator("#session-live")).to_be_visible()
+
+
+def countdown_seconds(text: str) -> int:
+    parts = [int(p) for p in text.split(" ")[0].split(":")]
+    seconds = 0
+    for part in parts:
+        seconds = seconds * 60 + part
+    return seconds
+
+
+def board(page: Page):
+    return page.locator("#board .question .question-text")
+
+
+async def test_a_host_and_two_members_run_a_full_agenda(server, new_context):
+    ann = await host_in_room(new_context, server)
+    bob = await member_in_room(new_context, server, "Bob Member")
+    cara = await member_in_room(new_context, server, "Cara Member", viewport=PHONE)
+    session = await open_session(ann)
+    await set_agenda(ann, [1, 1, 1])
+    await expect(ann.locator("#agenda-list li")).to_have_count(3)
+    await expect(ann.locator("#agenda-list")).to_contain_text("1 min")
+
+    for member in (bob, cara):
+        await join_session(member)
+        await expect(member.locator("#session-phase")).to_have_text(
+            "Lobby: waiting for the host to start")
+        await expect(member.locator("#session-transcript")).to_contain_text(
+            "transcript of this session is kept")
+        await expect(member.locator("#session-console")).to_be_hidden()
+    await expect(ann.locator("#attendee-list")).to_contain_text("Cara Member")
+
+    await ann.get_by_role("button", name="Start session").click()
+    for page in (ann, bob, cara):
+        await expect(page.locator("#session-phase")).to_have_text("Live")
+        await expect(page.locator("#session-segment")).to_contain_text("1/3 · Random pair-ups")
+        await expect(page.locator("#session-countdown")).to_have_text(re.compile(r"^[01]:\d\d$"))
+
+    # hands and stage: Cara raises her hand (with the keyboard), Ann brings her up
+    hand = cara.get_by_role("button", name="Raise hand")
+    await hand.focus()
+    await cara.keyboard.press("Enter")
+    await expect(cara.get_by_role("button", name="Lower hand")).to_be_visible()
+    await expect(ann.locator("#hands-list")).to_contain_text("1. Cara Member")
+    await ann.get_by_role("button", name="Bring Cara Member up on stage").click()
+    for page in (ann, bob, cara):
+        await expect(page.locator("#stage-list")).to_contain_text("Cara Member")
+    await expect(ann.locator("#hands-list")).to_contain_text("No hands raised.")
+
+    # questions: Bob asks with his name, Cara anonymously (keyboard only)
+    await bob.get_by_label("Your question").fill("How do you dress a sacral wound?")
+    await bob.get_by_role("button", name="Ask", exact=True).click()
+    await cara.get_by_label("Your question").fill("Is it fine to say I got this wrong?")
+    await cara.keyboard.press("Tab")
+    await cara.keyboard.press("Space")  # Ask anonymously
+    await expect(cara.get_by_label("Ask anonymously")).to_be_checked()
+    await cara.keyboard.press("Tab")
+    await cara.keyboard.press("Enter")
+    for page in (ann, bob, cara):
+        await expect(board(page)).to_have_count(2)
+    anonymous = bob.locator("#board .question", has_text="got this wrong")
+    await expect(anonymous.locator(".question-meta")).to_have_text("Anonymous")
+    await expect(cara.locator("#board .question", has_text="got this wrong")
+                 .locator(".question-meta")).to_have_text("Anonymous (you)")
+
+    # the timer: +1 minute, pause, resume, advance, back, advance to the last segment
+    await ann.get_by_role("button", name="Extend by 1 minute").click()
+    await expect(bob.locator("#session-countdown")).to_have_text(re.compile(r"^[12]:\d\d$"))
+    assert countdown_seconds(await bob.locator("#session-countdown").inner_text()) > 60
+    await ann.get_by_role("button", name="Pause").click()
+    await expect(bob.locator("#session-phase")).to_have_text("Paused")
+    await expect(bob.locator("#session-countdown")).to_contain_text("(paused)")
+    await ann.get_by_role("button", name="Resume").click()
+    await expect(bob.locator("#session-phase")).to_have_text("Live")
+    await ann.get_by_role("button", name="Advance", exact=True).click()
+    await expect(cara.locator("#session-segment")).to_contain_text("2/3 · Presentation")
+    await ann.get_by_role("button", name="Back").click()
+    await expect(cara.locator("#session-segment")).to_contain_text("1/3")
+    await ann.get_by_role("button", name="Advance", exact=True).click()
+    await expect(bob.locator("#session-segment")).to_contain_text("2/3")
+    await ann.get_by_role("button", name="Advance", exact=True).click()
+    for page in (ann, bob, cara):
+        await expect(page.locator("#session-segment")).to_contain_text("3/3 · Q&A")
+    await expect(ann.get_by_role("button", name="Advance (last segment)")).to_be_disabled()
+
+    # moderation: one answered, the anonymous one pinned then dismissed
+    await ann.get_by_role("button", name=re.compile(r"^Pin “Is it fine")).click()
+    await expect(bob.locator("#board .question").first).to_contain_text("pinned")
+    await ann.get_by_role("button", name=re.compile(r"^Mark “How do you dress")).click()
+    await expect(bob.locator("#board .question", has_text="sacral")).to_contain_text("answered")
+    await ann.get_by_role("button", name=re.compile(r"^Dismiss “Is it fine")).click()
+    await expect(board(cara)).to_have_count(1)
+
+    # chat in the session, then off the record: seen live, marked, not kept
+    await bob.get_by_label("Say in the session").fill("Thanks, that helps")
+    await bob.get_by_label("Say in the session").press("Enter")
+    await expect(cara.locator("#session-chat")).to_contain_text("Bob Member: Thanks, that helps")
+    await ann.get_by_role("button", name="Go off the record").click()
+    for page in (bob, cara):
+        await expect(page.locator("#session-offrecord")).to_contain_text("Off the record")
+    await bob.get_by_label("Say in the session").fill("Between us: I botched one last week")
+    await bob.get_by_label("Say in the session").press("Enter")
+    await expect(cara.locator("#session-chat .said.off")).to_contain_text("botched")
+    if os.environ.get("PRACTICA_README_SCREENSHOTS"):
+        await ann.set_viewport_size({"width": 1280, "height": 900})
+        await ann.screenshot(path=str(WEB / "screenshot-host.png"))
+        await cara.screenshot(path=str(WEB / "screenshot-member.png"))
+    await ann.get_by_role("button", name="Back on the record").click()
+    await expect(bob.locator("#session-offrecord")).to_be_hidden()
+
+    # the phone-width page needs no sideways scrolling
+    overflow = await cara.evaluate("document.documentElement.scrollWidth - innerWidth")
+    assert overflow <= 0
+
+    await ann.get_by_role("button", name="End session").click()
+    await ann.get_by_role("dialog").get_by_role("button", name="End session").click()
+    for page in (ann, bob, cara):
+        await expect(page.locator("#session-phase")).to_have_text("Ended")
+    await expect(ann.locator("#session-console")).to_be_visible()
+    await expect(ann.get_by_role("button", name="Start session")).to_have_count(0)
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        cookies = {c["name"]: c["value"] for c in await ann.context.cookies()}
+        snapshot = (await http.get(f"/api/sessions/{session}", cookies=cookies)).json()
+    assert snapshot["phase"] == "ended"
+    assert [q["state"] for q in snapshot["questions"]] == ["answered", "dismissed"]
+    assert_clean(ann, bob, cara)
+
+
+async def test_upvotes_reorder_the_board_live_in_every_page(server, new_context):
+    ann = await host_in_room(new_context, server)
+    bob = await member_in_room(new_context, server, "Bob Member")
+    cara = await member_in_room(new_context, server, "Cara Member")
+    await open_session(ann)
+    await ann.get_by_role("button", name="Start session").click()
+    await join_session(bob)
+    await join_session(cara)
+    for text, page in (("First: consent forms?", bob), ("Second: referral letters?", cara)):
+        await page.get_by_label("Your question").fill(text)
+        await page.get_by_role("button", name="Ask", exact=True).click()
+    pages = (ann, bob, cara)
+    for page in pages:
+        await expect(board(page)).to_have_text(["First: consent forms?", "Second: referral letters?"])
+
+    await ann.get_by_role("button", name="Upvote “Second: referral letters?”").click()
+    for page in pages:
+        await expect(board(page)).to_have_text(["Second: referral letters?", "First: consent forms?"])
+    # Upvoting once: the button turns into "take back", and Cara cannot upvote her own.
+    await expect(ann.get_by_role("button", name="Take back your vote for “Second: referral letters?”")
+                 ).to_have_attribute("aria-pressed", "true")
+    await expect(cara.get_by_role("button", name="Upvote “Second: referral letters?”")).to_have_count(0)
+
+    await cara.get_by_role("button", name="Upvote “First: consent forms?”").click()
+    await ann.get_by_role("button", name="Upvote “First: consent forms?”").click()
+    for page in pages:
+        await expect(page.locator("#board .question").first.locator(".votes")).to_have_text("2")
+        await expect(board(page)).to_have_text(["First: consent forms?", "Second: referral letters?"])
+
+    await ann.get_by_role("button", name="Take back your vote for “First: consent forms?”").click()
+    await bob.get_by_role("button", name="Upvote “Second: referral letters?”").click()
+    for page in pages:
+        await expect(board(page)).to_have_text(["Second: referral letters?", "First: consent forms?"])
+        await expect(page.locator("#board .votes")).to_have_text(["2", "1"])
+    assert_clean(ann, bob, cara)
+
+
+async def test_a_late_joiner_sees_the_time_the_server_keeps(server, new_context):
+    """Dave's clock is 7 minutes fast; he joins mid-presentation and still shows the time
+    left from the server's deadline, within a second."""
+    ann = await host_in_room(new_context, server)
+    session = await open_session(ann)
+    await ann.get_by_role("button", name="Start session").click()
+    await ann.get_by_role("button", name="Advance", exact=True).click()
+    await expect(ann.locator("#session-segment")).to_contain_text("2/3 · Presentation")
+
+    page = await new_page(new_context)
+    await page.clock.install(time=time.time() + 7 * 60)  # flows in real time from there
+    await page.goto(f"{server.url}/c/wound-care")
+    await sign_up(page, "Dave Late")
+    await page.get_by_role("button", name="Join", exact=True).click()
+    await live(page)
+    await page.goto(f"{server.url}/s/{session}")  # straight to the session by its path
+    countdown = page.locator("#session-countdown")
+    await expect(countdown).to_have_text(re.compile(r"^\d+:\d\d$"))
+    await expect(page.locator("#session-segment")).to_contain_text("2/3 · Presentation")
+
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        cookies = {c["name"]: c["value"] for c in await ann.context.cookies()}
+        deadline_ms = (await http.get(f"/api/sessions/{session}", cookies=cookies)).json()[
+            "deadline_ms"]
+    for _ in range(3):
+        before = time.time()
+        shown = countdown_seconds(await countdown.inner_text())
+        after = time.time()
+        # shown is the time left rounded up to whole seconds
+        left_early = deadline_ms / 1000 - before
+        left_late = deadline_ms / 1000 - after
+        assert left_late - 1 <= shown <= left_early + 1, (shown, left_early, left_late)
+        assert 48 * 60 < shown <= 50 * 60
+    assert_clean(ann, page)
+
+
+async def test_a_member_sees_no_host_controls_and_a_refused_command_says_why(
+        server, new_context):
+    ann = await host_in_room(new_context, server)
+    bob = await member_in_room(new_context, server, "Bob Member")
+    await open_session(ann)
+    await join_session(bob)
+    await expect(bob.locator("#session-console")).to_be_hidden()
+    for name in ("Start session", "Edit agenda", "Go off the record", "Put on stage"):
+        await expect(bob.get_by_role("button", name=name)).to_have_count(0)
+    await expect(bob.get_by_role("form", name="Ask a question")).to_be_visible()
+
+    # A command the server refuses (a member advancing the agenda) shows in the alert.
+    await bob.evaluate("import('/static/session.js').then((m) => m.command('advance'))"
+                       ".catch(() => null)")
+    error = bob.locator("#session-error")
+    await expect(error).to_be_visible()
+    await expect(error).to_have_attribute("role", "alert")
+    await expect(error).not_to_have_text("")
+    await expect(bob.locator("#session-phase")).to_have_text(
+        "Lobby: waiting for the host to start")
+
+    # The host's own out-of-order command (an agenda with a 0-minute segment) says why too.
+    await ann.get_by_role("button", name="Edit agenda").click()
+    form = ann.get_by_role("form", name="Edit the agenda")
+    await form.get_by_label("Segment 1 minutes").fill("0")
+    await form.get_by_role("button", name="Save agenda").click()
+    await expect(form.get_by_role("alert")).to_be_visible()
+    await expect(ann.locator("#agenda-list")).to_contain_text("10 min")
+    assert_clean(ann, bob)
