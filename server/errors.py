@@ -56,6 +56,9 @@ class ErrorCode(enum.StrEnum):
     """The room, stream or message does not exist."""
     NOT_JOINED = "not_joined"
     """The command needs the sender to have joined the room first."""
+    OUT_OF_ORDER = "out_of_order"
+    """The command does not fit the session's state now: advance before it started,
+    upvote a question twice, answer a withdrawn question (HTTP 409)."""
     RATE_LIMITED = "rate_limited"
     """Too many commands; wait ``retry_after_ms``."""
     UNAVAILABLE = "unavailable"
@@ -147,6 +150,12 @@ class Conflict(CommandError):
     """The command does not fit the current state (not joined, already identified...)."""
 
     code = ErrorCode.CONFLICT
+
+
+class OutOfOrder(Conflict):
+    """A session command that does not fit the session's state now; nothing changed."""
+
+    code = ErrorCode.OUT_OF_ORDER
 
 
 class RateLimited(CommandError):

@@ -33,7 +33,9 @@ from .domain.events import Event, Id
 from .domain.names import normalize_name_fields
 from .domain.policy import Action, Actor, grantable_roles, session_actions
 from .domain.room import Member, Message, RoomSnapshot
+from .domain.session import SessionSnapshot
 from .errors import ErrorCode, InvalidCommand
+from .session_protocol import AnySessionOp
 
 PROTOCOL_VERSION = 1
 
@@ -165,9 +167,18 @@ class Relay(ClientFrame, tag="relay"):
     """Kind-specific; at most ``limits.max_relay_bytes`` as JSON."""
 
 
+class SessionCommand(ClientFrame, tag="session"):
+    """A live session's command: ``op`` says which (see :mod:`server.session_protocol`).
+    ``session`` is absent only for ``open``."""
+
+    ref: Ref
+    op: AnySessionOp
+    session: Id | None = None
+
+
 ClientMessage = (Identify | Resume | Heartbeat | Join | Leave | Post | Edit | Delete | History
-                 | Relay)
-COMMANDS_WITH_REF = (Join, Leave, Post, Edit, Delete, History)
+                 | Relay | SessionCommand)
+COMMANDS_WITH_REF = (Join, Leave, Post, Edit, Delete, History, SessionCommand)
 
 
 # --- server → client -------------------------------------------------------------
@@ -264,7 +275,7 @@ class Sync(msgspec.Struct, kw_only=True, omit_defaults=True):
     seq: int
     """The last seq this sync covers; live events continue from ``seq + 1`` (0 when
     refused)."""
-    snapshot: RoomSnapshot | CommunitySnapshot | None = None
+    snapshot: RoomSnapshot | CommunitySnapshot | SessionSnapshot | None = None
     events: list[Event] = msgspec.field(default_factory=list)
     error: ErrorCode | None = None
     """Only when ``mode`` is ``refused``: ``not_found`` or ``forbidden``."""

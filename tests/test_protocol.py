@@ -33,6 +33,7 @@ def test_round_trip_of_every_client_frame_type():
         "history": {"ref": "1", "room": "a", "before": 9, "limit": 20},
         "relay": {"ref": "1", "stream": "room:a", "kind": "typing", "to": ["m-1"],
                   "data": {"x": 1}},
+        "session": {"ref": "1", "session": "s-1", "op": {"op": "upvote", "question": 2}},
     }
     tags = {cls.__struct_config__.tag for cls in ClientMessage.__args__}
     assert set(samples) == tags
@@ -57,6 +58,10 @@ def test_round_trip_of_every_client_frame_type():
     (b'{"type": "identify", "name": "A"}', ErrorCode.INVALID),
     (b'{"type": "identify", "community": "Not A Slug"}', ErrorCode.INVALID),
     (b'{"type": "edit", "ref": "1", "room": "a", "message": -1, "text": "x"}', ErrorCode.INVALID),
+    (b'{"type": "session", "ref": "1", "session": "s", "op": {"op": "shout"}}',
+     ErrorCode.INVALID),
+    (b'{"type": "session", "ref": "1", "session": "s", "op": {"op": "extend", "minutes": 2}}',
+     ErrorCode.INVALID),
 ])
 def test_bad_frames_get_precise_codes(frame, code):
     with pytest.raises(InvalidCommand) as refused:

@@ -12,11 +12,11 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from .event_base import EventBody as EventBody
+from .event_base import Id as Id
 from .names import DisplayName, normalize_name_fields
-from .patterns import whole
+from .session_events import SessionEventBody, TemplateSaved
 
-Id = Annotated[str, msgspec.Meta(min_length=1, max_length=64,
-                                 pattern=whole(r"[a-z0-9][a-z0-9-]*"))]
 MessageText = Annotated[str, msgspec.Meta(min_length=1, max_length=4000)]
 MAX_TEXT_CHARS = 4000
 RoleName = Literal["member", "host", "convener", "owner"]
@@ -25,14 +25,6 @@ JoinPolicy = Literal["open", "approval", "invite"]
 invite: only through an invite link."""
 Markdown = Annotated[str, msgspec.Meta(max_length=4000)]
 ShortText = Annotated[str, msgspec.Meta(max_length=200)]
-
-
-class EventBody(msgspec.Struct, tag_field="type", kw_only=True, forbid_unknown_fields=True):
-    """Base of every event body. Its names are checked when it is built and when it is
-    read back, by the same function (:mod:`server.domain.names`)."""
-
-    def __post_init__(self) -> None:
-        normalize_name_fields(self)
 
 
 class CommunityCreated(EventBody, tag="community_created"):
@@ -199,6 +191,8 @@ AnyEventBody = (
     | MessagePosted
     | MessageEdited
     | MessageDeleted
+    | TemplateSaved
+    | SessionEventBody
     | UnreadableEvent
 )
 
@@ -229,10 +223,14 @@ def audit_stream(community: str) -> str:
     return f"audit:{community}"
 
 
+def session_stream(session: str) -> str:
+    return f"session:{session}"
+
+
 def stream_kind(stream: str) -> tuple[str, str]:
     """Split ``kind:id``; raises ValueError for anything else."""
     kind, sep, ident = stream.partition(":")
-    if not sep or kind not in ("room", "community", "audit") or not ident:
+    if not sep or kind not in ("room", "community", "audit", "session") or not ident:
         raise ValueError(f"not a stream name: {stream!r}")
     return kind, ident
 

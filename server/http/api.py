@@ -53,6 +53,7 @@ STATUS = {
     ErrorCode.AUTH_FAILED: 401, ErrorCode.NOT_IDENTIFIED: 401,
     ErrorCode.FORBIDDEN: 403, ErrorCode.CSRF_FAILED: 403,
     ErrorCode.NOT_FOUND: 404, ErrorCode.CONFLICT: 409, ErrorCode.NOT_JOINED: 409,
+    ErrorCode.OUT_OF_ORDER: 409,
     ErrorCode.ALREADY_IDENTIFIED: 409, ErrorCode.RATE_LIMITED: 429,
     ErrorCode.UNAVAILABLE: 503, ErrorCode.INTERNAL: 500,
 }

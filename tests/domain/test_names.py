@@ -10,7 +10,7 @@ import msgspec
 import pytest
 
 from server import protocol
-from server.domain import events
+from server.domain import events, session_events
 from server.domain.names import (
     MAX_NAME_CHARS,
     PLACEHOLDER,
@@ -94,16 +94,18 @@ def _structs(module: typing.Any, base: type) -> list[type]:
 
 NAMED_INPUTS = [(cls, field) for cls in (*_structs(api_types, api_types.Body),
                                          *_structs(protocol, protocol.ClientFrame),
-                                         *_structs(events, events.EventBody))
+                                         *_structs(events, events.EventBody),
+                                         *_structs(session_events, events.EventBody))
                 for field in name_fields(cls)]
 
 
 def test_every_name_field_is_a_display_name():
     """A guard for later features: a field called ``name`` or ``*_name`` that people or
     the server fill in is a DisplayName, so it gets the one validation."""
-    exempt = {(events.CommunityCreated, "owner_name")}  # "" for communities before accounts
+    exempt = {(events.CommunityCreated, "owner_name"),  # "" for communities before accounts
+              (session_events.QuestionAsked, "asker_name")}  # "" when anonymous
     for cls in (*_structs(api_types, api_types.Body), *_structs(protocol, protocol.ClientFrame),
-                *_structs(events, events.EventBody)):
+                *_structs(events, events.EventBody), *_structs(session_events, events.EventBody)):
         for field in cls.__struct_fields__:
             if (field == "name" or field.endswith("_name")) and (cls, field) not in exempt:
                 assert field in name_fields(cls), f"{cls.__name__}.{field} is not a DisplayName"
@@ -117,6 +119,7 @@ def _valid_example(cls: type, field: str, name: object) -> dict[str, object]:
         "community": "guild", "token": "t" * 20, "member": "m-1", "role": "member",
         "via": "open", "room": "clinic", "author": "m-1", "text": "hi", "owner": "m-1",
         "description": "", "join_policy": "open",
+        "agenda": [{"kind": "open", "title": "t", "minutes": 5}], "on": True,
     }
     hints = typing.get_type_hints(cls, include_extras=True)
     body: dict[str, object] = {f: samples.get(f, "x") for f in cls.__struct_fields__

@@ -1,0 +1,480 @@
+"""A live session's state as a pure fold over its stream (``session:<id>``).
+
+``apply`` folds one event into a :class:`SessionState` in place; ``snapshot`` is what
+a late joiner loads before the tail of the stream. The decisions commands make are
+in :mod:`.session_decide`; the deadlines the scheduler keeps in :func:`due`. No I/O,
+no clock: times come in with the events (``ts``) or from the caller (``now_ms``).
+
+The Q&A board reads: open questions first, pinned before unpinned, then by votes
+(most first), then in the order asked (:func:`board_order`).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable
+from typing import Any, Literal
+
+import msgspec
+
+from .deadlines import TIMED_KINDS, Due, TimedKind
+from .events import Event, EventBody
+from .session_events import (
+    AgendaEdited,
+    AttendeeArrived,
+    CaptionAdded,
+    CasePromptsSet,
+    ChatSaid,
+    HandLowered,
+    HandRaised,
+    NoteAdded,
+    OffRecordEnded,
+    OffRecordStarted,
+    QuestionAnswered,
+    QuestionAsked,
+    QuestionDismissed,
+    QuestionEdited,
+    QuestionPinned,
+    QuestionUnvoted,
+    QuestionUpvoted,
+    QuestionWithdrawn,
+    ScribeNamed,
+    Segment,
+    SegmentChanged,
+    SegmentExtended,
+    SegmentWarned,
+    SessionEnded,
+    SessionOpened,
+    SessionPaused,
+    SessionResumed,
+    SessionStarted,
+    StageChanged,
+)
+
+Phase = Literal["lobby", "running", "paused", "ended"]
+QuestionState = Literal["open", "answered", "dismissed", "withdrawn"]
+MINUTE_MS = 60_000
+WARNINGS: tuple[tuple[Literal["2m", "30s"], int], ...] = (("2m", 120_000), ("30s", 30_000))
+"""When a segment warns: this long before its deadline (most urgent last)."""
+
+
+class Person(msgspec.Struct, kw_only=True):
+    member: str
+    name: str
+
+
+class Attendee(msgspec.Struct, kw_only=True):
+    member: str
+    name: str
+    guest: bool = False
+
+
+class Question(msgspec.Struct, kw_only=True):
+    question: int
+    text: str
+    anonymous: bool
+    asker: str | None
+    """None when anonymous: never in what members receive."""
+    asker_name: str
+    votes: int = 0
+    voters: list[str] = msgspec.field(default_factory=list)
+    """Who upvoted, in the order they did (each at most once)."""
+    pinned: bool = False
+    state: QuestionState = "open"
+    owner_key: str = ""
+    """The keyed hash that lets the server recognise the asker (unlinkable otherwise)."""
+    ts: int = 0
+    """When it was asked (ms since the Unix epoch)."""
+
+
+class OffRecord(msgspec.Struct, kw_only=True):
+    by: str | None
+    since_ms: int
+
+
+class CasePrompts(msgspec.Struct, kw_only=True):
+    segment: int
+    situation: str
+    tried: str
+    question: str
+
+
+class SessionSnapshot(msgspec.Struct, tag="session", tag_field="kind", kw_only=True):
+    """Everything a late joiner needs to draw a session; events after ``seq`` follow."""
+
+    session: str
+    room: str
+    title: str
+    phase: Phase
+    agenda: list[Segment]
+    index: int
+    """The current segment (0 in the lobby)."""
+    deadline_ms: int | None
+    """When the current segment's time is up (running only); count down from it with
+    your clock corrected by ``hello.server_time_ms``."""
+    remaining_ms: int | None
+    """What was left of the segment when it was paused (paused only)."""
+    stage: list[Person]
+    """Who is on stage, in the order they came up."""
+    hands: list[Person]
+    """Raised hands, in the order raised (the queue)."""
+    questions: list[Question]
+    """Every question in the order asked (``question`` 1, 2, …); the board order is:
+    open first, pinned first, most votes first, then asked first."""
+    off_record: OffRecord | None
+    keep_transcript: bool
+    scribe: Person | None
+    attendees: list[Attendee]
+    """Everyone who came, in order of first arrival."""
+    case_prompts: list[CasePrompts]
+    """Structured prompts of case consultation segments, by segment index."""
+    warned: list[str] = msgspec.field(default_factory=list)
+    """Warnings given for the current deadline (``"2m"``, ``"30s"``)."""
+    pairs: list[list[str]] = msgspec.field(default_factory=list)
+    """In a ``pairs`` segment: who is paired with whom (member ids)."""
+    community: str = ""
+    started_ms: int | None = None
+    ended_ms: int | None = None
+
+
+class SessionState:
+    """Mutable fold state of one session's stream (owned by one task at a time)."""
+
+    def __init__(self, session: str = "") -> None:
+        self.session = session
+        self.room = ""
+        self.community = ""
+        self.title = ""
+        self.seq = 0
+        self.phase: Phase = "lobby"
+        self.agenda: list[Segment] = []
+        self.index = 0
+        self.deadline_ms: int | None = None
+        self.remaining_ms: int | None = None
+        self.stage: dict[str, str] = {}
+        self.hands: dict[str, str] = {}
+        self.questions: dict[int, Question] = {}
+        self.off_record: OffRecord | None = None
+        self.keep_transcript = True
+        self.scribe: Person | None = None
+        self.attendees: dict[str, Attendee] = {}
+        self.case_prompts: dict[int, CasePrompts] = {}
+        self.warned: set[str] = set()
+        self.pairs: list[list[str]] = []
+        self.started_ms: int | None = None
+        self.ended_ms: int | None = None
+
+    @property
+    def opened(self) -> bool:
+        return bool(self.room)
+
+    @property
+    def segment(self) -> Segment | None:
+        return self.agenda[self.index] if 0 <= self.index < len(self.agenda) else None
+
+    def snapshot(self) -> SessionSnapshot:
+        return SessionSnapshot(
+            session=self.session, room=self.room, title=self.title, phase=self.phase,
+            agenda=[msgspec.structs.replace(s) for s in self.agenda], index=self.index,
+            deadline_ms=self.deadline_ms, remaining_ms=self.remaining_ms,
+            stage=[Person(member=m, name=n) for m, n in self.stage.items()],
+            hands=[Person(member=m, name=n) for m, n in self.hands.items()],
+            questions=[msgspec.structs.replace(q, voters=list(q.voters))
+                       for q in self.questions.values()],
+            off_record=None if self.off_record is None else msgspec.structs.replace(
+                self.off_record),
+            keep_transcript=self.keep_transcript,
+            scribe=None if self.scribe is None else msgspec.structs.replace(self.scribe),
+            attendees=[msgspec.structs.replace(a) for a in self.attendees.values()],
+            case_prompts=[msgspec.structs.replace(self.case_prompts[i])
+                          for i in sorted(self.case_prompts)],
+            warned=sorted(self.warned), pairs=[list(p) for p in self.pairs],
+            community=self.community, started_ms=self.started_ms, ended_ms=self.ended_ms,
+        )
+
+    @classmethod
+    def from_snapshot(cls, snap: SessionSnapshot, seq: int) -> SessionState:
+        """The state a snapshot was taken from (what a client starts its fold with)."""
+        state = cls(snap.session)
+        state.room, state.title, state.phase, state.seq = snap.room, snap.title, snap.phase, seq
+        state.community = snap.community
+        state.agenda = [msgspec.structs.replace(s) for s in snap.agenda]
+        state.index, state.deadline_ms, state.remaining_ms = (
+            snap.index, snap.deadline_ms, snap.remaining_ms)
+        state.stage = {p.member: p.name for p in snap.stage}
+        state.hands = {p.member: p.name for p in snap.hands}
+        state.questions = {q.question: msgspec.structs.replace(q, voters=list(q.voters))
+                           for q in snap.questions}
+        state.off_record = snap.off_record and msgspec.structs.replace(snap.off_record)
+        state.keep_transcript = snap.keep_transcript
+        state.scribe = snap.scribe and msgspec.structs.replace(snap.scribe)
+        state.attendees = {a.member: msgspec.structs.replace(a) for a in snap.attendees}
+        state.case_prompts = {c.segment: msgspec.structs.replace(c) for c in snap.case_prompts}
+        state.warned = set(snap.warned)
+        state.pairs = [list(p) for p in snap.pairs]
+        state.started_ms, state.ended_ms = snap.started_ms, snap.ended_ms
+        return state
+
+
+def _new_deadline(state: SessionState, deadline_ms: int) -> None:
+    state.deadline_ms = deadline_ms
+    state.remaining_ms = None
+    state.warned = set()
+
+
+def apply(state: SessionState, event: Event) -> SessionState:
+    """Fold one event into ``state`` (in place) and return it."""
+    state.seq = event.seq
+    body = event.body
+    if body is None:  # erased: the tombstone changes nothing we can still show
+        return state
+    handler = _HANDLERS.get(type(body))
+    if handler is not None:
+        handler(state, body, event)
+    return state
+
+
+def _opened(state: SessionState, body: Any, event: Event) -> None:
+    assert isinstance(body, SessionOpened)
+    state.session, state.room, state.title = body.session, body.room, body.title
+    state.community = body.community
+    state.agenda = list(body.agenda)
+    state.keep_transcript = body.keep_transcript
+
+
+def _agenda(state: SessionState, body: Any, event: Event) -> None:
+    state.agenda = list(body.agenda)
+    state.index = min(state.index, len(state.agenda) - 1)
+
+
+def _started(state: SessionState, body: Any, event: Event) -> None:
+    assert isinstance(body, SessionStarted)
+    state.phase, state.index, state.started_ms = "running", 0, event.ts
+    state.pairs = [list(p) for p in body.pairs]
+    _new_deadline(state, body.deadline_ms)
+
+
+def _changed(state: SessionState, body: Any, event: Event) -> None:
+    assert isinstance(body, SegmentChanged)
+    state.phase, state.index = "running", body.index
+    state.pairs = [list(p) for p in body.pairs]
+    _new_deadline(state, body.deadline_ms)
+
+
+def _extended(state: SessionState, body: Any, event: Event) -> None:
+    _new_deadline(state, body.deadline_ms)
+
+
+def _paused(state: SessionState, body: Any, event: Event) -> None:
+    state.phase, state.deadline_ms, state.remaining_ms = "paused", None, body.remaining_ms
+
+
+def _resumed(state: SessionState, body: Any, event: Event) -> None:
+    state.phase = "running"
+    _new_deadline(state, body.deadline_ms)
+
+
+def _warned(state: SessionState, body: Any, event: Event) -> None:
+    if body.index == state.index:
+        state.warned.add(body.left)
+
+
+def _ended(state: SessionState, body: Any, event: Event) -> None:
+    state.phase, state.deadline_ms, state.remaining_ms = "ended", None, None
+    state.ended_ms = event.ts
+    state.hands.clear()
+    if state.off_record is not None:  # a session ends on the record
+        state.off_record = None
+
+
+def _stage(state: SessionState, body: Any, event: Event) -> None:
+    if body.on:
+        state.stage[body.member] = body.name
+        state.hands.pop(body.member, None)
+    else:
+        state.stage.pop(body.member, None)
+
+
+def _hand_raised(state: SessionState, body: Any, event: Event) -> None:
+    state.hands.setdefault(body.member, body.name)
+
+
+def _hand_lowered(state: SessionState, body: Any, event: Event) -> None:
+    state.hands.pop(body.member, None)
+
+
+def _asked(state: SessionState, body: Any, event: Event) -> None:
+    assert isinstance(body, QuestionAsked)
+    number = len(state.questions) + 1  # numbered in order, whatever the body says
+    state.questions[number] = Question(
+        question=number, text=body.text, anonymous=body.anonymous,
+        asker=None if body.anonymous else body.asker,
+        asker_name="" if body.anonymous else body.asker_name,
+        owner_key=body.owner_key, ts=event.ts)
+
+
+def _question(state: SessionState, body: Any) -> Question | None:
+    return state.questions.get(body.question)
+
+
+def _edited(state: SessionState, body: Any, event: Event) -> None:
+    question = _question(state, body)
+    if question is not None and question.state == "open":
+        question.text = body.text
+
+
+def _settle(to: QuestionState) -> Any:
+    def settle(state: SessionState, body: Any, event: Event) -> None:
+        question = _question(state, body)
+        if question is not None and question.state == "open":
+            question.state, question.pinned = to, False
+    return settle
+
+
+def _upvoted(state: SessionState, body: Any, event: Event) -> None:
+    question = _question(state, body)
+    if question is not None and body.member not in question.voters:
+        question.voters.append(body.member)
+        question.votes = len(question.voters)
+
+
+def _unvoted(state: SessionState, body: Any, event: Event) -> None:
+    question = _question(state, body)
+    if question is not None and body.member in question.voters:
+        question.voters.remove(body.member)
+        question.votes = len(question.voters)
+
+
+def _pinned(state: SessionState, body: Any, event: Event) -> None:
+    question = _question(state, body)
+    if question is not None and question.state == "open":
+        question.pinned = body.pinned
+
+
+def _off_started(state: SessionState, body: Any, event: Event) -> None:
+    state.off_record = OffRecord(by=event.actor, since_ms=event.ts)
+
+
+def _off_ended(state: SessionState, body: Any, event: Event) -> None:
+    state.off_record = None
+
+
+def _scribe(state: SessionState, body: Any, event: Event) -> None:
+    state.scribe = Person(member=body.member, name=body.name)
+
+
+def _case(state: SessionState, body: Any, event: Event) -> None:
+    state.case_prompts[body.segment] = CasePrompts(
+        segment=body.segment, situation=body.situation, tried=body.tried,
+        question=body.question)
+
+
+def _arrived(state: SessionState, body: Any, event: Event) -> None:
+    state.attendees.setdefault(body.member, Attendee(member=body.member, name=body.name,
+                                                     guest=body.guest))
+
+
+def _kept(state: SessionState, body: Any, event: Event) -> None:
+    """Chat, notes and captions are the transcript: read from the stream, not the state."""
+
+
+_HANDLERS: dict[type[EventBody], Any] = {
+    SessionOpened: _opened, AgendaEdited: _agenda, SessionStarted: _started,
+    SegmentChanged: _changed, SegmentExtended: _extended, SessionPaused: _paused,
+    SessionResumed: _resumed, SegmentWarned: _warned, SessionEnded: _ended,
+    StageChanged: _stage, HandRaised: _hand_raised, HandLowered: _hand_lowered,
+    QuestionAsked: _asked, QuestionEdited: _edited,
+    QuestionWithdrawn: _settle("withdrawn"), QuestionAnswered: _settle("answered"),
+    QuestionDismissed: _settle("dismissed"), QuestionUpvoted: _upvoted,
+    QuestionUnvoted: _unvoted, QuestionPinned: _pinned, OffRecordStarted: _off_started,
+    OffRecordEnded: _off_ended, ScribeNamed: _scribe, CasePromptsSet: _case,
+    AttendeeArrived: _arrived, NoteAdded: _kept, ChatSaid: _kept, CaptionAdded: _kept,
+}
+
+
+def board_order(questions: Iterable[Question]) -> list[Question]:
+    """The Q&A board: open first, pinned first, most votes first, then asked first."""
+    return sorted(questions, key=lambda q: (q.state != "open", not q.pinned, -q.votes,
+                                            q.question))
+
+
+# --- pairs and deadlines ---------------------------------------------------------
+
+
+def pair_up(members: list[str], rng: random.Random) -> list[list[str]]:
+    """Random pairs of ``members`` (a trio when their number is odd; none for one)."""
+    shuffled = list(members)
+    rng.shuffle(shuffled)
+    pairs = [shuffled[i:i + 2] for i in range(0, len(shuffled) - 1, 2)]
+    if len(shuffled) % 2 and pairs:
+        pairs[-1].append(shuffled[-1])
+    return pairs
+
+
+def pairs_for(state: SessionState, index: int, rng: random.Random) -> list[list[str]]:
+    """The pairs a segment starts with: only a ``pairs`` segment has any; who is on
+    stage (the hosts and presenters) is left out."""
+    if not (0 <= index < len(state.agenda)) or state.agenda[index].kind != "pairs":
+        return []
+    return pair_up([m for m in state.attendees if m not in state.stage], rng)
+
+
+def segment_ms(segment: Segment) -> int:
+    return segment.minutes * MINUTE_MS
+
+
+def due(state: SessionState, now_ms: int) -> list[Due]:
+    """What the scheduler fires now: a warning 2 minutes and 30 seconds before the
+    current segment's deadline (only when the segment is longer than that), and, at
+    the deadline, the next segment (or the end) when the segment auto-advances. Each
+    is named by the segment and the deadline it is for, so it fires once."""
+    segment = state.segment
+    if state.phase != "running" or state.deadline_ms is None or segment is None:
+        return []
+    left = state.deadline_ms - now_ms
+    tag = f"{state.index}:{state.deadline_ms}"
+    if left <= 0:
+        if not segment.auto_advance:
+            return []
+        return [Due(f"auto:{tag}", auto_advance(state, now_ms))]
+    for name, before in reversed(WARNINGS):  # the most urgent one due, only
+        if left <= before and name not in state.warned and segment_ms(segment) > before:
+            return [Due(f"warn-{name}:{tag}", [SegmentWarned(index=state.index, left=name)])]
+        if left <= before:
+            return []
+    return []
+
+
+def auto_advance(state: SessionState, now_ms: int) -> list[EventBody]:
+    """The events of a segment that ran out and moves on by itself."""
+    following = state.index + 1
+    if following >= len(state.agenda):
+        return [SessionEnded()]
+    rng = random.Random(f"{state.session}:{following}:{state.deadline_ms}")
+    return [SegmentChanged(index=following,
+                           deadline_ms=now_ms + segment_ms(state.agenda[following]),
+                           how="auto", pairs=pairs_for(state, following, rng))]
+
+
+SESSION_TIMERS = TimedKind(prefix="session:", initial=SessionState, apply=apply, due=due)
+TIMED_KINDS.append(SESSION_TIMERS)
+
+
+# --- what a client folds, in a form to compare ------------------------------------
+
+
+def fold(snapshot: SessionSnapshot, seq: int, events: Iterable[Event]) -> SessionState:
+    """A client's fold: the state at ``seq`` and the events after it (duplicates and
+    events from before the snapshot change nothing)."""
+    state = SessionState.from_snapshot(snapshot, seq)
+    for event in events:
+        if event.seq > state.seq:
+            apply(state, event)
+    return state
+
+
+def normal_form(state: SessionState) -> dict[str, Any]:
+    """The state as plain data, to compare two folds."""
+    data: dict[str, Any] = msgspec.to_builtins(state.snapshot())
+    data["seq"] = state.seq
+    return data

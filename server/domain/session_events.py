@@ -1,0 +1,234 @@
+"""The bodies of a live session's events (stream ``session:<id>``).
+
+A session's stream is also its transcript: segment changes, stage changes, questions,
+chat, notes and captions are all events here, so the transcript is a read of one
+stream in order (and an off-the-record stretch leaves only its start and end).
+Members never see who asked an anonymous question: ``question_asked`` then has
+``asker`` None and an ``owner_key`` that only the server can link to the asker (the
+audit entry, in the community's audit stream, names them).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import msgspec
+
+from .event_base import EventBody, Id
+from .names import DisplayName
+
+SegmentKind = Literal["pairs", "presentation", "qa", "case", "open", "break"]
+Minutes = Annotated[int, msgspec.Meta(ge=1, le=240)]
+Title = Annotated[str, msgspec.Meta(max_length=200)]
+Prose = Annotated[str, msgspec.Meta(max_length=4000)]
+SessionText = Annotated[str, msgspec.Meta(min_length=1, max_length=4000)]
+MAX_SEGMENTS = 50
+
+
+class Segment(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """One item of a session's agenda."""
+
+    kind: SegmentKind
+    title: Title
+    minutes: Minutes
+    auto_advance: bool = False
+    """When its time is up, move on without the host (the scheduler does it, once)."""
+    rounds: Annotated[int, msgspec.Meta(ge=0, le=20)] = 0
+    """Case consultation: how many timed rounds of peer advice follow the case."""
+    round_minutes: Annotated[int, msgspec.Meta(ge=0, le=60)] = 0
+
+
+Agenda = Annotated[list[Segment], msgspec.Meta(min_length=1, max_length=MAX_SEGMENTS)]
+
+
+def community_hour() -> list[Segment]:
+    """The default template: the classic community hour."""
+    return [
+        Segment(kind="pairs", title="Random pair-ups", minutes=10),
+        Segment(kind="presentation", title="Presentation", minutes=50),
+        Segment(kind="qa", title="Open Q&A", minutes=15),
+    ]
+
+
+DEFAULT_TEMPLATE = "community hour"
+
+
+class SessionOpened(EventBody, tag="session_opened"):
+    """The first event of a session's stream: the room it belongs to and its agenda."""
+
+    session: Id
+    room: Id
+    title: Title
+    agenda: Agenda
+    keep_transcript: bool = True
+    """False: the session keeps no transcript (members see this on joining)."""
+    community: str = ""
+    """The community of ``room`` (to decide who may read the stream without a lookup)."""
+
+
+class AgendaEdited(EventBody, tag="agenda_edited"):
+    agenda: Agenda
+
+
+class SessionStarted(EventBody, tag="session_started"):
+    """Segment 0 begins; it ends at ``deadline_ms`` (epoch milliseconds)."""
+
+    deadline_ms: int
+    pairs: list[list[str]] = msgspec.field(default_factory=list)
+    """When segment 0 is a ``pairs`` segment: the random pairs (member ids)."""
+
+
+class SegmentChanged(EventBody, tag="segment_changed"):
+    index: int
+    deadline_ms: int
+    """When the new segment's time is up (a paused session resumes with a new one)."""
+    how: Literal["advance", "back", "auto"]
+    pairs: list[list[str]] = msgspec.field(default_factory=list)
+    """When the new segment is a ``pairs`` segment: the random pairs (member ids)."""
+
+
+class SegmentExtended(EventBody, tag="segment_extended"):
+    minutes: int
+    deadline_ms: int
+
+
+class SessionPaused(EventBody, tag="session_paused"):
+    remaining_ms: int
+
+
+class SessionResumed(EventBody, tag="session_resumed"):
+    deadline_ms: int
+
+
+class SegmentWarned(EventBody, tag="segment_warned"):
+    """Fired by the scheduler when the current segment has this long left."""
+
+    index: int
+    left: Literal["2m", "30s"]
+
+
+class SessionEnded(EventBody, tag="session_ended"):
+    pass
+
+
+class StageChanged(EventBody, tag="stage_changed"):
+    member: str
+    name: DisplayName
+    on: bool
+
+
+class HandRaised(EventBody, tag="hand_raised"):
+    member: str
+    name: DisplayName
+
+
+class HandLowered(EventBody, tag="hand_lowered"):
+    member: str
+
+
+class QuestionAsked(EventBody, tag="question_asked"):
+    question: int
+    """Questions are numbered 1, 2, 3… in the order they are asked."""
+    text: SessionText
+    anonymous: bool = False
+    asker: str | None = None
+    """None when anonymous."""
+    asker_name: str = ""
+    """"" when anonymous."""
+    owner_key: str = ""
+    """A keyed hash (server secret, session, asker, question) that lets the server
+    recognise the asker without naming them; unlinkable across questions."""
+
+
+class QuestionEdited(EventBody, tag="question_edited"):
+    question: int
+    text: SessionText
+
+
+class QuestionWithdrawn(EventBody, tag="question_withdrawn"):
+    question: int
+
+
+class QuestionUpvoted(EventBody, tag="question_upvoted"):
+    question: int
+    member: str
+
+
+class QuestionUnvoted(EventBody, tag="question_unvoted"):
+    question: int
+    member: str
+
+
+class QuestionPinned(EventBody, tag="question_pinned"):
+    question: int
+    pinned: bool
+
+
+class QuestionAnswered(EventBody, tag="question_answered"):
+    question: int
+
+
+class QuestionDismissed(EventBody, tag="question_dismissed"):
+    question: int
+
+
+class OffRecordStarted(EventBody, tag="off_record_started"):
+    """From now (the event's ts) until ``off_record_ended``, chat and notes reach those
+    present through the relay and are not kept. ``actor``: who took it off the record."""
+
+
+class OffRecordEnded(EventBody, tag="off_record_ended"):
+    started_ms: int
+
+
+class ScribeNamed(EventBody, tag="scribe_named"):
+    member: str
+    name: DisplayName
+
+
+class NoteAdded(EventBody, tag="note_added"):
+    text: SessionText
+    name: DisplayName | None = None
+    """Who wrote it (the scribe or a host), as shown."""
+
+
+class ChatSaid(EventBody, tag="chat_said"):
+    text: SessionText
+    name: DisplayName
+
+
+class CaptionAdded(EventBody, tag="caption_added"):
+    text: SessionText
+    start_ms: int
+    end_ms: int
+    speaker: Annotated[str, msgspec.Meta(max_length=200)] = ""
+
+
+class CasePromptsSet(EventBody, tag="case_prompts_set"):
+    segment: int
+    situation: Prose
+    tried: Prose
+    question: Prose
+
+
+class AttendeeArrived(EventBody, tag="attendee_arrived"):
+    member: str
+    name: DisplayName
+    guest: bool = False
+
+
+class TemplateSaved(EventBody, tag="template_saved"):
+    """A run-of-show template saved in a community (stream ``community:<id>``)."""
+
+    name: DisplayName
+    agenda: Agenda
+
+
+SessionEventBody = (
+    SessionOpened | AgendaEdited | SessionStarted | SegmentChanged | SegmentExtended
+    | SessionPaused | SessionResumed | SegmentWarned | SessionEnded | StageChanged
+    | HandRaised | HandLowered | QuestionAsked | QuestionEdited | QuestionWithdrawn
+    | QuestionUpvoted | QuestionUnvoted | QuestionPinned | QuestionAnswered
+    | QuestionDismissed | OffRecordStarted | OffRecordEnded | ScribeNamed | NoteAdded
+    | ChatSaid | CaptionAdded | CasePromptsSet | AttendeeArrived
+)
