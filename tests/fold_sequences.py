@@ -272,9 +272,12 @@ def session_sequence(seed: int, steps: int = 200, session: str = "s-1") -> Recor
         if rec.odd_one():
             continue
         member, name = rng.choice(people)
+        if state.stage and rng.random() < .3:  # someone on stage again, or taken off
+            member = rng.choice(list(state.stage))
+            name = dict(people)[member]
         deadline = rec.now + rng.randint(60_000, 3_000_000)
         asked = list(state.questions) or [1]
-        question = rng.choice(asked + [len(asked) + 1])
+        question = rng.choice([*asked, len(asked) + 1])
         bodies: list[EventBody] = rng.choice([
             [SessionStarted(deadline_ms=deadline)],
             [SegmentChanged(index=rng.randrange(len(state.agenda)), deadline_ms=deadline,
@@ -286,13 +289,23 @@ def session_sequence(seed: int, steps: int = 200, session: str = "s-1") -> Recor
             [SegmentWarned(index=rng.choice([state.index, state.index + 1]),
                            left=rng.choice(["2m", "30s"]))],
             [StageChanged(member=member, name=name, on=rng.random() < .6)],
+            [StageChanged(member=member, name=name, on=rng.random() < .6)],
+            [StageChanged(member=member, name=name, on=rng.random() < .6)],
             [HandRaised(member=member, name=name)],
             [HandRaised(member=member, name=name)],
             [HandLowered(member=member)],
             [QuestionAsked(question=len(asked) + 1, text=f"why {rng.randint(0, 99)}?",
                            anonymous=rng.random() < .3, asker=member, asker_name=name,
                            owner_key=f"k{rng.randint(0, 10**6)}")],
+            [QuestionAsked(question=len(asked) + 1, text=f"why {rng.randint(0, 99)}?",
+                           anonymous=rng.random() < .3, asker=member, asker_name=name,
+                           owner_key=f"k{rng.randint(0, 10**6)}")],
+            [QuestionAsked(question=len(asked) + 1, text=f"why {rng.randint(0, 99)}?",
+                           anonymous=rng.random() < .3, asker=member, asker_name=name,
+                           owner_key=f"k{rng.randint(0, 10**6)}")],
             [QuestionEdited(question=question, text=f"edited {rng.randint(0, 99)}")],
+            [QuestionUpvoted(question=question, member=member)],
+            [QuestionUpvoted(question=question, member=member)],
             [QuestionUpvoted(question=question, member=member)],
             [QuestionUpvoted(question=question, member=member)],
             [QuestionUnvoted(question=question, member=member)],

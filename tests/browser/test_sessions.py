@@ -202,31 +202,32 @@ async def test_upvotes_reorder_the_board_live_in_every_page(server, new_context)
     await ann.get_by_role("button", name="Start session").click()
     await join_session(bob)
     await join_session(cara)
-    for text, page in (("First: consent forms?", bob), ("Second: referral letters?", cara)):
+    first, second = "First: consent forms?", "Second: referral letters?"
+    for text, page in ((first, bob), (second, cara)):
         await page.get_by_label("Your question").fill(text)
         await page.get_by_role("button", name="Ask", exact=True).click()
     pages = (ann, bob, cara)
     for page in pages:
-        await expect(board(page)).to_have_text(["First: consent forms?", "Second: referral letters?"])
+        await expect(board(page)).to_have_text([first, second])
 
     await ann.get_by_role("button", name="Upvote “Second: referral letters?”").click()
     for page in pages:
-        await expect(board(page)).to_have_text(["Second: referral letters?", "First: consent forms?"])
+        await expect(board(page)).to_have_text([second, first])
     # Upvoting once: the button turns into "take back", and Cara cannot upvote her own.
-    await expect(ann.get_by_role("button", name="Take back your vote for “Second: referral letters?”")
-                 ).to_have_attribute("aria-pressed", "true")
-    await expect(cara.get_by_role("button", name="Upvote “Second: referral letters?”")).to_have_count(0)
+    take_back = ann.get_by_role("button", name=f"Take back your vote for “{second}”")
+    await expect(take_back).to_have_attribute("aria-pressed", "true")
+    await expect(cara.get_by_role("button", name=f"Upvote “{second}”")).to_have_count(0)
 
     await cara.get_by_role("button", name="Upvote “First: consent forms?”").click()
     await ann.get_by_role("button", name="Upvote “First: consent forms?”").click()
     for page in pages:
         await expect(page.locator("#board .question").first.locator(".votes")).to_have_text("2")
-        await expect(board(page)).to_have_text(["First: consent forms?", "Second: referral letters?"])
+        await expect(board(page)).to_have_text([first, second])
 
     await ann.get_by_role("button", name="Take back your vote for “First: consent forms?”").click()
     await bob.get_by_role("button", name="Upvote “Second: referral letters?”").click()
     for page in pages:
-        await expect(board(page)).to_have_text(["Second: referral letters?", "First: consent forms?"])
+        await expect(board(page)).to_have_text([second, first])
         await expect(page.locator("#board .votes")).to_have_text(["2", "1"])
     assert_clean(ann, bob, cara)
 
