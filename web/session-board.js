@@ -9,6 +9,7 @@ import { can } from "./can.js";
 import { board as sortedBoard } from "./folds/session.js";
 
 let deps = null;
+let editing = null; // {question, draft}: your question being edited
 const MODERATE = "moderate_questions";
 
 export function init(options) {
@@ -52,11 +53,17 @@ export function render() {
   if (!s) return;
   $("ask-form").hidden = !deps.takesPart() || s.phase === "ended";
   const list = $("board");
-  const focused = list.contains(document.activeElement) ? document.activeElement.getAttribute("aria-label") : null;
+  const active = list.contains(document.activeElement) ? document.activeElement : null;
+  const focused = active ? active.getAttribute("aria-label") : null;
+  const caret = active && active.tagName === "TEXTAREA" ? active.selectionStart : null;
   const questions = sortedBoard(s);
   list.replaceChildren(...(questions.length ? questions.map((q) => questionItem(s, q))
     : [el("li", "muted small", "No questions yet.")]));
-  if (focused) list.querySelector(`button[aria-label="${CSS.escape(focused)}"]`)?.focus();
+  if (focused) {
+    const again = list.querySelector(`[aria-label="${CSS.escape(focused)}"]`);
+    again?.focus();
+    if (again && caret !== null) again.setSelectionRange(caret, caret);
+  }
 }
 
 function questionItem(s, q) {
@@ -83,7 +90,7 @@ function questionItem(s, q) {
     actions.append(vote);
   }
   if (live && mine && q.state === "open") {
-    const edit = button("Edit", "ghost small", () => startEdit(item, q));
+    const edit = button("Edit", "ghost small", () => startEdit(q));
     edit.setAttribute("aria-label", `Edit your question “${short}”`);
     const withdraw = button("Withdraw", "ghost small danger",
       () => deps.command("withdraw", { question: q.question }).catch(() => {}));
@@ -102,31 +109,45 @@ function questionItem(s, q) {
     dismiss.setAttribute("aria-label", `Dismiss “${short}”`);
     actions.append(pin, answer, dismiss);
   }
+  if (editing && editing.question === q.question && mine && live && q.state === "open") {
+    body.querySelector(".question-text").replaceWith(editForm(q));
+    actions.replaceChildren();
+  }
   item.append(votes, body, actions);
   return item;
 }
 
-function startEdit(item, q) {
+// Your question being edited survives redraws (a vote elsewhere reorders the board).
+function startEdit(q) {
+  editing = { question: q.question, draft: q.text };
+  render();
+  $("board").querySelector(`li[data-question="${q.question}"] textarea`)?.focus();
+}
+
+function editForm(q) {
   const form = el("form", "edit-form");
   const text = el("textarea", "edit-input");
-  text.value = q.text;
+  text.value = editing.draft;
   text.maxLength = 4000;
   text.setAttribute("aria-label", "Edit your question");
+  text.addEventListener("input", () => { editing.draft = text.value; });
   const save = el("button", "primary small", "Save");
   save.type = "submit";
-  const cancel = button("Cancel", "ghost small", () => render());
+  const stop = () => {
+    editing = null;
+    render();
+  };
+  const cancel = button("Cancel", "ghost small", stop);
   form.append(text, save, cancel);
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     try {
       await deps.command("edit_question", { question: q.question, text: text.value.trim() });
-      render();
+      stop();
     } catch {
       // the alert box says why; the form stays for another try
     }
   });
-  text.addEventListener("keydown", (e) => { if (e.key === "Escape") render(); });
-  item.querySelector(".question-text").replaceWith(form);
-  item.querySelector(".question-actions").remove();
-  text.focus();
+  text.addEventListener("keydown", (e) => { if (e.key === "Escape") stop(); });
+  return form;
 }

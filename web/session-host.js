@@ -156,24 +156,23 @@ export function renderAgenda() {
       item.classList.add("current");
       item.setAttribute("aria-current", "step");
     }
-    item.append(el("span", "", `${kindName(segment.kind)}: ${segment.title}`),
-      el("span", "muted small", ` ${segment.minutes} min${segment.auto_advance ? " · moves on by itself" : ""}`));
+    const about = [segment.title === kindName(segment.kind) ? "" : kindName(segment.kind),
+      `${segment.minutes} min`, segment.auto_advance ? "moves on by itself" : ""].filter(Boolean).join(" · ");
+    item.append(el("span", "", segment.title), el("span", "muted small", ` ${about}`));
     return item;
   }));
-  const editor = $("agenda-editor");
+  const opener = $("agenda-edit-open");
   const canEdit = runs() && s.phase !== "ended";
-  editor.hidden = !canEdit;
-  if (!canEdit) {
-    editing = null;
-    return;
-  }
-  if (!editing) {
-    editor.replaceChildren(button("Edit agenda", "ghost small", () => {
-      editing = s.agenda.map((seg) => ({ ...seg }));
-      drawEditor();
-      editor.querySelector("select, input")?.focus();
-    }));
-  }
+  opener.hidden = !canEdit || Boolean(editing);
+  if (!canEdit) editing = null;
+  $("agenda-editor").hidden = !editing;
+  if (!canEdit || opener.childElementCount) return;
+  opener.replaceChildren(button("Edit agenda", "ghost small", () => {
+    editing = deps.state().agenda.map((seg) => ({ ...seg }));
+    opener.hidden = true;
+    drawEditor();
+    $("agenda-editor").querySelector("select, input")?.focus();
+  }));
 }
 
 function drawEditor() {
@@ -193,10 +192,7 @@ function drawEditor() {
   });
   const save = el("button", "primary small", "Save agenda");
   save.type = "submit";
-  const cancel = button("Cancel", "ghost small", () => {
-    editing = null;
-    renderAgenda();
-  });
+  const cancel = button("Cancel", "ghost small", () => closeEditor());
   const name = input("text", { maxlength: 80, id: "template-name" });
   const saveTemplate = button("Save as template", "ghost small", async () => {
     error.hidden = true;
@@ -228,14 +224,21 @@ function drawEditor() {
     e.preventDefault();
     try {
       await deps.command("edit_agenda", { agenda: editing.map(clean) });
-      editing = null;
-      renderAgenda();
+      closeEditor();
     } catch (problem) {
       error.textContent = problem.message || "The agenda was not saved.";
       error.hidden = false;
     }
   });
   editor.replaceChildren(form);
+  editor.hidden = false;
+}
+
+function closeEditor() {
+  editing = null;
+  $("agenda-editor").replaceChildren();
+  renderAgenda();
+  $("agenda-edit-open").querySelector("button")?.focus();
 }
 
 const clean = (seg) => ({
