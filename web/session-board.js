@@ -51,7 +51,7 @@ const isMine = (q) => (q.asker !== null && q.asker === deps.me()) || asked().has
 export function render() {
   const s = deps.state();
   if (!s) return;
-  $("ask-form").hidden = !deps.takesPart() || s.phase === "ended";
+  $("ask-form").hidden = !deps.speaks() || s.phase === "ended";
   const list = $("board");
   const active = list.contains(document.activeElement) ? document.activeElement : null;
   const focused = active ? active.getAttribute("aria-label") : null;

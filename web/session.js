@@ -28,14 +28,15 @@ const view = {
 // The actions (server/domain/policy.py) that decide which controls show.
 export const ACTIONS = {
   open: "open_session", run: "run_session", moderate: "moderate_questions",
-  template: "save_template", takePart: "take_part_in_session",
+  template: "save_template", takePart: "take_part", speak: "speak_in_session",
 };
 
 export const me = () => (ui && ui.me ? ui.me.id : null);
 export const state = () => view.state;
 export const isScribe = () => Boolean(view.state && view.state.scribe && view.state.scribe.member === me());
 export const onStage = () => Boolean(view.state && view.state.stage.has(me()));
-export const takesPart = () => can(ACTIONS.takePart) || can(ACTIONS.run);
+export const takesPart = () => can(ACTIONS.takePart); // attend, hands, votes, withdraw
+export const speaks = () => can(ACTIONS.speak); // ask, edit a question, chat
 
 export function init(context) {
   ctx = context;
@@ -76,7 +77,7 @@ export function init(context) {
   });
   clock.init({ onTick: () => host.tick() });
   host.init({ command, state, me, render });
-  board.init({ command, state, me, takesPart });
+  board.init({ command, state, me, takesPart, speaks });
 }
 
 // --- commands ----------------------------------------------------------------------------------
@@ -137,7 +138,7 @@ async function showPicker(room, sessions) {
   form.hidden = !can(ACTIONS.open);
   if (!form.hidden) {
     const select = $("session-open-template");
-    const options = [["community hour", "Community hour (pairs 10, presentation 50, Q&A 15)"]];
+    const options = [["", "Community hour (pairs 10, presentation 50, Q&A 15)"]];
     try {
       const saved = await get(`/api/communities/${encodeURIComponent(ui.communityId)}/templates`);
       for (const t of Array.isArray(saved) ? saved : saved.templates || []) {
@@ -159,13 +160,14 @@ async function showPicker(room, sessions) {
 async function openSession() {
   const title = $("session-open-title").value.trim();
   if (!title) throw new Error("Give the session a title.");
-  const ack = await gateway.command("session", {
-    session: "", op: {
-      op: "open", room: view.room, title, template: $("session-open-template").value,
+  const ack = await gateway.command("session", { // no session yet: the server picks its id
+    op: {
+      op: "open", room: view.room, title, template: $("session-open-template").value || null,
       keep_transcript: $("session-open-keep").checked,
     },
   });
-  const id = ack.session || (ack.sync && ack.sync.stream.split(":")[1]);
+  const stream = ack.stream || (ack.sync && ack.sync.stream) || "";
+  const id = ack.session || stream.slice("session:".length);
   history.pushState(null, "", `/s/${encodeURIComponent(id)}`);
   show(id);
 }
@@ -347,7 +349,7 @@ function renderPrompts() {
 
 function renderSayForm() {
   const s = view.state;
-  $("say-form").hidden = !takesPart() || s.phase === "ended";
+  $("say-form").hidden = !(speaks() || isScribe()) || s.phase === "ended";
   $("say-note-box").hidden = !(isScribe() || can(ACTIONS.run));
   $("say-text").placeholder = s.off_record ? "Off the record: not kept" : "";
 }
