@@ -3,7 +3,7 @@
 // joiner or a browser with a wrong clock shows the same time left as everyone else.
 // Warns at 2 minutes and 30 seconds left (the scheduler's segment_warned says the same).
 
-import { $ } from "./dom.js";
+import { $, formatClock } from "./dom.js";
 import { msUntil } from "./clock.js";
 
 const TICK_MS = 250;
@@ -48,6 +48,9 @@ export function render(state) {
   }
   current = { deadline_ms: state.deadline_ms, index: state.index, phase: state.phase };
   countdown.dataset.deadlineMs = state.deadline_ms === null ? "" : String(state.deadline_ms);
+  // the end in this person's own time zone (the profile's, else the browser's)
+  $("session-ends").textContent = state.phase === "running" && state.deadline_ms !== null
+    ? `Until ${formatClock(state.deadline_ms)}` : "";
   if (state.phase === "running" && state.deadline_ms !== null) {
     countdown.hidden = false;
     tick();

@@ -269,7 +269,22 @@ function redraw(change, event) {
   if (change.people) renderAttendees();
   if (change.prompts || change.agenda || change.timer || change.stage) renderPrompts();
   if (change.said && event) addSaid(change.said);
+  if (change.pairs || change.timer || change.people) renderPairs();
   if (change.people || change.record) renderSayForm();
+}
+
+// In a pairs segment: who you are paired with (the server drew the pairs).
+function renderPairs() {
+  const s = view.state;
+  const segment = s.agenda[s.index];
+  const mine = s.pairs.find((pair) => pair.includes(me()));
+  const box = $("session-pairs");
+  box.hidden = !(segment && segment.kind === "pairs" && s.phase === "running" && s.pairs.length);
+  if (box.hidden) return;
+  const name = (member) => (s.attendees.get(member) || { name: member }).name;
+  box.textContent = mine
+    ? `You are paired with ${mine.filter((m) => m !== me()).map(name).join(" and ")}.`
+    : `${s.pairs.length} pair${s.pairs.length === 1 ? "" : "s"} are talking.`;
 }
 
 function renderRecord() {
