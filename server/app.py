@@ -27,6 +27,7 @@ from . import logs
 from .actions.communities import Communities
 from .actions.identity import Identity
 from .actions.rooms import Actions
+from .actions.sessions import Sessions
 from .authority import Authority
 from .cluster.bus import Bus, LocalBus, RedisBus
 from .cluster.feed import Feed
@@ -140,12 +141,14 @@ class Practica:
         self.identity.end_memberships = self.communities.forget
         self.projections = Projections(self.store, [SearchProjection()])
         self.search = Search(self.store, self.folds, self.authority, self.projections["search"])
-        self.api = Api(self.identity, self.communities, settings, self.search)
         self.relayer = Relayer(self.hub, self.folds, self.authority, settings, self.process)
         if self.redis is not None:
             self.relayer.channel = RedisChannel(self.redis, prefix=settings.redis_prefix)
+        self.sessions = Sessions(self.store, self.folds, self.authority, self.feed.sync,
+                                 self.relayer.send_off_record)
+        self.api = Api(self.identity, self.communities, settings, self.search, self.sessions)
         self.gateway = Gateway(self.actions, settings, self.metrics, limiter, self.identity,
-                               relayer=self.relayer)
+                               relayer=self.relayer, sessions=self.sessions)
         self.janitor = Janitor(self.folds, self.actions.shared, self.leases,
                                grace_ms=settings.presence_grace_ms, sync=self.feed.sync,
                                expire=self.actions.expire)
@@ -160,6 +163,7 @@ class Practica:
         if self.settings.seed_demo:
             await seed_demo(self.store, self.settings, self.passwords)
         await self.folds.load_communities()
+        await self.folds.load_sessions()
         await self.projections.start()  # catches up from its cursors, then follows commits
         await self.actions.shared.start()
         await self.bus.start(self.feed.notify, self._poll_soon, self._on_control)

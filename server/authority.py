@@ -126,11 +126,15 @@ class Authority:
         ref = streams.parse(stream)
         if ref is None:
             raise NotFound(f"no stream {stream!r}")
+        room = None
         if ref.kind.scope == "room":
             state = self.folds.community_of_room(ref.ident)
+        elif ref.kind.scope == "session":
+            room = self.folds.session(ref.ident).room
+            state = self.folds.community_of_room(room)
         else:
             state = self.folds.community(ref.ident)
-        decision = streams.may_read(self.actor(principal, state), ref, state.community)
+        decision = streams.may_read(self.actor(principal, state), ref, state.community, room)
         return Readable(ref, state, decision)
 
     async def check_read(self, principal: Principal, stream: str) -> Readable:

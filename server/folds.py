@@ -19,6 +19,8 @@ from .domain import room as room_fold
 from .domain.community import CommunityState
 from .domain.events import CommunityCreated, CommunityEdited, Event, community_stream, room_stream
 from .domain.room import RoomState
+from .domain.session import SessionState
+from .domain.session import apply as session_apply
 from .errors import NotFound
 from .markup import render_markdown
 from .store import EventStore
@@ -33,6 +35,8 @@ class Folds:
         self.store = store
         self.communities: dict[str, CommunityState] = {}
         self.rooms: dict[str, RoomState] = {}
+        self.sessions: dict[str, SessionState] = {}
+        """Every live session, followed by every process (its room decides who reads it)."""
         self._homes: dict[str, str] = {}
         """room -> its community, as found (a room never moves)."""
         self._loading: dict[str, list[Event]] = {}
@@ -48,6 +52,25 @@ class Folds:
         """Fold every community there is (they are small: rooms and members)."""
         for stream in await self.store.streams("community:"):
             await self.load_community(stream.partition(":")[2])
+
+    async def load_sessions(self) -> None:
+        """Fold every session there is: who may read one is decided by its room, known
+        from its first event, and must be known without waiting."""
+        for stream in await self.store.streams("session:"):
+            ident = stream.partition(":")[2]
+            state = SessionState(ident)
+            await self._fold(stream, state, session_apply)
+            self.sessions[ident] = state
+
+    def session(self, session: str) -> SessionState:
+        """A session's committed state; NotFound if there is none."""
+        state = self.sessions.get(session)
+        if state is None or not state.opened:
+            raise NotFound(f"no session {session!r}")
+        return state
+
+    def sessions_of_room(self, room: str) -> list[SessionState]:
+        return [s for s in self.sessions.values() if s.opened and s.room == room]
 
     async def load_community(self, community: str) -> CommunityState:
         state = CommunityState(community)
@@ -117,11 +140,13 @@ class Folds:
         finally:
             del self._loading[stream]
 
-    def state_of(self, stream: str) -> RoomState | CommunityState | None:
+    def state_of(self, stream: str) -> RoomState | CommunityState | SessionState | None:
         if stream.startswith("community:"):
             return self.communities.get(stream[10:])
         if stream.startswith("room:"):
             return self.rooms.get(stream[5:])
+        if stream.startswith("session:"):
+            return self.sessions.get(stream[8:])
         return None
 
     def seq_of(self, stream: str) -> int | None:
@@ -132,11 +157,14 @@ class Folds:
         state = self.state_of(stream)
         if state is None and stream.startswith("community:") and stream not in self._loading:
             state = self.communities[stream[10:]] = CommunityState(stream[10:])
+        if state is None and stream.startswith("session:") and stream not in self._loading:
+            state = self.sessions[stream[8:]] = SessionState(stream[8:])
         return None if state is None else state.seq
 
     def followed(self) -> list[str]:
         return [*(community_stream(c) for c in self.communities),
-                *(room_stream(room) for room in self.rooms)]
+                *(room_stream(room) for room in self.rooms),
+                *(f"session:{session}" for session in self.sessions)]
 
     def on_commit(self, events: list[Event]) -> None:
         """Fold committed events into the loaded states, strictly in seq order."""
@@ -148,6 +176,8 @@ class Folds:
             state = self.state_of(event.stream)
             if state is None and event.seq == 1 and event.stream.startswith("community:"):
                 state = self.communities[event.stream[10:]] = CommunityState(event.stream[10:])
+            if state is None and event.seq == 1 and event.stream.startswith("session:"):
+                state = self.sessions[event.stream[8:]] = SessionState(event.stream[8:])
             if state is None or event.seq <= state.seq:
                 continue
             if event.seq > state.seq + 1:  # another process's events are not here yet
@@ -160,6 +190,8 @@ class Folds:
                         listener(state, event)
                     except Exception:  # a listener's bug must not stop the fold
                         log.exception("community change listener failed on %s", event.stream)
+            elif isinstance(state, SessionState):
+                _apply_safely(session_apply, state, event)
             else:
                 _apply_safely(room_fold.apply, state, event)
 

@@ -24,6 +24,7 @@ from starlette.websockets import WebSocket
 from . import __version__
 from .actions.identity import Identity
 from .actions.rooms import Actions
+from .actions.sessions import Sessions
 from .cluster.relay import Relayer
 from .connection import Connection
 from .domain.community import CommunityState
@@ -53,11 +54,13 @@ from .protocol import (
     Post,
     Relay,
     Resume,
+    SessionCommand,
     decode,
     encode,
     ref_of,
 )
 from .ratelimit import LocalRateLimiter, RedisRateLimiter
+from .session_protocol import AttendOp
 from .settings import Settings
 from .wire import DirectWriter
 
@@ -71,9 +74,10 @@ class Gateway:
     def __init__(
         self, actions: Actions, settings: Settings, metrics: Metrics,
         limiter: LocalRateLimiter | RedisRateLimiter, identity: Identity,
-        relayer: Relayer | None = None,
+        relayer: Relayer | None = None, sessions: Sessions | None = None,
     ) -> None:
         self.actions, self.settings, self.metrics = actions, settings, metrics
+        self.sessions = sessions
         self.identity = identity
         self.limiter = limiter
         self.relayer = relayer
@@ -245,6 +249,16 @@ class Gateway:
             reply = await actions.leave(conn, command)
         elif isinstance(command, History):
             reply = await actions.history(conn, command)
+        elif isinstance(command, SessionCommand) and self.sessions is not None:
+            actions._member(conn)
+            assert conn.principal is not None
+            reply = await self.sessions.command(conn.principal, command)
+            if isinstance(command.op, AttendOp) and reply.stream is not None:
+                # Attending follows the session, as joining a room follows the room: the
+                # ack carries its snapshot, and its events follow from sync.seq + 1.
+                (reply.sync,) = await actions.subscriptions.open(conn, {reply.stream: None})
+                await actions.subscriptions.send_synced(conn, reply)
+                return
         else:  # pragma: no cover - decode() only returns the types above
             raise CommandError(f"unhandled {command!r}", code=ErrorCode.INTERNAL)
         if getattr(reply, "seq", None) is not None:

@@ -143,8 +143,10 @@ def asyncapi() -> dict[str, Any]:
 def openapi() -> dict[str, Any]:
     from .http.api import build_endpoints
     from .http.openapi import openapi_document
+    from .http.session_api import session_endpoints
 
-    return openapi_document(build_endpoints(cast(Any, None), cast(Any, None)))
+    return openapi_document(build_endpoints(cast(Any, None), cast(Any, None))
+                            + session_endpoints(cast(Any, None)))
 
 
 def codes_markdown() -> str:

@@ -51,9 +51,17 @@ class StartOp(SessionOp, tag="start"):
 class AdvanceOp(SessionOp, tag="advance"):
     """The next segment begins (not on the last one: ``end`` it)."""
 
+    index: Annotated[int, msgspec.Meta(ge=0)] | None = None
+    """The segment you are advancing from; refused (``out_of_order``) when the session is
+    no longer there, so two hosts pressing at once move it one segment. When absent,
+    the server takes the segment it sees when the command arrives."""
+
 
 class BackOp(SessionOp, tag="back"):
     """The previous segment begins again, with its full time."""
+
+    index: Annotated[int, msgspec.Meta(ge=0)] | None = None
+    """As for ``advance``: the segment you are going back from."""
 
 
 class ExtendOp(SessionOp, tag="extend"):
@@ -181,7 +189,10 @@ class CasePromptsOp(SessionOp, tag="case_prompts"):
 
 
 class AttendOp(SessionOp, tag="attend"):
-    """Count yourself present (the first arrival of each person is recorded)."""
+    """Follow the session on this socket and count yourself present (each person's
+    first arrival is recorded; none after the end). As ``join`` does for a room, the
+    ack carries the session's ``sync`` (its snapshot); events follow from
+    ``sync.seq + 1``. After a reconnect, ``resume`` with ``session:<id>``."""
 
 
 AnySessionOp = (

@@ -29,22 +29,25 @@ from typing import Any, Literal, NamedTuple
 
 from .domain import community as community_fold
 from .domain import room as room_fold
+from .domain import session as session_fold
 from .domain.community import CommunityState
 from .domain.events import Event
 from .domain.policy import Action, Actor, Decision, Resource, allowed
 from .domain.room import RoomState
+from .domain.session import SessionState
 
 ID = r"[a-z0-9][a-z0-9-]{0,63}"
 """A community or room id, as :data:`server.domain.events.Id` allows."""
 
-Scope = Literal["community", "room"]
+Scope = Literal["community", "room", "session"]
 
 
 @dataclass(frozen=True, slots=True)
 class StreamKind:
     name: str
     scope: Scope
-    """What the id after the colon names: a community, or a room (of one community)."""
+    """What the id after the colon names: a community, a room (of one community), or a
+    live session (of one room)."""
     read: Action
     """The action reading the stream needs, on the community (and room) it belongs to."""
     summary: str
@@ -75,7 +78,13 @@ AUDIT = StreamKind(
     "The community's audit log: every privileged action and every member's refusal."
     " Replayed, never snapshotted (older entries: ``GET /api/communities/{id}/audit``).")
 
-KINDS: tuple[StreamKind, ...] = (COMMUNITY, ROOM, AUDIT)
+SESSION = StreamKind(
+    "session", "session", Action.READ_HISTORY,
+    "A room's live session: agenda, timer, stage, hands, Q&A, and its transcript (chat,"
+    " notes, captions). Reading it needs ``read_history`` on its room.",
+    new_state=SessionState, fold=session_fold.apply)
+
+KINDS: tuple[StreamKind, ...] = (COMMUNITY, ROOM, AUDIT, SESSION)
 BY_NAME = {kind.name: kind for kind in KINDS}
 _NAME = re.compile(rf"(?P<kind>[a-z]+):(?P<ident>{ID})")
 
@@ -98,16 +107,19 @@ def parse(stream: str) -> StreamRef | None:
     return None if kind is None else StreamRef(kind, match["ident"])
 
 
-def resource_of(ref: StreamRef, community: str) -> Resource:
-    """What reading ``ref`` is an action on, given the community it belongs to."""
+def resource_of(ref: StreamRef, community: str, room: str | None = None) -> Resource:
+    """What reading ``ref`` is an action on, given the community it belongs to (and, for
+    a session, its room)."""
     if ref.kind.scope == "room":
         return Resource(community=community, room=ref.ident)
+    if ref.kind.scope == "session":
+        return Resource(community=community, room=room)
     return Resource(community=community)
 
 
-def may_read(actor: Actor, ref: StreamRef, community: str) -> Decision:
+def may_read(actor: Actor, ref: StreamRef, community: str, room: str | None = None) -> Decision:
     """May ``actor`` (their role in ``community``, which ``ref`` belongs to) read it?"""
-    return allowed(actor, ref.kind.read, resource_of(ref, community))
+    return allowed(actor, ref.kind.read, resource_of(ref, community, room))
 
 
 def reading_table() -> list[str]:

@@ -16,6 +16,7 @@ from .authority import Authority
 from .connection import Connection
 from .domain.community import CommunityState
 from .domain.room import RoomState
+from .domain.session import SessionState
 from .errors import CommandError, ErrorCode, NotFound
 from .folds import Folds
 from .hub import LocalHub
@@ -23,7 +24,7 @@ from .paging import fit_synced
 from .protocol import Ack, Ready, Sync, Unsubscribed, encode
 from .settings import Settings
 from .store import EventStore
-from .streams import AUDIT, COMMUNITY, ROOM, StreamRef
+from .streams import AUDIT, COMMUNITY, ROOM, SESSION, StreamRef
 
 log = logging.getLogger("practica.subscriptions")
 
@@ -81,11 +82,13 @@ class Subscriptions:
 
     async def _sync(self, ref: StreamRef, last: int | None) -> Sync:
         stream = ref.name
-        state: RoomState | CommunityState | None = None
+        state: RoomState | CommunityState | SessionState | None = None
         if ref.kind is ROOM:
             state = await self.folds.room(ref.ident)
         elif ref.kind is COMMUNITY:
             state = self.folds.community(ref.ident)
+        elif ref.kind is SESSION:
+            state = self.folds.session(ref.ident)
         head = state.seq if state is not None else await self.store.head(stream)
         limit = self.settings.max_replay_events
         reason = None

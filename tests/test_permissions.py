@@ -152,6 +152,25 @@ async def lift_removal(w: World) -> str:
     return outcome(await w.actor.call("POST", f"{w.c}/removed/{target.id}/lift"))
 
 
+async def owner_session(w: World, *, asked: bool = False) -> str:
+    """A fresh session the owner opened in the room (with a question of theirs)."""
+    owner = await w.owner.connect(w.server.ws_url)
+    w.sockets.append(owner)
+    await owner.identify(community=GUILD)
+    ack = await owner.command("session", op={"op": "open", "room": w.room, "title": "Hour"})
+    session = str(ack["stream"]).partition(":")[2]
+    if asked:
+        reply = await owner.command("session", session=session,
+                                    op={"op": "ask", "text": "What now?"})
+        assert reply["type"] == "ack", reply
+    return session
+
+
+async def session_op(w: World, name: str, *, asked: bool = False, **fields: Any) -> str:
+    session = await owner_session(w, asked=asked)
+    return await ws(w, "session", session=session, op={"op": name, **fields})
+
+
 Attempt = Callable[[World], Awaitable[str]]
 ATTEMPTS: dict[Action, Attempt] = {
     Action.VIEW_COMMUNITY: view_community,
@@ -178,6 +197,14 @@ ATTEMPTS: dict[Action, Attempt] = {
         "join_policy": "approval"}),
     Action.ISSUE_PASSWORD_RESET: lambda w: targeted(w, "POST", "password-reset"),
     Action.RELAY_TYPING: lambda w: ws(w, "relay", stream=f"room:{w.room}", kind="typing"),
+    Action.TAKE_PART: lambda w: session_op(w, "attend"),
+    Action.SPEAK_IN_SESSION: lambda w: session_op(w, "ask", text="Why so?"),
+    Action.OPEN_SESSION: lambda w: ws(w, "session", op={"op": "open", "room": w.room,
+                                                        "title": "Mine"}),
+    Action.RUN_SESSION: lambda w: session_op(w, "start"),
+    Action.MODERATE_QUESTIONS: lambda w: session_op(w, "answer", asked=True, question=1),
+    Action.SAVE_TEMPLATE: lambda w: _http(w, "POST", "/templates", {
+        "name": "Short hour", "agenda": [{"kind": "qa", "title": "Q&A", "minutes": 20}]}),
     Action.LEAVE_COMMUNITY: lambda w: _http(w, "POST", "/leave"),  # last: it ends the role
 }
 

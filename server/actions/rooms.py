@@ -147,6 +147,9 @@ class Actions:
                 return ref.ident
             if ref.kind.scope == "room" and self.folds.room_exists(ref.ident):
                 return self.folds.community_of_room(ref.ident).community
+            session = self.folds.sessions.get(ref.ident) if ref.kind.scope == "session" else None
+            if session is not None and session.opened:
+                return session.community
         return None
 
     def recheck(self, conn: Connection, community: str | None = None) -> list[str]:

@@ -20,20 +20,21 @@ import logging
 import time
 import weakref
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 import msgspec
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from ..authority import Authority
+from ..authority import Authority, Principal
 from ..connection import Connection
 from ..domain.policy import Action
+from ..domain.room import Member
 from ..errors import (
     CloseCode,
     CommandError,
     ErrorCode,
-        InvalidCommand,
+    InvalidCommand,
     NotFound,
     RateLimited,
 )
@@ -45,7 +46,8 @@ from ..settings import Settings
 
 log = logging.getLogger("practica.relay")
 
-KIND_ACTIONS: dict[str, Action] = {"typing": Action.RELAY_TYPING}
+KIND_ACTIONS: dict[str, Action] = {"typing": Action.RELAY_TYPING,
+                                   "off_record": Action.SPEAK_IN_SESSION}
 """Each relay kind is its own action, so the permission table says who may send it."""
 
 
@@ -176,6 +178,20 @@ class Relayer:
         if cmd.ref is not None:
             conn.push(encode(Ack(ref=cmd.ref, stream=cmd.stream)))
 
+    async def send_off_record(self, sender: Principal, stream: str,
+                              data: dict[str, Any]) -> None:
+        """Hand what was said off the record in a session (already authorized and
+        decided) to everyone following its stream, here and in every other process."""
+        frame = encode(Relayed(stream=stream, sender=Member(id=sender.member, name=sender.name),
+                               kind="off_record", data=data))
+        envelope = Envelope(origin=self.process, stream=stream, sender=sender.member, to=None,
+                            frame=frame)
+        self.deliver(envelope)
+        try:
+            await self.channel.publish(envelope)
+        except (RedisError, OSError) as exc:  # this process's followers still got it
+            log.warning("could not relay off the record to other processes: %s", exc)
+
     def _limit(self, conn: Connection) -> None:
         now = time.monotonic()
         bucket = self._buckets.get(conn)
@@ -194,14 +210,16 @@ class Relayer:
 
     def deliver(self, envelope: Envelope) -> int:
         """Hand the frame to this process's sockets present in the room (not the sender's)."""
-        room = envelope.stream.partition(":")[2]
+        kind, _, room = envelope.stream.partition(":")
+        in_room = kind == "room"  # a room's relays reach those present; a session's, followers
         wanted = set(envelope.to) if envelope.to is not None else None
         count = 0
         for subscriber in self.hub.subscribed(envelope.stream):
             if not isinstance(subscriber, Connection):
                 continue
             member = subscriber.member
-            if (member is None or member.id == envelope.sender or room not in subscriber.rooms
+            if (member is None or member.id == envelope.sender
+                    or (in_room and room not in subscriber.rooms)
                     or (wanted is not None and member.id not in wanted)):
                 continue
             subscriber.push(envelope.frame)

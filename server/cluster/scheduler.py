@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..domain.deadlines import TIMED_KINDS, TIMER_ACTOR, TimedKind, timer_ref
+from ..errors import StaleState
 from ..store import CommandKey, EventStore
 from . import periodic
 from .lease import Leases
@@ -65,10 +66,18 @@ class Scheduler:
 
     async def _fire_due(self, kind: TimedKind, stream: str) -> int:
         state = await self._current(kind, stream)
+        expected = self._states[stream][0]
         fired = 0
         for due in kind.due(state, self.clock()):
             key = CommandKey(TIMER_ACTOR, timer_ref(stream, due.deadline))
-            result = await self.store.append(stream, TIMER_ACTOR, due.bodies, key)
+            try:  # decided on the stream at ``expected``: a command since then wins
+                result = await self.store.append(stream, TIMER_ACTOR, due.bodies, key,
+                                                 expected=expected)
+            except StaleState:
+                log.info("%s moved on before deadline %s fired; the next sweep decides again",
+                         stream, due.deadline)
+                break
+            expected = result.seq
             if result.duplicate:  # fired before (by us or another process): not again
                 log.info("deadline %s of %s had already fired", due.deadline, stream)
                 continue

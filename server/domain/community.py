@@ -33,6 +33,7 @@ from .events import (
 )
 from .names import readable_name
 from .policy import Role
+from .session_events import Segment, TemplateSaved
 
 Via = Literal["founded", "invite", "approval", "open", "seed", "operator"]
 
@@ -88,7 +89,7 @@ class CommunitySnapshot(msgspec.Struct, tag="community", tag_field="kind", kw_on
 class CommunityState:
     __slots__ = ("community", "description", "description_html", "domain", "join_policy",
                  "members", "name", "names", "owner", "purpose", "removed", "rooms", "seq",
-                 "timeouts")
+                 "templates", "timeouts")
 
     def __init__(self, community: str) -> None:
         self.community = community
@@ -109,6 +110,8 @@ class CommunityState:
         it runs its time whatever they do (leave, be removed, come back)."""
         self.removed: dict[str, Removal] = {}
         """Who is removed and may not come back until the removal is lifted."""
+        self.templates: dict[str, list[Segment]] = {}
+        """Saved run-of-show templates of live sessions, by name (the last save wins)."""
 
     def role_of(self, member: str) -> Role | None:
         info = self.members.get(member)
@@ -144,6 +147,8 @@ def apply(state: CommunityState, event: Event) -> CommunityState:
             name = readable_name(body.owner_name)  # a plain string, from before names
             state.members[body.owner] = MemberInfo(member=body.owner, name=name, role="owner")
             state.names[body.owner] = name
+    elif isinstance(body, TemplateSaved):
+        state.templates[body.name] = list(body.agenda)
     elif isinstance(body, RoomCreated):
         state.rooms[body.room] = RoomInfo(room=body.room, name=body.name, topic=body.topic)
     elif isinstance(body, MemberAdmitted):

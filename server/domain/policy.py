@@ -65,13 +65,29 @@ class Action(enum.StrEnum):
     LEAVE_COMMUNITY = "leave_community"
     RELAY_TYPING = "relay_typing"
     """Show the members present in a room that you are typing (relayed, never stored)."""
+    TAKE_PART = "take_part"
+    """In a room's live session: attend, raise and lower your hand, upvote, withdraw your
+    own question (notes, captions and case prompts need the session's role for them)."""
+    SPEAK_IN_SESSION = "speak_in_session"
+    """In a room's live session: ask and edit your questions, chat."""
+    OPEN_SESSION = "open_session"
+    """Open a live session in a room."""
+    RUN_SESSION = "run_session"
+    """Run a live session: start, advance, extend, pause, end, edit the agenda, the
+    stage and hands, off the record, name the scribe."""
+    MODERATE_QUESTIONS = "moderate_questions"
+    """Pin, answer and dismiss questions in a live session."""
+    SAVE_TEMPLATE = "save_template"
+    """Save an agenda as a run-of-show template of the community."""
 
 
 _GUEST = {Action.JOIN_ROOM, Action.READ_HISTORY, Action.POST, Action.EDIT_OWN_MESSAGE,
-          Action.DELETE_OWN_MESSAGE, Action.RELAY_TYPING}
+          Action.DELETE_OWN_MESSAGE, Action.RELAY_TYPING, Action.TAKE_PART,
+          Action.SPEAK_IN_SESSION}
 _MEMBER = _GUEST | {Action.VIEW_COMMUNITY, Action.LEAVE_COMMUNITY}
 _HOST = _MEMBER | {Action.MODERATE_MESSAGES, Action.CREATE_GUEST_LINK, Action.REMOVE_GUEST,
-                   Action.TIMEOUT_GUEST}
+                   Action.TIMEOUT_GUEST, Action.OPEN_SESSION, Action.RUN_SESSION,
+                   Action.MODERATE_QUESTIONS, Action.SAVE_TEMPLATE}
 _CONVENER = _HOST | {Action.CREATE_ROOM, Action.INVITE_MEMBERS, Action.APPROVE_JOIN,
                      Action.SET_ROLE, Action.REMOVE_MEMBER, Action.TIMEOUT_MEMBER,
                      Action.LIFT_REMOVAL, Action.VIEW_AUDIT}
@@ -88,7 +104,9 @@ GRANTS: dict[Role, frozenset[Action]] = {
 
 ROOM_ACTIONS = frozenset({Action.JOIN_ROOM, Action.READ_HISTORY, Action.POST,
                           Action.EDIT_OWN_MESSAGE, Action.DELETE_OWN_MESSAGE,
-                          Action.MODERATE_MESSAGES, Action.RELAY_TYPING})
+                          Action.MODERATE_MESSAGES, Action.RELAY_TYPING, Action.TAKE_PART,
+                          Action.SPEAK_IN_SESSION, Action.OPEN_SESSION, Action.RUN_SESSION,
+                          Action.MODERATE_QUESTIONS})
 """Actions on a room: a guest may take them only in the room their link is for."""
 
 ON_GUESTS = frozenset({Action.REMOVE_GUEST, Action.TIMEOUT_GUEST})
@@ -98,7 +116,8 @@ TARGETED = frozenset({Action.SET_ROLE, Action.REMOVE_MEMBER, Action.TIMEOUT_MEMB
                       Action.ISSUE_PASSWORD_RESET}) | ON_GUESTS
 """Actions on another person: only on someone ranked below you."""
 
-SPEAKING = frozenset({Action.POST, Action.EDIT_OWN_MESSAGE, Action.RELAY_TYPING})
+SPEAKING = frozenset({Action.POST, Action.EDIT_OWN_MESSAGE, Action.RELAY_TYPING,
+                      Action.SPEAK_IN_SESSION})
 """What a timed-out member may not do until the timeout ends."""
 
 
@@ -216,8 +235,8 @@ def permission_matrix() -> str:
         "- *own room*: a guest link admits to one room only.",
         "- *below own rank*: only on someone whose role ranks below yours; an owner may",
         "  grant owner, a convener may grant host or member.",
-        "- A timed-out member or guest may not `post`, `edit_own_message` or",
-        "  `relay_typing` until the timeout ends, whatever they do meanwhile (leaving and",
+        "- A timed-out member or guest may not `post`, `edit_own_message`, `relay_typing`",
+        "  or `speak_in_session` until the timeout ends, whatever they do meanwhile (leaving and",
         "  coming back keeps it).",
         "- `remove_member` is a ban: the person may not join again (open join, invite or",
         "  request) until someone with `lift_removal` lifts it.",

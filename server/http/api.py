@@ -25,6 +25,7 @@ from starlette.routing import Route
 
 from ..actions.communities import Communities
 from ..actions.identity import ClientMeta, Identity
+from ..actions.sessions import Sessions
 from ..authority import Principal
 from ..errors import (
     AuthFailed,
@@ -40,6 +41,7 @@ from ..projections.search import MAX_LIMIT, Search
 from ..settings import Settings
 from . import api_types as t
 from . import idempotency
+from .session_api import session_endpoints
 
 log = logging.getLogger("practica.api")
 
@@ -327,9 +329,11 @@ _RETRY = frozenset({ErrorCode.RATE_LIMITED, ErrorCode.UNAVAILABLE, ErrorCode.INT
 
 class Api:
     def __init__(self, identity: Identity, communities: Communities, settings: Settings,
-                 search: Search | None = None) -> None:
+                 search: Search | None = None, sessions: Sessions | None = None) -> None:
         self.identity, self.settings = identity, settings
         self.endpoints = build_endpoints(identity, communities, search)
+        if sessions is not None:
+            self.endpoints += session_endpoints(sessions)
         self.once = idempotency.HttpOnce(communities.store)
         self._decoders: dict[Any, msgspec.json.Decoder[Any]] = {
             e.body: msgspec.json.Decoder(e.body) for e in self.endpoints if e.body}
