@@ -14,7 +14,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from playwright.async_api import Page, expect
 
@@ -66,6 +65,13 @@ async def set_agenda(host: Page, minutes: list[int]) -> None:
 async def join_session(page: Page) -> None:
     await page.get_by_role("button", name="Session", exact=True).click()
     await expect(page.locator("#session-live")).to_be_visible()
+
+
+async def fetch_session(page: Page, session: str) -> dict[str, Any]:
+    """The server's snapshot of the session (GET /api/sessions/{id}, as that page)."""
+    snapshot: dict[str, Any] = await page.evaluate(
+        "async (id) => (await fetch(`/api/sessions/${id}`)).json()", session)
+    return snapshot
 
 
 def countdown_seconds(text: str) -> int:
@@ -186,9 +192,7 @@ async def test_a_host_and_two_members_run_a_full_agenda(server, new_context):
         await expect(page.locator("#session-phase")).to_have_text("Ended")
     await expect(ann.locator("#session-console")).to_be_visible()
     await expect(ann.get_by_role("button", name="Start session")).to_have_count(0)
-    async with httpx.AsyncClient(base_url=server.url) as http:
-        cookies = {c["name"]: c["value"] for c in await ann.context.cookies()}
-        snapshot = (await http.get(f"/api/sessions/{session}", cookies=cookies)).json()
+    snapshot = await fetch_session(ann, session)
     assert snapshot["phase"] == "ended"
     assert [q["state"] for q in snapshot["questions"]] == ["answered", "dismissed"]
     assert_clean(ann, bob, cara)
@@ -252,10 +256,7 @@ async def test_a_late_joiner_sees_the_time_the_server_keeps(server, new_context)
     await expect(countdown).to_have_text(re.compile(r"^\d+:\d\d$"))
     await expect(page.locator("#session-segment")).to_contain_text("2/3 · Presentation")
 
-    async with httpx.AsyncClient(base_url=server.url) as http:
-        cookies = {c["name"]: c["value"] for c in await ann.context.cookies()}
-        deadline_ms = (await http.get(f"/api/sessions/{session}", cookies=cookies)).json()[
-            "deadline_ms"]
+    deadline_ms = (await fetch_session(ann, session))["deadline_ms"]
     for _ in range(3):
         before = time.time()
         shown = countdown_seconds(await countdown.inner_text())
