@@ -1,10 +1,11 @@
 // The Q&A board of a live session: ask (optionally anonymously), upvote once, edit or
 // withdraw your own question; a host pins, marks answered or dismisses. Sorted by votes
 // (pinned first) and redrawn on every board event, so upvotes reorder it live.
-// An anonymous question carries no asker: this browser remembers the numbers of the
-// ones it asked (from the ask's ack), so you can still edit or withdraw your own.
+// An anonymous question carries no asker: GET /api/sessions/{id} says which questions
+// are yours (only to you), so you can still edit or withdraw your own.
 
 import { $, button, el } from "./dom.js";
+import { get } from "./api.js";
 import { can } from "./can.js";
 import { board as sortedBoard } from "./folds/session.js";
 
@@ -20,10 +21,9 @@ export function init(options) {
     if (!text) return;
     const anonymous = $("ask-anonymous").checked;
     try {
-      const ack = await deps.command("ask", { text, anonymous });
-      const number = ack && (ack.question ?? (ack.result && ack.result.question));
-      if (typeof number === "number") remember(number);
+      await deps.command("ask", { text, anonymous });
       $("ask-text").value = "";
+      refreshMine(); // an anonymous question's event names nobody: the server says it is yours
       $("ask-anonymous").checked = false;
     } catch {
       // the session's alert box says why
@@ -31,22 +31,25 @@ export function init(options) {
   });
 }
 
-const mineKey = () => `practica.asked.${deps.state().session}`;
-function asked() {
+let mine = { session: null, questions: new Set() };
+
+// Ask the server which questions are yours (after joining, and after you ask one).
+export async function refreshMine() {
+  const state = deps.state();
+  if (!state) return;
+  const session = state.session;
   try {
-    return new Set(JSON.parse(sessionStorage.getItem(mineKey()) || "[]"));
+    const view = await get(`/api/sessions/${encodeURIComponent(session)}`);
+    if (!deps.state() || deps.state().session !== session) return;
+    mine = { session, questions: new Set(view.mine || []) };
+    render();
   } catch {
-    return new Set();
+    // named questions are still known as yours; anonymous ones show as anyone's
   }
 }
-function remember(number) {
-  const numbers = asked();
-  numbers.add(number);
-  sessionStorage.setItem(mineKey(), JSON.stringify([...numbers]));
-  render();
-}
 
-const isMine = (q) => (q.asker !== null && q.asker === deps.me()) || asked().has(q.question);
+const isMine = (q) => (q.asker !== null && q.asker === deps.me())
+  || (mine.session === deps.state().session && mine.questions.has(q.question));
 
 export function render() {
   const s = deps.state();

@@ -56,6 +56,7 @@ export function init(context) {
     if (sync.snapshot.kind !== sessionFold.KIND || sync.stream !== `session:${view.id}`) return;
     view.state = sessionFold.fromSnapshot(sync.snapshot, sync.seq);
     render();
+    board.refreshMine();
   });
   gateway.addEventListener("event", (e) => {
     const event = e.detail;
@@ -152,7 +153,6 @@ async function showPicker(room, sessions) {
       option.value = value;
       return option;
     }));
-    if (!$("session-open-title").value) $("session-open-title").value = "Community hour";
   }
   void room;
 }
@@ -205,7 +205,7 @@ async function attend(id) {
 export async function openDirect(id) {
   let snapshot;
   try {
-    snapshot = await get(`/api/sessions/${encodeURIComponent(id)}`);
+    ({ snapshot } = await get(`/api/sessions/${encodeURIComponent(id)}`));
   } catch (error) {
     toast(error.message);
     if (ui.account) ctx.navigate("/", { replace: true });

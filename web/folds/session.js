@@ -130,7 +130,7 @@ export function apply(state, event) {
         asker_name: body.anonymous ? "" : body.asker_name || "",
         votes: 0, voters: [], pinned: false, state: "open", owner_key: body.owner_key || "", ts: event.ts,
       });
-      return { board: true };
+      return { board: true, asked: number };
     }
     case "question_edited":
     case "question_withdrawn":
