@@ -222,6 +222,12 @@ function drawEditor() {
   form.append(rows, row, templateRow, error);
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
+    const problem = agendaProblem(editing);
+    if (problem) {
+      error.textContent = problem;
+      error.hidden = false;
+      return;
+    }
     try {
       await deps.command("edit_agenda", { agenda: editing.map(clean) });
       closeEditor();
@@ -239,6 +245,18 @@ function closeEditor() {
   $("agenda-editor").replaceChildren();
   renderAgenda();
   $("agenda-edit-open").querySelector("button")?.focus();
+}
+
+// What is wrong with an agenda, said plainly (the server checks the same limits).
+export function agendaProblem(agenda) {
+  for (const [i, seg] of agenda.entries()) {
+    const minutes = Number(seg.minutes);
+    if (!String(seg.title || "").trim()) return `Segment ${i + 1} needs a title.`;
+    if (!Number.isInteger(minutes) || minutes < 1 || minutes > 240) {
+      return `Segment ${i + 1}: minutes must be a whole number from 1 to 240.`;
+    }
+  }
+  return "";
 }
 
 const clean = (seg) => ({

@@ -292,11 +292,24 @@ async def test_a_member_sees_no_host_controls_and_a_refused_command_says_why(
     await expect(bob.locator("#session-phase")).to_have_text(
         "Lobby: waiting for the host to start")
 
-    # The host's own out-of-order command (an agenda with a 0-minute segment) says why too.
+    # The host's agenda: a 0-minute segment is stopped with a plain reason before it is
+    # sent; an agenda without the current segment is refused by the server, which says why.
     await ann.get_by_role("button", name="Edit agenda").click()
     form = ann.get_by_role("form", name="Edit the agenda")
     await form.get_by_label("Segment 1 minutes").fill("0")
     await form.get_by_role("button", name="Save agenda").click()
-    await expect(form.get_by_role("alert")).to_be_visible()
-    await expect(ann.locator("#agenda-list")).to_contain_text("10 min")
+    await expect(form.get_by_role("alert")).to_have_text(
+        "Segment 1: minutes must be a whole number from 1 to 240.")
+    await form.get_by_role("button", name="Cancel").click()
+    await ann.get_by_role("button", name="Start session").click()
+    await ann.get_by_role("button", name="Advance", exact=True).click()
+    await ann.get_by_role("button", name="Advance", exact=True).click()
+    await expect(bob.locator("#session-segment")).to_contain_text("3/3")
+    await ann.get_by_role("button", name="Edit agenda").click()
+    await form.get_by_role("button", name="Remove segment 3").click()
+    await form.get_by_role("button", name="Save agenda").click()
+    await expect(form.get_by_role("alert")).to_have_text(
+        "the agenda must keep the current segment (3)")
+    await expect(ann.locator("#agenda-list li")).to_have_count(3)
+    await expect(bob.locator("#agenda-list li")).to_have_count(3)
     assert_clean(ann, bob)
