@@ -8,7 +8,7 @@ import { msUntil } from "./clock.js";
 
 const TICK_MS = 250;
 let timer = null;
-let current = null; // {deadline_ms, index, phase}
+let current = null; // {deadline_ms, index, phase, length_ms}
 let warned = new Set(); // "index:left" already shown
 let hooks = { onTick: () => {} };
 
@@ -46,7 +46,10 @@ export function render(state) {
   } else {
     $("session-segment").textContent = `${state.index + 1}/${state.agenda.length} · ${kindName(segment.kind)}: ${segment.title}`;
   }
-  current = { deadline_ms: state.deadline_ms, index: state.index, phase: state.phase };
+  current = {
+    deadline_ms: state.deadline_ms, index: state.index, phase: state.phase,
+    length_ms: segment ? segment.minutes * 60_000 : 0,
+  };
   countdown.dataset.deadlineMs = state.deadline_ms === null ? "" : String(state.deadline_ms);
   // the end in this person's own time zone (the profile's, else the browser's)
   $("session-ends").textContent = state.phase === "running" && state.deadline_ms !== null
@@ -75,9 +78,11 @@ function tick() {
   if (countdown.textContent !== text) countdown.textContent = text;
   countdown.dataset.remainingMs = String(left);
   countdown.classList.toggle("low", left <= 120_000);
+  // As the server's scheduler: a warning only for a segment longer than it (a 1-minute
+  // segment gets "30 seconds left" but no "2 minutes left").
   if (left === 0) showWarning("Time is up: the host moves on.", "up");
-  else if (left <= 30_000) warn("30s");
-  else if (left <= 120_000) warn("2m");
+  else if (left <= 30_000 && current.length_ms > 30_000) warn("30s");
+  else if (left <= 120_000 && current.length_ms > 120_000) warn("2m");
   else $("session-warning").hidden = true;
   hooks.onTick();
 }

@@ -49,7 +49,14 @@ export function init(context) {
     const text = $("say-text").value.trim();
     if (!text) return;
     const note = $("say-note").checked && !$("say-note-box").hidden;
-    command(note ? "note" : "say", { text }).then(() => { $("say-text").value = ""; }, () => {});
+    command(note ? "note" : "say", { text }).then((ack) => {
+      $("say-text").value = "";
+      // Off the record nothing is stored (the ack has no seq) and the relay goes to the
+      // others: show your own words here, marked like theirs.
+      if (ack && ack.seq == null && view.state && view.state.off_record) {
+        addSaid({ kind: note ? "note" : "chat", text, name: ui.me.name, ts: Date.now(), offRecord: true });
+      }
+    }, () => {});
   });
   gateway.addEventListener("snapshot", (e) => {
     const sync = e.detail;
@@ -68,8 +75,9 @@ export function init(context) {
     const frame = e.detail;
     if (frame.stream !== `session:${view.id}` || frame.kind !== "off_record") return;
     const data = frame.data || {};
-    addSaid({ kind: data.note ? "note" : "chat", text: String(data.text || ""), name: String(data.name || ""),
-      ts: Date.now(), offRecord: true });
+    const kind = { note: "note", caption: "caption" }[data.what] || "chat";
+    const name = data.name || data.speaker || (frame.from && frame.from.name) || "";
+    addSaid({ kind, text: String(data.text || ""), name: String(name), ts: Date.now(), offRecord: true });
   });
   gateway.addEventListener("ready", () => {
     // after a reconnect the socket resumes the stream; a fresh socket attends again

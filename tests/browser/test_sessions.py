@@ -83,6 +83,23 @@ def countdown_seconds(text: str) -> int:
     return seconds
 
 
+async def readme_screenshots(host: Page, member: Page) -> None:
+    """The README's pictures: the host console at desktop width, the member view on a
+    phone, each from the top of the session."""
+    await host.set_viewport_size({"width": 1280, "height": 1000})
+    await member.set_viewport_size({"width": 375, "height": 1500})
+    for page in (host, member):
+        await page.evaluate("""() => {
+          document.getElementById('toast').hidden = true;
+          document.activeElement && document.activeElement.blur();
+          document.getElementById('session-view').scrollTop = 0;
+          const view = document.getElementById('session-view');
+          view.scrollIntoView();
+        }""")
+    await host.screenshot(path=str(WEB / "screenshot-host.png"))
+    await member.screenshot(path=str(WEB / "screenshot-member.png"))
+
+
 def board(page: Page):
     return page.locator("#board .question .question-text")
 
@@ -159,14 +176,6 @@ async def test_a_host_and_two_members_run_a_full_agenda(server, new_context):
         await expect(page.locator("#session-segment")).to_contain_text("3/3 · Q&A")
     await expect(ann.get_by_role("button", name="Advance (last segment)")).to_be_disabled()
 
-    # moderation: one answered, the anonymous one pinned then dismissed
-    await ann.get_by_role("button", name=re.compile(r"^Pin “Is it fine")).click()
-    await expect(bob.locator("#board .question").first).to_contain_text("pinned")
-    await ann.get_by_role("button", name=re.compile(r"^Mark “How do you dress")).click()
-    await expect(bob.locator("#board .question", has_text="sacral")).to_contain_text("answered")
-    await ann.get_by_role("button", name=re.compile(r"^Dismiss “Is it fine")).click()
-    await expect(board(cara)).to_have_count(1)
-
     # chat in the session, then off the record: seen live, marked, not kept
     await bob.get_by_label("Say in the session").fill("Thanks, that helps")
     await bob.get_by_label("Say in the session").press("Enter")
@@ -176,13 +185,22 @@ async def test_a_host_and_two_members_run_a_full_agenda(server, new_context):
         await expect(page.locator("#session-offrecord")).to_contain_text("Off the record")
     await bob.get_by_label("Say in the session").fill("Between us: I botched one last week")
     await bob.get_by_label("Say in the session").press("Enter")
-    await expect(cara.locator("#session-chat .said.off")).to_contain_text("botched")
+    for page in (bob, cara):  # the sender sees it too, marked the same
+        await expect(page.locator("#session-chat .said.off")).to_contain_text("botched")
+    await bob.get_by_role("button", name=re.compile(r"^Upvote “Is it fine")).click()
+    await expect(cara.locator("#board .question").first).to_contain_text("got this wrong")
     if os.environ.get("PRACTICA_README_SCREENSHOTS"):
-        await ann.set_viewport_size({"width": 1280, "height": 900})
-        await ann.screenshot(path=str(WEB / "screenshot-host.png"))
-        await cara.screenshot(path=str(WEB / "screenshot-member.png"))
+        await readme_screenshots(ann, bob)
     await ann.get_by_role("button", name="Back on the record").click()
     await expect(bob.locator("#session-offrecord")).to_be_hidden()
+
+    # moderation: one answered, the anonymous one pinned then dismissed
+    await ann.get_by_role("button", name=re.compile(r"^Pin “Is it fine")).click()
+    await expect(bob.locator("#board .question").first).to_contain_text("pinned")
+    await ann.get_by_role("button", name=re.compile(r"^Mark “How do you dress")).click()
+    await expect(bob.locator("#board .question", has_text="sacral")).to_contain_text("answered")
+    await ann.get_by_role("button", name=re.compile(r"^Dismiss “Is it fine")).click()
+    await expect(board(cara)).to_have_count(1)
 
     # the phone-width page needs no sideways scrolling
     overflow = await cara.evaluate("document.documentElement.scrollWidth - innerWidth")
