@@ -3,6 +3,7 @@ server: the setting of the live-session tests."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,13 +43,26 @@ async def circle(server: Any, members: int = 2, community: str = "guild",
     return found
 
 
-async def member(server: Any, community: str, name: str,
-                 ws_url: str | None = None) -> tuple[Person, Client]:
+async def member(server: Any, community: str, name: str, ws_url: str | None = None,
+                 other: Any = None) -> tuple[Person, Client]:
+    """A new member (joined through ``server``), connected to ``ws_url`` (of ``other``,
+    another process, once it has folded their admission)."""
     person = await Person.sign_up(server.url, name)
     await person.join(community)
+    if other is not None:
+        await until(lambda: person.id in other.practica.folds.community(community).members,
+                    "the other process knows the new member")
     socket = await person.connect(ws_url or server.ws_url)
-    await socket.identify(community=community)
+    ready = await socket.identify(community=community)
+    assert ready["type"] == "ready", ready
     return person, socket
+
+
+async def until(check: Any, what: str, within: float = 10) -> None:
+    deadline = asyncio.get_running_loop().time() + within
+    while not check():
+        assert asyncio.get_running_loop().time() < deadline, what
+        await asyncio.sleep(0.02)
 
 
 async def op(client: Client, session: str | None, name: str, **fields: Any) -> dict[str, Any]:

@@ -1,0 +1,100 @@
+"""A session's deadlines through the scheduler: warnings and auto-advance fire exactly
+once, however many schedulers sweep, and a host's command decided meanwhile wins.
+The clock is the test's; nothing waits for real time."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from server.cluster.lease import LocalLeases
+from server.cluster.scheduler import Scheduler
+from server.domain.deadlines import TIMER_ACTOR
+from server.domain.session import SESSION_TIMERS
+from server.domain.session_events import (
+    Segment,
+    SegmentChanged,
+    SessionOpened,
+    SessionStarted,
+)
+from server.store.sqlite import SqliteStore
+
+pytestmark = pytest.mark.anyio
+STREAM = "session:s-1"
+T = 1_900_000_000_000
+MIN = 60_000
+
+
+@pytest.fixture
+async def store(tmp_path):
+    store = SqliteStore(str(tmp_path / "sessions.db"))
+    await store.open()
+    yield store
+    await store.close()
+
+
+async def started(store: SqliteStore, auto: bool = True) -> None:
+    await store.append(STREAM, "m-host", [
+        SessionOpened(session="s-1", room="hall", title="Hour", community="g", agenda=[
+            Segment(kind="open", title="A", minutes=5, auto_advance=auto),
+            Segment(kind="qa", title="B", minutes=10)]),
+        SessionStarted(deadline_ms=T)])
+
+
+def kinds(events) -> list[str]:
+    return [e.body.__struct_config__.tag for e in events if e.body is not None]
+
+
+def at(now: list[int]):
+    return lambda: now[0]
+
+
+async def test_warnings_then_auto_advance_fire_once_across_two_schedulers(store):
+    await started(store)
+    now = [T - 3 * MIN]
+    first = Scheduler(store, LocalLeases(), [SESSION_TIMERS], clock=at(now))
+    second = Scheduler(store, LocalLeases(), [SESSION_TIMERS], clock=at(now))
+    for moment in (T - 3 * MIN, T - 2 * MIN + 1, T - 29_000, T + 5):
+        now[0] = moment
+        for _sweep in range(3):
+            await asyncio.gather(first.sweep_once(), second.sweep_once())
+    events = await store.read(STREAM)
+    assert kinds(events)[2:] == ["segment_warned", "segment_warned", "segment_changed"]
+    assert [e.body.left for e in events[2:4]] == ["2m", "30s"]  # type: ignore[union-attr]
+    changed = events[4].body
+    assert isinstance(changed, SegmentChanged)
+    assert (changed.index, changed.how, changed.deadline_ms) == (1, "auto", T + 5 + 10 * MIN)
+    assert all(e.actor == TIMER_ACTOR for e in events[2:])
+    assert first.fired + second.fired == 3
+    # the last segment does not auto-advance: nothing more, however late
+    now[0] = T + 60 * MIN
+    await asyncio.gather(first.sweep_once(), second.sweep_once())
+    assert kinds(await store.read(STREAM))[5:] == []
+
+
+async def test_a_segment_without_auto_advance_waits_for_the_host(store):
+    await started(store, auto=False)
+    now = [T - 20_000]
+    scheduler = Scheduler(store, LocalLeases(), [SESSION_TIMERS], clock=at(now))
+    await scheduler.sweep_once()
+    now[0] = T + 10 * MIN  # long past: no more warnings, and no moving on
+    await scheduler.sweep_once()
+    assert kinds(await store.read(STREAM)) == ["session_opened", "session_started",
+                                               "segment_warned"]
+
+
+async def test_a_host_advance_decided_first_wins_over_a_stale_firing(store):
+    await started(store)
+    now = [T - 10 * MIN]
+    scheduler = Scheduler(store, LocalLeases(), [SESSION_TIMERS], clock=at(now))
+    await scheduler.sweep_once()  # folded at seq 2, nothing due
+    # the host advances (another process) before the scheduler's next sweep
+    await store.append(STREAM, "m-host", [SegmentChanged(index=1, deadline_ms=T + 20 * MIN,
+                                                         how="advance")], expected=2)
+    now[0] = T + 1
+    await scheduler.sweep_once()
+    await scheduler.sweep_once()
+    events = await store.read(STREAM)
+    assert kinds(events) == ["session_opened", "session_started", "segment_changed"]
+    assert scheduler.fired == 0
