@@ -134,7 +134,7 @@ async function showPicker(room, sessions) {
   $("session-live").hidden = true;
   $("session-pick").hidden = false;
   $("session-none").hidden = false;
-  const list = $("session-list");
+  const list = $("live-session-list");
   list.replaceChildren(...sessions.map((s) => {
     const item = el("li");
     const link = el("a", "", s.title || s.session);

@@ -331,3 +331,77 @@ async def test_a_member_sees_no_host_controls_and_a_refused_command_says_why(
     await expect(ann.locator("#agenda-list li")).to_have_count(3)
     await expect(bob.locator("#agenda-list li")).to_have_count(3)
     assert_clean(ann, bob)
+
+
+async def test_a_case_consultation_with_prompts_a_scribe_and_a_saved_template(
+        server, new_context):
+    """The host makes the agenda a case consultation and saves it as a template; the
+    presenter on stage fills in the prompts, which everyone sees during the case; the
+    named scribe's notes reach the others; the next session can open with the template."""
+    ann = await host_in_room(new_context, server)
+    bob = await member_in_room(new_context, server, "Bob Presenter")
+    cara = await member_in_room(new_context, server, "Cara Member")
+    await open_session(ann, "Case night")
+    await ann.get_by_role("button", name="Edit agenda").click()
+    form = ann.get_by_role("form", name="Edit the agenda")
+    await form.get_by_label("Segment 2 kind").select_option("case")
+    await form.get_by_label("Segment 2 title").fill("A wound that will not close")
+    await form.get_by_label("Segment 2 minutes", exact=True).fill("30")
+    await form.get_by_label("Segment 2 advice rounds").fill("3")
+    await form.get_by_label("Segment 2 minutes per round").fill("5")
+    await form.get_by_label("Template name").fill("case night")
+    await form.get_by_role("button", name="Save as template").click()
+    await expect(form.get_by_role("button", name="Template saved")).to_be_visible()
+    await form.get_by_role("button", name="Save agenda").click()
+    await expect(ann.locator("#agenda-list")).to_contain_text("A wound that will not close")
+
+    await join_session(bob)
+    await join_session(cara)
+    await expect(cara.locator("#agenda-list")).to_contain_text(
+        "A wound that will not close Case consultation · 30 min")
+    await ann.get_by_label("Put on stage").select_option(label="Bob Presenter")
+    await ann.get_by_role("button", name="Put on stage").click()
+    await expect(bob.locator("#stage-list")).to_contain_text("Bob Presenter")
+    await ann.get_by_label("Scribe").select_option(label="Cara Member")
+    await ann.get_by_role("button", name="Name scribe").click()
+    await expect(bob.locator("#attendee-list")).to_contain_text("Cara Memberscribe")
+    await ann.get_by_role("button", name="Start session").click()
+    await expect(cara.locator("#session-prompts")).to_be_hidden()  # pairs first
+    await ann.get_by_role("button", name="Advance", exact=True).click()
+
+    prompts = cara.locator("#session-prompts")
+    await expect(prompts).to_be_visible()
+    await expect(prompts).to_contain_text("The presenter has not filled in the case yet.")
+    await expect(prompts).to_contain_text("3 rounds of 5 min")
+    await expect(cara.locator("#prompts-edit")).to_be_hidden()  # not hers to fill in
+    await bob.get_by_text("Fill in the case prompts").click()
+    case = bob.get_by_role("form", name="Case prompts")
+    await case.get_by_label("The situation").fill("A sacral ulcer open for 9 weeks")
+    await case.get_by_label("What was tried").fill("Foam dressings, repositioning every 2 h")
+    await case.get_by_label("The question for the group").fill("What would you try next?")
+    await case.get_by_role("button", name="Save prompts").click()
+    for page in (ann, cara):
+        await expect(page.locator("#prompts-list")).to_contain_text(
+            "The situationA sacral ulcer open for 9 weeks")
+        await expect(page.locator("#prompts-list")).to_contain_text("What would you try next?")
+
+    await cara.get_by_label("As a note").check()
+    await cara.get_by_label("Say in the session").fill("Consider a swab for infection")
+    await cara.get_by_label("Say in the session").press("Enter")
+    await expect(bob.locator("#session-chat .said-note")).to_contain_text(
+        "Cara Member: Consider a swab for infection")
+    await expect(bob.get_by_label("As a note")).to_be_hidden()  # only the scribe and hosts
+
+    await ann.get_by_role("button", name="End session").click()
+    await ann.get_by_role("dialog").get_by_role("button", name="End session").click()
+    await expect(cara.locator("#session-phase")).to_have_text("Ended")
+    # The next session of the room: the saved template is on offer.
+    await ann.get_by_role("button", name="Session", exact=True).click()
+    opening = ann.get_by_role("form", name="Open a session")
+    await expect(opening).to_be_visible()
+    await expect(ann.locator("#live-session-list")).to_contain_text("Case night")
+    await opening.get_by_label("Agenda").select_option("case night")
+    await opening.get_by_label("Session title").fill("Case night 2")
+    await opening.get_by_role("button", name="Open session").click()
+    await expect(ann.locator("#agenda-list")).to_contain_text("A wound that will not close")
+    assert_clean(ann, bob, cara)
