@@ -405,3 +405,35 @@ async def test_a_case_consultation_with_prompts_a_scribe_and_a_saved_template(
     await opening.get_by_role("button", name="Open session").click()
     await expect(ann.locator("#agenda-list")).to_contain_text("A wound that will not close")
     assert_clean(ann, bob, cara)
+
+
+async def test_the_countdown_warns_at_two_minutes_and_thirty_seconds(server, new_context):
+    """A 3-minute segment, followed on a page whose clock the test moves forward: the
+    member sees "2 minutes left", then "30 seconds left", then that the time is up (and
+    the segment stays until the host moves on)."""
+    ann = await host_in_room(new_context, server)
+    page = await new_page(new_context)
+    await page.clock.install()
+    await page.goto(f"{server.url}/c/wound-care")
+    await sign_up(page, "Bob Member")
+    await page.get_by_role("button", name="Join", exact=True).click()
+    await live(page)
+    await open_room(page, "Case files")
+    await open_session(ann)
+    await set_agenda(ann, [3, 1, 1])
+    await join_session(page)
+    await ann.get_by_role("button", name="Start session").click()
+    countdown = page.locator("#session-countdown")
+    await expect(countdown).to_have_text(re.compile(r"^[23]:\d\d$"))
+    warning = page.locator("#session-warning")
+    await expect(warning).to_be_hidden()
+    await page.clock.fast_forward("01:05")
+    await expect(warning).to_have_text("2 minutes left in this segment")
+    await expect(countdown).to_have_class(re.compile(r"\blow\b"))
+    await page.clock.fast_forward("01:30")
+    await expect(warning).to_have_text("30 seconds left in this segment")
+    await page.clock.fast_forward("00:40")
+    await expect(countdown).to_have_text("0:00")
+    await expect(warning).to_have_text("Time is up: the host moves on.")
+    await expect(page.locator("#session-segment")).to_contain_text("1/3")
+    assert_clean(ann, page)
