@@ -64,6 +64,7 @@ export function init(context) {
     view.state = sessionFold.fromSnapshot(sync.snapshot, sync.seq);
     render();
     board.refreshMine();
+    loadEarlier(view.id, sync.seq);
   });
   gateway.addEventListener("event", (e) => {
     const event = e.detail;
@@ -256,6 +257,9 @@ export function render() {
     ? "The transcript of this session is kept: chat, questions, notes and captions are recorded."
     : "The transcript of this session is not kept.";
   $("session-transcript").textContent = kept;
+  const link = $("session-transcript-link"); // the transcript page (web/transcript.js)
+  link.href = `/s/${encodeURIComponent(s.session)}/transcript`;
+  link.hidden = !s.keep_transcript;
   if (view.announcedTranscript !== s.session) { // said once on joining, for screen readers too
     view.announcedTranscript = s.session;
     toast(s.keep_transcript ? "Transcript kept" : "Transcript not kept");
@@ -375,6 +379,26 @@ function renderSayForm() {
   $("say-form").hidden = !(speaks() || isScribe()) || s.phase === "ended";
   $("say-note-box").hidden = !(isScribe() || can(ACTIONS.run));
   $("say-text").placeholder = s.off_record ? "Off the record: not kept" : "";
+}
+
+// What was said before you came (chat, notes, captions up to the snapshot's seq), from
+// the transcript; without it the chat starts when you joined.
+async function loadEarlier(id, seq) {
+  let transcript;
+  try {
+    transcript = await get(`/api/sessions/${encodeURIComponent(id)}/transcript.json`);
+  } catch {
+    return;
+  }
+  if (view.id !== id || !transcript || !Array.isArray(transcript.segments)) return;
+  const kinds = { chat: "chat", note: "note", caption: "caption" };
+  const seen = new Set(view.said.map((item) => item.seq));
+  const earlier = transcript.segments.flatMap((segment) => segment.lines || [])
+    .filter((line) => kinds[line.kind] && line.seq <= seq && !seen.has(line.seq))
+    .map((line) => ({ kind: kinds[line.kind], text: line.text, name: line.who || "", ts: line.ts, seq: line.seq }));
+  if (!earlier.length) return;
+  view.said = [...earlier, ...view.said].slice(-200);
+  renderSaid();
 }
 
 function addSaid(item) {

@@ -158,11 +158,11 @@ export function apply(state, event) {
       return { prompts: true };
     // Chat, notes and captions are the transcript: the view shows them, the state keeps none.
     case "chat_said":
-      return { said: { kind: "chat", text: body.text, name: body.name, ts: event.ts } };
+      return { said: { kind: "chat", text: body.text, name: body.name, ts: event.ts, seq: event.seq } };
     case "note_added":
-      return { said: { kind: "note", text: body.text, name: body.name || "", ts: event.ts } };
+      return { said: { kind: "note", text: body.text, name: body.name || "", ts: event.ts, seq: event.seq } };
     case "caption_added":
-      return { said: { kind: "caption", text: body.text, name: body.speaker || "", ts: event.ts } };
+      return { said: { kind: "caption", text: body.text, name: body.speaker || "", ts: event.ts, seq: event.seq } };
     default: // unreadable, or a kind this client does not know yet
       return null;
   }
