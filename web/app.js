@@ -10,6 +10,7 @@
 
 import { Gateway } from "./socket.js";
 import { RoomView } from "./room.js";
+import * as liveSession from "./session.js";
 import * as communityFold from "./folds/community.js";
 import { setSession } from "./can.js";
 import { get, setCsrf } from "./api.js";
@@ -23,7 +24,6 @@ import * as community from "./community.js";
 import * as search from "./search.js";
 import * as profile from "./profile.js";
 import * as landing from "./landing.js";
-import * as liveSession from "./session.js";
 
 const LAST_COMMUNITY_KEY = "practica.community";
 
@@ -353,12 +353,12 @@ function foldCommunityEvent(event) {
 connection.init(ctx);
 shell.init(ctx);
 chat.init(ctx);
+liveSession.init(ctx);
 typing.init(ctx);
 pages.init(ctx);
 community.init(ctx);
 search.init(ctx);
 profile.init(ctx);
-liveSession.init(ctx);
 
 async function boot() {
   for (let attempt = 0; ; attempt++) {
