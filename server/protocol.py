@@ -301,7 +301,8 @@ class Ack(ServerFrame, tag="ack"):
     seq: int | None = None
     """The seq of the last event the command appended; None when nothing needed to change."""
     sync: Sync | None = None
-    """For ``join``: the room's snapshot; live events follow from ``sync.seq + 1``."""
+    """For ``join``: the room's snapshot; for a session's ``attend``: the session's. Live
+    events follow from ``sync.seq + 1``."""
 
 
 class Error(ServerFrame, tag="error"):

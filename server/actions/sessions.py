@@ -18,6 +18,7 @@ question), so members cannot tell who asked or link two questions.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import random
@@ -63,6 +64,7 @@ class Sessions:
         self.store, self.folds, self.authority = store, folds, authority
         self.sync, self.relay = sync, relay
         self._secret: bytes | None = None
+        self._locks: dict[str, asyncio.Lock] = {}
 
     # --- the asker's key -------------------------------------------------------------
 
@@ -137,7 +139,17 @@ class Sessions:
                 raise _reused(cmd.ref)
             return Ack(ref=cmd.ref, stream=appended.stream, seq=appended.seq)
 
-        return await decided(attempt, self.sync)
+        async with self._lock(session):
+            return await decided(attempt, self.sync)
+
+    def _lock(self, session: str) -> asyncio.Lock:
+        """One command of a session decided at a time in this process: many attendees
+        acting at once queue here instead of failing each other's expected seq (which
+        still guards against the other processes)."""
+        lock = self._locks.get(session)
+        if lock is None:
+            lock = self._locks[session] = asyncio.Lock()
+        return lock
 
     async def _actor(self, principal: Principal, community: CommunityState,
                      state: SessionState) -> SessionActor:
