@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.async_api import Page, expect
+from playwright.async_api import BrowserContext, Page, expect
 
 from tests.browser.test_accounts import owner_with_community
-from tests.browser.ui import assert_clean, live, new_page, open_room, sign_up
+from tests.browser.ui import assert_clean, live, new_page, open_room, sign_up, watch
 
 pytestmark = [pytest.mark.anyio, pytest.mark.browser]
 WEB = Path(__file__).resolve().parents[2] / "web"
@@ -31,8 +31,10 @@ async def host_in_room(new_context: Any, server: Any) -> Page:
     return ann
 
 
-async def member_in_room(new_context: Any, server: Any, name: str, **context: Any) -> Page:
-    page = await new_page(lambda: new_context(**context))
+async def member_in_room(new_context: Any, server: Any, name: str,
+                         context: BrowserContext | None = None, **options: Any) -> Page:
+    """A new member (through the page) in the room; in ``context`` if given."""
+    page = watch(await (context or await new_context(**options)).new_page())
     await page.goto(f"{server.url}/c/wound-care")
     await sign_up(page, name)
     await page.get_by_role("button", name="Join", exact=True).click()
@@ -437,3 +439,36 @@ async def test_the_countdown_warns_at_two_minutes_and_thirty_seconds(server, new
     await expect(warning).to_have_text("Time is up: the host moves on.")
     await expect(page.locator("#session-segment")).to_contain_text("1/3")
     assert_clean(ann, page)
+
+
+async def test_a_member_who_loses_the_link_catches_up_on_the_session(server, new_context):
+    """Offline while the host moves on and a question is asked and upvoted: back online,
+    the member's page resumes the session stream and shows where it is now."""
+    ann = await host_in_room(new_context, server)
+    bob_context = await new_context()
+    bob = await member_in_room(new_context, server, "Bob Member", bob_context)
+    await open_session(ann)
+    await ann.get_by_role("button", name="Start session").click()
+    await join_session(bob)
+    await expect(bob.locator("#session-segment")).to_contain_text("1/3")
+
+    await bob_context.set_offline(True)
+    await expect(bob.locator("#status")).to_have_attribute("data-state", "offline")
+    advance = ann.get_by_role("button", name="Advance", exact=True)
+    await advance.focus()
+    await ann.keyboard.press("Enter")  # the host's keyboard: focus stays on Advance
+    await expect(ann.locator("#session-segment")).to_contain_text("2/3")
+    await expect(advance).to_be_focused()
+    await ann.get_by_label("Your question").fill("Asked while Bob was away")
+    await ann.get_by_role("button", name="Ask", exact=True).click()
+    await ann.get_by_role("button", name="Go off the record").click()
+    await expect(bob.locator("#session-segment")).to_contain_text("1/3")  # still offline
+
+    await bob_context.set_offline(False)
+    await expect(bob.locator("#status")).to_have_attribute("data-state", "live")
+    await expect(bob.locator("#session-segment")).to_contain_text("2/3 · Presentation")
+    await expect(board(bob)).to_have_text(["Asked while Bob was away"])
+    await expect(bob.locator("#session-offrecord")).to_be_visible()
+    await bob.get_by_role("button", name="Upvote “Asked while Bob was away”").click()
+    await expect(ann.locator("#board .votes")).to_have_text(["1"])
+    assert_clean(ann, bob)
