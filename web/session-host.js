@@ -94,8 +94,6 @@ function replaceKeepingFocus(box, nodes) {
   }
 }
 
-export function tick() {}
-
 // --- stage and hands ------------------------------------------------------------------------
 
 export function stageOffButton(person) {

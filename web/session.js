@@ -12,6 +12,7 @@ import { can } from "./can.js";
 import * as clock from "./session-clock.js";
 import * as host from "./session-host.js";
 import * as board from "./session-board.js";
+import * as talk from "./session-talk.js";
 
 let ctx = null;
 let ui = null;
@@ -20,8 +21,6 @@ const view = {
   state: null, // the fold
   id: null, // the session shown
   room: null, // the room whose sessions are listed
-  said: [], // chat, notes and captions seen (the transcript as it goes by)
-  offRecord: [], // what was said off the record (relayed, never kept)
   announcedTranscript: null, // the session whose transcript notice was read out
 };
 
@@ -44,27 +43,14 @@ export function init(context) {
   gateway = context.gateway;
   $("session-button").addEventListener("click", () => showForRoom(ui.current));
   onSubmit($("session-open-form"), $("session-open-error"), openSession);
-  $("say-form").addEventListener("submit", (e) => {
-    e.preventDefault();
-    const text = $("say-text").value.trim();
-    if (!text) return;
-    const note = $("say-note").checked && !$("say-note-box").hidden;
-    command(note ? "note" : "say", { text }).then((ack) => {
-      $("say-text").value = "";
-      // Off the record nothing is stored (the ack has no seq) and the relay goes to the
-      // others: show your own words here, marked like theirs.
-      if (ack && ack.seq == null && view.state && view.state.off_record) {
-        addSaid({ kind: note ? "note" : "chat", text, name: ui.me.name, ts: Date.now(), offRecord: true });
-      }
-    }, () => {});
-  });
   gateway.addEventListener("snapshot", (e) => {
     const sync = e.detail;
+    if (sync.snapshot.kind === "room") markLive(sync.snapshot.room);
     if (sync.snapshot.kind !== sessionFold.KIND || sync.stream !== `session:${view.id}`) return;
     view.state = sessionFold.fromSnapshot(sync.snapshot, sync.seq);
     render();
     board.refreshMine();
-    loadEarlier(view.id, sync.seq);
+    talk.loadEarlier(view.id, sync.seq);
   });
   gateway.addEventListener("event", (e) => {
     const event = e.detail;
@@ -72,21 +58,13 @@ export function init(context) {
     const change = sessionFold.apply(view.state, event);
     if (change) redraw(change, event);
   });
-  gateway.addEventListener("relayed", (e) => {
-    const frame = e.detail;
-    if (frame.stream !== `session:${view.id}` || frame.kind !== "off_record") return;
-    const data = frame.data || {};
-    const kind = { note: "note", caption: "caption" }[data.what] || "chat";
-    const name = data.name || data.speaker || (frame.from && frame.from.name) || "";
-    addSaid({ kind, text: String(data.text || ""), name: String(name), ts: Date.now(), offRecord: true });
-  });
   gateway.addEventListener("ready", () => {
     // after a reconnect the socket resumes the stream; a fresh socket attends again
     if (view.id && !gateway.lastSeq.has(`session:${view.id}`)) attend(view.id);
     applyRole();
   });
-  clock.init({ onTick: () => host.tick() });
   host.init({ command, state, me, render });
+  talk.init({ gateway, command, state, me: () => ui.me, shownId: () => view.id });
   board.init({ command, state, me, takesPart, speaks });
 }
 
@@ -187,8 +165,7 @@ export function show(id) {
     if (view.id) gateway.unfollow(`session:${view.id}`);
     view.id = id;
     view.state = null;
-    view.said = [];
-    view.offRecord = [];
+    talk.reset();
   }
   ctx.showPane("session");
   $("session-pick").hidden = true;
@@ -237,13 +214,19 @@ export async function openDirect(id) {
   gateway.addEventListener("ready", ready);
 }
 
-// The room header's Session button shows in a room; leaving the pane leaves the session be.
-export function roomShown(inRoom) {
-  $("session-button").hidden = !inRoom;
-}
-
-export function hidden() {
-  return ui.pane !== "session";
+// Entering a room: say on its Session button whether a session is live there now.
+async function markLive(room) {
+  const button = $("session-button");
+  let live = false;
+  try {
+    const sessions = await get(`/api/rooms/${encodeURIComponent(room)}/sessions`);
+    live = sessions.some((s) => s.phase !== "ended");
+  } catch {
+    // the button still opens the room's sessions
+  }
+  if (ui.current !== room) return;
+  button.textContent = live ? "Session · live" : "Session";
+  button.classList.toggle("live", live);
 }
 
 // --- drawing -----------------------------------------------------------------------------------
@@ -266,7 +249,7 @@ export function render() {
   }
   redraw({ timer: true, agenda: true, stage: true, hands: true, board: true, record: true,
     people: true, prompts: true }, null);
-  renderSaid();
+  talk.renderAll();
 }
 
 function redraw(change, event) {
@@ -280,9 +263,9 @@ function redraw(change, event) {
   if (change.record) renderRecord();
   if (change.people) renderAttendees();
   if (change.prompts || change.agenda || change.timer || change.stage) renderPrompts();
-  if (change.said && event) addSaid(change.said);
+  if (change.said && event) talk.add(change.said);
   if (change.pairs || change.timer || change.people) renderPairs();
-  if (change.people || change.record) renderSayForm();
+  if (change.people || change.record) talk.renderForm({ speaks: speaks() || isScribe(), notes: isScribe() || can(ACTIONS.run) });
 }
 
 // In a pairs segment: who you are paired with (the server drew the pairs).
@@ -308,7 +291,7 @@ function renderRecord() {
     box.textContent = `Off the record since ${formatClock(s.off_record.since_ms)}`
       + (who ? ` (${who.name})` : "") + ": chat and notes now reach those present and are not kept.";
   }
-  document.body.classList.toggle("off-record", Boolean(s.off_record) && !hidden());
+  document.body.classList.toggle("off-record", Boolean(s.off_record) && ui.pane === "session");
 }
 
 function renderStage() {
@@ -374,54 +357,6 @@ function renderPrompts() {
   };
 }
 
-function renderSayForm() {
-  const s = view.state;
-  $("say-form").hidden = !(speaks() || isScribe()) || s.phase === "ended";
-  $("say-note-box").hidden = !(isScribe() || can(ACTIONS.run));
-  $("say-text").placeholder = s.off_record ? "Off the record: not kept" : "";
-}
-
-// What was said before you came (chat, notes, captions up to the snapshot's seq), from
-// the transcript; without it the chat starts when you joined.
-async function loadEarlier(id, seq) {
-  let transcript;
-  try {
-    transcript = await get(`/api/sessions/${encodeURIComponent(id)}/transcript.json`);
-  } catch {
-    return;
-  }
-  if (view.id !== id || !transcript || !Array.isArray(transcript.segments)) return;
-  const kinds = { chat: "chat", note: "note", caption: "caption" };
-  const seen = new Set(view.said.map((item) => item.seq));
-  const earlier = transcript.segments.flatMap((segment) => segment.lines || [])
-    .filter((line) => kinds[line.kind] && line.seq <= seq && !seen.has(line.seq))
-    .map((line) => ({ kind: kinds[line.kind], text: line.text, name: line.who || "", ts: line.ts, seq: line.seq }));
-  if (!earlier.length) return;
-  view.said = [...earlier, ...view.said].slice(-200);
-  renderSaid();
-}
-
-function addSaid(item) {
-  view.said.push(item);
-  if (view.said.length > 200) view.said.shift();
-  $("session-chat").append(saidItem(item));
-  const log = $("session-chat");
-  log.scrollTop = log.scrollHeight;
-}
-
-function renderSaid() {
-  $("session-chat").replaceChildren(...view.said.map(saidItem));
-}
-
-function saidItem(item) {
-  const row = el("li", `said said-${item.kind}${item.offRecord ? " off" : ""}`);
-  const label = item.kind === "note" ? "Note" : item.kind === "caption" ? "Caption" : "";
-  if (label) row.append(el("span", "said-kind", `${label} `));
-  if (item.name) row.append(el("strong", "", `${item.name}: `));
-  row.append(el("span", "", item.text));
-  if (item.offRecord) row.append(el("span", "muted small", " (off the record)"));
-  return row;
-}
 
 export function applyRole() {
   if (view.state && ui.pane === "session") render();

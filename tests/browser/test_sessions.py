@@ -23,6 +23,7 @@ from tests.browser.ui import assert_clean, live, new_page, open_room, sign_up, w
 pytestmark = [pytest.mark.anyio, pytest.mark.browser]
 WEB = Path(__file__).resolve().parents[2] / "web"
 PHONE = {"width": 375, "height": 740}
+SESSION_BUTTON = re.compile(r"^Session( · live)?$")  # the room header's
 
 
 async def host_in_room(new_context: Any, server: Any) -> Page:
@@ -45,7 +46,7 @@ async def member_in_room(new_context: Any, server: Any, name: str,
 
 async def open_session(host: Page, title: str = "Tuesday community hour") -> str:
     """From the room header: open a session with the default agenda; its id."""
-    await host.get_by_role("button", name="Session", exact=True).click()
+    await host.get_by_role("button", name=SESSION_BUTTON).click()
     form = host.get_by_role("form", name="Open a session")
     await form.get_by_label("Session title").fill(title)
     await form.get_by_role("button", name="Open session").click()
@@ -65,7 +66,7 @@ async def set_agenda(host: Page, minutes: list[int]) -> None:
 
 
 async def join_session(page: Page) -> None:
-    await page.get_by_role("button", name="Session", exact=True).click()
+    await page.get_by_role("button", name=SESSION_BUTTON).click()
     await expect(page.locator("#session-live")).to_be_visible()
 
 
@@ -222,10 +223,12 @@ async def test_a_host_and_two_members_run_a_full_agenda(server, new_context):
 
 async def test_upvotes_reorder_the_board_live_in_every_page(server, new_context):
     ann = await host_in_room(new_context, server)
-    bob = await member_in_room(new_context, server, "Bob Member")
-    cara = await member_in_room(new_context, server, "Cara Member")
     await open_session(ann)
     await ann.get_by_role("button", name="Start session").click()
+    bob = await member_in_room(new_context, server, "Bob Member")
+    cara = await member_in_room(new_context, server, "Cara Member")
+    # entering the room, the header says a session is live there
+    await expect(bob.get_by_role("button", name="Session · live")).to_be_visible()
     await join_session(bob)
     await join_session(cara)
     first, second = "First: consent forms?", "Second: referral letters?"
@@ -398,7 +401,7 @@ async def test_a_case_consultation_with_prompts_a_scribe_and_a_saved_template(
     await ann.get_by_role("dialog").get_by_role("button", name="End session").click()
     await expect(cara.locator("#session-phase")).to_have_text("Ended")
     # The next session of the room: the saved template is on offer.
-    await ann.get_by_role("button", name="Session", exact=True).click()
+    await ann.get_by_role("button", name=SESSION_BUTTON).click()
     opening = ann.get_by_role("form", name="Open a session")
     await expect(opening).to_be_visible()
     await expect(ann.locator("#live-session-list")).to_contain_text("Case night")
