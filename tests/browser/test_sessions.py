@@ -258,6 +258,19 @@ async def test_upvotes_reorder_the_board_live_in_every_page(server, new_context)
     for page in pages:
         await expect(board(page)).to_have_text([second, first])
         await expect(page.locator("#board .votes")).to_have_text(["2", "1"])
+
+    # The askers change their own: Bob rewords his, Cara withdraws hers.
+    await bob.get_by_role("button", name=f"Edit your question “{first}”").click()
+    editing = bob.get_by_label("Edit your question")
+    await expect(editing).to_be_focused()
+    await editing.fill("First: consent forms for photos?")
+    await editing.press("Tab")
+    await bob.keyboard.press("Enter")  # Save
+    await cara.get_by_role("button", name=f"Withdraw your question “{second}”").click()
+    for page in pages:
+        await expect(board(page)).to_have_text(["First: consent forms for photos?"])
+    await expect(ann.get_by_role("button", name=re.compile("^Edit your question"))
+                 ).to_have_count(0)
     assert_clean(ann, bob, cara)
 
 
