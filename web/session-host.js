@@ -70,7 +70,10 @@ export function renderConsole() {
     extras.push(toggle);
     const people = [...s.attendees.values()].filter((p) => !p.guest);
     if (people.length) {
-      const choose = select([["", "Choose the scribe…"], ...people.map((p) => [p.member, p.name])], s.scribe ? s.scribe.member : "");
+      const before = $("scribe-select"); // a choice not yet sent survives a redraw
+      const chosen = before && people.some((p) => p.member === before.value) ? before.value : null;
+      const choose = select([["", "Choose the scribe…"], ...people.map((p) => [p.member, p.name])],
+        chosen ?? (s.scribe ? s.scribe.member : ""));
       choose.id = "scribe-select";
       const label = field("Scribe", choose, "field");
       const name = button("Name scribe", "ghost small", () => {
@@ -82,14 +85,22 @@ export function renderConsole() {
   replaceKeepingFocus(record, extras);
 }
 
+// A toggle's other face: after pressing one, the focus goes to what replaced it.
+const TOGGLED = {
+  Pause: "Resume", Resume: "Pause", "Go off the record": "Back on the record",
+  "Back on the record": "Go off the record", "Start session": "Advance",
+};
+
 // Rebuilding a row of buttons would drop the focus of someone using the keyboard: put it
-// back on the button with the same text.
+// back on the button with the same text (or the toggle's other face).
 function replaceKeepingFocus(box, nodes) {
   const focused = box.contains(document.activeElement) ? document.activeElement.textContent : null;
   if (focused && document.activeElement.tagName === "SELECT") return; // choosing: leave it be
   box.replaceChildren(...nodes);
   if (focused) {
-    const again = [...box.querySelectorAll("button")].find((b) => b.textContent === focused && !b.disabled);
+    const buttons = [...box.querySelectorAll("button")].filter((b) => !b.disabled);
+    const again = buttons.find((b) => b.textContent === focused)
+      || buttons.find((b) => b.textContent === TOGGLED[focused]);
     (again || box.querySelector("button:not([disabled])"))?.focus();
   }
 }
@@ -114,7 +125,9 @@ export function renderStageAdd() {
     return;
   }
   if (box.contains(document.activeElement) && document.activeElement.tagName === "SELECT") return;
+  const before = $("stage-choose");
   const choose = select(candidates.map((p) => [p.member, p.name]));
+  if (before && candidates.some((p) => p.member === before.value)) choose.value = before.value;
   choose.id = "stage-choose";
   box.replaceChildren(field("Put on stage", choose),
     button("Put on stage", "ghost small", () => send("stage", { member: choose.value, on: true })));
