@@ -15,6 +15,7 @@ from server.domain.session import SESSION_TIMERS
 from server.domain.session_events import (
     Segment,
     SegmentChanged,
+    SessionEnded,
     SessionOpened,
     SessionStarted,
 )
@@ -98,3 +99,26 @@ async def test_a_host_advance_decided_first_wins_over_a_stale_firing(store):
     events = await store.read(STREAM)
     assert kinds(events) == ["session_opened", "session_started", "segment_changed"]
     assert scheduler.fired == 0
+
+
+class CountingLeases(LocalLeases):
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked: list[str] = []
+
+    async def hold(self, name: str) -> bool:
+        self.asked.append(name)
+        return await super().hold(name)
+
+
+async def test_an_ended_session_is_no_longer_swept(store):
+    await started(store)
+    leases = CountingLeases()
+    scheduler = Scheduler(store, leases, [SESSION_TIMERS], clock=at([T - 10 * MIN]))
+    await scheduler.sweep_once()
+    assert len(leases.asked) == 1
+    await store.append(STREAM, "m-host", [SessionEnded()])
+    await scheduler.sweep_once()  # folds the end
+    await scheduler.sweep_once()
+    await scheduler.sweep_once()
+    assert len(leases.asked) == 2

@@ -60,6 +60,9 @@ class Scheduler:
         fired = 0
         for kind in list(self.kinds):
             for stream in await self.store.streams(kind.prefix):
+                known = self._states.get(stream)
+                if known is not None and kind.finished(known[1]):
+                    continue  # nothing will ever be due there again
                 if await self.leases.hold(lease_of(stream)):
                     fired += await self._fire_due(kind, stream)
         return fired

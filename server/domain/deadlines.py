@@ -46,6 +46,9 @@ class TimedKind:
     """Fold one event into the state; returns the state (it may be the same object)."""
     due: Callable[[Any, int], list[Due]]
     """Deadlines due at ``now_ms`` (epoch milliseconds) that have not fired yet."""
+    finished: Callable[[Any], bool] = lambda state: False
+    """True when the state will never have a deadline again (an ended session): the
+    scheduler stops reading its stream."""
 
     def fold(self, state: Any, events: list[Event]) -> Any:
         for event in events:

@@ -456,7 +456,8 @@ def auto_advance(state: SessionState, now_ms: int) -> list[EventBody]:
                            how="auto", pairs=pairs_for(state, following, rng))]
 
 
-SESSION_TIMERS = TimedKind(prefix="session:", initial=SessionState, apply=apply, due=due)
+SESSION_TIMERS = TimedKind(prefix="session:", initial=SessionState, apply=apply, due=due,
+                           finished=lambda state: state.phase == "ended")
 TIMED_KINDS.append(SESSION_TIMERS)
 
 
