@@ -89,7 +89,7 @@ def countdown_seconds(text: str) -> int:
 async def readme_screenshots(host: Page, member: Page) -> None:
     """The README's pictures: the host console at desktop width, the member view on a
     phone, each from the top of the session."""
-    await host.set_viewport_size({"width": 1280, "height": 1000})
+    await host.set_viewport_size({"width": 1280, "height": 1280})
     await member.set_viewport_size({"width": 375, "height": 1500})
     for page in (host, member):
         await page.evaluate("""() => {
