@@ -104,10 +104,11 @@ export async function showForRoom(room) {
     show(current.session);
     return;
   }
-  showPicker(room, sessions);
+  showPicker(sessions);
 }
 
-async function showPicker(room, sessions) {
+async function showPicker(sessions) {
+  if (view.id) gateway.unfollow(`session:${view.id}`); // no longer shown: stop folding it
   view.id = null;
   view.state = null;
   $("session-live").hidden = true;
@@ -141,7 +142,6 @@ async function showPicker(room, sessions) {
       return option;
     }));
   }
-  void room;
 }
 
 async function openSession() {
