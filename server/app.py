@@ -145,7 +145,8 @@ class Practica:
         if self.redis is not None:
             self.relayer.channel = RedisChannel(self.redis, prefix=settings.redis_prefix)
         self.sessions = Sessions(self.store, self.folds, self.authority, self.feed.sync,
-                                 self.relayer.send_off_record)
+                                 self.relayer.send_off_record,
+                                 snapshot_every=settings.session_snapshot_every)
         self.api = Api(self.identity, self.communities, settings, self.search, self.sessions)
         self.gateway = Gateway(self.actions, settings, self.metrics, limiter, self.identity,
                                relayer=self.relayer, sessions=self.sessions)

@@ -14,18 +14,21 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+import msgspec
+
 from .domain import community as community_fold
 from .domain import room as room_fold
 from .domain.community import CommunityState
 from .domain.events import CommunityCreated, CommunityEdited, Event, community_stream, room_stream
 from .domain.room import RoomState
-from .domain.session import SessionState
+from .domain.session import SessionSnapshot, SessionState
 from .domain.session import apply as session_apply
 from .errors import NotFound
 from .markup import render_markdown
 from .store import EventStore
 
 log = logging.getLogger("practica.folds")
+_snapshot_decoder = msgspec.json.Decoder(SessionSnapshot)
 
 PAGE = 2000
 
@@ -36,6 +39,8 @@ class Folds:
         self.communities: dict[str, CommunityState] = {}
         self.rooms: dict[str, RoomState] = {}
         self.sessions: dict[str, SessionState] = {}
+        self.from_snapshots: dict[str, int] = {}
+        """The sessions loaded from a kept snapshot, and its seq."""
         """Every live session, followed by every process (its room decides who reads it)."""
         self._homes: dict[str, str] = {}
         """room -> its community, as found (a room never moves)."""
@@ -56,9 +61,18 @@ class Folds:
     async def load_sessions(self) -> None:
         """Fold every session there is: who may read one is decided by its room, known
         from its first event, and must be known without waiting."""
+        kept = {row[0]: (int(row[1]), bytes(row[2])) for row in await self.store.fetch(
+            "SELECT stream, seq, body FROM stream_snapshots WHERE stream LIKE 'session:%'")}
         for stream in await self.store.streams("session:"):
             ident = stream.partition(":")[2]
             state = SessionState(ident)
+            if stream in kept:
+                seq, body = kept[stream]
+                try:
+                    state = SessionState.from_snapshot(_snapshot_decoder.decode(body), seq)
+                    self.from_snapshots[ident] = seq
+                except msgspec.MsgspecError:  # written by another version: fold it all
+                    log.warning("snapshot of %s is unreadable; folding it whole", stream)
             await self._fold(stream, state, session_apply)
             self.sessions[ident] = state
 
@@ -126,7 +140,7 @@ class Folds:
         :meth:`on_commit` and applied after, so none is missed or applied twice."""
         self._loading[stream] = []
         try:
-            after = 0
+            after = state.seq  # from a snapshot, the events after it
             while True:
                 events = await self.store.read(stream, after=after, limit=PAGE)
                 for event in events:

@@ -77,6 +77,9 @@ class Settings:
     split (see server/paging.py), so a client with a 1 MiB frame limit always resumes."""
     presence_grace_ms: int = 15_000
     """How long a dropped connection still shows its member present."""
+    session_snapshot_every: int = 200
+    """A live session's fold is written to the store every this many events, so a
+    starting process folds that snapshot and the events after it, not the whole stream."""
     presence_tick_ms: int = 50
     """Presence changes of a room arriving within this long of its last presence event
     are coalesced into its next one (``members_changed``), so a crowd joining at once

@@ -145,3 +145,45 @@ async def wait_value(redis: aioredis.Redis, key: str, within: float = 15) -> byt
         assert asyncio.get_running_loop().time() < deadline, f"{key} was never set"
         await asyncio.sleep(0.05)
     return bytes(value)
+
+
+async def test_two_hosts_on_two_processes_advance_at_once_one_segment(pair):
+    a, b = pair
+    c = await circle(a, members=0)
+    second, second_ws = await member(a, c.community, "Hugo Host", ws_url=b.ws_url, other=b)
+    made = await c.host.call("PUT", f"/api/communities/{c.community}/members/{second.id}/role",
+                             {"role": "host"})
+    assert made.status_code == 204, made.text
+    await until_role(b, c.community, second.id, "host")
+    second_ws = await second.connect(b.ws_url)  # the role change closed the old socket
+    await second_ws.identify(community=c.community)
+    session = await open_session(c, agenda=[
+        {"kind": "open", "title": f"Part {i}", "minutes": 5} for i in range(5)])
+    await until_known(b, session)
+    await op(c.host_ws, session, "start")
+    for seen in range(3):
+        await until_seq(b, session, a.practica.folds.session(session).seq)
+        replies = await asyncio.gather(op(c.host_ws, session, "advance", index=seen),
+                                       op(second_ws, session, "advance", index=seen))
+        assert sorted(r["type"] for r in replies) == ["ack", "error"], replies
+        assert [r["code"] for r in replies if r["type"] == "error"] == ["out_of_order"]
+    events = await a.practica.store.read(f"session:{session}")
+    moves = [e.body.index for e in events if e.body is not None  # type: ignore[union-attr]
+             and e.body.__struct_config__.tag == "segment_changed"]
+    assert moves == [1, 2, 3]
+
+
+async def until_role(server: RunningServer, community: str, member_id: str, role: str,
+                     within: float = 10) -> None:
+    deadline = asyncio.get_running_loop().time() + within
+    while (info := server.practica.folds.community(community).members.get(member_id)) is None \
+            or info.role != role:
+        assert asyncio.get_running_loop().time() < deadline, "the role reached the process"
+        await asyncio.sleep(0.02)
+
+
+async def until_seq(server: RunningServer, session: str, seq: int, within: float = 10) -> None:
+    deadline = asyncio.get_running_loop().time() + within
+    while server.practica.folds.session(session).seq < seq:
+        assert asyncio.get_running_loop().time() < deadline, "the other process caught up"
+        await asyncio.sleep(0.02)

@@ -112,6 +112,13 @@ async def test_every_command_verifies_against_a_fresh_snapshot(server):
     assert anonymous and all(ann_id not in msgspec.json.encode(f).decode() for f in anonymous)
     audit = await server.practica.store.read(audit_stream(c.community))
     assert any(e.body.target == ann_id and "anonymously" in e.body.action for e in audit)
+    # every host action done is in the audit log, by whom, with what it was
+    host_ops = [name for client, name, _ in script if client is c.host_ws and name not in (
+        "attend", "upvote", "unvote")]
+    done = [e.body.detail.split(" ")[0] for e in audit if e.actor == host_id
+            and e.body.outcome == "done" and e.body.action in (
+                "run_session", "moderate_questions")]
+    assert done == host_ops
     mine = (await ann.call("GET", f"/api/sessions/{session}")).json()["mine"]
     assert mine == [1, 3]
     assert (await bob.call("GET", f"/api/sessions/{session}")).json()["mine"] == [2]

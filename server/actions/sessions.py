@@ -60,8 +60,9 @@ async def _no_relay(sender: Principal, stream: str, data: dict[str, Any]) -> Non
 
 class Sessions:
     def __init__(self, store: EventStore, folds: Folds, authority: Authority, sync: Sync,
-                 relay: Relay = _no_relay) -> None:
+                 relay: Relay = _no_relay, *, snapshot_every: int = 200) -> None:
         self.store, self.folds, self.authority = store, folds, authority
+        self.snapshot_every = max(1, snapshot_every)
         self.sync, self.relay = sync, relay
         self._secret: bytes | None = None
         self._locks: dict[str, asyncio.Lock] = {}
@@ -137,10 +138,21 @@ class Sessions:
                 parts, None if result.anonymous else principal.member, key, digest)
             if appended.conflict:
                 raise _reused(cmd.ref)
+            if appended.seq // self.snapshot_every > expected // self.snapshot_every:
+                await self.keep_snapshot(session)
             return Ack(ref=cmd.ref, stream=appended.stream, seq=appended.seq)
 
         async with self._lock(session):
             return await decided(attempt, self.sync)
+
+    async def keep_snapshot(self, session: str) -> None:
+        """Write the session's fold as it is now (a later one is never replaced by it)."""
+        state = self.folds.session(session)
+        await self.store.execute([(
+            "INSERT INTO stream_snapshots (stream, seq, body) VALUES (?, ?, ?)"
+            " ON CONFLICT (stream) DO UPDATE SET seq = excluded.seq, body = excluded.body"
+            " WHERE excluded.seq > stream_snapshots.seq",
+            (session_stream(session), state.seq, msgspec.json.encode(state.snapshot())))])
 
     def _lock(self, session: str) -> asyncio.Lock:
         """One command of a session decided at a time in this process: many attendees

@@ -18,14 +18,13 @@ asker, the scribe, the presenter on stage) are here.
 
 from __future__ import annotations
 
-import hashlib
 import random
-from typing import Any, NamedTuple
+from typing import Any
 
 from ..errors import Forbidden, InvalidCommand, NotFound, OutOfOrder
 from .events import EventBody
-from .policy import Action
-from .session import Question, SessionState, pairs_for, segment_ms
+from .policy import Action as Action
+from .session import SessionState, pairs_for, segment_ms
 from .session_events import (
     AgendaEdited,
     AttendeeArrived,
@@ -37,14 +36,6 @@ from .session_events import (
     NoteAdded,
     OffRecordEnded,
     OffRecordStarted,
-    QuestionAnswered,
-    QuestionAsked,
-    QuestionDismissed,
-    QuestionEdited,
-    QuestionPinned,
-    QuestionUnvoted,
-    QuestionUpvoted,
-    QuestionWithdrawn,
     ScribeNamed,
     Segment,
     SegmentChanged,
@@ -56,67 +47,15 @@ from .session_events import (
     SessionStarted,
     StageChanged,
 )
-
-MINUTE_MS = 60_000
-
-
-class SessionActor(NamedTuple):
-    """Who sends a session command, as the pure decision needs them."""
-
-    id: str
-    name: str
-    key: str
-    """A keyed hash of (server secret, session, member), computed at the edge: the
-    decision recognises an anonymous asker by it without the event naming them."""
-    runs: bool = False
-    """May run the session (``run_session``): act on others' hands, write notes."""
-    guest: bool = False
-
-
-class Decided(NamedTuple):
-    bodies: list[EventBody]
-    """To append (none: nothing needed to change)."""
-    relay: dict[str, Any] | None = None
-    """Off the record: not appended; sent to those present through the relay instead."""
-    anonymous: bool = False
-    """Append without an actor: the event must not name who sent it."""
-
-
-def owner_key(key: str, question: int) -> str:
-    """The per-question owner key: unlinkable across questions without ``key``."""
-    return hashlib.sha256(f"{key}:{question}".encode()).hexdigest()[:32]
-
-
-_ACTIONS: dict[str, Action] = {
-    "open": Action.OPEN_SESSION, "start": Action.RUN_SESSION, "advance": Action.RUN_SESSION,
-    "back": Action.RUN_SESSION, "extend": Action.RUN_SESSION, "pause": Action.RUN_SESSION,
-    "resume": Action.RUN_SESSION, "end": Action.RUN_SESSION,
-    "edit_agenda": Action.RUN_SESSION, "stage": Action.RUN_SESSION,
-    "bring_up": Action.RUN_SESSION, "off_record": Action.RUN_SESSION,
-    "name_scribe": Action.RUN_SESSION, "pin": Action.MODERATE_QUESTIONS,
-    "answer": Action.MODERATE_QUESTIONS, "dismiss": Action.MODERATE_QUESTIONS,
-    "ask": Action.SPEAK_IN_SESSION, "edit_question": Action.SPEAK_IN_SESSION,
-    "say": Action.SPEAK_IN_SESSION, "withdraw": Action.TAKE_PART,
-    "upvote": Action.TAKE_PART, "unvote": Action.TAKE_PART, "raise_hand": Action.TAKE_PART,
-    "lower_hand": Action.TAKE_PART, "attend": Action.TAKE_PART, "note": Action.TAKE_PART,
-    "caption": Action.TAKE_PART, "case_prompts": Action.TAKE_PART,
-}
-"""The action each op needs on the session's room. ``note`` and ``caption`` also need
-the sender to be the scribe or able to run the session; ``case_prompts`` the presenter
-on stage or a host; ``lower_hand`` for someone else ``run_session`` (all decided here)."""
-
-
-def required_action(op: str, member: str | None = None, sender: str = "") -> Action:
-    if op == "lower_hand" and member is not None and member != sender:
-        return Action.RUN_SESSION
-    return _ACTIONS[op]
-
-
-def clean(text: str, what: str = "text") -> str:
-    cleaned = text.strip()
-    if not cleaned:
-        raise InvalidCommand(f"the {what} is empty")
-    return cleaned
+from .session_qa import QA_DECIDERS
+from .session_rules import MINUTE_MS as MINUTE_MS
+from .session_rules import Decided as Decided
+from .session_rules import SessionActor as SessionActor
+from .session_rules import clean as clean
+from .session_rules import owner_key as owner_key
+from .session_rules import require_live as _live
+from .session_rules import require_phase as _phase
+from .session_rules import required_action as required_action
 
 
 def decide_open(session: str, community: str, room: str, title: str, agenda: list[Segment],
@@ -126,42 +65,6 @@ def decide_open(session: str, community: str, room: str, title: str, agenda: lis
     return [SessionOpened(session=session, community=community, room=room,
                           title=clean(title, "title"), agenda=agenda,
                           keep_transcript=keep_transcript)]
-
-
-def _phase(state: SessionState, *phases: str, doing: str) -> None:
-    if state.phase not in phases:
-        hint = {"lobby": "the session has not started", "paused": "the session is paused",
-                "ended": "the session has ended",
-                "running": "the session is running"}[state.phase]
-        raise OutOfOrder(f"cannot {doing}: {hint}")
-
-
-def _live(state: SessionState, doing: str) -> None:
-    _phase(state, "lobby", "running", "paused", doing=doing)
-
-
-def _question(state: SessionState, number: int) -> Question:
-    question = state.questions.get(number)
-    if question is None:
-        raise NotFound(f"no question {number}")
-    return question
-
-
-def _open_question(state: SessionState, number: int, doing: str) -> Question:
-    question = _question(state, number)
-    if question.state != "open":
-        raise OutOfOrder(f"cannot {doing} question {number}: it was {question.state}")
-    return question
-
-
-def _own_question(state: SessionState, actor: SessionActor, number: int,
-                  doing: str) -> Question:
-    question = _question(state, number)
-    if question.owner_key != owner_key(actor.key, number):
-        raise Forbidden(f"only the asker may {doing} question {number}")
-    if question.state != "open":
-        raise OutOfOrder(f"cannot {doing} question {number}: it was {question.state}")
-    return question
 
 
 def _attendee(state: SessionState, member: str) -> str:
@@ -312,78 +215,6 @@ def _bring_up(state: SessionState, actor: SessionActor, op: Any, now: int,
     return [StageChanged(member=op.member, name=state.hands[op.member], on=True)]
 
 
-def _ask(state: SessionState, actor: SessionActor, op: Any, now: int,
-         rng: random.Random) -> Decided:
-    _live(state, "ask")
-    number = len(state.questions) + 1
-    anonymous = bool(op.anonymous)
-    body = QuestionAsked(question=number, text=clean(op.text, "question"), anonymous=anonymous,
-                         asker=None if anonymous else actor.id,
-                         asker_name="" if anonymous else actor.name,
-                         owner_key=owner_key(actor.key, number))
-    return Decided([body], anonymous=anonymous)
-
-
-def _edit_question(state: SessionState, actor: SessionActor, op: Any, now: int,
-                   rng: random.Random) -> Decided:
-    _live(state, "edit a question")
-    question = _own_question(state, actor, op.question, "edit")
-    text = clean(op.text, "question")
-    bodies: list[EventBody] = (
-        [] if text == question.text else [QuestionEdited(question=op.question, text=text)])
-    return Decided(bodies, anonymous=question.anonymous)
-
-
-def _withdraw(state: SessionState, actor: SessionActor, op: Any, now: int,
-              rng: random.Random) -> Decided:
-    _live(state, "withdraw a question")
-    question = _own_question(state, actor, op.question, "withdraw")
-    return Decided([QuestionWithdrawn(question=op.question)], anonymous=question.anonymous)
-
-
-def _upvote(state: SessionState, actor: SessionActor, op: Any, now: int,
-            rng: random.Random) -> list[EventBody]:
-    _live(state, "upvote")
-    question = _open_question(state, op.question, "upvote")
-    if question.owner_key == owner_key(actor.key, op.question):
-        raise OutOfOrder("you may not upvote your own question")
-    if actor.id in question.voters:
-        raise OutOfOrder(f"you upvoted question {op.question} already")
-    return [QuestionUpvoted(question=op.question, member=actor.id)]
-
-
-def _unvote(state: SessionState, actor: SessionActor, op: Any, now: int,
-            rng: random.Random) -> list[EventBody]:
-    _live(state, "take back a vote")
-    question = _open_question(state, op.question, "take back a vote on")
-    if actor.id not in question.voters:
-        raise OutOfOrder(f"you have not upvoted question {op.question}")
-    return [QuestionUnvoted(question=op.question, member=actor.id)]
-
-
-def _pin(state: SessionState, actor: SessionActor, op: Any, now: int,
-         rng: random.Random) -> list[EventBody]:
-    _live(state, "pin")
-    question = _open_question(state, op.question, "pin")
-    if question.pinned == op.pinned:
-        return []
-    return [QuestionPinned(question=op.question, pinned=op.pinned)]
-
-
-def _answer(state: SessionState, actor: SessionActor, op: Any, now: int,
-            rng: random.Random) -> list[EventBody]:
-    _live(state, "answer")
-    _open_question(state, op.question, "answer")
-    return [QuestionAnswered(question=op.question)]
-
-
-def _dismiss(state: SessionState, actor: SessionActor, op: Any, now: int,
-             rng: random.Random) -> list[EventBody]:
-    _live(state, "dismiss")
-    _open_question(state, op.question, "dismiss")
-    return [QuestionDismissed(question=op.question)]
-
-
 def _off_record(state: SessionState, actor: SessionActor, op: Any, now: int,
                 rng: random.Random) -> list[EventBody]:
     _live(state, "go off the record")
@@ -461,9 +292,7 @@ _DECIDERS: dict[str, Any] = {
     "start": _start, "advance": _advance, "back": _back, "extend": _extend,
     "pause": _pause, "resume": _resume, "end": _end, "edit_agenda": _edit_agenda,
     "stage": _stage, "raise_hand": _raise_hand, "lower_hand": _lower_hand,
-    "bring_up": _bring_up, "ask": _ask, "edit_question": _edit_question,
-    "withdraw": _withdraw, "upvote": _upvote, "unvote": _unvote, "pin": _pin,
-    "answer": _answer, "dismiss": _dismiss, "off_record": _off_record,
+    "bring_up": _bring_up, **QA_DECIDERS, "off_record": _off_record,
     "name_scribe": _name_scribe, "note": _note, "say": _say, "caption": _caption,
     "case_prompts": _case_prompts, "attend": _attend,
 }

@@ -1,0 +1,92 @@
+"""The shapes of a live session's state as snapshots and clients see them (the fold
+is :mod:`.session`)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+
+from .session_events import Segment
+
+Phase = Literal["lobby", "running", "paused", "ended"]
+QuestionState = Literal["open", "answered", "dismissed", "withdrawn"]
+
+
+class Person(msgspec.Struct, kw_only=True):
+    member: str
+    name: str
+
+
+class Attendee(msgspec.Struct, kw_only=True):
+    member: str
+    name: str
+    guest: bool = False
+
+
+class Question(msgspec.Struct, kw_only=True):
+    question: int
+    text: str
+    anonymous: bool
+    asker: str | None
+    """None when anonymous: never in what members receive."""
+    asker_name: str
+    votes: int = 0
+    voters: list[str] = msgspec.field(default_factory=list)
+    """Who upvoted, in the order they did (each at most once)."""
+    pinned: bool = False
+    state: QuestionState = "open"
+    owner_key: str = ""
+    """The keyed hash that lets the server recognise the asker (unlinkable otherwise)."""
+    ts: int = 0
+    """When it was asked (ms since the Unix epoch)."""
+
+
+class OffRecord(msgspec.Struct, kw_only=True):
+    by: str | None
+    since_ms: int
+
+
+class CasePrompts(msgspec.Struct, kw_only=True):
+    segment: int
+    situation: str
+    tried: str
+    question: str
+
+
+class SessionSnapshot(msgspec.Struct, tag="session", tag_field="kind", kw_only=True):
+    """Everything a late joiner needs to draw a session; events after ``seq`` follow."""
+
+    session: str
+    room: str
+    title: str
+    phase: Phase
+    agenda: list[Segment]
+    index: int
+    """The current segment (0 in the lobby)."""
+    deadline_ms: int | None
+    """When the current segment's time is up (running only); count down from it with
+    your clock corrected by ``hello.server_time_ms``."""
+    remaining_ms: int | None
+    """What was left of the segment when it was paused (paused only)."""
+    stage: list[Person]
+    """Who is on stage, in the order they came up."""
+    hands: list[Person]
+    """Raised hands, in the order raised (the queue)."""
+    questions: list[Question]
+    """Every question in the order asked (``question`` 1, 2, …); the board order is:
+    open first, pinned first, most votes first, then asked first."""
+    off_record: OffRecord | None
+    keep_transcript: bool
+    scribe: Person | None
+    attendees: list[Attendee]
+    """Everyone who came, in order of first arrival."""
+    case_prompts: list[CasePrompts]
+    """Structured prompts of case consultation segments, by segment index."""
+    warned: list[str] = msgspec.field(default_factory=list)
+    """Warnings given for the current deadline (``"2m"``, ``"30s"``)."""
+    pairs: list[list[str]] = msgspec.field(default_factory=list)
+    """In a ``pairs`` segment: who is paired with whom (member ids)."""
+    community: str = ""
+    started_ms: int | None = None
+    ended_ms: int | None = None
