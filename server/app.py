@@ -349,6 +349,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     routes: list[Any] = [
         Route("/", index),
+        Route("/s/{session}", index),  # a live session (web/session.js)
         *(Route(path, index) for path in ("/c/{community}", "/invite/{token}",
                                            "/guest/{token}", "/reset/{token}",
                                            "/s/{session}/transcript")),

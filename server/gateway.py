@@ -67,7 +67,6 @@ from .wire import DirectWriter
 log = logging.getLogger("practica.gateway")
 
 MAX_INVALID_FRAMES = 10
-_HEARTBEAT_ACK = encode(HeartbeatAck())
 
 
 class Gateway:
@@ -240,7 +239,7 @@ class Gateway:
     async def _dispatch(self, conn: Connection, command: ClientFrame) -> None:
         actions = self.actions
         if isinstance(command, Heartbeat):
-            conn.push(_HEARTBEAT_ACK)
+            conn.push(encode(HeartbeatAck(server_time_ms=int(time.time() * 1000))))
             return
         if isinstance(command, Identify | Resume):
             if conn.member is not None:

@@ -326,7 +326,11 @@ class Unsubscribed(ServerFrame, tag="unsubscribed"):
 
 
 class HeartbeatAck(ServerFrame, tag="heartbeat_ack"):
-    pass
+    server_time_ms: int | None = None
+    """The server's clock when it answered. A client that noted when it sent the
+    heartbeat can take ``server_time_ms - (sent + received) / 2`` as its clock offset,
+    off by at most half the round trip (``hello``'s is off by the whole one-way delay);
+    the browser keeps the sample with the shortest round trip."""
 
 
 class HistoryPage(ServerFrame, tag="history"):

@@ -17,6 +17,7 @@ import msgspec
 
 from server.domain import community as community_fold
 from server.domain import room as room_fold
+from server.domain import session as session_fold
 from server.domain.community import CommunityState
 from server.domain.events import (
     CommunityCreated,
@@ -31,6 +32,39 @@ from server.domain.events import (
     UnreadableEvent,
 )
 from server.domain.room import Member, RoomState
+from server.domain.session import SessionState
+from server.domain.session_events import (
+    AgendaEdited,
+    AttendeeArrived,
+    CaptionAdded,
+    CasePromptsSet,
+    ChatSaid,
+    HandLowered,
+    HandRaised,
+    NoteAdded,
+    OffRecordEnded,
+    OffRecordStarted,
+    QuestionAnswered,
+    QuestionAsked,
+    QuestionDismissed,
+    QuestionEdited,
+    QuestionPinned,
+    QuestionUnvoted,
+    QuestionUpvoted,
+    QuestionWithdrawn,
+    ScribeNamed,
+    Segment,
+    SegmentChanged,
+    SegmentExtended,
+    SegmentWarned,
+    SessionEnded,
+    SessionOpened,
+    SessionPaused,
+    SessionResumed,
+    SessionStarted,
+    StageChanged,
+    community_hour,
+)
 from server.errors import CommandError
 
 NAMES = ["Ann", "Bob", "Chidi", "Dana", "Émile", "Fatima", "Gus", "Hana", "Ïsa", "Zoë"]
@@ -46,9 +80,14 @@ class Recorded:
     stream: str
     events: list[Event] = field(default_factory=list)
 
-    def fold_until(self, seq: int) -> RoomState | CommunityState:
+    def fold_until(self, seq: int) -> RoomState | CommunityState | SessionState:
         """The server's fold of the first ``seq`` events, from nothing."""
         ident = self.stream.partition(":")[2]
+        if self.kind == "session":
+            session = SessionState(ident)
+            for event in self.events[:seq]:
+                session_fold.apply(session, event)
+            return session
         if self.kind == "room":
             room = RoomState(ident)
             for event in self.events[:seq]:
@@ -72,6 +111,9 @@ class Recorded:
 def client_fold(case: dict[str, Any]) -> dict[str, Any]:
     """The Python client fold of a case (decoded from its JSON), in normal form."""
     events = msgspec.convert(case["events"], list[Event])
+    if case["kind"] == "session":
+        shot = msgspec.convert(case["snapshot"], session_fold.SessionSnapshot)
+        return session_fold.normal_form(session_fold.fold(shot, case["seq"], events))
     if case["kind"] == "room":
         snapshot = msgspec.convert(case["snapshot"], room_fold.RoomSnapshot)
         return room_fold.normal_form(room_fold.fold(snapshot, case["seq"], events))
@@ -82,6 +124,8 @@ def client_fold(case: dict[str, Any]) -> dict[str, Any]:
 def server_fold(recorded: Recorded) -> dict[str, Any]:
     """The server's fold of the whole stream, from nothing, in normal form."""
     state = recorded.fold_until(len(recorded.events))
+    if isinstance(state, SessionState):
+        return session_fold.normal_form(state)
     if isinstance(state, RoomState):
         return room_fold.normal_form(state)
     return community_fold.normal_form(state)
@@ -203,6 +247,83 @@ def community_sequence(seed: int, steps: int = 200, community: str = "guild") ->
                 continue
         except CommandError:
             continue
+        rec.append(bodies, member)
+    return recorded
+
+
+def session_sequence(seed: int, steps: int = 200, session: str = "s-1") -> Recorded:
+    """A live session's stream: the agenda run (start, advance, back, extend, pause,
+    resume, warnings, end), stage and hands, questions and their votes and moderation,
+    off the record, the scribe, case prompts, arrivals and the transcript's chat, notes and
+    captions. Mostly what the server would decide, with some events it would refuse
+    (a vote twice, answering a withdrawn question): both folds must agree on those too."""
+    rng = random.Random(seed)
+    recorded = Recorded("session", f"session:{session}")
+    rec = Recorder(recorded, rng)
+    people = [(f"m-{i}", name) for i, name in enumerate(NAMES)]
+    agenda = [*community_hour(), Segment(kind="case", title="A hard case", minutes=20,
+                                         rounds=2, round_minutes=5)]
+    rec.append([SessionOpened(session=session, room="case-review", title="Community hour",
+                              agenda=agenda, keep_transcript=seed % 2 == 0,
+                              community="guild")], "m-0")
+    for _ in range(steps):
+        state = recorded.fold_until(len(recorded.events))
+        assert isinstance(state, SessionState)
+        if rec.odd_one():
+            continue
+        member, name = rng.choice(people)
+        if state.stage and rng.random() < .3:  # someone on stage again, or taken off
+            member = rng.choice(list(state.stage))
+            name = dict(people)[member]
+        deadline = rec.now + rng.randint(60_000, 3_000_000)
+        asked = list(state.questions) or [1]
+        question = rng.choice([*asked, len(asked) + 1])
+        bodies: list[EventBody] = rng.choice([
+            [SessionStarted(deadline_ms=deadline)],
+            [SegmentChanged(index=rng.randrange(len(state.agenda)), deadline_ms=deadline,
+                            how=rng.choice(["advance", "back", "auto"]),
+                            pairs=[[member, "m-1"]] if rng.random() < .3 else [])],
+            [SegmentExtended(minutes=rng.choice([1, 5]), deadline_ms=deadline)],
+            [SessionPaused(remaining_ms=rng.randint(1, 600_000))],
+            [SessionResumed(deadline_ms=deadline)],
+            [SegmentWarned(index=rng.choice([state.index, state.index + 1]),
+                           left=rng.choice(["2m", "30s"]))],
+            [StageChanged(member=member, name=name, on=rng.random() < .6)],
+            [StageChanged(member=member, name=name, on=rng.random() < .6)],
+            [StageChanged(member=member, name=name, on=rng.random() < .6)],
+            [HandRaised(member=member, name=name)],
+            [HandRaised(member=member, name=name)],
+            [HandLowered(member=member)],
+            [QuestionAsked(question=len(asked) + 1, text=f"why {rng.randint(0, 99)}?",
+                           anonymous=rng.random() < .3, asker=member, asker_name=name,
+                           owner_key=f"k{rng.randint(0, 10**6)}")],
+            [QuestionAsked(question=len(asked) + 1, text=f"why {rng.randint(0, 99)}?",
+                           anonymous=rng.random() < .3, asker=member, asker_name=name,
+                           owner_key=f"k{rng.randint(0, 10**6)}")],
+            [QuestionAsked(question=len(asked) + 1, text=f"why {rng.randint(0, 99)}?",
+                           anonymous=rng.random() < .3, asker=member, asker_name=name,
+                           owner_key=f"k{rng.randint(0, 10**6)}")],
+            [QuestionEdited(question=question, text=f"edited {rng.randint(0, 99)}")],
+            [QuestionUpvoted(question=question, member=member)],
+            [QuestionUpvoted(question=question, member=member)],
+            [QuestionUpvoted(question=question, member=member)],
+            [QuestionUpvoted(question=question, member=member)],
+            [QuestionUnvoted(question=question, member=member)],
+            [QuestionPinned(question=question, pinned=rng.random() < .7)],
+            [rng.choice([QuestionWithdrawn, QuestionAnswered, QuestionDismissed])(
+                question=question)],
+            [OffRecordStarted()] if state.off_record is None
+            else [OffRecordEnded(started_ms=state.off_record.since_ms)],
+            [ScribeNamed(member=member, name=name)],
+            [CasePromptsSet(segment=rng.randrange(len(state.agenda)), situation="stuck",
+                            tried=f"tried {rng.randint(0, 9)}", question="what next?")],
+            [AttendeeArrived(member=member, name=name, guest=rng.random() < .2)],
+            [ChatSaid(text="hello", name=name)],
+            [NoteAdded(text="a note", name=name)],
+            [CaptionAdded(text="words", start_ms=rec.now, end_ms=rec.now + 900, speaker=name)],
+            [AgendaEdited(agenda=agenda[:rng.randint(1, len(agenda))])],
+            [SessionEnded()] if rng.random() < .15 else [ChatSaid(text="still here", name=name)],
+        ])
         rec.append(bodies, member)
     return recorded
 

@@ -11,6 +11,7 @@
 import { Gateway } from "./socket.js";
 import { RoomView } from "./room.js";
 import { FOLDS, foldOf, foldOfKind, kindOf, streamOf } from "./folds/index.js";
+import * as liveSession from "./session.js";
 import { setSession } from "./can.js";
 import { get, setCsrf } from "./api.js";
 import { $, el, initials, setTimeZone, toast } from "./dom.js";
@@ -47,7 +48,7 @@ window.practica = { gateway, ui }; // for people poking at it in the console, an
 
 const ctx = {
   ui, gateway, navigate, route, refreshMe, enterCommunity, openCommunity, showScreen, renderRail,
-  resetCommunity, forgetLastCommunity: () => localStorage.removeItem(LAST_COMMUNITY_KEY),
+  enterGuest, resetCommunity, forgetLastCommunity: () => localStorage.removeItem(LAST_COMMUNITY_KEY),
   signedOut: connection.signedOut, notice: connection.notice, showPane: shell.showPane,
   redrawTimes: () => { if (ui.view) chat.renderRoom(); },
 };
@@ -91,6 +92,7 @@ function route() {
   if ((token = pathToken("invite"))) return pages.showInvite(token);
   if ((token = pathToken("guest"))) return pages.showGuest(token);
   if ((token = pathToken("reset"))) return pages.showReset(token);
+  if ((token = pathToken("s")) && (ui.guest || ui.account)) return liveSession.openDirect(token);
   if (ui.guest) return enterGuest();
   if (!ui.account) return landing.show(pathToken("c")); // what Practica is, and sign in
   const wanted = pathToken("c");
@@ -277,6 +279,7 @@ gateway.addEventListener("ready", (e) => {
   const membership = ui.memberships.find((m) => m.community === session.community);
   if (membership) membership.role = session.role === "guest" ? membership.role : session.role;
   shell.applyRole();
+  liveSession.applyRole();
   if (roleChanged) toast(`Your role is now ${session.role}`);
   if (session.guest_room && ui.current !== session.guest_room) chat.enterRoom(session.guest_room);
 });
@@ -363,6 +366,7 @@ function foldCommunityEvent(event) {
 connection.init(ctx);
 shell.init(ctx);
 chat.init(ctx);
+liveSession.init(ctx);
 typing.init(ctx);
 pages.init(ctx);
 community.init(ctx);

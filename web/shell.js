@@ -111,6 +111,10 @@ export function showPane(pane) {
   $("members-view").hidden = pane !== "members";
   $("manage-view").hidden = pane !== "manage";
   $("search-view").hidden = pane !== "search";
+  $("session-view").hidden = pane !== "session";
+  $("session-button").hidden = !(pane === "room" || pane === "session") || !ui.current;
+  $("session-button").toggleAttribute("aria-current", pane === "session");
+  if (pane !== "session") document.body.classList.remove("off-record");
   for (const id of ["nav-about", "nav-members", "nav-manage"]) $(id).removeAttribute("aria-current");
   const nav = { intro: "nav-about", members: "nav-members", manage: "nav-manage" }[pane];
   if (nav) $(nav).setAttribute("aria-current", "page");
@@ -118,7 +122,7 @@ export function showPane(pane) {
     chat.renderHeader();
   } else {
     const room = ui.rooms.find((r) => r.room === ui.current);
-    const titles = { intro: ui.community ? ui.community.name : $("community-name").textContent, members: "Members", manage: "Manage", search: "Search", room: room ? `# ${room.name}` : "" };
+    const titles = { intro: ui.community ? ui.community.name : $("community-name").textContent, members: "Members", manage: "Manage", search: "Search", session: "Session", room: room ? `# ${room.name}` : "" };
     $("room-name").textContent = titles[pane] || "";
     $("room-topic").textContent = pane === "room" && room ? room.topic
       : pane === "intro" ? $("community-domain").textContent : "";

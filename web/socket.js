@@ -12,7 +12,7 @@
 // Who we are comes from the session cookie the upgrade carries (set by sign-in,
 // sign-up or a guest link); the socket only says which community it enters.
 
-import { setServerTime } from "./clock.js";
+import { sampleServerTime, setServerTime } from "./clock.js";
 
 const CLOSE = {
   AUTH_FAILED: 4003, // the session ended (expired, account deleted): sign in again
@@ -46,6 +46,7 @@ export class Gateway extends EventTarget {
     this.lastHeard = 0; // when the current socket last delivered a frame
     this.lastBeat = 0; // when we last sent a heartbeat
     this.probeSince = 0; // a heartbeat is unanswered since then (0: none)
+    this.beatSentAt = 0; // when the heartbeat awaiting its ack was sent (for the clock)
     this.limits = null;
     this.session = null;
     if (typeof window !== "undefined") {
@@ -189,6 +190,7 @@ export class Gateway extends EventTarget {
         setServerTime(frame.server_time_ms);
         this.limits = frame.limits;
         this.startHeartbeats(frame.heartbeat_interval_ms);
+        this.beat(); // at once: its round trip tells the server's clock better than hello
         const community = this.community || undefined;
         if (this.lastSeq.size > 0) {
           this.send({ type: "resume", community, streams: Object.fromEntries(this.lastSeq) });
@@ -236,8 +238,12 @@ export class Gateway extends EventTarget {
           this.dispatchEvent(new CustomEvent("servererror", { detail: frame }));
         }
         break;
+      case "heartbeat_ack":
+        if (this.beatSentAt) sampleServerTime(frame.server_time_ms, this.beatSentAt);
+        this.beatSentAt = 0;
+        break;
       default:
-        break; // heartbeat_ack and frames from newer servers
+        break; // frames from newer servers
     }
   }
 
@@ -302,10 +308,16 @@ export class Gateway extends EventTarget {
     }
     const quiet = now - this.lastHeard >= SILENCE_MS && visible();
     if (suspicious || quiet || now - this.lastBeat >= this.heartbeatEvery) {
-      this.lastBeat = now;
-      this.probeSince = now;
-      this.send({ type: "heartbeat" });
+      this.beat();
     }
+  }
+
+  beat() {
+    const now = Date.now();
+    this.lastBeat = now;
+    this.probeSince = now;
+    this.beatSentAt = now;
+    this.send({ type: "heartbeat" });
   }
 
   onClose(ws, event) {

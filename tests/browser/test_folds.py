@@ -19,9 +19,11 @@ from tests.fold_sequences import (
     community_sequence,
     room_sequence,
     server_fold,
+    session_sequence,
     stale,
 )
 from tests.server_sequences import record
+from tests.session_setup import circle, op
 
 pytestmark = [pytest.mark.anyio, pytest.mark.browser]
 
@@ -86,8 +88,8 @@ async def test_the_browser_folds_every_kind_the_server_snapshots_and_no_other(ne
     assert_clean(page)
 
 
-@pytest.mark.parametrize("make", [room_sequence, community_sequence],
-                         ids=["room", "community"])
+@pytest.mark.parametrize("make", [room_sequence, community_sequence, session_sequence],
+                         ids=["room", "community", "session"])
 async def test_the_browser_folds_like_the_server_over_random_sequences(new_context, server,
                                                                        make):
     page = await folds_page(new_context, server)
@@ -159,4 +161,56 @@ async def test_the_browser_folds_what_a_real_server_sent(new_context, server):
         assert differences(want, folded) == [], stream
         assert differences(client_fold(fresh_case(got)), folded) == [], stream
         assert folded["seq"] == got["fresh"]["seq"]
+    assert_clean(page)
+
+
+async def test_the_browser_folds_a_session_a_real_server_ran(new_context, server):
+    """A live session run over real sockets (anonymous and named questions, votes, hands,
+    stage, the timer, off the record, the end): the browser's fold of the snapshot the
+    host's socket started from and the events it received equals the server's view at
+    the end, and the Python client fold agrees."""
+    the = await circle(server, members=2)
+    (ann, ann_ws), (bob, bob_ws) = the.members
+    opened = await op(the.host_ws, None, "open", room=the.room, title="Hour")
+    session = opened["stream"].partition(":")[2]
+    first = (await op(the.host_ws, session, "attend"))["sync"]
+    for ws in (ann_ws, bob_ws):
+        assert (await op(ws, session, "attend"))["type"] == "ack"
+    steps: list[tuple[Any, str, dict[str, Any]]] = [
+        (the.host_ws, "start", {}), (ann_ws, "ask", {"text": "Named?"}),
+        (bob_ws, "ask", {"text": "Anonymous?", "anonymous": True}),
+        (bob_ws, "upvote", {"question": 1}), (the.host_ws, "upvote", {"question": 2}),
+        (ann_ws, "raise_hand", {}), (bob_ws, "raise_hand", {}),
+        (the.host_ws, "bring_up", {"member": bob.id}), (the.host_ws, "extend", {"minutes": 5}),
+        (the.host_ws, "pause", {}), (the.host_ws, "resume", {}),
+        (the.host_ws, "advance", {}), (the.host_ws, "pin", {"question": 2, "pinned": True}),
+        (ann_ws, "edit_question", {"question": 1, "text": "Named, edited?"}),
+        (the.host_ws, "answer", {"question": 1}), (the.host_ws, "off_record", {"on": True}),
+        (ann_ws, "say", {"text": "between us"}), (the.host_ws, "off_record", {"on": False}),
+        (bob_ws, "say", {"text": "on the record"}), (the.host_ws, "name_scribe",
+                                                     {"member": ann.id}),
+        (ann_ws, "note", {"text": "a note"}), (the.host_ws, "advance", {}),
+        (the.host_ws, "unvote", {"question": 2}), (the.host_ws, "end", {}),
+    ]
+    for ws, name, fields in steps:
+        reply = await op(ws, session, name, **fields)
+        assert reply["type"] == "ack", (name, reply)
+    stream = f"session:{session}"
+    head = await server.practica.store.head(stream)
+    await the.host_ws.wait_for(lambda f: f["type"] == "event" and f["stream"] == stream
+                               and f["seq"] == head)
+    fresh = (await the.host.call("GET", f"/api/sessions/{session}")).json()
+    page = await folds_page(new_context, server)
+    case = {"kind": "session", **first, "events": the.host_ws.events(stream)}
+    assert first["mode"] == "snapshot" and len(case["events"]) >= len(steps) - 2
+    fresh_case = {"kind": "session", "snapshot": fresh["snapshot"], "seq": fresh["seq"],
+                  "events": []}
+    folded, want = await page.evaluate(FOLD_ALL, [case, fresh_case])
+    assert folded["seq"] == head
+    assert differences(want, folded) == []
+    assert differences(client_fold(fresh_case), folded) == []
+    assert want["phase"] == "ended" and [q["state"] for q in want["questions"]] == [
+        "answered", "open"]
+    for socket in (the.host_ws, ann_ws, bob_ws):
+        await socket.close()
     assert_clean(page)

@@ -5,8 +5,10 @@
 
 import * as community from "./community.js";
 import * as room from "./room.js";
+import * as session from "./session.js";
 
-export const FOLDS = Object.freeze(Object.fromEntries([community, room].map((m) => [m.KIND, m])));
+export const FOLDS = Object.freeze(Object.fromEntries(
+  [community, room, session].map((m) => [m.KIND, m])));
 
 // The kind of a stream name ("room" for "room:lobby"); null if it names none.
 export function kindOf(stream) {
