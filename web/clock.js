@@ -1,7 +1,7 @@
 // The server's clock, as this browser can best tell it. Every hello carries the server's
 // time (server_time_ms); the offset is that minus our own clock when it arrived, taken
-// again on every (re)connect, then refined by the heartbeats' round trips (the socket
-// sends one right after hello). Countdowns to server deadlines read serverNow(), so a
+// again on every (re)connect, then refined by the round trip of the heartbeat the socket
+// sends right after hello. Countdowns to server deadlines read serverNow(), so a
 // browser whose clock is wrong still shows the time the server keeps.
 
 let offsetMs = 0;
@@ -19,7 +19,7 @@ export function setServerTime(serverMs, receivedAt = Date.now()) {
 
 // A heartbeat_ack's time, for a heartbeat sent at sentAt: the server read its clock
 // somewhere within the round trip, so take the middle (off by at most half of it), and
-// keep the sample with the shortest round trip (a loaded machine or link delays some).
+// keep the sample with the shortest round trip since hello.
 export function sampleServerTime(serverMs, sentAt, receivedAt = Date.now()) {
   const roundTrip = receivedAt - sentAt;
   if (!usable(serverMs) || !(roundTrip >= 0) || roundTrip > bestRoundTripMs) return;

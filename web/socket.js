@@ -46,7 +46,7 @@ export class Gateway extends EventTarget {
     this.lastHeard = 0; // when the current socket last delivered a frame
     this.lastBeat = 0; // when we last sent a heartbeat
     this.probeSince = 0; // a heartbeat is unanswered since then (0: none)
-    this.beatSentAt = 0; // when the heartbeat awaiting its ack was sent (for the clock)
+    this.clockBeatAt = 0; // when the heartbeat sent right after hello went (for the clock)
     this.limits = null;
     this.session = null;
     if (typeof window !== "undefined") {
@@ -191,6 +191,7 @@ export class Gateway extends EventTarget {
         this.limits = frame.limits;
         this.startHeartbeats(frame.heartbeat_interval_ms);
         this.beat(); // at once: its round trip tells the server's clock better than hello
+        this.clockBeatAt = this.lastBeat;
         const community = this.community || undefined;
         if (this.lastSeq.size > 0) {
           this.send({ type: "resume", community, streams: Object.fromEntries(this.lastSeq) });
@@ -239,8 +240,9 @@ export class Gateway extends EventTarget {
         }
         break;
       case "heartbeat_ack":
-        if (this.beatSentAt) sampleServerTime(frame.server_time_ms, this.beatSentAt);
-        this.beatSentAt = 0;
+        // only the beat sent right after hello: the offset is then kept for the connection
+        if (this.clockBeatAt) sampleServerTime(frame.server_time_ms, this.clockBeatAt);
+        this.clockBeatAt = 0;
         break;
       default:
         break; // frames from newer servers
@@ -316,7 +318,6 @@ export class Gateway extends EventTarget {
     const now = Date.now();
     this.lastBeat = now;
     this.probeSince = now;
-    this.beatSentAt = now;
     this.send({ type: "heartbeat" });
   }
 
