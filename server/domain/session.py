@@ -24,6 +24,7 @@ from .session_events import (
     AttendeeArrived,
     CaptionAdded,
     CasePromptsSet,
+    CaseRoundStarted,
     ChatSaid,
     HandLowered,
     HandRaised,
@@ -49,6 +50,7 @@ from .session_events import (
     SessionResumed,
     SessionStarted,
     StageChanged,
+    round_count,
 )
 from .session_types import Attendee as Attendee
 from .session_types import CasePrompts as CasePrompts
@@ -77,6 +79,8 @@ class SessionState:
         self.phase: Phase = "lobby"
         self.agenda: list[Segment] = []
         self.index = 0
+        self.round = 0
+        """In a case consultation: the round of peer advice running (0: the case part)."""
         self.deadline_ms: int | None = None
         self.remaining_ms: int | None = None
         self.stage: dict[str, str] = {}
@@ -104,7 +108,7 @@ class SessionState:
         return SessionSnapshot(
             session=self.session, room=self.room, title=self.title, phase=self.phase,
             agenda=[msgspec.structs.replace(s) for s in self.agenda], index=self.index,
-            deadline_ms=self.deadline_ms, remaining_ms=self.remaining_ms,
+            round=self.round, deadline_ms=self.deadline_ms, remaining_ms=self.remaining_ms,
             stage=[Person(member=m, name=n) for m, n in self.stage.items()],
             hands=[Person(member=m, name=n) for m, n in self.hands.items()],
             questions=[msgspec.structs.replace(q, voters=list(q.voters))
@@ -129,6 +133,7 @@ class SessionState:
         state.agenda = [msgspec.structs.replace(s) for s in snap.agenda]
         state.index, state.deadline_ms, state.remaining_ms = (
             snap.index, snap.deadline_ms, snap.remaining_ms)
+        state.round = snap.round
         state.stage = {p.member: p.name for p in snap.stage}
         state.hands = {p.member: p.name for p in snap.hands}
         state.questions = {q.question: msgspec.structs.replace(q, voters=list(q.voters))
@@ -173,24 +178,32 @@ def _opened(state: SessionState, body: Any, event: Event) -> None:
 def _agenda(state: SessionState, body: Any, event: Event) -> None:
     state.agenda = list(body.agenda)
     state.index = min(state.index, len(state.agenda) - 1)
+    state.round = min(state.round, round_count(state.segment))  # rounds cut: the last one
 
 
 def _started(state: SessionState, body: Any, event: Event) -> None:
     assert isinstance(body, SessionStarted)
-    state.phase, state.index, state.started_ms = "running", 0, event.ts
+    state.phase, state.index, state.round, state.started_ms = "running", 0, 0, event.ts
     state.pairs = [list(p) for p in body.pairs]
     _new_deadline(state, body.deadline_ms)
 
 
 def _changed(state: SessionState, body: Any, event: Event) -> None:
     assert isinstance(body, SegmentChanged)
-    state.phase, state.index = "running", body.index
+    state.phase, state.index, state.round = "running", body.index, 0
     state.pairs = [list(p) for p in body.pairs]
     _new_deadline(state, body.deadline_ms)
 
 
 def _extended(state: SessionState, body: Any, event: Event) -> None:
     _new_deadline(state, body.deadline_ms)
+
+
+def _round(state: SessionState, body: Any, event: Event) -> None:
+    assert isinstance(body, CaseRoundStarted)
+    if state.phase == "running" and body.segment == state.index:
+        state.round = body.round
+        _new_deadline(state, body.deadline_ms)
 
 
 def _paused(state: SessionState, body: Any, event: Event) -> None:
@@ -203,7 +216,7 @@ def _resumed(state: SessionState, body: Any, event: Event) -> None:
 
 
 def _warned(state: SessionState, body: Any, event: Event) -> None:
-    if body.index == state.index:
+    if body.index == state.index and body.round == state.round:
         state.warned.add(body.left)
 
 
@@ -309,7 +322,8 @@ def _kept(state: SessionState, body: Any, event: Event) -> None:
 _HANDLERS: dict[type[EventBody], Any] = {
     SessionOpened: _opened, AgendaEdited: _agenda, SessionStarted: _started,
     SegmentChanged: _changed, SegmentExtended: _extended, SessionPaused: _paused,
-    SessionResumed: _resumed, SegmentWarned: _warned, SessionEnded: _ended,
+    SessionResumed: _resumed, SegmentWarned: _warned, CaseRoundStarted: _round,
+    SessionEnded: _ended,
     StageChanged: _stage, HandRaised: _hand_raised, HandLowered: _hand_lowered,
     QuestionAsked: _asked, QuestionEdited: _edited,
     QuestionWithdrawn: _settle("withdrawn"), QuestionAnswered: _settle("answered"),
@@ -351,30 +365,45 @@ def segment_ms(segment: Segment) -> int:
     return segment.minutes * MINUTE_MS
 
 
+def part_ms(segment: Segment, round_: int) -> int:
+    """How long a part of a segment runs: the segment itself, or (``round_`` 1..N of a
+    case consultation) one round of peer advice."""
+    return segment.round_minutes * MINUTE_MS if round_ > 0 else segment_ms(segment)
+
+
 def due(state: SessionState, now_ms: int) -> list[Due]:
     """What the scheduler fires now: a warning 2 minutes and 30 seconds before the
-    current segment's deadline (only when the segment is longer than that), and, at
-    the deadline, the next segment (or the end) when the segment auto-advances. Each
-    is named by the segment and the deadline it is for, so it fires once."""
+    current segment's (or case round's) deadline (only when that part is longer than
+    that), and, at the deadline, when the segment auto-advances, its next round (a
+    case consultation with rounds left) or the next segment (or the end). Each is
+    named by the segment, round and deadline it is for, so it fires once."""
     segment = state.segment
     if state.phase != "running" or state.deadline_ms is None or segment is None:
         return []
     left = state.deadline_ms - now_ms
-    tag = f"{state.index}:{state.deadline_ms}"
+    tag = f"{state.index}.{state.round}:{state.deadline_ms}"
     if left <= 0:
         if not segment.auto_advance:
             return []
         return [Due(f"auto:{tag}", auto_advance(state, now_ms))]
     for name, before in reversed(WARNINGS):  # the most urgent one due, only
-        if left <= before and name not in state.warned and segment_ms(segment) > before:
-            return [Due(f"warn-{name}:{tag}", [SegmentWarned(index=state.index, left=name)])]
+        if (left <= before and name not in state.warned
+                and part_ms(segment, state.round) > before):
+            return [Due(f"warn-{name}:{tag}", [SegmentWarned(index=state.index, left=name,
+                                                             round=state.round)])]
         if left <= before:
             return []
     return []
 
 
 def auto_advance(state: SessionState, now_ms: int) -> list[EventBody]:
-    """The events of a segment that ran out and moves on by itself."""
+    """The events of a segment that ran out and moves on by itself: its next round of
+    peer advice while a case consultation has one left, else the next segment."""
+    segment = state.segment
+    if segment is not None and state.round < round_count(segment):
+        return [CaseRoundStarted(segment=state.index, round=state.round + 1,
+                                 deadline_ms=now_ms + part_ms(segment, state.round + 1),
+                                 how="auto")]
     following = state.index + 1
     if following >= len(state.agenda):
         return [SessionEnded()]
