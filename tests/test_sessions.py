@@ -69,6 +69,8 @@ async def test_every_command_verifies_against_a_fresh_snapshot(server):
         (c.host_ws, "stage", {"member": ann_id, "on": True}),
         (ann_ws, "case_prompts", {"segment": 1, "situation": "A ward", "tried": "Talking",
                                   "question": "What next?"}),
+        (c.host_ws, "next_round", {}), (c.host_ws, "next_round", {"round": 1}),
+        (c.host_ws, "round_back", {}),
         (c.host_ws, "stage", {"member": ann_id, "on": False}),
         (bob_ws, "raise_hand", {}), (bob_ws, "lower_hand", {}), (bob_ws, "raise_hand", {}),
         (c.host_ws, "bring_up", {"member": bob_id}),
@@ -98,7 +100,7 @@ async def test_every_command_verifies_against_a_fresh_snapshot(server):
                                                                before.seq))
         assert normal_form(got) == normal_form(after), name
         ops_done.add(name)
-    assert len(ops_done) == 27  # every op but open (whose ack names the new session)
+    assert len(ops_done) == 29  # every op but open (whose ack names the new session)
     assert after.phase == "ended" and [q.state for q in after.questions.values()] == [
         "answered", "withdrawn", "dismissed"]
     assert host_id in after.attendees and after.scribe is not None
@@ -144,7 +146,9 @@ async def test_refusals_are_typed_and_change_nothing(server):
     head = await store.head(stream)
     for client, name, fields, code in [
         (c.host_ws, "advance", {}, "out_of_order"),
+        (c.host_ws, "next_round", {}, "out_of_order"),
         (ann_ws, "start", {}, "forbidden"),
+        (ann_ws, "next_round", {}, "forbidden"),
         (c.host_ws, "answer", {"question": 1}, "not_found"),
         (ann_ws, "ask", {"text": "   "}, "invalid"),
     ]:
@@ -157,6 +161,9 @@ async def test_refusals_are_typed_and_change_nothing(server):
     head = await store.head(stream)
     for name in ("answer", "upvote"):
         reply = await op(c.host_ws, session, name, question=1)
+        assert reply["code"] == "out_of_order", reply
+    for name in ("next_round", "round_back"):  # segment 0 of the hour is no case
+        reply = await op(c.host_ws, session, name)
         assert reply["code"] == "out_of_order", reply
     assert await store.head(stream) == head
     missing = await op(c.host_ws, "no-such-session", "start")
