@@ -282,7 +282,8 @@ async def test_a_case_consultation_with_prompts_a_scribe_and_a_saved_template(
     """The host makes the agenda a case consultation and saves it as a template; the
     presenter on stage fills in the prompts, which everyone sees during the case; the
     host runs its timed rounds of peer advice (each member sees "Round 2 of 3" counting
-    down that round's minutes); the named scribe's notes reach the others; the next session can open with the template."""
+    down that round's minutes); the named scribe's notes reach the others; the next
+    session can open with the template."""
     ann = await host_in_room(new_context, server)
     bob = await member_in_room(new_context, server, "Bob Presenter")
     cara = await member_in_room(new_context, server, "Cara Member")
