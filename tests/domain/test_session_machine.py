@@ -97,10 +97,10 @@ class SessionMachine(RuleBasedStateMachine):
         self.seq = 0
         self.settled: dict[int, str] = {}
         self.append(sd.decide_open("s-1", "g", "hall", "Hour", [
-            Segment(kind="pairs", title="Pairs", minutes=2, auto_advance=True),
-            Segment(kind="presentation", title="Talk", minutes=3),
             Segment(kind="case", title="Case", minutes=1, rounds=3, round_minutes=1,
                     auto_advance=True),
+            Segment(kind="pairs", title="Pairs", minutes=2, auto_advance=True),
+            Segment(kind="presentation", title="Talk", minutes=3),
             Segment(kind="qa", title="Q&A", minutes=2, auto_advance=True)], True, self.state),
             "m-host")
 
@@ -134,6 +134,15 @@ class SessionMachine(RuleBasedStateMachine):
             assert normal_form(self.state) == before  # refused: nothing changed
             return
         self.append(decided.bodies, None if decided.anonymous else actor.id)
+
+    @rule(op=st.one_of(st.builds(StartOp), st.builds(AdvanceOp), st.builds(BackOp),
+                       st.builds(NextRoundOp, round=round_seen), st.builds(NextRoundOp),
+                       st.builds(RoundBackOp, round=round_seen), st.builds(PauseOp),
+                       st.builds(ResumeOp)))
+    def host_runs_the_agenda(self, op: Any) -> None:
+        """The host's timer commands, often: a case's rounds are reached and moved
+        through, not only drawn among every op now and then."""
+        self.command(PEOPLE[0], op)
 
     @rule(ms=st.integers(min_value=0, max_value=200_000))
     def time_passes(self, ms: int) -> None:
