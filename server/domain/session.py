@@ -2,7 +2,8 @@
 
 ``apply`` folds one event into a :class:`SessionState` in place; ``snapshot`` is what
 a late joiner loads before the tail of the stream. The decisions commands make are
-in :mod:`.session_decide`; the deadlines the scheduler keeps in :func:`due`. No I/O,
+in :mod:`.session_decide`; the deadlines the scheduler keeps in
+:func:`.session_clock.due` (registered here). No I/O,
 no clock: times come in with the events (``ts``) or from the caller (``now_ms``).
 
 The Q&A board reads: open questions first, pinned before unpinned, then by votes
@@ -11,14 +12,21 @@ The Q&A board reads: open questions first, pinned before unpinned, then by votes
 
 from __future__ import annotations
 
-import random
 from collections.abc import Iterable
-from typing import Any, Literal
+from typing import Any
 
 import msgspec
 
-from .deadlines import TIMED_KINDS, Due, TimedKind
+from .deadlines import TIMED_KINDS, TimedKind
 from .events import Event, EventBody
+from .session_clock import MINUTE_MS as MINUTE_MS
+from .session_clock import WARNINGS as WARNINGS
+from .session_clock import auto_advance as auto_advance
+from .session_clock import due
+from .session_clock import pair_up as pair_up
+from .session_clock import pairs_for as pairs_for
+from .session_clock import part_ms as part_ms
+from .session_clock import segment_ms as segment_ms
 from .session_events import (
     AgendaEdited,
     AttendeeArrived,
@@ -61,10 +69,7 @@ from .session_types import Question as Question
 from .session_types import QuestionState as QuestionState
 from .session_types import SessionSnapshot as SessionSnapshot
 
-MINUTE_MS = 60_000
 _snapshot_decoder = msgspec.json.Decoder(SessionSnapshot)
-WARNINGS: tuple[tuple[Literal["2m", "30s"], int], ...] = (("2m", 120_000), ("30s", 30_000))
-"""When a segment warns: this long before its deadline (most urgent last)."""
 
 
 class SessionState:
@@ -340,77 +345,7 @@ def board_order(questions: Iterable[Question]) -> list[Question]:
                                             q.question))
 
 
-# --- pairs and deadlines ---------------------------------------------------------
-
-
-def pair_up(members: list[str], rng: random.Random) -> list[list[str]]:
-    """Random pairs of ``members`` (a trio when their number is odd; none for one)."""
-    shuffled = list(members)
-    rng.shuffle(shuffled)
-    pairs = [shuffled[i:i + 2] for i in range(0, len(shuffled) - 1, 2)]
-    if len(shuffled) % 2 and pairs:
-        pairs[-1].append(shuffled[-1])
-    return pairs
-
-
-def pairs_for(state: SessionState, index: int, rng: random.Random) -> list[list[str]]:
-    """The pairs a segment starts with: only a ``pairs`` segment has any; who is on
-    stage (the hosts and presenters) is left out."""
-    if not (0 <= index < len(state.agenda)) or state.agenda[index].kind != "pairs":
-        return []
-    return pair_up([m for m in state.attendees if m not in state.stage], rng)
-
-
-def segment_ms(segment: Segment) -> int:
-    return segment.minutes * MINUTE_MS
-
-
-def part_ms(segment: Segment, round_: int) -> int:
-    """How long a part of a segment runs: the segment itself, or (``round_`` 1..N of a
-    case consultation) one round of peer advice."""
-    return segment.round_minutes * MINUTE_MS if round_ > 0 else segment_ms(segment)
-
-
-def due(state: SessionState, now_ms: int) -> list[Due]:
-    """What the scheduler fires now: a warning 2 minutes and 30 seconds before the
-    current segment's (or case round's) deadline (only when that part is longer than
-    that), and, at the deadline, when the segment auto-advances, its next round (a
-    case consultation with rounds left) or the next segment (or the end). Each is
-    named by the segment, round and deadline it is for, so it fires once."""
-    segment = state.segment
-    if state.phase != "running" or state.deadline_ms is None or segment is None:
-        return []
-    left = state.deadline_ms - now_ms
-    tag = f"{state.index}.{state.round}:{state.deadline_ms}"
-    if left <= 0:
-        if not segment.auto_advance:
-            return []
-        return [Due(f"auto:{tag}", auto_advance(state, now_ms))]
-    for name, before in reversed(WARNINGS):  # the most urgent one due, only
-        if (left <= before and name not in state.warned
-                and part_ms(segment, state.round) > before):
-            return [Due(f"warn-{name}:{tag}", [SegmentWarned(index=state.index, left=name,
-                                                             round=state.round)])]
-        if left <= before:
-            return []
-    return []
-
-
-def auto_advance(state: SessionState, now_ms: int) -> list[EventBody]:
-    """The events of a segment that ran out and moves on by itself: its next round of
-    peer advice while a case consultation has one left, else the next segment."""
-    segment = state.segment
-    if segment is not None and state.round < round_count(segment):
-        return [CaseRoundStarted(segment=state.index, round=state.round + 1,
-                                 deadline_ms=now_ms + part_ms(segment, state.round + 1),
-                                 how="auto")]
-    following = state.index + 1
-    if following >= len(state.agenda):
-        return [SessionEnded()]
-    rng = random.Random(f"{state.session}:{following}:{state.deadline_ms}")
-    return [SegmentChanged(index=following,
-                           deadline_ms=now_ms + segment_ms(state.agenda[following]),
-                           how="auto", pairs=pairs_for(state, following, rng))]
+# --- deadlines ---------------------------------------------------------------
 
 
 SESSION_TIMERS = TimedKind(prefix="session:", initial=SessionState, apply=apply, due=due,

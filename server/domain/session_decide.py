@@ -24,7 +24,8 @@ from typing import Any
 from ..errors import Forbidden, InvalidCommand, NotFound, OutOfOrder
 from .events import EventBody
 from .policy import Action as Action
-from .session import SessionState, pairs_for, part_ms, segment_ms
+from .session import SessionState
+from .session_clock import pairs_for, part_ms, segment_ms
 from .session_events import (
     AgendaEdited,
     AttendeeArrived,
