@@ -1,7 +1,8 @@
 """Live sessions over real sockets, on both backends: verify_action for every command
 (the snapshot before it plus the events it emitted equal a snapshot fetched fresh
 after it), anonymous askers kept out of what members receive, off-the-record talk
-never stored, refusals changing nothing, and two hosts advancing at once."""
+never stored, refusals changing nothing, and two hosts advancing (or moving a case on a
+round) at once."""
 
 from __future__ import annotations
 
@@ -175,7 +176,7 @@ async def test_refusals_are_typed_and_change_nothing(server):
     assert (await ann.call("GET", "/api/sessions/nope")).status_code == 404
 
 
-async def test_two_hosts_pressing_advance_at_once_move_one_segment(server):
+async def test_two_hosts_pressing_at_once_move_one_round_or_one_segment(server):
     c = await circle(server, members=1)
     (second, second_ws), = c.members
     made_host = await c.host.call("PUT", f"/api/communities/{c.community}/members/"
@@ -184,8 +185,17 @@ async def test_two_hosts_pressing_advance_at_once_move_one_segment(server):
     second_ws = await second.connect(server.ws_url)  # the role change closed the old one
     await second_ws.identify(community=c.community)
     session = await open_session(c, agenda=[
-        {"kind": "open", "title": f"Part {i}", "minutes": 5} for i in range(6)])
+        {"kind": "case", "title": "Case", "minutes": 5, "rounds": 2, "round_minutes": 3},
+        *({"kind": "open", "title": f"Part {i}", "minutes": 5} for i in range(5))])
     await op(c.host_ws, session, "start")
+    for expected_round in (1, 2):  # "Next round" on the round each screen shows
+        seen = expected_round - 1
+        replies = await asyncio.gather(op(c.host_ws, session, "next_round", round=seen),
+                                       op(second_ws, session, "next_round", round=seen))
+        assert sorted(r["type"] for r in replies) == ["ack", "error"], replies
+        assert [r["code"] for r in replies if r["type"] == "error"] == ["out_of_order"]
+        state, _ = await fetched(c, session)
+        assert (state.index, state.round) == (0, expected_round)
     for expected_index in range(1, 5):
         # Each presses "advance" on the segment their screen shows (as the browser does).
         seen = expected_index - 1
