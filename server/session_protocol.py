@@ -64,6 +64,25 @@ class BackOp(SessionOp, tag="back"):
     """As for ``advance``: the segment you are going back from."""
 
 
+class NextRoundOp(SessionOp, tag="next_round"):
+    """In a case consultation segment: the next timed round of peer advice begins
+    (from the case part, round 1), with ``round_minutes``; refused (``out_of_order``)
+    outside a running case segment with rounds, and after the last round (``advance``
+    then). Event: ``case_round_started``."""
+
+    round: Annotated[int, msgspec.Meta(ge=0)] | None = None
+    """The round you are moving on from (0: the case part); refused when the case is no
+    longer there, so two hosts pressing at once move it one round."""
+
+
+class RoundBackOp(SessionOp, tag="round_back"):
+    """In a case consultation segment: the previous round (round 1: the case part)
+    begins again, with its full time."""
+
+    round: Annotated[int, msgspec.Meta(ge=0)] | None = None
+    """As for ``next_round``: the round you are going back from."""
+
+
 class ExtendOp(SessionOp, tag="extend"):
     minutes: Literal[1, 5]
 
@@ -196,7 +215,8 @@ class AttendOp(SessionOp, tag="attend"):
 
 
 AnySessionOp = (
-    OpenOp | StartOp | AdvanceOp | BackOp | ExtendOp | PauseOp | ResumeOp | EndOp
+    OpenOp | StartOp | AdvanceOp | BackOp | NextRoundOp | RoundBackOp | ExtendOp | PauseOp
+    | ResumeOp | EndOp
     | EditAgendaOp | StageOp | RaiseHandOp | LowerHandOp | BringUpOp | AskOp
     | EditQuestionOp | WithdrawOp | UpvoteOp | UnvoteOp | PinOp | AnswerOp | DismissOp
     | OffRecordOp | NameScribeOp | NoteOp | SayOp | CaptionOp | CasePromptsOp | AttendOp

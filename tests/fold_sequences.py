@@ -38,6 +38,7 @@ from server.domain.session_events import (
     AttendeeArrived,
     CaptionAdded,
     CasePromptsSet,
+    CaseRoundStarted,
     ChatSaid,
     HandLowered,
     HandRaised,
@@ -253,7 +254,7 @@ def community_sequence(seed: int, steps: int = 200, community: str = "guild") ->
 
 def session_sequence(seed: int, steps: int = 200, session: str = "s-1") -> Recorded:
     """A live session's stream: the agenda run (start, advance, back, extend, pause,
-    resume, warnings, end), stage and hands, questions and their votes and moderation,
+    resume, warnings, case rounds, end), stage and hands, questions and their votes and moderation,
     off the record, the scribe, case prompts, arrivals and the transcript's chat, notes and
     captions. Mostly what the server would decide, with some events it would refuse
     (a vote twice, answering a withdrawn question): both folds must agree on those too."""
@@ -287,7 +288,13 @@ def session_sequence(seed: int, steps: int = 200, session: str = "s-1") -> Recor
             [SessionPaused(remaining_ms=rng.randint(1, 600_000))],
             [SessionResumed(deadline_ms=deadline)],
             [SegmentWarned(index=rng.choice([state.index, state.index + 1]),
-                           left=rng.choice(["2m", "30s"]))],
+                           left=rng.choice(["2m", "30s"]),
+                           round=rng.choice([0, state.round, state.round + 1]))],
+            [CaseRoundStarted(segment=rng.choice([state.index, state.index, state.index + 1]),
+                              round=rng.randint(0, 3), deadline_ms=deadline,
+                              how=rng.choice(["next", "back", "auto"]))],
+            [CaseRoundStarted(segment=state.index, round=state.round + 1, deadline_ms=deadline,
+                              how="next")],
             [StageChanged(member=member, name=name, on=rng.random() < .6)],
             [StageChanged(member=member, name=name, on=rng.random() < .6)],
             [StageChanged(member=member, name=name, on=rng.random() < .6)],

@@ -13,6 +13,7 @@ from server.cluster.scheduler import Scheduler
 from server.domain.deadlines import TIMER_ACTOR
 from server.domain.session import SESSION_TIMERS
 from server.domain.session_events import (
+    CaseRoundStarted,
     Segment,
     SegmentChanged,
     SessionEnded,
@@ -99,6 +100,33 @@ async def test_a_host_advance_decided_first_wins_over_a_stale_firing(store):
     events = await store.read(STREAM)
     assert kinds(events) == ["session_opened", "session_started", "segment_changed"]
     assert scheduler.fired == 0
+
+
+async def test_an_auto_advancing_case_runs_each_round_once_then_moves_on(store):
+    await store.append(STREAM, "m-host", [
+        SessionOpened(session="s-1", room="hall", title="Cases", community="g", agenda=[
+            Segment(kind="case", title="Case", minutes=5, rounds=2, round_minutes=1,
+                    auto_advance=True),
+            Segment(kind="qa", title="Q&A", minutes=10)]),
+        SessionStarted(deadline_ms=T)])
+    now = [T + 5]
+    first = Scheduler(store, LocalLeases(), [SESSION_TIMERS], clock=at(now))
+    second = Scheduler(store, LocalLeases(), [SESSION_TIMERS], clock=at(now))
+    for moment in (T + 5, T + 5 + MIN - 20_000, T + 5 + MIN, T + 5 + 2 * MIN - 20_000,
+                   T + 5 + 2 * MIN):
+        now[0] = moment
+        for _sweep in range(3):
+            await asyncio.gather(first.sweep_once(), second.sweep_once())
+    events = await store.read(STREAM)
+    assert kinds(events)[2:] == ["case_round_started", "segment_warned", "case_round_started",
+                                 "segment_warned", "segment_changed"]
+    rounds = [e.body for e in events if isinstance(e.body, CaseRoundStarted)]
+    assert [(r.round, r.how, r.deadline_ms) for r in rounds] == [
+        (1, "auto", T + 5 + MIN), (2, "auto", T + 5 + 2 * MIN)]
+    assert [e.body.round for e in events  # type: ignore[union-attr]
+            if e.body.__struct_config__.tag == "segment_warned"] == [1, 2]
+    changed = events[-1].body
+    assert isinstance(changed, SegmentChanged) and changed.index == 1
 
 
 class CountingLeases(LocalLeases):

@@ -1,7 +1,8 @@
 """Live sessions over real sockets, on both backends: verify_action for every command
 (the snapshot before it plus the events it emitted equal a snapshot fetched fresh
 after it), anonymous askers kept out of what members receive, off-the-record talk
-never stored, refusals changing nothing, and two hosts advancing at once."""
+never stored, refusals changing nothing, and two hosts advancing (or moving a case on a
+round) at once."""
 
 from __future__ import annotations
 
@@ -69,6 +70,8 @@ async def test_every_command_verifies_against_a_fresh_snapshot(server):
         (c.host_ws, "stage", {"member": ann_id, "on": True}),
         (ann_ws, "case_prompts", {"segment": 1, "situation": "A ward", "tried": "Talking",
                                   "question": "What next?"}),
+        (c.host_ws, "next_round", {}), (c.host_ws, "next_round", {"round": 1}),
+        (c.host_ws, "round_back", {}),
         (c.host_ws, "stage", {"member": ann_id, "on": False}),
         (bob_ws, "raise_hand", {}), (bob_ws, "lower_hand", {}), (bob_ws, "raise_hand", {}),
         (c.host_ws, "bring_up", {"member": bob_id}),
@@ -98,7 +101,7 @@ async def test_every_command_verifies_against_a_fresh_snapshot(server):
                                                                before.seq))
         assert normal_form(got) == normal_form(after), name
         ops_done.add(name)
-    assert len(ops_done) == 27  # every op but open (whose ack names the new session)
+    assert len(ops_done) == 29  # every op but open (whose ack names the new session)
     assert after.phase == "ended" and [q.state for q in after.questions.values()] == [
         "answered", "withdrawn", "dismissed"]
     assert host_id in after.attendees and after.scribe is not None
@@ -144,7 +147,9 @@ async def test_refusals_are_typed_and_change_nothing(server):
     head = await store.head(stream)
     for client, name, fields, code in [
         (c.host_ws, "advance", {}, "out_of_order"),
+        (c.host_ws, "next_round", {}, "out_of_order"),
         (ann_ws, "start", {}, "forbidden"),
+        (ann_ws, "next_round", {}, "forbidden"),
         (c.host_ws, "answer", {"question": 1}, "not_found"),
         (ann_ws, "ask", {"text": "   "}, "invalid"),
     ]:
@@ -158,6 +163,9 @@ async def test_refusals_are_typed_and_change_nothing(server):
     for name in ("answer", "upvote"):
         reply = await op(c.host_ws, session, name, question=1)
         assert reply["code"] == "out_of_order", reply
+    for name in ("next_round", "round_back"):  # segment 0 of the hour is no case
+        reply = await op(c.host_ws, session, name)
+        assert reply["code"] == "out_of_order", reply
     assert await store.head(stream) == head
     missing = await op(c.host_ws, "no-such-session", "start")
     assert missing["code"] == "not_found"
@@ -168,7 +176,7 @@ async def test_refusals_are_typed_and_change_nothing(server):
     assert (await ann.call("GET", "/api/sessions/nope")).status_code == 404
 
 
-async def test_two_hosts_pressing_advance_at_once_move_one_segment(server):
+async def test_two_hosts_pressing_at_once_move_one_round_or_one_segment(server):
     c = await circle(server, members=1)
     (second, second_ws), = c.members
     made_host = await c.host.call("PUT", f"/api/communities/{c.community}/members/"
@@ -177,8 +185,17 @@ async def test_two_hosts_pressing_advance_at_once_move_one_segment(server):
     second_ws = await second.connect(server.ws_url)  # the role change closed the old one
     await second_ws.identify(community=c.community)
     session = await open_session(c, agenda=[
-        {"kind": "open", "title": f"Part {i}", "minutes": 5} for i in range(6)])
+        {"kind": "case", "title": "Case", "minutes": 5, "rounds": 2, "round_minutes": 3},
+        *({"kind": "open", "title": f"Part {i}", "minutes": 5} for i in range(5))])
     await op(c.host_ws, session, "start")
+    for expected_round in (1, 2):  # "Next round" on the round each screen shows
+        seen = expected_round - 1
+        replies = await asyncio.gather(op(c.host_ws, session, "next_round", round=seen),
+                                       op(second_ws, session, "next_round", round=seen))
+        assert sorted(r["type"] for r in replies) == ["ack", "error"], replies
+        assert [r["code"] for r in replies if r["type"] == "error"] == ["out_of_order"]
+        state, _ = await fetched(c, session)
+        assert (state.index, state.round) == (0, expected_round)
     for expected_index in range(1, 5):
         # Each presses "advance" on the segment their screen shows (as the browser does).
         seen = expected_index - 1

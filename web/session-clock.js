@@ -2,13 +2,16 @@
 // to it on the server's clock (clock.js corrects for this browser's offset), so a late
 // joiner or a browser with a wrong clock shows the same time left as everyone else.
 // Warns at 2 minutes and 30 seconds left (the scheduler's segment_warned says the same).
+// In a case consultation's rounds of peer advice the deadline is the current round's:
+// "Round 2 of 3 · peer advice" counts down that round, and each round warns for itself.
 
 import { $, formatClock } from "./dom.js";
 import { msUntil } from "./clock.js";
+import { roundCount } from "./folds/session.js";
 
 const TICK_MS = 250;
 let timer = null;
-let current = null; // {deadline_ms, index, phase, length_ms}
+let current = null; // {deadline_ms, index, round, phase, length_ms}
 let warned = new Set(); // "index:left" already shown
 let hooks = { onTick: () => {} };
 
@@ -46,9 +49,20 @@ export function render(state) {
   } else {
     $("session-segment").textContent = `${state.index + 1}/${state.agenda.length} · ${kindName(segment.kind)}: ${segment.title}`;
   }
+  const rounds = roundCount(segment);
+  const inRound = rounds > 0 && state.round > 0;
+  const live = state.phase === "running" || state.phase === "paused";
+  const roundLine = $("session-round");
+  roundLine.hidden = !(live && rounds > 0);
+  roundLine.textContent = !live || !rounds ? ""
+    : inRound ? `Round ${state.round} of ${rounds} · peer advice`
+      : `The case · then ${rounds} round${rounds === 1 ? "" : "s"} of peer advice`;
+  roundLine.dataset.round = String(inRound ? state.round : 0);
+  $("session-countdown").setAttribute("aria-label", inRound ? "Time left in this round" : "Time left in this segment");
   current = {
-    deadline_ms: state.deadline_ms, index: state.index, phase: state.phase,
-    length_ms: segment ? segment.minutes * 60_000 : 0,
+    deadline_ms: state.deadline_ms, index: state.index, round: state.round || 0, phase: state.phase,
+    inRound,
+    length_ms: !segment ? 0 : inRound ? segment.round_minutes * 60_000 : segment.minutes * 60_000,
   };
   countdown.dataset.deadlineMs = state.deadline_ms === null ? "" : String(state.deadline_ms);
   // the end in this person's own time zone (the profile's, else the browser's)
@@ -90,13 +104,14 @@ function tick() {
 // A warning for the current segment, shown once it is due (from the clock or the server).
 export function warn(left) {
   if (!current) return;
-  const text = left === "30s" ? "30 seconds left in this segment" : "2 minutes left in this segment";
+  const part = current.inRound ? "round" : "segment";
+  const text = left === "30s" ? `30 seconds left in this ${part}` : `2 minutes left in this ${part}`;
   showWarning(text, left);
 }
 
 function showWarning(text, key) {
   const box = $("session-warning");
-  const id = `${current.index}:${current.deadline_ms}:${key}`;
+  const id = `${current.index}.${current.round}:${current.deadline_ms}:${key}`;
   box.dataset.left = key;
   if (warned.has(id) && !box.hidden) return;
   warned.add(id);

@@ -1,5 +1,5 @@
 // The host console of a live session: timer controls (start, advance, back, +1/+5 min,
-// pause, resume, end), off the record, naming the scribe, the stage, the hand queue
+// pause, resume, end; in a case consultation, next round and previous round), off the record, naming the scribe, the stage, the hand queue
 // (in order, with "bring up") and the agenda editor (segment kinds and minutes; save as
 // template). Shown only when ready's actions allow running a session; the server checks
 // every command anyway.
@@ -9,7 +9,7 @@ import { can } from "./can.js";
 import { post } from "./api.js";
 import { confirmAction } from "./confirm.js";
 import { kindName } from "./session-clock.js";
-import { hands } from "./folds/session.js";
+import { hands, roundCount } from "./folds/session.js";
 
 let deps = null;
 let editing = null; // the agenda being edited (a copy), or null
@@ -42,6 +42,18 @@ export function renderConsole() {
     const next = button(last ? "Advance (last segment)" : "Advance", "primary", () => send("advance"));
     next.disabled = last;
     buttons.push(next);
+    const rounds = roundCount(s.agenda[s.index]);
+    if (rounds > 0) { // a case consultation: its timed rounds of peer advice
+      // The round this console shows goes with the command: two hosts pressing at once
+      // move the case one round (the second is refused).
+      const previous = button("Previous round", "ghost", () => send("round_back", { round: s.round }));
+      previous.disabled = s.round === 0 || s.phase !== "running";
+      const nextRound = button(s.round >= rounds ? "Next round (last round)" : "Next round", "primary",
+        () => send("next_round", { round: s.round }));
+      nextRound.disabled = s.round >= rounds || s.phase !== "running";
+      nextRound.dataset.round = String(s.round);
+      buttons.push(previous, nextRound);
+    }
     buttons.push(button("+1 min", "ghost", () => send("extend", { minutes: 1 })));
     buttons.push(button("+5 min", "ghost", () => send("extend", { minutes: 5 })));
     buttons.at(-2).setAttribute("aria-label", "Extend by 1 minute");
@@ -168,7 +180,8 @@ export function renderAgenda() {
       item.setAttribute("aria-current", "step");
     }
     const about = [segment.title === kindName(segment.kind) ? "" : kindName(segment.kind),
-      `${segment.minutes} min`, segment.auto_advance ? "moves on by itself" : ""].filter(Boolean).join(" · ");
+      `${segment.minutes} min`, roundCount(segment) ? `then ${segment.rounds} × ${segment.round_minutes} min rounds` : "",
+      segment.auto_advance ? "moves on by itself" : ""].filter(Boolean).join(" · ");
     item.append(el("span", "", segment.title), el("span", "muted small", ` ${about}`));
     return item;
   }));

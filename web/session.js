@@ -343,9 +343,11 @@ function renderPrompts() {
   ]) : [el("dd", "muted", "The presenter has not filled in the case yet.")]));
   const edits = can(ACTIONS.run) || onStage();
   $("prompts-edit").hidden = !edits;
-  if (segment.rounds) {
+  const rounds = sessionFold.roundCount(segment);
+  if (rounds) {
+    const now = s.round ? ` (round ${s.round} now)` : "";
     $("prompts-list").append(el("dt", "", "Peer advice"),
-      el("dd", "", `${segment.rounds} round${segment.rounds === 1 ? "" : "s"} of ${segment.round_minutes || 1} min`));
+      el("dd", "", `${rounds} round${rounds === 1 ? "" : "s"} of ${segment.round_minutes} min${now}`));
   }
   const form = $("prompts-form");
   form.onsubmit = (e) => {

@@ -46,7 +46,7 @@ from ..errors import Conflict, InvalidCommand, NotFound
 from ..folds import Folds
 from ..pipeline import Sync, decided
 from ..protocol import Ack, SessionCommand, command_digest
-from ..session_protocol import AdvanceOp, BackOp, OpenOp, op_name
+from ..session_protocol import AdvanceOp, BackOp, NextRoundOp, OpenOp, RoundBackOp, op_name
 from ..store import CommandKey, EventStore
 
 SECRET_NAME = "session_owner"
@@ -114,6 +114,8 @@ class Sessions:
             # Pinned once, before any retry: decided again on a newer state, it is
             # refused rather than moving the session a second segment.
             op = msgspec.structs.replace(op, index=self.folds.session(session).index)
+        if isinstance(op, NextRoundOp | RoundBackOp) and op.round is None:
+            op = msgspec.structs.replace(op, round=self.folds.session(session).round)
 
         async def attempt() -> Ack:
             state = self.folds.session(session)

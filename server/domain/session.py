@@ -2,7 +2,8 @@
 
 ``apply`` folds one event into a :class:`SessionState` in place; ``snapshot`` is what
 a late joiner loads before the tail of the stream. The decisions commands make are
-in :mod:`.session_decide`; the deadlines the scheduler keeps in :func:`due`. No I/O,
+in :mod:`.session_decide`; the deadlines the scheduler keeps in
+:func:`.session_clock.due` (registered here). No I/O,
 no clock: times come in with the events (``ts``) or from the caller (``now_ms``).
 
 The Q&A board reads: open questions first, pinned before unpinned, then by votes
@@ -11,19 +12,27 @@ The Q&A board reads: open questions first, pinned before unpinned, then by votes
 
 from __future__ import annotations
 
-import random
 from collections.abc import Iterable
-from typing import Any, Literal
+from typing import Any
 
 import msgspec
 
-from .deadlines import TIMED_KINDS, Due, TimedKind
+from .deadlines import TIMED_KINDS, TimedKind
 from .events import Event, EventBody
+from .session_clock import MINUTE_MS as MINUTE_MS
+from .session_clock import WARNINGS as WARNINGS
+from .session_clock import auto_advance as auto_advance
+from .session_clock import due
+from .session_clock import pair_up as pair_up
+from .session_clock import pairs_for as pairs_for
+from .session_clock import part_ms as part_ms
+from .session_clock import segment_ms as segment_ms
 from .session_events import (
     AgendaEdited,
     AttendeeArrived,
     CaptionAdded,
     CasePromptsSet,
+    CaseRoundStarted,
     ChatSaid,
     HandLowered,
     HandRaised,
@@ -49,6 +58,7 @@ from .session_events import (
     SessionResumed,
     SessionStarted,
     StageChanged,
+    round_count,
 )
 from .session_types import Attendee as Attendee
 from .session_types import CasePrompts as CasePrompts
@@ -59,10 +69,7 @@ from .session_types import Question as Question
 from .session_types import QuestionState as QuestionState
 from .session_types import SessionSnapshot as SessionSnapshot
 
-MINUTE_MS = 60_000
 _snapshot_decoder = msgspec.json.Decoder(SessionSnapshot)
-WARNINGS: tuple[tuple[Literal["2m", "30s"], int], ...] = (("2m", 120_000), ("30s", 30_000))
-"""When a segment warns: this long before its deadline (most urgent last)."""
 
 
 class SessionState:
@@ -77,6 +84,8 @@ class SessionState:
         self.phase: Phase = "lobby"
         self.agenda: list[Segment] = []
         self.index = 0
+        self.round = 0
+        """In a case consultation: the round of peer advice running (0: the case part)."""
         self.deadline_ms: int | None = None
         self.remaining_ms: int | None = None
         self.stage: dict[str, str] = {}
@@ -104,7 +113,7 @@ class SessionState:
         return SessionSnapshot(
             session=self.session, room=self.room, title=self.title, phase=self.phase,
             agenda=[msgspec.structs.replace(s) for s in self.agenda], index=self.index,
-            deadline_ms=self.deadline_ms, remaining_ms=self.remaining_ms,
+            round=self.round, deadline_ms=self.deadline_ms, remaining_ms=self.remaining_ms,
             stage=[Person(member=m, name=n) for m, n in self.stage.items()],
             hands=[Person(member=m, name=n) for m, n in self.hands.items()],
             questions=[msgspec.structs.replace(q, voters=list(q.voters))
@@ -129,6 +138,7 @@ class SessionState:
         state.agenda = [msgspec.structs.replace(s) for s in snap.agenda]
         state.index, state.deadline_ms, state.remaining_ms = (
             snap.index, snap.deadline_ms, snap.remaining_ms)
+        state.round = snap.round
         state.stage = {p.member: p.name for p in snap.stage}
         state.hands = {p.member: p.name for p in snap.hands}
         state.questions = {q.question: msgspec.structs.replace(q, voters=list(q.voters))
@@ -173,24 +183,32 @@ def _opened(state: SessionState, body: Any, event: Event) -> None:
 def _agenda(state: SessionState, body: Any, event: Event) -> None:
     state.agenda = list(body.agenda)
     state.index = min(state.index, len(state.agenda) - 1)
+    state.round = min(state.round, round_count(state.segment))  # rounds cut: the last one
 
 
 def _started(state: SessionState, body: Any, event: Event) -> None:
     assert isinstance(body, SessionStarted)
-    state.phase, state.index, state.started_ms = "running", 0, event.ts
+    state.phase, state.index, state.round, state.started_ms = "running", 0, 0, event.ts
     state.pairs = [list(p) for p in body.pairs]
     _new_deadline(state, body.deadline_ms)
 
 
 def _changed(state: SessionState, body: Any, event: Event) -> None:
     assert isinstance(body, SegmentChanged)
-    state.phase, state.index = "running", body.index
+    state.phase, state.index, state.round = "running", body.index, 0
     state.pairs = [list(p) for p in body.pairs]
     _new_deadline(state, body.deadline_ms)
 
 
 def _extended(state: SessionState, body: Any, event: Event) -> None:
     _new_deadline(state, body.deadline_ms)
+
+
+def _round(state: SessionState, body: Any, event: Event) -> None:
+    assert isinstance(body, CaseRoundStarted)
+    if state.phase == "running" and body.segment == state.index:
+        state.round = body.round
+        _new_deadline(state, body.deadline_ms)
 
 
 def _paused(state: SessionState, body: Any, event: Event) -> None:
@@ -203,7 +221,7 @@ def _resumed(state: SessionState, body: Any, event: Event) -> None:
 
 
 def _warned(state: SessionState, body: Any, event: Event) -> None:
-    if body.index == state.index:
+    if body.index == state.index and body.round == state.round:
         state.warned.add(body.left)
 
 
@@ -309,7 +327,8 @@ def _kept(state: SessionState, body: Any, event: Event) -> None:
 _HANDLERS: dict[type[EventBody], Any] = {
     SessionOpened: _opened, AgendaEdited: _agenda, SessionStarted: _started,
     SegmentChanged: _changed, SegmentExtended: _extended, SessionPaused: _paused,
-    SessionResumed: _resumed, SegmentWarned: _warned, SessionEnded: _ended,
+    SessionResumed: _resumed, SegmentWarned: _warned, CaseRoundStarted: _round,
+    SessionEnded: _ended,
     StageChanged: _stage, HandRaised: _hand_raised, HandLowered: _hand_lowered,
     QuestionAsked: _asked, QuestionEdited: _edited,
     QuestionWithdrawn: _settle("withdrawn"), QuestionAnswered: _settle("answered"),
@@ -326,62 +345,7 @@ def board_order(questions: Iterable[Question]) -> list[Question]:
                                             q.question))
 
 
-# --- pairs and deadlines ---------------------------------------------------------
-
-
-def pair_up(members: list[str], rng: random.Random) -> list[list[str]]:
-    """Random pairs of ``members`` (a trio when their number is odd; none for one)."""
-    shuffled = list(members)
-    rng.shuffle(shuffled)
-    pairs = [shuffled[i:i + 2] for i in range(0, len(shuffled) - 1, 2)]
-    if len(shuffled) % 2 and pairs:
-        pairs[-1].append(shuffled[-1])
-    return pairs
-
-
-def pairs_for(state: SessionState, index: int, rng: random.Random) -> list[list[str]]:
-    """The pairs a segment starts with: only a ``pairs`` segment has any; who is on
-    stage (the hosts and presenters) is left out."""
-    if not (0 <= index < len(state.agenda)) or state.agenda[index].kind != "pairs":
-        return []
-    return pair_up([m for m in state.attendees if m not in state.stage], rng)
-
-
-def segment_ms(segment: Segment) -> int:
-    return segment.minutes * MINUTE_MS
-
-
-def due(state: SessionState, now_ms: int) -> list[Due]:
-    """What the scheduler fires now: a warning 2 minutes and 30 seconds before the
-    current segment's deadline (only when the segment is longer than that), and, at
-    the deadline, the next segment (or the end) when the segment auto-advances. Each
-    is named by the segment and the deadline it is for, so it fires once."""
-    segment = state.segment
-    if state.phase != "running" or state.deadline_ms is None or segment is None:
-        return []
-    left = state.deadline_ms - now_ms
-    tag = f"{state.index}:{state.deadline_ms}"
-    if left <= 0:
-        if not segment.auto_advance:
-            return []
-        return [Due(f"auto:{tag}", auto_advance(state, now_ms))]
-    for name, before in reversed(WARNINGS):  # the most urgent one due, only
-        if left <= before and name not in state.warned and segment_ms(segment) > before:
-            return [Due(f"warn-{name}:{tag}", [SegmentWarned(index=state.index, left=name)])]
-        if left <= before:
-            return []
-    return []
-
-
-def auto_advance(state: SessionState, now_ms: int) -> list[EventBody]:
-    """The events of a segment that ran out and moves on by itself."""
-    following = state.index + 1
-    if following >= len(state.agenda):
-        return [SessionEnded()]
-    rng = random.Random(f"{state.session}:{following}:{state.deadline_ms}")
-    return [SegmentChanged(index=following,
-                           deadline_ms=now_ms + segment_ms(state.agenda[following]),
-                           how="auto", pairs=pairs_for(state, following, rng))]
+# --- deadlines ---------------------------------------------------------------
 
 
 SESSION_TIMERS = TimedKind(prefix="session:", initial=SessionState, apply=apply, due=due,

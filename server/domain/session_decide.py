@@ -24,12 +24,14 @@ from typing import Any
 from ..errors import Forbidden, InvalidCommand, NotFound, OutOfOrder
 from .events import EventBody
 from .policy import Action as Action
-from .session import SessionState, pairs_for, segment_ms
+from .session import SessionState
+from .session_clock import pairs_for, part_ms, segment_ms
 from .session_events import (
     AgendaEdited,
     AttendeeArrived,
     CaptionAdded,
     CasePromptsSet,
+    CaseRoundStarted,
     ChatSaid,
     HandLowered,
     HandRaised,
@@ -46,6 +48,7 @@ from .session_events import (
     SessionResumed,
     SessionStarted,
     StageChanged,
+    round_count,
 )
 from .session_qa import QA_DECIDERS
 from .session_rules import MINUTE_MS as MINUTE_MS
@@ -130,6 +133,46 @@ def _back(state: SessionState, actor: SessionActor, op: Any, now: int,
     if state.index == 0:
         raise OutOfOrder("this is the first segment")
     return [_segment_start(state, state.index - 1, now, rng, "back")]
+
+
+def _rounds_here(state: SessionState, op: Any, doing: str) -> int:
+    """The current case segment's number of rounds, after the checks every round op
+    shares: running, a case consultation with rounds, and at the round the host saw."""
+    _phase(state, "running", doing=doing)
+    segment = state.segment
+    assert segment is not None
+    if segment.kind != "case":
+        raise OutOfOrder(f"cannot {doing}: segment {state.index + 1} is not a case "
+                         "consultation")
+    rounds = round_count(segment)
+    if rounds == 0:
+        raise OutOfOrder(f"cannot {doing}: this case consultation has no timed rounds")
+    if op.round is not None and op.round != state.round:
+        raise OutOfOrder(f"the case is at round {state.round} now, not {op.round}: "
+                         "someone moved it already")
+    return rounds
+
+
+def _next_round(state: SessionState, actor: SessionActor, op: Any, now: int,
+                rng: random.Random) -> list[EventBody]:
+    rounds = _rounds_here(state, op, "start the next round")
+    if state.round >= rounds:
+        raise OutOfOrder(f"round {rounds} is the last: advance to the next segment instead")
+    segment = state.segment
+    assert segment is not None
+    return [CaseRoundStarted(segment=state.index, round=state.round + 1,
+                             deadline_ms=now + part_ms(segment, state.round + 1), how="next")]
+
+
+def _round_back(state: SessionState, actor: SessionActor, op: Any, now: int,
+                rng: random.Random) -> list[EventBody]:
+    _rounds_here(state, op, "go back a round")
+    if state.round == 0:
+        raise OutOfOrder("the case is being presented: no round to go back from")
+    segment = state.segment
+    assert segment is not None
+    return [CaseRoundStarted(segment=state.index, round=state.round - 1,
+                             deadline_ms=now + part_ms(segment, state.round - 1), how="back")]
 
 
 def _extend(state: SessionState, actor: SessionActor, op: Any, now: int,
@@ -290,7 +333,8 @@ def _attend(state: SessionState, actor: SessionActor, op: Any, now: int,
 
 _DECIDERS: dict[str, Any] = {
     "start": _start, "advance": _advance, "back": _back, "extend": _extend,
-    "pause": _pause, "resume": _resume, "end": _end, "edit_agenda": _edit_agenda,
+    "next_round": _next_round, "round_back": _round_back, "pause": _pause,
+    "resume": _resume, "end": _end, "edit_agenda": _edit_agenda,
     "stage": _stage, "raise_hand": _raise_hand, "lower_hand": _lower_hand,
     "bring_up": _bring_up, **QA_DECIDERS, "off_record": _off_record,
     "name_scribe": _name_scribe, "note": _note, "say": _say, "caption": _caption,

@@ -34,8 +34,17 @@ class Segment(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     auto_advance: bool = False
     """When its time is up, move on without the host (the scheduler does it, once)."""
     rounds: Annotated[int, msgspec.Meta(ge=0, le=20)] = 0
-    """Case consultation: how many timed rounds of peer advice follow the case."""
+    """Case consultation: how many timed rounds of peer advice follow the case part
+    (``minutes``); each runs ``round_minutes``. Both must be set for a case to have
+    rounds; other kinds ignore them."""
     round_minutes: Annotated[int, msgspec.Meta(ge=0, le=60)] = 0
+
+
+def round_count(segment: Segment | None) -> int:
+    """How many timed rounds of peer advice ``segment`` has (0: none)."""
+    if segment is None or segment.kind != "case" or segment.round_minutes <= 0:
+        return 0
+    return segment.rounds
 
 
 Agenda = Annotated[list[Segment], msgspec.Meta(min_length=1, max_length=MAX_SEGMENTS)]
@@ -101,10 +110,23 @@ class SessionResumed(EventBody, tag="session_resumed"):
 
 
 class SegmentWarned(EventBody, tag="segment_warned"):
-    """Fired by the scheduler when the current segment has this long left."""
+    """Fired by the scheduler when the current segment (or round) has this long left."""
 
     index: int
     left: Literal["2m", "30s"]
+    round: int = 0
+    """In a case consultation: the round it warns for (0: the case part)."""
+
+
+class CaseRoundStarted(EventBody, tag="case_round_started"):
+    """A round of peer advice in the current case consultation segment begins (``round``
+    1..``rounds``, each ``round_minutes`` long); ``round`` 0 is the case part again
+    (after ``how`` "back" from round 1). The segment's deadline becomes ``deadline_ms``."""
+
+    segment: int
+    round: int
+    deadline_ms: int
+    how: Literal["next", "back", "auto"]
 
 
 class SessionEnded(EventBody, tag="session_ended"):
@@ -226,7 +248,8 @@ class TemplateSaved(EventBody, tag="template_saved"):
 
 SessionEventBody = (
     SessionOpened | AgendaEdited | SessionStarted | SegmentChanged | SegmentExtended
-    | SessionPaused | SessionResumed | SegmentWarned | SessionEnded | StageChanged
+    | SessionPaused | SessionResumed | SegmentWarned | CaseRoundStarted | SessionEnded
+    | StageChanged
     | HandRaised | HandLowered | QuestionAsked | QuestionEdited | QuestionWithdrawn
     | QuestionUpvoted | QuestionUnvoted | QuestionPinned | QuestionAnswered
     | QuestionDismissed | OffRecordStarted | OffRecordEnded | ScribeNamed | NoteAdded

@@ -43,7 +43,8 @@ def owner_key(key: str, question: int) -> str:
 
 _ACTIONS: dict[str, Action] = {
     "open": Action.OPEN_SESSION, "start": Action.RUN_SESSION, "advance": Action.RUN_SESSION,
-    "back": Action.RUN_SESSION, "extend": Action.RUN_SESSION, "pause": Action.RUN_SESSION,
+    "back": Action.RUN_SESSION, "next_round": Action.RUN_SESSION,
+    "round_back": Action.RUN_SESSION, "extend": Action.RUN_SESSION, "pause": Action.RUN_SESSION,
     "resume": Action.RUN_SESSION, "end": Action.RUN_SESSION,
     "edit_agenda": Action.RUN_SESSION, "stage": Action.RUN_SESSION,
     "bring_up": Action.RUN_SESSION, "off_record": Action.RUN_SESSION,

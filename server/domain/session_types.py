@@ -65,7 +65,8 @@ class SessionSnapshot(msgspec.Struct, tag="session", tag_field="kind", kw_only=T
     index: int
     """The current segment (0 in the lobby)."""
     deadline_ms: int | None
-    """When the current segment's time is up (running only); count down from it with
+    """When the current segment's (in a case consultation's rounds: the current
+    round's) time is up (running only); count down from it with
     your clock corrected by ``hello.server_time_ms``."""
     remaining_ms: int | None
     """What was left of the segment when it was paused (paused only)."""
@@ -90,3 +91,6 @@ class SessionSnapshot(msgspec.Struct, tag="session", tag_field="kind", kw_only=T
     community: str = ""
     started_ms: int | None = None
     ended_ms: int | None = None
+    round: int = 0
+    """In a case consultation segment: the round of peer advice running (1..``rounds``;
+    0 while the case itself is presented). ``deadline_ms`` is that round's."""

@@ -22,6 +22,7 @@ from .session_events import (
     AttendeeArrived,
     CaptionAdded,
     CasePromptsSet,
+    CaseRoundStarted,
     ChatSaid,
     HandRaised,
     NoteAdded,
@@ -167,6 +168,11 @@ class _Reader:
             self.begin(event, body.index)
             how = {"advance": "moved on", "back": "went back", "auto": "moved on (time)"}
             self.add(event, "segment", f"Segment {body.index + 1}: {how[body.how]}",
+                     "" if body.how == "auto" else self.name(event.actor))
+        elif isinstance(body, CaseRoundStarted):
+            what = (f"Round {body.round}: peer advice" if body.round
+                    else "Back to the case")
+            self.add(event, "segment", what,
                      "" if body.how == "auto" else self.name(event.actor))
         elif isinstance(body, SegmentExtended):
             self.add(event, "segment", f"Extended by {body.minutes} min",

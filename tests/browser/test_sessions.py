@@ -281,7 +281,9 @@ async def test_a_case_consultation_with_prompts_a_scribe_and_a_saved_template(
         server, new_context):
     """The host makes the agenda a case consultation and saves it as a template; the
     presenter on stage fills in the prompts, which everyone sees during the case; the
-    named scribe's notes reach the others; the next session can open with the template."""
+    host runs its timed rounds of peer advice (each member sees "Round 2 of 3" counting
+    down that round's minutes); the named scribe's notes reach the others; the next
+    session can open with the template."""
     ann = await host_in_room(new_context, server)
     bob = await member_in_room(new_context, server, "Bob Presenter")
     cara = await member_in_room(new_context, server, "Cara Member")
@@ -328,6 +330,25 @@ async def test_a_case_consultation_with_prompts_a_scribe_and_a_saved_template(
         await expect(page.locator("#prompts-list")).to_contain_text(
             "The situationA sacral ulcer open for 9 weeks")
         await expect(page.locator("#prompts-list")).to_contain_text("What would you try next?")
+
+    # Then the timed rounds of peer advice, moved on by the host, each with its own time.
+    round_line = cara.locator("#session-round")
+    await expect(round_line).to_have_text("The case · then 3 rounds of peer advice")
+    await expect(bob.get_by_role("button", name="Next round")).to_have_count(0)  # host only
+    await expect(ann.get_by_role("button", name="Previous round")).to_be_disabled()
+    for number in (1, 2, 3):
+        await ann.get_by_role("button", name="Next round", exact=True).click()
+        for page in (bob, cara):
+            await expect(page.locator("#session-round")).to_have_text(
+                f"Round {number} of 3 · peer advice")
+        await expect(cara.locator("#session-round")).to_have_attribute("data-round", str(number))
+        left = countdown_seconds(await cara.locator("#session-countdown").inner_text())
+        assert 4 * 60 < left <= 5 * 60, left  # the round's 5 minutes, not the case's 30
+        await expect(prompts).to_contain_text(f"(round {number} now)")
+    await expect(ann.get_by_role("button", name="Next round (last round)")).to_be_disabled()
+    await ann.get_by_role("button", name="Previous round").click()
+    await expect(round_line).to_have_text("Round 2 of 3 · peer advice")
+    await expect(ann.locator("#session-round")).to_have_text("Round 2 of 3 · peer advice")
 
     await cara.get_by_label("As a note").check()
     await cara.get_by_label("Say in the session").fill("Consider a swab for infection")

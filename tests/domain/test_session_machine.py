@@ -15,12 +15,14 @@ from server.domain.events import Event, EventBody
 from server.domain.session import SessionState, apply, due, normal_form
 from server.domain.session_events import (
     AgendaEdited,
+    CaseRoundStarted,
     Segment,
     SegmentChanged,
     SegmentExtended,
     SessionPaused,
     SessionResumed,
     SessionStarted,
+    round_count,
 )
 from server.errors import CommandError
 from server.session_protocol import (
@@ -36,11 +38,13 @@ from server.session_protocol import (
     EndOp,
     ExtendOp,
     LowerHandOp,
+    NextRoundOp,
     OffRecordOp,
     PauseOp,
     PinOp,
     RaiseHandOp,
     ResumeOp,
+    RoundBackOp,
     SayOp,
     StageOp,
     StartOp,
@@ -54,13 +58,17 @@ PEOPLE = [sd.SessionActor(id="m-host", name="Host", key="k0", runs=True),
 person = st.sampled_from(PEOPLE)
 member_id = st.sampled_from([p.id for p in PEOPLE] + ["m-stranger"])
 question = st.integers(min_value=1, max_value=6)
-segment = st.builds(Segment, kind=st.sampled_from(["pairs", "presentation", "qa", "open"]),
+segment = st.builds(Segment,
+                    kind=st.sampled_from(["pairs", "presentation", "qa", "open", "case"]),
                     title=st.just("S"), minutes=st.integers(1, 3),
-                    auto_advance=st.booleans())
+                    auto_advance=st.booleans(), rounds=st.integers(0, 3),
+                    round_minutes=st.integers(0, 2))
+round_seen = st.none() | st.integers(0, 4)
 
 ops = st.one_of(
     st.builds(StartOp), st.builds(AdvanceOp, index=st.none() | st.integers(0, 3)),
     st.builds(BackOp, index=st.none() | st.integers(0, 3)),
+    st.builds(NextRoundOp, round=round_seen), st.builds(RoundBackOp, round=round_seen),
     st.builds(ExtendOp, minutes=st.sampled_from([1, 5])), st.builds(PauseOp),
     st.builds(ResumeOp), st.builds(EndOp),
     st.builds(EditAgendaOp, agenda=st.lists(segment, min_size=1, max_size=4)),
@@ -78,7 +86,7 @@ ops = st.one_of(
 )
 
 DEADLINE_SETTERS = (SessionStarted, SegmentChanged, SegmentExtended, SessionPaused,
-                    SessionResumed)
+                    SessionResumed, CaseRoundStarted)
 
 
 class SessionMachine(RuleBasedStateMachine):
@@ -89,6 +97,8 @@ class SessionMachine(RuleBasedStateMachine):
         self.seq = 0
         self.settled: dict[int, str] = {}
         self.append(sd.decide_open("s-1", "g", "hall", "Hour", [
+            Segment(kind="case", title="Case", minutes=1, rounds=3, round_minutes=1,
+                    auto_advance=True),
             Segment(kind="pairs", title="Pairs", minutes=2, auto_advance=True),
             Segment(kind="presentation", title="Talk", minutes=3),
             Segment(kind="qa", title="Q&A", minutes=2, auto_advance=True)], True, self.state),
@@ -98,6 +108,7 @@ class SessionMachine(RuleBasedStateMachine):
         for body in bodies:
             before = self.state.deadline_ms
             before_index = self.state.index
+            before_round = self.state.round
             self.seq += 1
             apply(self.state, Event(stream="session:s-1", seq=self.seq, ts=self.now,
                                     actor=actor, body=body))
@@ -105,6 +116,11 @@ class SessionMachine(RuleBasedStateMachine):
                 assert self.state.deadline_ms == before or self.state.phase == "ended"
             if not isinstance(body, SessionStarted | SegmentChanged | AgendaEdited):
                 assert self.state.index == before_index  # one segment moves only so
+            if not isinstance(body, SessionStarted | SegmentChanged | AgendaEdited
+                              | CaseRoundStarted):
+                assert self.state.round == before_round  # and a case's round only so
+            if isinstance(body, CaseRoundStarted):  # one round at a time
+                assert abs(self.state.round - before_round) <= 1
             if isinstance(body, SegmentExtended):
                 assert before is not None and self.state.deadline_ms is not None
                 assert self.state.deadline_ms > before
@@ -119,6 +135,15 @@ class SessionMachine(RuleBasedStateMachine):
             return
         self.append(decided.bodies, None if decided.anonymous else actor.id)
 
+    @rule(op=st.one_of(st.builds(StartOp), st.builds(AdvanceOp), st.builds(BackOp),
+                       st.builds(NextRoundOp, round=round_seen), st.builds(NextRoundOp),
+                       st.builds(RoundBackOp, round=round_seen), st.builds(PauseOp),
+                       st.builds(ResumeOp)))
+    def host_runs_the_agenda(self, op: Any) -> None:
+        """The host's timer commands, often: a case's rounds are reached and moved
+        through, not only drawn among every op now and then."""
+        self.command(PEOPLE[0], op)
+
     @rule(ms=st.integers(min_value=0, max_value=200_000))
     def time_passes(self, ms: int) -> None:
         self.now += ms
@@ -132,6 +157,7 @@ class SessionMachine(RuleBasedStateMachine):
         running = self.state.phase == "running"
         assert (self.state.deadline_ms is not None) == running
         assert (self.state.remaining_ms is not None) == (self.state.phase == "paused")
+        assert 0 <= self.state.round <= round_count(self.state.segment)
 
     @invariant()
     def one_vote_per_member_and_one_outcome_per_question(self) -> None:

@@ -14,6 +14,7 @@ from server.domain.events import Event
 from server.domain.session_events import (
     AttendeeArrived,
     CaptionAdded,
+    CaseRoundStarted,
     ChatSaid,
     NoteAdded,
     OffRecordEnded,
@@ -191,3 +192,20 @@ def test_captions_added_later_go_to_the_segment_of_their_time_in_order() -> None
     assert [line.text for line in pairs.lines][-1] == "pairs talk"  # 5 s in: after the scribe
     assert [line.kind for line in talk.lines][-2:] == ["caption", "off_record"]
     assert talk.lines[-2].text == "late in the talk"
+
+
+def test_case_rounds_are_lines_in_their_segment() -> None:
+    case = [Segment(kind="case", title="A case", minutes=20, rounds=2, round_minutes=5)]
+    bodies = [SessionOpened(session="s-1", room="case-review", title="Cases", agenda=case),
+              SessionStarted(deadline_ms=T0 + 1_200_000),
+              CaseRoundStarted(segment=0, round=1, deadline_ms=T0 + 300_000, how="next"),
+              CaseRoundStarted(segment=0, round=0, deadline_ms=T0 + 1_200_000, how="back"),
+              CaseRoundStarted(segment=0, round=1, deadline_ms=T0 + 300_000, how="auto")]
+    transcript = transcript_of([Event(stream="session:s-1", seq=seq, ts=T0 + seq, actor=HOST,
+                                      body=body) for seq, body in enumerate(bodies, start=1)],
+                               names={HOST: "Hana"})
+    assert transcript is not None
+    (segment,) = [s for s in transcript.segments if s.index == 0]
+    assert [(line.text, line.who) for line in segment.lines[1:]] == [
+        ("Round 1: peer advice", "Hana"), ("Back to the case", "Hana"),
+        ("Round 1: peer advice", "")]

@@ -25,6 +25,7 @@ export function fromSnapshot(snapshot, seq = 0) {
     phase: snapshot.phase,
     agenda: snapshot.agenda.map((s) => ({ ...s })),
     index: snapshot.index,
+    round: snapshot.round || 0,
     deadline_ms: snapshot.deadline_ms ?? null,
     remaining_ms: snapshot.remaining_ms ?? null,
     // Maps keep insertion order, as the server's dicts do: the stage in the order people
@@ -42,6 +43,12 @@ export function fromSnapshot(snapshot, seq = 0) {
     started_ms: snapshot.started_ms ?? null,
     ended_ms: snapshot.ended_ms ?? null,
   };
+}
+
+// How many timed rounds of peer advice a segment has (round_count in session_events.py).
+export function roundCount(segment) {
+  if (!segment || segment.kind !== "case" || !(segment.round_minutes > 0)) return 0;
+  return segment.rounds || 0;
 }
 
 function newDeadline(state, deadlineMs) {
@@ -70,10 +77,12 @@ export function apply(state, event) {
     case "agenda_edited":
       state.agenda = body.agenda.map((s) => ({ ...s }));
       state.index = Math.min(state.index, state.agenda.length - 1);
+      state.round = Math.min(state.round, roundCount(state.agenda[state.index]));
       return { agenda: true, timer: true, prompts: true };
     case "session_started":
       state.phase = "running";
       state.index = 0;
+      state.round = 0;
       state.started_ms = event.ts;
       state.pairs = (body.pairs || []).map((p) => [...p]);
       newDeadline(state, body.deadline_ms);
@@ -81,9 +90,15 @@ export function apply(state, event) {
     case "segment_changed":
       state.phase = "running";
       state.index = body.index;
+      state.round = 0;
       state.pairs = (body.pairs || []).map((p) => [...p]);
       newDeadline(state, body.deadline_ms);
       return { timer: true, agenda: true, prompts: true, pairs: true };
+    case "case_round_started":
+      if (state.phase !== "running" || body.segment !== state.index) return null;
+      state.round = body.round;
+      newDeadline(state, body.deadline_ms);
+      return { timer: true, agenda: true };
     case "segment_extended":
       newDeadline(state, body.deadline_ms);
       return { timer: true };
@@ -97,7 +112,7 @@ export function apply(state, event) {
       newDeadline(state, body.deadline_ms);
       return { timer: true };
     case "segment_warned":
-      if (body.index !== state.index) return null;
+      if (body.index !== state.index || (body.round || 0) !== state.round) return null;
       state.warned.add(body.left);
       return { warned: body.left };
     case "session_ended":
@@ -235,6 +250,7 @@ export function normalForm(state) {
     warned: [...state.warned].sort(),
     pairs: state.pairs.map((p) => [...p]),
     community: state.community, started_ms: state.started_ms, ended_ms: state.ended_ms,
+    round: state.round,
     seq: state.seq,
   };
 }
