@@ -30,7 +30,8 @@ from .connection import Connection
 from .domain.community import CommunityState
 from .domain.events import Event
 from .errors import CloseCode, CommandError, ConnectionClosing, ErrorCode, RateLimited
-from .http.api import SESSION_COOKIE, origin_allowed
+from .http.api import origin_allowed
+from .http.endpoints import SESSION_COOKIE
 from .metrics import Metrics
 from .outage import as_unavailable, refuse_websocket
 from .paging import fit_history

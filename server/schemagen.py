@@ -141,8 +141,8 @@ def asyncapi() -> dict[str, Any]:
 
 
 def openapi() -> dict[str, Any]:
-    from .http.api import build_endpoints
     from .http.openapi import openapi_document
+    from .http.routes import build_endpoints
     from .http.session_api import session_endpoints
     from .http.transcript_api import transcript_endpoints
 

@@ -1,6 +1,7 @@
 """The HTTP API under ``/api``: accounts, sessions and communities.
 
-One table of :class:`Endpoint` rows drives both the Starlette routes and the
+Tables of :class:`~server.http.endpoints.Endpoint` rows (:mod:`server.http.routes` and
+the session and transcript tables) drive both the Starlette routes and the
 generated OpenAPI document (``schemas/openapi.json``). Every call is decoded
 with msgspec into its body type (``invalid`` on a bad field, changing
 nothing); every state-changing call must carry ``X-CSRF-Token`` equal to the
@@ -12,10 +13,8 @@ from __future__ import annotations
 
 import hmac
 import logging
-import secrets
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import urlsplit
 
 import msgspec
@@ -40,31 +39,26 @@ from ..errors import (
     Unavailable,
 )
 from ..pipeline import refusal
-from ..projections.search import MAX_LIMIT, Search
+from ..projections.search import Search
 from ..settings import Settings
 from ..store import AppliedCommand
 from . import api_types as t
 from . import idempotency
+from .endpoints import (
+    CSRF_COOKIE,
+    CSRF_HEADER,
+    MAX_BODY,
+    SESSION_COOKIE,
+    STATUS,
+    Call,
+    Download,
+    Endpoint,
+)
+from .routes import build_endpoints
 from .session_api import session_endpoints
 
 log = logging.getLogger("practica.api")
 
-SESSION_COOKIE = "practica_session"
-CSRF_COOKIE = "practica_csrf"
-CSRF_HEADER = "x-csrf-token"
-MAX_BODY = 64 * 1024
-
-STATUS = {
-    ErrorCode.BAD_FRAME: 400, ErrorCode.INVALID: 400, ErrorCode.UNKNOWN_TYPE: 400,
-    ErrorCode.AUTH_FAILED: 401, ErrorCode.NOT_IDENTIFIED: 401,
-    ErrorCode.FORBIDDEN: 403, ErrorCode.CSRF_FAILED: 403,
-    ErrorCode.NOT_FOUND: 404, ErrorCode.CONFLICT: 409, ErrorCode.NOT_JOINED: 409,
-    ErrorCode.OUT_OF_ORDER: 409,
-    ErrorCode.ALREADY_IDENTIFIED: 409, ErrorCode.RATE_LIMITED: 429,
-    ErrorCode.UNAVAILABLE: 503, ErrorCode.INTERNAL: 500,
-}
-
-Auth = Literal["none", "optional", "session", "account"]
 
 
 def origin_allowed(origin: str | None, host: str, allowed: tuple[str, ...]) -> bool:
@@ -82,249 +76,9 @@ def origin_allowed(origin: str | None, host: str, allowed: tuple[str, ...]) -> b
         return True
     parts = urlsplit(origin)
     return parts.scheme in ("http", "https") and bool(host) and parts.netloc == host
+
+
 _encoder = msgspec.json.Encoder()
-
-
-@dataclass(slots=True)
-class Call:
-    """One HTTP call as a handler sees it."""
-
-    request: Request
-    principal: Principal | None
-    body: Any
-    meta: ClientMeta
-    cookies: dict[str, str | None] = field(default_factory=dict)
-    """Cookies to set on the response (None clears one)."""
-
-    def param(self, name: str) -> str:
-        return str(self.request.path_params[name])
-
-    def query(self, name: str, kind: Any, default: Any) -> Any:
-        """A query parameter converted to ``kind`` (bounds included), or ``invalid``."""
-        if name not in self.request.query_params:
-            return default
-        try:
-            return msgspec.convert(self.request.query_params[name], kind, strict=False)
-        except msgspec.ValidationError as exc:
-            raise InvalidCommand(f"query parameter {name}: {exc}") from None
-
-    @property
-    def who(self) -> Principal:
-        assert self.principal is not None
-        return self.principal
-
-
-Handler = Callable[[Call], Awaitable[Any]]
-
-
-@dataclass(frozen=True, slots=True)
-class Endpoint:
-    method: str
-    path: str
-    summary: str
-    handler: Handler
-    body: type | None = None
-    reply: Any = None
-    """The response body type; None for 204 No Content."""
-    status: int = 200
-    auth: Auth = "session"
-    query: tuple[tuple[str, Any, str], ...] = ()
-    """(name, type, description) of query parameters; the type carries the bounds."""
-    refusals: tuple[int, ...] = ()
-    """HTTP statuses this endpoint answers besides those its method, auth and path
-    imply (for the OpenAPI document): 401 for a wrong password, 404 for a bad link..."""
-    replay: Callable[[Call, AppliedCommand], Awaitable[Any]] | None = None
-    """The reply to a call sent with an Idempotency-Key whose change was committed by a
-    process that died before answering (204 endpoints need none)."""
-    raw_body: str | None = None
-    """The media type of a body taken as it is (the handler gets bytes), not JSON."""
-    produces: str = "application/json"
-    """The media type of the reply; a handler of any other returns a :class:`Download`."""
-
-
-@dataclass(frozen=True, slots=True)
-class Download:
-    """A reply that is a file: its bytes, media type and the name to save it under."""
-
-    content: bytes
-    media_type: str
-    filename: str
-
-
-def build_endpoints(identity: Identity, communities: Communities,
-                    search: Search | None = None) -> list[Endpoint]:
-    async def me(call: Call) -> t.Me:
-        principal = call.principal
-        csrf = principal.csrf if principal else call.request.cookies.get(CSRF_COOKIE)
-        if not csrf or len(csrf) > 64:
-            csrf = secrets.token_urlsafe(24)
-        call.cookies[CSRF_COOKIE] = csrf
-        if principal is None:
-            return t.Me(account=None, guest=None, csrf=csrf, memberships=[])
-        if principal.account is None:
-            assert principal.guest_community and principal.guest_room
-            return t.Me(account=None, csrf=csrf, memberships=[], guest=t.Guest(
-                member=principal.member, name=principal.name,
-                community=principal.guest_community, room=principal.guest_room,
-                session=principal.guest_session))
-        return t.Me(account=await identity.profile(principal.account), guest=None, csrf=csrf,
-                    memberships=identity.memberships(principal.account))
-
-    async def signed_in(call: Call, token: str, principal: Principal) -> t.Me:
-        call.cookies[SESSION_COOKIE] = token
-        call.principal = principal
-        return await me(call)
-
-    async def sign_up(call: Call) -> t.Me:
-        return await signed_in(call, *await identity.sign_up(call.body, call.meta))
-
-    async def sign_in(call: Call) -> t.Me:
-        return await signed_in(call, *await identity.sign_in(call.body, call.meta))
-
-    async def guest(call: Call) -> t.Me:
-        return await signed_in(call, *await communities.links.enter_as_guest(
-            call.body.token, call.body.name, call.meta))
-
-    async def sign_out(call: Call) -> None:
-        await identity.sign_out(call.who)
-        call.cookies[SESSION_COOKIE] = None
-
-    async def delete_account(call: Call) -> None:
-        await identity.delete_account(call.who, call.body.password)
-        call.cookies[SESSION_COOKIE] = None
-
-    async def audit(call: Call) -> t.AuditPage:
-        before = call.query("before", t.AuditBefore, None)
-        limit = call.query("limit", t.AuditLimit, 50)
-        return await communities.audit(call.who, call.param("community"), before, limit)
-
-    async def find(call: Call) -> t.SearchResults:
-        assert search is not None
-        text = call.query("q", t.SearchText, "")
-        limit = call.query("limit", t.SearchLimit, 20)
-        return await search.search(call.who, call.param("community"), text, limit)
-
-    c = "/api/communities/{community}"
-    member = c + "/members/{member}"
-    return [
-        Endpoint("GET", "/api/me", "Who is signed in (or not), and the CSRF token to send",
-                 me, reply=t.Me, auth="optional"),
-        Endpoint("POST", "/api/signup", "Create an account and sign in", sign_up,
-                 t.SignUp, t.Me, 201, auth="none"),
-        Endpoint("POST", "/api/signin", "Sign in (rate limited per login and per address)",
-                 sign_in, t.SignIn, t.Me, auth="none", refusals=(401,)),
-        Endpoint("POST", "/api/signout", "End this session; its sockets close with 4008",
-                 sign_out),
-        Endpoint("GET", "/api/sessions", "Your signed-in sessions",
-                 lambda call: identity.sessions(call.who), reply=list[t.SessionInfo],
-                 auth="account"),
-        Endpoint("DELETE", "/api/sessions/{session}", "Sign one of your sessions out",
-                 lambda call: identity.revoke_session(call.who, call.param("session")),
-                 auth="account"),
-        Endpoint("PATCH", "/api/profile", "Change your display name, pronouns, time zone or "
-                 "practice", lambda call: identity.update_profile(call.who, call.body),
-                 t.ProfileUpdate, t.Profile, auth="account"),
-        Endpoint("GET", "/api/export", "Everything you wrote, and your profile",
-                 lambda call: identity.export(call.who), reply=t.Export, auth="account"),
-        Endpoint("POST", "/api/account/delete", "Delete your account (needs your password)",
-                 delete_account, t.ConfirmPassword, auth="account"),
-        Endpoint("POST", "/api/password-resets/{token}", "Set a new password with a "
-                 "one-time reset link", lambda call: identity.resets.redeem(
-                     call.param("token"), call.body.password), t.NewPassword, auth="none"),
-        Endpoint("POST", "/api/guest", "Enter one room as a guest through a guest link",
-                 guest, t.GuestEntry, t.Me, 201, auth="none", refusals=(404,)),
-        Endpoint("GET", "/api/communities", "Every community on this server",
-                 lambda call: _sync(communities.directory()),
-                 reply=list[t.CommunityCard], auth="optional"),
-        Endpoint("POST", "/api/communities", "Create a community; you are its owner",
-                 lambda call: communities.create(call.who, call.body), t.CreateCommunity,
-                 t.CommunityPage, 201, auth="account"),
-        Endpoint("GET", c, "A community's front page",
-                 lambda call: communities.page(call.principal, call.param("community")),
-                 reply=t.CommunityPage, auth="optional"),
-        Endpoint("PATCH", c, "Edit the domain, purpose, description or join policy",
-                 lambda call: communities.edit(call.who, call.param("community"), call.body),
-                 t.EditCommunity, t.CommunityPage,
-                 replay=lambda call, _: communities.page(call.who, call.param("community"))),
-        Endpoint("POST", c + "/rooms", "Create a room",
-                 lambda call: communities.create_room(call.who, call.param("community"),
-                                                      call.body),
-                 t.CreateRoom, t.RoomCreatedPage, 201,
-                 replay=lambda call, applied: communities.created_room(
-                     call.who, call.param("community"), applied)),
-        Endpoint("POST", c + "/join", "Join (open), or ask to join (approval)",
-                 lambda call: communities.join(call.who, call.param("community"), call.body),
-                 t.JoinRequest, t.JoinOutcome, auth="account",
-                 replay=lambda call, _: _sync(communities.joined(call.who,
-                                                                 call.param("community")))),
-        Endpoint("POST", c + "/leave", "Leave the community",
-                 lambda call: communities.leave(call.who, call.param("community"))),
-        Endpoint("GET", c + "/requests", "Pending requests to join",
-                 lambda call: communities.requests(call.who, call.param("community")),
-                 reply=list[t.PendingRequest]),
-        Endpoint("POST", c + "/requests/{account}/approve", "Admit who asked",
-                 lambda call: communities.decide_request(
-                     call.who, call.param("community"), call.param("account"), True)),
-        Endpoint("POST", c + "/requests/{account}/decline", "Decline a request",
-                 lambda call: communities.decide_request(
-                     call.who, call.param("community"), call.param("account"), False)),
-        Endpoint("GET", c + "/invites", "Invite and guest links",
-                 lambda call: communities.links.listed(call.who, call.param("community")),
-                 reply=list[t.InviteInfo]),
-        Endpoint("POST", c + "/invites", "Create an invite link (or a guest link to a room)",
-                 lambda call: communities.links.create(call.who, call.param("community"),
-                                                        call.body),
-                 t.CreateInvite, t.InviteCreated, 201),
-        Endpoint("DELETE", c + "/invites/{invite}", "Revoke a link",
-                 lambda call: communities.links.revoke(call.who, call.param("community"),
-                                                        call.param("invite"))),
-        Endpoint("GET", "/api/invites/{token}", "What an invite or guest link is for",
-                 lambda call: communities.links.preview(call.param("token")),
-                 reply=t.InvitePreview, auth="none"),
-        Endpoint("POST", "/api/invites/{token}/accept", "Join through an invite link",
-                 lambda call: communities.links.accept(call.who, call.param("token")),
-                 reply=t.JoinOutcome, auth="account",
-                 replay=lambda call, applied: _sync(communities.joined(
-                     call.who, applied.stream.removeprefix("community:")))),
-        Endpoint("PUT", member + "/role", "Grant or revoke a role (their sockets reconnect)",
-                 lambda call: communities.set_role(call.who, call.param("community"),
-                                                   call.param("member"), call.body.role),
-                 t.SetRole),
-        Endpoint("POST", member + "/remove", "Remove a member, saying why: they may not "
-                 "come back until the removal is lifted. For a guest (hosts may): their "
-                 "session ends", lambda call: communities.moderation.remove(
-                     call.who, call.param("community"), call.param("member"),
-                     call.body.reason), t.RemoveMember),
-        Endpoint("POST", member + "/timeout", "Stop a member or guest posting for some "
-                 "minutes (leaving and coming back keeps it)",
-                 lambda call: communities.moderation.timeout(
-                     call.who, call.param("community"), call.param("member"), call.body),
-                 t.TimeoutMember),
-        Endpoint("GET", c + "/removed", "Who was removed, when, by whom and why",
-                 lambda call: communities.moderation.removed(call.who, call.param("community")),
-                 reply=list[t.RemovedMember]),
-        Endpoint("POST", c + "/removed/{member}/lift", "Lift a removal: they may join again",
-                 lambda call: communities.moderation.lift(
-                     call.who, call.param("community"), call.param("member"))),
-        Endpoint("POST", member + "/password-reset", "Issue a one-time password-reset link",
-                 lambda call: communities.issue_reset(call.who, call.param("community"),
-                                                      call.param("member")),
-                 reply=t.ResetLink, status=201),
-        Endpoint("GET", c + "/audit", "The audit log, newest first", audit,
-                 reply=t.AuditPage, query=(
-                     ("before", t.AuditBefore, "Entries with seq below this"),
-                     ("limit", t.AuditLimit, "How many entries (default 50)"))),
-        Endpoint("GET", c + "/search", "Search the messages of the rooms you may read, best "
-                 "match first. Words must all match; \"quoted phrases\" and -excluded words "
-                 "work; anything else is a word to find, never syntax", find,
-                 reply=t.SearchResults, query=(
-                     ("q", t.SearchText, "What to find (1 to 200 characters)"),
-                     ("limit", t.SearchLimit, f"1 to {MAX_LIMIT} (default 20)"))),
-    ]
-
-
-async def _sync(value: Any) -> Any:
-    return value
 
 
 class BodyTooLarge(InvalidCommand):

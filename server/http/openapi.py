@@ -12,7 +12,7 @@ import msgspec
 from .. import __version__
 from ..canonical import canonical
 from . import api_types as t
-from .api import CSRF_COOKIE, CSRF_HEADER, MAX_BODY, SESSION_COOKIE, STATUS, Endpoint
+from .endpoints import CSRF_COOKIE, CSRF_HEADER, MAX_BODY, SESSION_COOKIE, STATUS, Endpoint
 
 REF = "#/components/schemas/"
 

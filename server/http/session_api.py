@@ -19,10 +19,10 @@ from ..domain.session_events import Agenda, Segment
 from ..errors import Forbidden
 from ..streams import SESSION
 from .api_types import Body
+from .endpoints import Call, Endpoint
 
 if TYPE_CHECKING:
     from ..actions.sessions import Sessions
-    from .api import Call, Endpoint
 
 
 class SessionView(msgspec.Struct, kw_only=True):
@@ -59,7 +59,6 @@ class SaveTemplate(Body):
 
 def session_endpoints(sessions: Sessions) -> list[Endpoint]:
     from ..authority import now_ms
-    from .api import Endpoint
 
     async def view(call: Call) -> SessionView:
         ident = call.param("session")

@@ -8,7 +8,7 @@ from ..domain.captions import MAX_CAPTION_FILE_BYTES, MAX_CUES
 from ..domain.transcript import Transcript
 from ..domain.transcript_export import to_json, to_markdown, to_webvtt, zone
 from . import api_types as t
-from .api import Call, Download, Endpoint
+from .endpoints import Call, Download, Endpoint
 
 MARKDOWN = "text/markdown; charset=utf-8"
 WEBVTT = "text/vtt; charset=utf-8"
