@@ -11,10 +11,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis.configuration import set_hypothesis_home_dir
 
 from server.app import create_app
 from server.cli import PracticaServer, uvicorn_config
 from server.settings import Settings
+
+# Hypothesis keeps its examples (failing ones are replayed first next time) and caches
+# beside the tests, not in a .hypothesis folder at the top of the project.
+set_hypothesis_home_dir(str(Path(__file__).parent / ".hypothesis"))
 
 
 @pytest.fixture
