@@ -152,11 +152,9 @@ class Once:
                 await local()
             outcome = await apply()
             if key is not None:
-                await self.store.execute([(
-                    "INSERT INTO commands (member, ref, stream, seq, digest)"
-                    " VALUES (?, ?, ?, ?, ?) ON CONFLICT (member, ref) DO NOTHING",
-                    (key.member, key.ref, outcome.stream,
-                     NOTHING if outcome.seq is None else outcome.seq, digest))])
+                await self.store.record_command(
+                    key, outcome.stream, NOTHING if outcome.seq is None else outcome.seq,
+                    digest)
             return outcome
 
         return await self._keyed(member, ref, digest, attempt, local)

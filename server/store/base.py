@@ -166,6 +166,11 @@ class EventStore(Protocol):
     async def applied_command(self, key: CommandKey) -> AppliedCommand | None:
         """The command applied with this key: its stream, last seq and digest."""
 
+    async def record_command(self, key: CommandKey, stream: str, seq: int,
+                             digest: str) -> None:
+        """Keep a command key's answer for a command appended without it (seq 0: it
+        changed nothing); the first answer kept stands."""
+
     async def streams(self, prefix: str) -> list[str]:
         """Every stream whose name starts with ``prefix`` and has events."""
 

@@ -221,6 +221,16 @@ class GroupCommitWriter:
         await future
         return job.counts
 
+    async def record_command(self, key: CommandKey, stream: str, seq: int,
+                             digest: str) -> None:
+        """Keep ``key``'s answer (stream and seq; 0: it changed nothing) for a command
+        whose events were appended without it (a presence change, appended in its tick's
+        batch); the first answer kept stands."""
+        await self.execute([(
+            "INSERT INTO commands (member, ref, stream, seq, digest)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (member, ref) DO NOTHING",
+            (key.member, key.ref, stream, seq, digest))])
+
     async def transact(self, statements: list[tuple[str, tuple[Any, ...]]]) -> list[int]:
         """Run ``statements`` in a transaction of their own, apart from every append: a
         failing statement fails this call only (projections write this way). Each one's
