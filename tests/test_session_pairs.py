@@ -290,7 +290,7 @@ async def test_bad_paths_are_typed_and_change_nothing(server):
     message = await r.refused("host", "pair", "conflict")
     assert "at least two" in message and "Olga Host" in message
     # back in the room: two hosts' screens pressing at once make one round
-    for name, (person, ws) in r.people.items():
+    for person, ws in r.people.values():
         await enter(server, r.c, ws, person.id, r.session)
     second = await member(server, r.c.community, "Hugo Host")
     made_host = await r.c.host.call("PUT", f"/api/communities/{r.c.community}/members/"
