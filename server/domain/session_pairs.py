@@ -265,11 +265,15 @@ def _attend(state: SessionState, actor: SessionActor, op: Any, now: int,
 def left(state: SessionState, member: str, why: ChangeWhy,
          ctx: PairContext = NO_CONTEXT) -> list[EventBody]:
     """``member`` left the room (``left``) or pressed leave (``leave``) mid-round: their
-    group goes on without them; a partner left alone gets a choice (``alone``). Nothing
-    when they are in no group, not waiting and not alone (or no round runs)."""
+    group goes on without them; a partner left alone gets a choice (``alone``); a host
+    visiting a group who left the room leaves it. Nothing when they are in no group,
+    not waiting, not alone and visiting none (or no round runs)."""
     ups = state.ups
     if not ups.active:
         return []
+    visit = ups.visits.get(member)
+    if visit is not None and why == "left":  # a visiting host left the room
+        return [HostLeft(round=ups.round, group=visit.group, member=member)]
     alone = [m for m in ups.alone if m != member]
     waiting = [m for m in ups.waiting if m != member]
     if ups.group_of(member) is None:
