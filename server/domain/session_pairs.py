@@ -11,6 +11,7 @@ leaves it; a new group gets the next id.
 from __future__ import annotations
 
 import random
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -85,16 +86,17 @@ def _groups_with_ids(old: dict[int, list[str]],
                      groups: Iterable[Sequence[str]]) -> list[PairGroup]:
     """``groups`` (from the matcher, without ids) with the ids they had: a group keeps
     the id of the old group it holds most of; the others get the next ids."""
+    was_in = {m: gid for gid, members in old.items() for m in members}
     taken: set[int] = set()
     with_ids: list[tuple[int, list[str]]] = []
     fresh: list[list[str]] = []
     for members in groups:
-        best = max(((len(set(members) & set(old_members)), gid)
-                    for gid, old_members in old.items() if gid not in taken),
-                   default=(0, 0))
-        if best[0] > 0:
-            taken.add(best[1])
-            with_ids.append((best[1], sorted(members)))
+        votes = Counter(was_in[m] for m in members if m in was_in)
+        best = next((gid for gid, _ in sorted(votes.items(), key=lambda v: (-v[1], v[0]))
+                     if gid not in taken), None)
+        if best is not None:
+            taken.add(best)
+            with_ids.append((best, sorted(members)))
         else:
             fresh.append(sorted(members))
     next_id = max([*old, 0]) + 1
