@@ -55,7 +55,8 @@ class PairTables:
                             limit: int = 50) -> list[MeetingRow]:
         """Meetings newest first (of ``member`` only, if given), after the ``before``
         position (ts, session, round, a, b) of the last row of the previous page."""
-        where, params = ["community = ?"], [community]
+        where: list[str] = ["community = ?"]
+        params: list[str | int] = [community]
         if member is not None:
             where.append("(a = ? OR b = ?)")
             params += [member, member]
@@ -74,7 +75,7 @@ class PairTables:
         """Every meeting of ``member`` in ``community``, newest first."""
         rows = await self.store.fetch(
             "SELECT session, round, a, b, ts FROM pair_meetings WHERE community = ?"
-            " AND (a = ? OR b = ?) ORDER BY ts DESC, session, round",
+            " AND (a = ? OR b = ?) ORDER BY ts DESC, session DESC, round DESC",
             (community, member, member))
         return [MeetingRow(str(s), int(r), str(a), str(b), int(ts)) for s, r, a, b, ts in rows]
 
@@ -128,8 +129,9 @@ class PairTables:
         None if the list is full (nothing written)."""
         (added,) = await self.store.execute([(
             "INSERT INTO pair_blocks (community, member, other, created)"
-            " SELECT CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT) WHERE (SELECT count(*) FROM pair_blocks WHERE community = ?"
-            " AND member = ?) < ? ON CONFLICT (community, member, other) DO NOTHING",
+            " SELECT CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT)"
+            " WHERE (SELECT count(*) FROM pair_blocks WHERE community = ? AND member = ?) < ?"
+            " ON CONFLICT (community, member, other) DO NOTHING",
             (community, member, other, now_ms, community, member, limit))])
         if added:
             return True
