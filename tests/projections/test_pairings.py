@@ -19,7 +19,7 @@ from server.store import open_store
 from tests.conftest import make_settings, running_server
 from tests.people import Person
 from tests.projections.test_search import database
-from tests.session_setup import Circle, attend, circle, open_session, op
+from tests.session_setup import Circle, attend, circle, op, open_session
 
 BACKENDS = ["sqlite", "postgres+redis"]
 pytestmark = [pytest.mark.anyio, pytest.mark.parametrize("backend", BACKENDS)]

@@ -8,7 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from server.domain.session_events import AttendeeArrived, SessionOpened, StageChanged, community_hour
+from server.domain.session_events import (
+    AttendeeArrived,
+    SessionOpened,
+    StageChanged,
+    community_hour,
+)
 from server.domain.session_pair_events import PairGroup, PairsChanged, PairsMade
 from server.projections import Projector
 from server.projections.pairings import PairingsProjection
@@ -114,7 +119,7 @@ async def test_meetings_and_practice_page_and_filter(store):
     assert rows[0].session == "two"
     cys = await tables.meetings_page("guild", member="cy", limit=10)
     assert sorted((m.a, m.b) for m in cys) == [("ann", "cy"), ("bob", "cy"), ("cy", "g-x")]
-    assert [(m.session, m.round) for m in await tables.met_by("guild", "bob")][0] == ("two", 1)
+    assert next((m.session, m.round) for m in await tables.met_by("guild", "bob")) == ("two", 1)
     assert await tables.attendee_names("guild", ["g-x", "nobody"]) == {"g-x": "Guest X"}
     assert await tables.session_titles(["one", "nope"]) == {"one": ("hall", "Hour one")}
 
