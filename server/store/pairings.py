@@ -97,7 +97,7 @@ class PairTables:
         marks = ", ".join("?" for _ in members)
         rows = await self.store.fetch(
             "SELECT member, name FROM pair_attendance WHERE community = ?"
-            f" AND member IN ({marks}) ORDER BY ts", (community, *members))
+            f" AND member IN ({marks}) AND name <> '' ORDER BY ts", (community, *members))
         return {str(m): str(name) for m, name in rows}
 
     async def practice(self, community: str) -> dict[str, Practice]:

@@ -10,7 +10,9 @@ import pytest
 
 from server.domain.session_events import (
     AttendeeArrived,
+    SegmentChanged,
     SessionOpened,
+    SessionStarted,
     StageChanged,
     community_hour,
 )
@@ -136,3 +138,38 @@ async def test_a_late_arrival_meets_their_group_once_per_round(store):
     assert await project(store) == 2  # resumes after the cursor
     assert sorted((m.a, m.b) for m in await tables.meetings_since("guild", 0)) == [
         ("a", "b"), ("a", "e"), ("b", "e"), ("c", "d")]
+
+
+async def test_an_old_streams_segment_pairs_are_rounds_in_stream_order(store):
+    tables = PairTables(store)
+    await store.append("session:old", "h", [
+        opened("old"), SessionStarted(deadline_ms=1, pairs=[["a", "b"], ["c", "d", "e"]])])
+    await project(store)
+    await store.append("session:old", "h", [
+        SegmentChanged(index=1, deadline_ms=2, how="advance"),
+        SegmentChanged(index=2, deadline_ms=3, how="advance", pairs=[["a", "c"]]),
+        made(3, ["a", "d"])])
+    await project(store)
+    await project(store)  # nothing new: nothing twice
+    assert sorted((m.round, m.a, m.b) for m in await tables.meetings_since("guild", 0)) == [
+        (1, "a", "b"), (1, "c", "d"), (1, "c", "e"), (1, "d", "e"), (2, "a", "c"),
+        (3, "a", "d")]
+    projector = Projector(store, PairingsProjection())
+    await projector.rebuild()
+    assert len(await tables.meetings_since("guild", 0)) == 6
+
+
+async def test_an_erased_arrival_takes_its_name_along(store):
+    tables = PairTables(store)
+    done = await store.append("session:e", "h", [
+        opened("e"), AttendeeArrived(member="g-1", name="Guest One", guest=True),
+        AttendeeArrived(member="g-2", name="Guest Two", guest=True)])
+    projection = PairingsProjection()
+    await Projector(store, projection).catch_up()
+    assert await projection.reconcile(store) == 0
+    await store.execute([("UPDATE events SET body = NULL WHERE stream = ? AND seq = ?",
+                          ("session:e", done.seq - 1))])
+    assert await projection.reconcile(store) == 1
+    assert await tables.attendee_names("guild", ["g-1", "g-2"]) == {"g-2": "Guest Two"}
+    assert (await tables.practice("guild"))["g-1"].sessions_attended == 1  # still counted
+    assert await projection.reconcile(store) == 0  # nothing erased since

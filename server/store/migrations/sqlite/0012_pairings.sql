@@ -24,13 +24,24 @@ CREATE TABLE pair_meetings (
     PRIMARY KEY (session, round, a, b)
 ) WITHOUT ROWID;
 
+-- Sessions from before pairs_made paired at a segment's start (session_started and
+-- segment_changed "pairs"): each such event is a round, numbered in stream order as the
+-- session's fold numbers it; this marks which events they were.
+CREATE TABLE pair_legacy_rounds (
+    session   TEXT    NOT NULL,
+    seq       INTEGER NOT NULL,
+    PRIMARY KEY (session, seq)
+) WITHOUT ROWID;
+
 CREATE INDEX pair_meetings_community ON pair_meetings (community, ts);
 CREATE INDEX pair_meetings_a ON pair_meetings (community, a, ts);
 CREATE INDEX pair_meetings_b ON pair_meetings (community, b, ts);
 
 -- Who attended which session (attendee_arrived), and whether they were on stage in it
 -- (stage_changed on): one row per session and person, so applying an event twice
--- changes nothing. name: as they attended (guests are in no community fold).
+-- changes nothing. name: as they attended (guests are in no community fold); seq: of
+-- the attendee_arrived event it came from (0: from stage_changed), so an erased body
+-- takes its name along.
 CREATE TABLE pair_attendance (
     community TEXT    NOT NULL,
     member    TEXT    NOT NULL,
@@ -38,6 +49,7 @@ CREATE TABLE pair_attendance (
     name      TEXT    NOT NULL,
     ts        INTEGER NOT NULL,
     presented INTEGER NOT NULL DEFAULT 0,
+    seq       INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (community, member, session)
 ) WITHOUT ROWID;
 
