@@ -16,8 +16,9 @@ from server.domain.matching import Stage
 from server.domain.session_pair_events import PairGroup, PairsChanged, PairsMade
 from server.pairing_inputs import pairing_inputs
 from server.store import open_store
+from server.store.pairings import PairTables
 from tests.conftest import make_settings, running_server
-from tests.people import Person
+from tests.people import DEMO, Person
 from tests.projections.test_search import database
 from tests.session_setup import Circle, attend, circle, op, open_session
 
@@ -169,3 +170,12 @@ async def test_a_restart_resumes_without_duplicates_and_rebuild_agrees(backend, 
             c.host.base_url = server.url
             await server.practica.projections["pairings"].settle()
             assert await get(c.host, base) == after
+
+
+async def test_the_demo_has_a_pairing_history(server):
+    await server.practica.projections["pairings"].settle()
+    tables = PairTables(server.practica.store)
+    met = await tables.meetings_since(DEMO, 0)
+    assert sorted((m.a, m.b) for m in met) == [
+        ("m-demo-amara", "m-demo-li"), ("m-demo-jonas", "m-demo-owner")]
+    assert (await tables.practice(DEMO))["m-demo-li"].sessions_attended == 1
