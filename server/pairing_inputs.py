@@ -21,11 +21,11 @@ async def pairing_inputs(store: EventStore, community: CommunityState, people: l
     the caller reads the current round from the session's own state."""
     tables = PairTables(store)
     ident = community.community
-    meetings = await tables.meetings_since(ident, now_ms - HISTORY_DAYS * DAY_MS)
+    meetings = await tables.history_since(ident, now_ms - HISTORY_DAYS * DAY_MS)
     practice = await tables.practice(ident)
     blocks = await tables.blocks_among(ident, people)
     return inputs_from(
-        people, meetings=[(m.a, m.b, m.ts) for m in meetings],
+        people, meetings=meetings,
         experience={who: Experience(p.sessions_attended, p.times_presented, p.first_seen_ms)
                     for who, p in practice.items()},
         joined=community.joined, blocks=blocks, now_ms=now_ms)

@@ -50,6 +50,14 @@ class PairTables:
             " AND ts >= ? ORDER BY ts, session, round, a, b", (community, since_ms))
         return [MeetingRow(str(s), int(r), str(a), str(b), int(ts)) for s, r, a, b, ts in rows]
 
+    async def history_since(self, community: str, since_ms: int) -> list[tuple[str, str, int]]:
+        """(a, b, ts) of every meeting in ``community`` at or after ``since_ms``, in no
+        order: what the matcher reads (the fewest columns, nothing sorted)."""
+        rows = await self.store.fetch(
+            "SELECT a, b, ts FROM pair_meetings WHERE community = ? AND ts >= ?",
+            (community, since_ms))
+        return [(str(a), str(b), int(ts)) for a, b, ts in rows]
+
     async def meetings_page(self, community: str, *, member: str | None = None,
                             before: tuple[int, str, int, str, str] | None = None,
                             limit: int = 50) -> list[MeetingRow]:
