@@ -26,6 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from . import logs
 from .actions.communities import Communities
 from .actions.identity import Identity
+from .actions.pair_blocks import PairBlockList
 from .actions.rooms import Actions
 from .actions.sessions import Sessions
 from .actions.transcripts import Transcripts
@@ -44,10 +45,13 @@ from .folds import Folds
 from .gateway import Gateway
 from .http.api import Api
 from .http.openapi import openapi_document
+from .http.pairings_api import pairing_endpoints
 from .hub import LocalHub
 from .metrics import Metrics
+from .pairing_history import PairingHistory
 from .passwords import Passwords
 from .projections import Projections
+from .projections.pairings import PairingsProjection
 from .projections.search import Search, SearchProjection
 from .ratelimit import Attempts, LocalAttempts, LocalRateLimiter, RedisAttempts, RedisRateLimiter
 from .seed import seed_demo
@@ -142,7 +146,8 @@ class Practica:
         self.communities = Communities(self.store, self.folds, self.authority, self.identity,
                                        self.kick, sync=self.feed.sync)
         self.identity.end_memberships = self.communities.forget
-        self.projections = Projections(self.store, [SearchProjection()])
+        self.projections = Projections(self.store, [
+            SearchProjection(), PairingsProjection()])
         self.search = Search(self.store, self.folds, self.authority, self.projections["search"])
         for projector in self.projections.projectors.values():
             self.metrics.watch_projection(projector)
@@ -156,8 +161,12 @@ class Practica:
                                  breakout=self.relayer.send_breakout)
         self.folds.listeners(ROOM).append(self._room_changed)
         self.transcripts = Transcripts(self.store, self.folds, self.authority)
+        self.pair_blocks = PairBlockList(self.store, self.folds, self.authority)
+        self.pairing_history = PairingHistory(self.store, self.folds, self.authority,
+                                              self.projections["pairings"])
         self.api = Api(self.identity, self.communities, settings, self.search, self.liveness,
-                       self.sessions, self.transcripts)
+                       self.sessions, self.transcripts,
+                       pairing_endpoints(self.pair_blocks, self.pairing_history))
         self.gateway = Gateway(self.actions, settings, self.metrics, limiter, self.identity,
                                relayer=self.relayer, sessions=self.sessions)
         self.janitor = Janitor(self.folds, self.actions.shared, self.leases,

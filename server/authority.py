@@ -20,8 +20,10 @@ from .ratelimit import Attempts, LocalAttempts
 from .store import EventStore
 from .streams import StreamRef
 
-PRIVILEGED = frozenset(GRANTS[Role.OWNER] - GRANTS[Role.MEMBER] - {Action.VIEW_AUDIT})
-"""Host, convener and owner actions: each one done is written to the audit log."""
+PRIVILEGED = frozenset(GRANTS[Role.OWNER] - GRANTS[Role.MEMBER]
+                       - {Action.VIEW_AUDIT, Action.VIEW_PAIRINGS})
+"""Host, convener and owner actions: each one done is written to the audit log (reading
+the audit log or the pairing history is not an action on anything)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import secrets
 import time
+from collections.abc import Awaitable, Callable
 
 from .domain.events import (
     CommunityCreated,
@@ -17,6 +18,14 @@ from .domain.events import (
     community_stream,
     room_stream,
 )
+from .domain.session_events import (
+    AttendeeArrived,
+    SessionEnded,
+    SessionOpened,
+    SessionStarted,
+    community_hour,
+)
+from .domain.session_pair_events import PairGroup, PairsEnded, PairsMade
 from .passwords import Passwords
 from .settings import Settings
 from .store import CommandKey, EventStore
@@ -101,4 +110,29 @@ async def seed_demo(store: EventStore, settings: Settings, passwords: Passwords)
                 MessagePosted(author=member, author_name=PEOPLE[member], text=text)])
         for member in dict.fromkeys(m for m, _ in speakers):
             await append(room_stream(room), member, [MemberLeft(member=member)])
+    await append_past_session(append, community)
     return True
+
+
+PAST_SESSION = "demo-first-hour"
+
+
+Append = Callable[[str, str | None, list[EventBody]], Awaitable[None]]
+
+
+async def append_past_session(append: Append, community: str) -> None:
+    """Last week's community hour in Case review, ended: its attendees and one round of
+    pair-ups, so that pairing history (Manage) is not empty for a newcomer to the demo."""
+    stream = f"session:{PAST_SESSION}"
+    await append(stream, OWNER, [SessionOpened(
+        session=PAST_SESSION, room="case-review", title="First community hour",
+        agenda=community_hour(), community=community)])
+    for member, name in [(OWNER, "Community owner"), *PEOPLE.items()]:
+        await append(stream, member, [AttendeeArrived(member=member, name=name)])
+    amara, jonas, li = PEOPLE
+    await append(stream, OWNER, [
+        SessionStarted(deadline_ms=int(time.time() * 1000) + 10 * 60_000),
+        PairsMade(round=1, seed="demo", host_joins=True, groups=[
+            PairGroup(group=1, members=sorted([amara, li])),
+            PairGroup(group=2, members=sorted([jonas, OWNER]))]),
+        PairsEnded(round=1, how="host"), SessionEnded()])

@@ -205,6 +205,8 @@ ATTEMPTS: dict[Action, Attempt] = {
     Action.MODERATE_QUESTIONS: lambda w: session_op(w, "answer", asked=True, question=1),
     Action.SAVE_TEMPLATE: lambda w: _http(w, "POST", "/templates", {
         "name": "Short hour", "agenda": [{"kind": "qa", "title": "Q&A", "minutes": 20}]}),
+    Action.KEEP_PAIR_BLOCKS: lambda w: _http(w, "PUT", f"/pair-blocks/{w.owner.id}"),
+    Action.VIEW_PAIRINGS: lambda w: _http(w, "GET", "/pairings"),
     Action.LEAVE_COMMUNITY: lambda w: _http(w, "POST", "/leave"),  # last: it ends the role
 }
 
@@ -266,6 +268,7 @@ async def build_world(server: Any, role: Role | None) -> World:
 
 
 @pytest.mark.parametrize("role", [None, *Role], ids=lambda r: r.label if r else "outsider")
+@pytest.mark.settings(outsider_refusals_per_minute=120)  # one refusal per action, and more
 async def test_every_action_as_each_role_does_what_the_policy_says(server, role):
     world = await build_world(server, role)
     store = server.practica.store

@@ -40,7 +40,7 @@ const ui = {
   me: null, // {id, name} as the socket knows you
   role: null, // your role in the community now
   rooms: [], current: null, view: null,
-  pane: "intro", // intro | room | members | manage | search
+  pane: "intro", // intro | room | members | pairings | manage | search
   leaving: null, // the community being left, while the request runs
   screen: null, // auth | invite | guest | reset | directory | profile | shell
 };

@@ -1,5 +1,5 @@
 // The frame around a community (#shell): its header and description, the room list,
-// which pane shows (About, a room, Members, Manage) and what your role may see.
+// which pane shows (About, a room, Members, Pair-ups, Manage) and what your role may see.
 // Text goes in with textContent; description_html, sanitized by the server, is the
 // one piece of HTML.
 
@@ -8,6 +8,7 @@ import { $, el } from "./dom.js";
 import { MANAGING, can, canAny } from "./can.js";
 import * as chat from "./chat.js";
 import * as community from "./community.js";
+import * as pairings from "./pairings.js";
 
 let ctx = null;
 let ui = null;
@@ -19,6 +20,10 @@ export function init(context) {
   $("nav-members").addEventListener("click", () => {
     showPane("members");
     community.showMembers();
+  });
+  $("nav-pairings").addEventListener("click", () => {
+    showPane("pairings");
+    pairings.show();
   });
   $("nav-manage").addEventListener("click", () => {
     showPane("manage");
@@ -109,20 +114,21 @@ export function showPane(pane) {
   $("composer").hidden = !inRoom;
   $("timeout-banner").hidden = !inRoom || !chat.timeoutText();
   $("members-view").hidden = pane !== "members";
+  $("pairings-view").hidden = pane !== "pairings";
   $("manage-view").hidden = pane !== "manage";
   $("search-view").hidden = pane !== "search";
   $("session-view").hidden = pane !== "session";
   $("session-button").hidden = !(pane === "room" || pane === "session") || !ui.current;
   $("session-button").toggleAttribute("aria-current", pane === "session");
   if (pane !== "session") document.body.classList.remove("off-record");
-  for (const id of ["nav-about", "nav-members", "nav-manage"]) $(id).removeAttribute("aria-current");
-  const nav = { intro: "nav-about", members: "nav-members", manage: "nav-manage" }[pane];
+  for (const id of ["nav-about", "nav-members", "nav-pairings", "nav-manage"]) $(id).removeAttribute("aria-current");
+  const nav = { intro: "nav-about", members: "nav-members", pairings: "nav-pairings", manage: "nav-manage" }[pane];
   if (nav) $(nav).setAttribute("aria-current", "page");
   if (pane === "room" && ui.view) {
     chat.renderHeader();
   } else {
     const room = ui.rooms.find((r) => r.room === ui.current);
-    const titles = { intro: ui.community ? ui.community.name : $("community-name").textContent, members: "Members", manage: "Manage", search: "Search", session: "Session", room: room ? `# ${room.name}` : "" };
+    const titles = { intro: ui.community ? ui.community.name : $("community-name").textContent, members: "Members", pairings: "Pair-ups", manage: "Manage", search: "Search", session: "Session", room: room ? `# ${room.name}` : "" };
     $("room-name").textContent = titles[pane] || "";
     $("room-topic").textContent = pane === "room" && room ? room.topic
       : pane === "intro" ? $("community-domain").textContent : "";
@@ -139,7 +145,9 @@ export function applyRole() {
   $("guest-leave").hidden = !guest;
   $("leave-box").hidden = !can("leave_community");
   if (ui.pane === "manage" && !manages) showPane(ui.view ? "room" : "intro");
-  if (ui.pane === "members" && !can("view_community")) showPane(ui.view ? "room" : "intro");
+  if ((ui.pane === "members" || ui.pane === "pairings") && !can("view_community")) {
+    showPane(ui.view ? "room" : "intro");
+  }
   if (ui.view) {
     for (const message of ui.view.messages.values()) chat.renderMessage(message, false);
   }

@@ -88,8 +88,8 @@ class CommunitySnapshot(msgspec.Struct, tag="community", tag_field="kind", kw_on
 
 class CommunityState:
     __slots__ = ("community", "description", "description_html", "domain", "join_policy",
-                 "members", "name", "names", "owner", "purpose", "removed", "rooms", "seq",
-                 "templates", "timeouts")
+                 "joined", "members", "name", "names", "owner", "purpose", "removed", "rooms",
+                 "seq", "templates", "timeouts")
 
     def __init__(self, community: str) -> None:
         self.community = community
@@ -112,6 +112,9 @@ class CommunityState:
         """Who is removed and may not come back until the removal is lifted."""
         self.templates: dict[str, list[Segment]] = {}
         """Saved run-of-show templates of live sessions, by name (the last save wins)."""
+        self.joined: dict[str, int] = {}
+        """When each member first came in (ms since the epoch), as the stream shows; not
+        in a snapshot (a fold from one knows none: callers fall back to first seen)."""
 
     def role_of(self, member: str) -> Role | None:
         info = self.members.get(member)
@@ -146,6 +149,7 @@ def apply(state: CommunityState, event: Event) -> CommunityState:
             state.owner = body.owner
             name = readable_name(body.owner_name)  # a plain string, from before names
             state.members[body.owner] = MemberInfo(member=body.owner, name=name, role="owner")
+            state.joined.setdefault(body.owner, event.ts)
             state.names[body.owner] = name
     elif isinstance(body, TemplateSaved):
         state.templates[body.name] = list(body.agenda)
@@ -159,6 +163,7 @@ def apply(state: CommunityState, event: Event) -> CommunityState:
             member=body.member, name=body.name, role=body.role,
             timed_out_until=timeout.until, timeout_reason=timeout.reason)
         state.names[body.member] = body.name
+        state.joined.setdefault(body.member, event.ts)
         # Admission is decided against the ban (decide_admit); what is in the stream
         # anyway (the operator's make-owner, history from before bans) ends it.
         state.removed.pop(body.member, None)

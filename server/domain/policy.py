@@ -79,18 +79,22 @@ class Action(enum.StrEnum):
     """Pin, answer and dismiss questions in a live session."""
     SAVE_TEMPLATE = "save_template"
     """Save an agenda as a run-of-show template of the community."""
+    KEEP_PAIR_BLOCKS = "keep_pair_blocks"
+    """Keep your own private "do not pair me with" list for pair-ups."""
+    VIEW_PAIRINGS = "view_pairings"
+    """See the community's pairing history: who met whom in pair-ups, and when."""
 
 
 _GUEST = {Action.JOIN_ROOM, Action.READ_HISTORY, Action.POST, Action.EDIT_OWN_MESSAGE,
           Action.DELETE_OWN_MESSAGE, Action.RELAY_TYPING, Action.TAKE_PART,
           Action.SPEAK_IN_SESSION}
-_MEMBER = _GUEST | {Action.VIEW_COMMUNITY, Action.LEAVE_COMMUNITY}
+_MEMBER = _GUEST | {Action.VIEW_COMMUNITY, Action.LEAVE_COMMUNITY, Action.KEEP_PAIR_BLOCKS}
 _HOST = _MEMBER | {Action.MODERATE_MESSAGES, Action.CREATE_GUEST_LINK, Action.REMOVE_GUEST,
                    Action.TIMEOUT_GUEST, Action.OPEN_SESSION, Action.RUN_SESSION,
                    Action.MODERATE_QUESTIONS, Action.SAVE_TEMPLATE}
 _CONVENER = _HOST | {Action.CREATE_ROOM, Action.INVITE_MEMBERS, Action.APPROVE_JOIN,
                      Action.SET_ROLE, Action.REMOVE_MEMBER, Action.TIMEOUT_MEMBER,
-                     Action.LIFT_REMOVAL, Action.VIEW_AUDIT}
+                     Action.LIFT_REMOVAL, Action.VIEW_AUDIT, Action.VIEW_PAIRINGS}
 _OWNER = _CONVENER | {Action.EDIT_COMMUNITY, Action.ISSUE_PASSWORD_RESET}
 
 GRANTS: dict[Role, frozenset[Action]] = {

@@ -169,3 +169,12 @@ def test_community_decisions_take_the_clock_and_randomness_as_arguments():
                               description="", join_policy="invite")
     folded(*edited, state=state)
     assert (state.domain, state.purpose, state.join_policy) == ("d2", "p2", "invite")
+
+
+def test_the_fold_keeps_when_each_member_first_came_in():
+    state = circle()
+    assert state.joined == {"owner": 1000, "m": 2000}
+    folded(MemberRemoved(member="m", how="left", reason=""),
+           MemberAdmitted(member="m", name="Mo", role="member", via="open"), state=state)
+    assert state.joined["m"] == 2000  # coming back keeps the first time
+    assert fold.from_snapshot(state.snapshot(), state.seq).joined == {}  # not in snapshots
