@@ -49,6 +49,7 @@ from .http.pairings_api import pairing_endpoints
 from .hub import LocalHub
 from .metrics import Metrics
 from .pairing_history import PairingHistory
+from .pairing_inputs import pairing_inputs
 from .passwords import Passwords
 from .projections import Projections
 from .projections.pairings import PairingsProjection
@@ -158,7 +159,8 @@ class Practica:
         self.sessions = Sessions(self.store, self.folds, self.authority, self.feed.sync,
                                  self.relayer.send_off_record,
                                  snapshot_every=settings.session_snapshot_every,
-                                 breakout=self.relayer.send_breakout)
+                                 breakout=self.relayer.send_breakout,
+                                 pairing_inputs=pairing_inputs)
         self.folds.listeners(ROOM).append(self._room_changed)
         self.transcripts = Transcripts(self.store, self.folds, self.authority)
         self.pair_blocks = PairBlockList(self.store, self.folds, self.authority)

@@ -19,11 +19,9 @@ from typing import Any
 from ..errors import NotFound, OutOfOrder
 from .events import EventBody
 from .matching import (
-    Meeting,
     NotEnoughPeople,
     Pairing,
     PairingImpossible,
-    Stage,
     add_third,
     after_leave,
     match,
@@ -31,6 +29,7 @@ from .matching import (
     pairing,
     place_late,
 )
+from .pairing_inputs import PairingInputs as PairingInputs
 from .session import SessionState
 from .session_events import AttendeeArrived
 from .session_pair_events import (
@@ -48,17 +47,6 @@ from .session_pair_events import (
     TakeawayShared,
 )
 from .session_rules import Decided, SessionActor, clean, require_live, require_phase
-
-
-@dataclass(frozen=True)
-class PairingInputs:
-    """What the matcher takes besides who is present and the rng (the same fields as
-    ``server.domain.pairing_inputs.PairingInputs``, which reads them from the store)."""
-
-    history: list[Meeting] = field(default_factory=list)
-    today: float = 0.0
-    stages: dict[str, Stage] = field(default_factory=dict)
-    blocks: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
