@@ -13,12 +13,13 @@ from __future__ import annotations
 import random
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..errors import NotFound, OutOfOrder
 from .events import EventBody
 from .matching import (
+    Meeting,
     NotEnoughPeople,
     Pairing,
     PairingImpossible,
@@ -99,6 +100,15 @@ def _pairing(inputs: PairingInputs, people: Iterable[str], rng: random.Random) -
                    blocks=inputs.blocks, rng=rng)
 
 
+def _with_this_round(inputs: PairingInputs, state: SessionState) -> PairingInputs:
+    """The inputs with the round running now counted as meetings of today: a reshuffle
+    must not hand back the same partners, even before the pairings projection (which
+    the history is read from) has caught up with this round."""
+    now = [Meeting(a, b, inputs.today) for members in state.ups.groups.values()
+           for i, a in enumerate(sorted(members)) for b in sorted(members)[i + 1:]]
+    return replace(inputs, history=[*inputs.history, *now]) if now else inputs
+
+
 def _changed(state: SessionState, groups: list[PairGroup], why: ChangeWhy, member: str,
              waiting: Iterable[str], alone: Iterable[str]) -> PairsChanged:
     return PairsChanged(round=state.ups.round, groups=groups, why=why, member=member,
@@ -125,6 +135,7 @@ def _pair(state: SessionState, actor: SessionActor, op: Any, now: int, rng: rand
               and (m not in state.stage or (op.host_joins and m == actor.id))
               and (m != actor.id or op.host_joins)]
     round_rng = random.Random(ctx.seed)
+    inputs = _with_this_round(ctx.inputs, state)
     waiting: list[str] = []
     while True:
         if len(people) < 2:
@@ -133,7 +144,7 @@ def _pair(state: SessionState, actor: SessionActor, op: Any, now: int, rng: rand
                 f"{len(people)} to pair; pair-ups need at least two (present: {names}"
                 + (f"; sitting out: {len(sitting_out)}" if sitting_out else "") + ")")
         try:
-            made = match(_pairing(ctx.inputs, people, round_rng), round_rng)
+            made = match(_pairing(inputs, people, round_rng), round_rng)
             break
         except PairingImpossible as impossible:  # they wait; the rest are paired
             waiting.extend(impossible.stranded)
