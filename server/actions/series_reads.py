@@ -125,6 +125,14 @@ class SeriesReads:
         await self.reader(principal, state.community)
         return [topic_view(state, t, principal.member) for t in ranked_topics(state)]
 
+    async def topic(self, principal: Principal, series: str, number: int) -> TopicView:
+        state = self.state(series)
+        await self.reader(principal, state.community)
+        found = state.topics.get(number)
+        if found is None:
+            raise NotFound(f"no topic {number} in series {series!r}")
+        return topic_view(state, found, principal.member)
+
     def reminders(self, principal: Principal) -> list[Reminder]:
         """Fired reminders for occurrences ``principal`` answered yes or maybe to, that
         have not ended, in communities they are still in."""
