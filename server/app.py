@@ -28,6 +28,7 @@ from .actions.communities import Communities
 from .actions.identity import Identity
 from .actions.pair_blocks import PairBlockList
 from .actions.rooms import Actions
+from .actions.series import Series
 from .actions.sessions import Sessions
 from .actions.transcripts import Transcripts
 from .authority import Authority
@@ -46,6 +47,7 @@ from .gateway import Gateway
 from .http.api import Api
 from .http.openapi import openapi_document
 from .http.pairings_api import pairing_endpoints
+from .http.series_api import series_endpoints
 from .hub import LocalHub
 from .metrics import Metrics
 from .pairing_history import PairingHistory
@@ -166,9 +168,11 @@ class Practica:
         self.pair_blocks = PairBlockList(self.store, self.folds, self.authority)
         self.pairing_history = PairingHistory(self.store, self.folds, self.authority,
                                               self.projections["pairings"])
+        self.series = Series(self.store, self.folds, self.authority, self.feed.sync)
         self.api = Api(self.identity, self.communities, settings, self.search, self.liveness,
                        self.sessions, self.transcripts,
-                       pairing_endpoints(self.pair_blocks, self.pairing_history))
+                       pairing_endpoints(self.pair_blocks, self.pairing_history)
+                       + series_endpoints(self.series))
         self.gateway = Gateway(self.actions, settings, self.metrics, limiter, self.identity,
                                relayer=self.relayer, sessions=self.sessions)
         self.janitor = Janitor(self.folds, self.actions.shared, self.leases,

@@ -144,13 +144,15 @@ def openapi() -> dict[str, Any]:
     from .http.openapi import openapi_document
     from .http.pairings_api import pairing_endpoints
     from .http.routes import build_endpoints
+    from .http.series_api import series_endpoints
     from .http.session_api import session_endpoints
     from .http.transcript_api import transcript_endpoints
 
     return openapi_document(build_endpoints(cast(Any, None), cast(Any, None))
                             + session_endpoints(cast(Any, None))
                             + transcript_endpoints(cast(Any, None))
-                            + pairing_endpoints(cast(Any, None), cast(Any, None)))
+                            + pairing_endpoints(cast(Any, None), cast(Any, None))
+                            + series_endpoints(cast(Any, None)))
 
 
 def codes_markdown() -> str:

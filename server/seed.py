@@ -27,6 +27,7 @@ from .domain.session_events import (
 )
 from .domain.session_pair_events import PairGroup, PairsEnded, PairsMade
 from .passwords import Passwords
+from .seed_series import seed_series
 from .settings import Settings
 from .store import CommandKey, EventStore
 
@@ -81,8 +82,9 @@ async def seed_demo(store: EventStore, settings: Settings, passwords: Passwords)
               f"{password!r} (shown once; change it under Profile)", flush=True)
     steps = itertools.count()
 
-    async def append(stream: str, actor: str | None, bodies: list[EventBody]) -> None:
-        await store.append(stream, actor, bodies, CommandKey("seed", f"{next(steps)}"))
+    async def append(stream: str, actor: str | None, bodies: list[EventBody]) -> int:
+        result = await store.append(stream, actor, bodies, CommandKey("seed", f"{next(steps)}"))
+        return result.seq
 
     await append(stream, None, [CommunityCreated(
         community=community, name="Clinical Practice Circle",
@@ -111,13 +113,14 @@ async def seed_demo(store: EventStore, settings: Settings, passwords: Passwords)
         for member in dict.fromkeys(m for m, _ in speakers):
             await append(room_stream(room), member, [MemberLeft(member=member)])
     await append_past_session(append, community)
+    await seed_series(append, community, OWNER, PEOPLE, int(time.time() * 1000))
     return True
 
 
 PAST_SESSION = "demo-first-hour"
 
 
-Append = Callable[[str, str | None, list[EventBody]], Awaitable[None]]
+Append = Callable[[str, str | None, list[EventBody]], Awaitable[object]]
 
 
 async def append_past_session(append: Append, community: str) -> None:

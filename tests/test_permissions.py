@@ -171,6 +171,21 @@ async def session_op(w: World, name: str, *, asked: bool = False, **fields: Any)
     return await ws(w, "session", session=session, op={"op": name, **fields})
 
 
+async def owner_series(w: World) -> str:
+    """A recurring room the owner scheduled in the room: its id."""
+    made = await w.owner.call("POST", f"{w.c}/series", {
+        "room": w.room, "title": "Weekly", "rule": "FREQ=WEEKLY", "start": "2030-01-08T18:00",
+        "zone": "Europe/Berlin"})
+    assert made.status_code == 201, made.text
+    return str(made.json()["series"])
+
+
+async def plan_sessions(w: World) -> str:
+    series = await owner_series(w)
+    return outcome(await w.actor.call("POST", f"/api/series/{series}/topics",
+                                      {"title": "Bring a case"}))
+
+
 Attempt = Callable[[World], Awaitable[str]]
 ATTEMPTS: dict[Action, Attempt] = {
     Action.VIEW_COMMUNITY: view_community,
@@ -207,6 +222,10 @@ ATTEMPTS: dict[Action, Attempt] = {
         "name": "Short hour", "agenda": [{"kind": "qa", "title": "Q&A", "minutes": 20}]}),
     Action.KEEP_PAIR_BLOCKS: lambda w: _http(w, "PUT", f"/pair-blocks/{w.owner.id}"),
     Action.VIEW_PAIRINGS: lambda w: _http(w, "GET", "/pairings"),
+    Action.PLAN_SESSIONS: plan_sessions,
+    Action.SCHEDULE_SERIES: lambda w: _http(w, "POST", "/series", {
+        "room": w.room, "title": "Mine", "rule": "FREQ=DAILY", "start": "2030-01-08T18:00",
+        "zone": "Europe/Berlin"}),
     Action.LEAVE_COMMUNITY: lambda w: _http(w, "POST", "/leave"),  # last: it ends the role
 }
 

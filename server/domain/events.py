@@ -15,6 +15,7 @@ import msgspec
 from .event_base import EventBody as EventBody
 from .event_base import Id as Id
 from .names import DisplayName, normalize_name_fields
+from .series_events import SeriesEventBody
 from .session_events import SessionEventBody, TemplateSaved
 from .session_pair_events import PairEventBody
 
@@ -195,6 +196,7 @@ AnyEventBody = (
     | TemplateSaved
     | SessionEventBody
     | PairEventBody
+    | SeriesEventBody
     | UnreadableEvent
 )
 
@@ -229,10 +231,14 @@ def session_stream(session: str) -> str:
     return f"session:{session}"
 
 
+def series_stream(series: str) -> str:
+    return f"series:{series}"
+
+
 def stream_kind(stream: str) -> tuple[str, str]:
     """Split ``kind:id``; raises ValueError for anything else."""
     kind, sep, ident = stream.partition(":")
-    if not sep or kind not in ("room", "community", "audit", "session") or not ident:
+    if not sep or kind not in ("room", "community", "audit", "session", "series") or not ident:
         raise ValueError(f"not a stream name: {stream!r}")
     return kind, ident
 

@@ -114,7 +114,7 @@ class Api:
                  search: Search | None = None, liveness: Liveness | None = None,
                  sessions: Sessions | None = None,
                  transcripts: Transcripts | None = None,
-                 pairings: list[Endpoint] | None = None) -> None:
+                 extra: list[Endpoint] | None = None) -> None:
         self.identity, self.settings = identity, settings
         self.endpoints = build_endpoints(identity, communities, search)
         if sessions is not None:
@@ -122,7 +122,7 @@ class Api:
         if transcripts is not None:
             from .transcript_api import transcript_endpoints  # it builds on this module
             self.endpoints += transcript_endpoints(transcripts)
-        self.endpoints += pairings or []
+        self.endpoints += extra or []  # each feature's own table (pairings, series, ...)
         self.once = idempotency.HttpOnce(communities.store, liveness)
         self._decoders: dict[Any, msgspec.json.Decoder[Any]] = {
             e.body: msgspec.json.Decoder(e.body) for e in self.endpoints if e.body}
