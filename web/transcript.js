@@ -140,7 +140,7 @@ function renderLine(line, start) {
     if (who) item.append(el("span", "muted", ` (${line.who})`));
     return item;
   }
-  const tag = { note: "Note", caption: "Caption", case: "Case" }[line.kind];
+  const tag = { note: "Note", caption: "Caption", case: "Case", takeaway: "Takeaway" }[line.kind];
   if (tag) item.append(el("span", "transcript-tag", tag), " ");
   if (who) item.append(who, ": ");
   item.append(el("span", "transcript-text", line.text));

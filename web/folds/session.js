@@ -5,6 +5,8 @@
 // The stream is also the transcript: chat, notes and captions pass through here as
 // "said" changes for the view to show, but the fold keeps none of them.
 
+import * as pairs from "./session-pairs.js";
+
 export const KIND = "session";
 
 const person = (p) => ({ member: p.member, name: p.name });
@@ -40,6 +42,7 @@ export function fromSnapshot(snapshot, seq = 0) {
     case_prompts: new Map((snapshot.case_prompts || []).map((c) => [c.segment, copyPrompts(c)])),
     warned: new Set(snapshot.warned || []),
     pairs: (snapshot.pairs || []).map((p) => [...p]),
+    ...pairs.fromSnapshot(snapshot),
     started_ms: snapshot.started_ms ?? null,
     ended_ms: snapshot.ended_ms ?? null,
   };
@@ -178,8 +181,10 @@ export function apply(state, event) {
       return { said: { kind: "note", text: body.text, name: body.name || "", ts: event.ts, seq: event.seq } };
     case "caption_added":
       return { said: { kind: "caption", text: body.text, name: body.speaker || "", ts: event.ts, seq: event.seq } };
-    default: // unreadable, or a kind this client does not know yet
-      return null;
+    default: { // a pair-up event (folds/session-pairs.js), unreadable, or a kind this client does not know yet
+      const change = pairs.apply(state, body, event);
+      return change === undefined ? null : change;
+    }
   }
 }
 
@@ -251,6 +256,7 @@ export function normalForm(state) {
     pairs: state.pairs.map((p) => [...p]),
     community: state.community, started_ms: state.started_ms, ended_ms: state.ended_ms,
     round: state.round,
+    ...pairs.normalForm(state),
     seq: state.seq,
   };
 }

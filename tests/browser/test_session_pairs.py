@@ -1,0 +1,154 @@
+"""Pair-ups in the browser: a host and five members in a session's pairs segment. One
+click pairs everyone (one trio, one pair), each page shows its partners and its own
+breakout room; breakout chat stays in the room; a broadcast reaches every room; a call
+for help reaches the host, who visits and leaves; the scheduler (on the test's clock,
+no real minute waited) warns at one minute and then ends the round: every page is back
+in the main room with the takeaway prompt, and a takeaway lands in the transcript. Bad
+paths: a member sees no pair button; pairing with too few present says why."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import Any
+
+import pytest
+from playwright.async_api import expect
+
+from tests.browser.session_ui import (
+    fetch_session,
+    host_in_room,
+    join_session,
+    member_in_room,
+    open_session,
+    set_agenda,
+)
+from tests.browser.ui import assert_clean
+
+pytestmark = [pytest.mark.anyio, pytest.mark.browser]
+
+NAMES = ["Bob Member", "Cara Member", "Dev Member", "Eli Member", "Fay Member"]
+
+
+def others(names: list[str]) -> str:
+    """ "You're with …" as the page says it: "A", "A and B", "A, B and C"."""
+    if len(names) == 1:
+        return names[0]
+    return f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+async def sweep_at(server: Any, now_ms: int) -> None:
+    """The server's scheduler fires what is due at ``now_ms`` (the test's clock)."""
+    scheduler = server.practica.scheduler
+    scheduler.clock = lambda: now_ms
+    await scheduler.sweep_once()
+
+
+async def test_a_host_pairs_five_members_and_the_round_runs_to_its_end(server, new_context):
+    ann = await host_in_room(new_context, server)
+    bob = await member_in_room(new_context, server, NAMES[0])
+    session = await open_session(ann)
+    await set_agenda(ann, [2, 1, 1])
+    await join_session(bob)
+    await ann.get_by_role("button", name="Start session").click()
+    await expect(bob.locator("#session-segment")).to_contain_text("1/3 · Random pair-ups")
+
+    # A member has no pair button; they may sit out (and back in) before the pairing.
+    pairs_view = bob.locator("#pairs-view")
+    await expect(pairs_view).to_be_visible()
+    await expect(bob.get_by_role("button", name="Pair everyone")).to_have_count(0)
+    sit = bob.get_by_role("button", name="Sit out this round")
+    await sit.click()
+    await expect(sit).to_have_attribute("aria-pressed", "true")
+    await expect(bob.locator("#pairs-status")).to_contain_text("You are sitting out")
+    await sit.click()
+    await expect(sit).to_have_attribute("aria-pressed", "false")
+
+    # Too few present: the host's press is refused with the server's typed message.
+    await ann.get_by_role("button", name="Pair everyone").click()
+    await expect(ann.locator("#session-error")).to_contain_text(re.compile(r"\S"))
+    refused = await fetch_session(ann, session)
+    assert refused["pair_round"] == 0 and refused["groups"] == []
+
+    members = [bob, *await asyncio.gather(*(member_in_room(new_context, server, name)
+                                            for name in NAMES[1:]))]
+    await asyncio.gather(*(join_session(page) for page in members[1:]))
+    await expect(ann.locator("#attendee-list li")).to_have_count(6)
+
+    # One click pairs everyone: five members make one pair and one trio.
+    await ann.get_by_role("button", name="Pair everyone").click()
+    await expect(ann.get_by_role("button", name="Reshuffle")).to_be_visible()
+    snapshot = await fetch_session(ann, session)
+    groups = snapshot["groups"]
+    assert sorted(len(g["members"]) for g in groups) == [2, 3]
+    ids = await asyncio.gather(*(page.evaluate("window.practica.ui.me.id") for page in members))
+    name_of = dict(zip(ids, NAMES, strict=True))
+    page_of = dict(zip(ids, members, strict=True))
+    group_of = {m: g for g in groups for m in g["members"]}
+    assert set(group_of) == set(ids)
+    for member, page in page_of.items():
+        partners = [name_of[m] for m in group_of[member]["members"] if m != member]
+        await expect(page.locator("#breakout-partners")).to_have_text(
+            f"You're with {others(partners)}")
+        await expect(page.locator("#breakout-countdown")).to_have_text(re.compile(r"^[12]:\d\d$"))
+    await expect(ann.locator("#pairs-groups li")).to_have_count(2)
+    trio = next(g for g in groups if len(g["members"]) == 3)
+    pair = next(g for g in groups if len(g["members"]) == 2)
+
+    # Breakout chat reaches the room, not the other room.
+    speaker, listener = (page_of[m] for m in trio["members"][:2])
+    outsider = page_of[pair["members"][0]]
+    await speaker.get_by_label("Say in your breakout room").fill("What brought you here?")
+    await speaker.get_by_role("button", name="Send").click()
+    for page in (speaker, listener):
+        await expect(page.locator("#breakout-chat")).to_contain_text("What brought you here?")
+    await expect(outsider.locator("#breakout-chat")).not_to_contain_text("What brought")
+
+    # The host's broadcast reaches every room.
+    await ann.get_by_label("Message to every breakout room").fill("Swap who talks first")
+    await ann.get_by_role("button", name="Broadcast").click()
+    for page in members:
+        await expect(page.locator("#pairs-broadcast")).to_have_text(
+            "From Ann Owner to every room: Swap who talks first")
+
+    # A call for help reaches the host; the host visits that room and leaves again.
+    caller = page_of[pair["members"][1]]
+    await caller.get_by_role("button", name="Call the host").click()
+    await expect(caller.get_by_role("button", name="The host has been called to this room")).to_be_disabled()
+    room = pair["group"]
+    await expect(ann.locator("#pairs-help")).to_have_text(
+        f"{name_of[pair['members'][1]]} in room {room} calls for the host.")
+    await expect(ann.locator(f"#pairs-groups li[data-group='{room}']")).to_have_class(re.compile(r"\bhelp\b"))
+    await ann.get_by_role("button", name=f"Visit room {room}").click()
+    await expect(caller.locator("#breakout-visit")).to_have_text("Ann Owner (host) is visiting your room.")
+    await expect(ann.locator("#breakout-title")).to_have_text(f"Visiting breakout room {room}")
+    await expect(ann.locator(f"#pairs-groups li[data-group='{room}']")).not_to_have_class(re.compile(r"\bhelp\b"))
+    await expect(caller.get_by_role("button", name="Call the host")).to_be_enabled()
+    await ann.get_by_role("button", name=f"Leave room {room}").click()
+    await expect(caller.locator("#breakout-visit")).to_be_hidden()
+    await expect(ann.locator("#breakout")).to_be_hidden()
+
+    # The scheduler, on the test's clock: the one-minute warning, then the end of the round.
+    deadline = (await fetch_session(ann, session))["deadline_ms"]
+    await sweep_at(server, deadline - 59_000)
+    for page in members:
+        await expect(page.locator("#pairs-warning")).to_have_text("One minute left in your breakout.")
+    await sweep_at(server, deadline + 1)
+    for page in members:
+        await expect(page.locator("#breakout")).to_be_hidden()
+        await expect(page.get_by_role("form", name="One thing you took away")).to_be_visible()
+    ended = await fetch_session(ann, session)
+    assert ended["pairs_active"] is False and ended["groups"] == []
+
+    # A takeaway joins the transcript; skipping sends nothing.
+    await bob.get_by_label("One thing you took away (optional)").fill("Ask before advising")
+    await bob.get_by_role("button", name="Share takeaway").click()
+    await expect(bob.locator("#takeaway")).to_be_hidden()
+    for page in (ann, bob, members[1]):
+        await expect(page.locator("#session-chat")).to_contain_text("Takeaway Bob Member: Ask before advising")
+    await members[1].get_by_role("button", name="Skip").click()
+    await expect(members[1].locator("#takeaway")).to_be_hidden()
+    await ann.goto(f"{server.url}/s/{session}/transcript")
+    await expect(ann.locator(".transcript-line.kind-takeaway")).to_have_text(
+        re.compile(r"Takeaway Bob Member: Ask before advising$"))
+    assert_clean(ann, *members)
