@@ -141,14 +141,17 @@ class History(ClientFrame, tag="history"):
     limit: Annotated[int, msgspec.Meta(ge=1, le=100)] = 50
 
 
-RelayKind = Literal["typing", "off_record"]
+RelayKind = Literal["typing", "off_record", "breakout"]
 """What a relayed frame means; each kind is its own permission (``relay_<kind>``).
 ``typing``: the sender is typing in the room (clients show it for a few seconds);
 no ``data``. ``off_record``: chat, a note or a caption said in a live session while it
 is off the record, sent by the server on the ``session:<id>`` stream to those following
 it (``data``: ``what`` = ``say``/``note``/``caption``, ``text``, ``name`` or
 ``speaker``); never stored. Clients do not send it as a ``relay``: ``say``/``note``
-in the session do."""
+in the session do. ``breakout``: chat in a pair-up's breakout room (the ``session``
+op ``breakout_say``), sent by the server on ``session:<id>`` only to that group's
+members and the hosts visiting it (``data``: ``group``, ``round``, ``text``); never
+stored, never sent as a ``relay``."""
 
 
 class Relay(ClientFrame, tag="relay"):

@@ -214,12 +214,105 @@ class AttendOp(SessionOp, tag="attend"):
     ``sync.seq + 1``. After a reconnect, ``resume`` with ``session:<id>``."""
 
 
+# --- pair-ups (see README "Pair-ups"; events in server/domain/session_pair_events.py) ---
+
+GroupNo = Annotated[int, msgspec.Meta(ge=1, le=100_000)]
+
+
+class PairOp(SessionOp, tag="pair"):
+    """(A host.) Pair everyone present now in a running ``pairs`` segment: the session's
+    attendees who are present in its room, minus those sitting out, minus who is on
+    stage (unless ``host_joins``: then the host pressing takes part). Pressing again
+    reshuffles (the next round). Event: ``pairs_made``. Refused ``out_of_order``
+    outside a running pairs segment or when ``round`` is past; ``conflict`` when fewer
+    than two are there to pair."""
+
+    round: Annotated[int, msgspec.Meta(ge=0)] | None = None
+    """The round you are pairing from (the ``pair_round`` your screen shows; 0: none
+    yet); refused when it is past, so two hosts pressing at once make one round. When
+    absent, the server takes the one it sees when the command arrives."""
+    host_joins: bool = False
+
+
+class EndPairsOp(SessionOp, tag="end_pairs"):
+    """(A host.) Everyone back to the main room now (``pairs_ended`` ``how: "host"``)."""
+
+    round: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    """The round you are ending; refused when another one runs."""
+
+
+class SitOutOp(SessionOp, tag="sit_out"):
+    """Opt out of (``out``) or back into the next pairing (``sat_out``)."""
+
+    out: bool = True
+
+
+class BroadcastOp(SessionOp, tag="broadcast"):
+    """(A host, while a round runs.) A message to every breakout room (``pairs_broadcast``)."""
+
+    text: SessionText
+
+
+class CallHelpOp(SessionOp, tag="call_help"):
+    """(A member in a group.) Call the host to your breakout room (``help_called``);
+    once per group until a host visits or dismisses it."""
+
+
+class VisitOp(SessionOp, tag="visit"):
+    """(A host.) Go into ``group``'s breakout room (``host_visited``; clears its call
+    for help with ``help_cleared`` ``how: "visit"``). One visit at a time."""
+
+    group: GroupNo
+
+
+class LeaveVisitOp(SessionOp, tag="leave_visit"):
+    """(A host.) Leave the breakout room you are visiting (``host_left``)."""
+
+
+class ClearHelpOp(SessionOp, tag="clear_help"):
+    """(A host.) Dismiss ``group``'s call for help (``help_cleared`` ``how: "dismiss"``)."""
+
+    group: GroupNo
+
+
+class LeavePairOp(SessionOp, tag="leave_pair"):
+    """(A member in a group or waiting.) Back to the main room mid-round
+    (``pairs_changed`` ``why: "leave"``); a partner left alone then chooses."""
+
+
+class PartnerChoiceOp(SessionOp, tag="partner_choice"):
+    """(A member in ``alone``: their partner left.) ``wait`` for a late arrival,
+    ``join_pair`` (``group``: one of the pairs, not a trio, else the best one), or back
+    to the ``main_room`` (``pairs_changed`` with ``why`` = the choice)."""
+
+    choice: Literal["wait", "join_pair", "main_room"]
+    group: GroupNo | None = None
+
+
+class TakeawayOp(SessionOp, tag="takeaway"):
+    """(A member who was in a group of round ``round``, the last one.) "One thing I took
+    away" (``takeaway_shared``; joins the transcript). Skipping sends nothing."""
+
+    round: Annotated[int, msgspec.Meta(ge=1)]
+    text: SessionText
+
+
+class BreakoutSayOp(SessionOp, tag="breakout_say"):
+    """Chat in your breakout room: never stored; relayed (``relayed`` kind ``breakout``,
+    ``data`` {group, round, text}) to the other members of your group and the hosts
+    visiting it, nobody else. Refused outside a group (``out_of_order``)."""
+
+    text: SessionText
+
+
 AnySessionOp = (
     OpenOp | StartOp | AdvanceOp | BackOp | NextRoundOp | RoundBackOp | ExtendOp | PauseOp
     | ResumeOp | EndOp
     | EditAgendaOp | StageOp | RaiseHandOp | LowerHandOp | BringUpOp | AskOp
     | EditQuestionOp | WithdrawOp | UpvoteOp | UnvoteOp | PinOp | AnswerOp | DismissOp
     | OffRecordOp | NameScribeOp | NoteOp | SayOp | CaptionOp | CasePromptsOp | AttendOp
+    | PairOp | EndPairsOp | SitOutOp | BroadcastOp | CallHelpOp | VisitOp | LeaveVisitOp
+    | ClearHelpOp | LeavePairOp | PartnerChoiceOp | TakeawayOp | BreakoutSayOp
 )
 
 

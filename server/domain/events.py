@@ -16,6 +16,7 @@ from .event_base import EventBody as EventBody
 from .event_base import Id as Id
 from .names import DisplayName, normalize_name_fields
 from .session_events import SessionEventBody, TemplateSaved
+from .session_pair_events import PairEventBody
 
 MessageText = Annotated[str, msgspec.Meta(min_length=1, max_length=4000)]
 MAX_TEXT_CHARS = 4000
@@ -193,6 +194,7 @@ AnyEventBody = (
     | MessageDeleted
     | TemplateSaved
     | SessionEventBody
+    | PairEventBody
     | UnreadableEvent
 )
 

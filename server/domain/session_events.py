@@ -84,7 +84,8 @@ class SessionStarted(EventBody, tag="session_started"):
 
     deadline_ms: int
     pairs: list[list[str]] = msgspec.field(default_factory=list)
-    """When segment 0 is a ``pairs`` segment: the random pairs (member ids)."""
+    """Old streams only (a ``pairs`` segment no longer pairs at its start: the host
+    pairs with ``pair``): a non-empty one folds as pair-up round with these groups."""
 
 
 class SegmentChanged(EventBody, tag="segment_changed"):
@@ -93,7 +94,7 @@ class SegmentChanged(EventBody, tag="segment_changed"):
     """When the new segment's time is up (a paused session resumes with a new one)."""
     how: Literal["advance", "back", "auto"]
     pairs: list[list[str]] = msgspec.field(default_factory=list)
-    """When the new segment is a ``pairs`` segment: the random pairs (member ids)."""
+    """Old streams only, as for ``session_started``."""
 
 
 class SegmentExtended(EventBody, tag="segment_extended"):
@@ -113,7 +114,9 @@ class SegmentWarned(EventBody, tag="segment_warned"):
     """Fired by the scheduler when the current segment (or round) has this long left."""
 
     index: int
-    left: Literal["2m", "30s"]
+    left: Literal["2m", "1m", "30s"]
+    """``1m``: only in a ``pairs`` segment while a pair-up round runs (the breakouts end
+    at the deadline)."""
     round: int = 0
     """In a case consultation: the round it warns for (0: the case part)."""
 

@@ -55,6 +55,12 @@ _ACTIONS: dict[str, Action] = {
     "upvote": Action.TAKE_PART, "unvote": Action.TAKE_PART, "raise_hand": Action.TAKE_PART,
     "lower_hand": Action.TAKE_PART, "attend": Action.TAKE_PART, "note": Action.TAKE_PART,
     "caption": Action.TAKE_PART, "case_prompts": Action.TAKE_PART,
+    "pair": Action.RUN_SESSION, "end_pairs": Action.RUN_SESSION,
+    "broadcast": Action.RUN_SESSION, "visit": Action.RUN_SESSION,
+    "leave_visit": Action.RUN_SESSION, "clear_help": Action.RUN_SESSION,
+    "sit_out": Action.TAKE_PART, "call_help": Action.TAKE_PART,
+    "leave_pair": Action.TAKE_PART, "partner_choice": Action.TAKE_PART,
+    "takeaway": Action.SPEAK_IN_SESSION, "breakout_say": Action.SPEAK_IN_SESSION,
 }
 """The action each op needs on the session's room. ``note`` and ``caption`` also need
 the sender to be the scribe or able to run the session; ``case_prompts`` the presenter

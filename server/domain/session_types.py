@@ -8,6 +8,7 @@ from typing import Literal
 import msgspec
 
 from .session_events import Segment
+from .session_pair_events import Broadcast, HelpCall, PairGroup, Visit
 
 Phase = Literal["lobby", "running", "paused", "ended"]
 QuestionState = Literal["open", "answered", "dismissed", "withdrawn"]
@@ -87,10 +88,34 @@ class SessionSnapshot(msgspec.Struct, tag="session", tag_field="kind", kw_only=T
     warned: list[str] = msgspec.field(default_factory=list)
     """Warnings given for the current deadline (``"2m"``, ``"30s"``)."""
     pairs: list[list[str]] = msgspec.field(default_factory=list)
-    """In a ``pairs`` segment: who is paired with whom (member ids)."""
+    """The members of each of ``groups`` (kept for older clients; read ``groups``)."""
     community: str = ""
     started_ms: int | None = None
     ended_ms: int | None = None
     round: int = 0
     """In a case consultation segment: the round of peer advice running (1..``rounds``;
     0 while the case itself is presented). ``deadline_ms`` is that round's."""
+    pair_round: int = 0
+    """Pair-up rounds made so far in this session (the last one's number; 0: none)."""
+    pairs_active: bool = False
+    """A pair-up round is running: those in ``groups`` are in their breakout rooms until
+    ``deadline_ms`` (the ``pairs`` segment's)."""
+    groups: list[PairGroup] = msgspec.field(default_factory=list)
+    """The running round's breakout rooms (empty when nobody is in one)."""
+    waiting: list[str] = msgspec.field(default_factory=list)
+    """In the running round, present but in no group (waiting for a partner)."""
+    alone: list[str] = msgspec.field(default_factory=list)
+    """Whose partner left and who has not chosen yet (``partner_choice``)."""
+    sitting_out: list[str] = msgspec.field(default_factory=list)
+    """Who opted out of the next pairing (cleared when the pairs segment is left)."""
+    help: list[HelpCall] = msgspec.field(default_factory=list)
+    """Calls for help not yet cleared, in the order called."""
+    visits: list[Visit] = msgspec.field(default_factory=list)
+    """Hosts visiting a breakout room now."""
+    broadcasts: list[Broadcast] = msgspec.field(default_factory=list)
+    """The last round's broadcasts, in order."""
+    host_joins: bool = False
+    """The host who pressed pair takes part in the last round."""
+    paired: list[str] = msgspec.field(default_factory=list)
+    """Everyone who was in a group of the last round (round ``pair_round``): who may
+    share a takeaway for it, and who the browser asks for one after ``pairs_ended``."""
