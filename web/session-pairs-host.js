@@ -81,13 +81,13 @@ function renderGroups(s) {
   const list = $("pairs-groups");
   list.hidden = !s.pairs_active;
   const me = deps.me();
-  const visiting = s.visits.get(me.id);
+  const visiting = s.visits.get(me.id)?.group;
   const focused = list.contains(document.activeElement) ? document.activeElement.getAttribute("aria-label") : null;
   list.replaceChildren(...s.groups.map((g) => {
     const item = el("li", "pairs-group");
     item.dataset.group = String(g.group);
-    const help = s.help.find((h) => h.group === g.group);
-    const hosts = [...s.visits].filter(([, group]) => group === g.group).map(([host]) => nameOf(s, host));
+    const help = s.help.get(g.group);
+    const hosts = [...s.visits].filter(([, v]) => v.group === g.group).map(([, v]) => v.name);
     item.append(el("strong", "", `Room ${g.group}`), el("span", "", names(g.members.map((m) => nameOf(s, m)))));
     if (help) {
       item.classList.add("help");
@@ -117,7 +117,7 @@ function renderGroups(s) {
 // A new call for help is read out (the list shows every open one).
 function renderHelp(s) {
   const box = $("pairs-help");
-  const last = s.help.at(-1);
+  const last = [...s.help.values()].at(-1);
   box.hidden = !last;
   if (!last) return;
   const key = `${s.pair_round}:${last.group}:${last.ts}`;

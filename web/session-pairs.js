@@ -70,9 +70,9 @@ export function reset() {
 export function breakoutRoom(s) {
   if (!s || !s.pairs_active) return null;
   const me = deps.me().id;
-  const visited = s.visits.get(me);
+  const visit = s.visits.get(me);
   const group = s.groups.find((g) => g.members.includes(me))
-    || (visited !== undefined ? s.groups.find((g) => g.group === visited) : null);
+    || (visit ? s.groups.find((g) => g.group === visit.group) : null);
   return group ? { round: s.pair_round, group: group.group, members: group.members, visiting: !group.members.includes(me) } : null;
 }
 
@@ -111,6 +111,7 @@ export function render() {
   if (box.hidden) {
     stopTicker();
     $("breakout").hidden = true;
+    $("pairs-warning").hidden = true;
     return;
   }
   renderBroadcast(s);
@@ -119,9 +120,10 @@ export function render() {
   const waiting = s.waiting.includes(me);
   const status = $("pairs-status");
   if (!s.pairs_active) {
-    status.textContent = s.sitting_out.includes(me)
-      ? "You are sitting out this round: you stay in the main room."
-      : "The host will pair everyone here soon: you meet someone you have not met lately.";
+    const over = s.pair_round ? `Round ${s.pair_round} is over: everyone is back in the main room. ` : "";
+    status.textContent = over + (s.sitting_out.includes(me)
+      ? "You are sitting out the next round: you stay in the main room."
+      : "When the host pairs everyone here, you meet someone you have not met lately.");
   } else if (alone) {
     status.textContent = "";
   } else if (room && !room.visiting) {
@@ -181,13 +183,13 @@ function renderBreakout(s, room) {
   $("breakout-partners").textContent = room.visiting
     ? `In this room: ${names(others)}`
     : others.length ? `You're with ${names(others)}` : "Your partner left this room.";
-  const hosts = [...s.visits].filter(([host, group]) => group === room.group && host !== me).map(([host]) => nameOf(s, host));
+  const hosts = [...s.visits].filter(([host, v]) => v.group === room.group && host !== me).map(([, v]) => v.name);
   const visit = $("breakout-visit");
   visit.hidden = !hosts.length;
   visit.textContent = hosts.length ? `${names(hosts)} (host) is visiting your room.` : "";
   const actions = [];
   if (!room.visiting) {
-    const called = s.help.some((h) => h.group === room.group);
+    const called = s.help.has(room.group);
     const help = button(called ? "Host called" : "Call the host", called ? "ghost small" : "primary small",
       () => deps.command("call_help").catch(() => {}));
     help.disabled = called;

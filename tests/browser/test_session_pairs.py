@@ -60,7 +60,7 @@ async def test_a_host_pairs_five_members_and_the_round_runs_to_its_end(server, n
     sit = bob.get_by_role("button", name="Sit out this round")
     await sit.click()
     await expect(sit).to_have_attribute("aria-pressed", "true")
-    await expect(bob.locator("#pairs-status")).to_contain_text("You are sitting out")
+    await expect(bob.locator("#pairs-status")).to_contain_text("You are sitting out the next round")
     await sit.click()
     await expect(sit).to_have_attribute("aria-pressed", "false")
 

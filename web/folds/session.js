@@ -41,8 +41,7 @@ export function fromSnapshot(snapshot, seq = 0) {
     attendees: new Map(snapshot.attendees.map((a) => [a.member, { member: a.member, name: a.name, guest: Boolean(a.guest) }])),
     case_prompts: new Map((snapshot.case_prompts || []).map((c) => [c.segment, copyPrompts(c)])),
     warned: new Set(snapshot.warned || []),
-    pairs: (snapshot.pairs || []).map((p) => [...p]),
-    ...pairs.fromSnapshot(snapshot),
+    ...pairs.fromSnapshot(snapshot), // pair_round, groups… (snapshot.pairs: the groups' members)
     started_ms: snapshot.started_ms ?? null,
     ended_ms: snapshot.ended_ms ?? null,
   };
@@ -87,14 +86,14 @@ export function apply(state, event) {
       state.index = 0;
       state.round = 0;
       state.started_ms = event.ts;
-      state.pairs = (body.pairs || []).map((p) => [...p]);
+      pairs.segmentChanged(state, body.pairs);
       newDeadline(state, body.deadline_ms);
       return { timer: true, agenda: true, prompts: true, pairs: true };
     case "segment_changed":
       state.phase = "running";
       state.index = body.index;
       state.round = 0;
-      state.pairs = (body.pairs || []).map((p) => [...p]);
+      pairs.segmentChanged(state, body.pairs);
       newDeadline(state, body.deadline_ms);
       return { timer: true, agenda: true, prompts: true, pairs: true };
     case "case_round_started":
@@ -125,7 +124,8 @@ export function apply(state, event) {
       state.ended_ms = event.ts;
       state.hands.clear();
       state.off_record = null;
-      return { timer: true, agenda: true, record: true, hands: true, stage: true, board: true, prompts: true };
+      pairs.sessionEnded(state);
+      return { timer: true, agenda: true, record: true, hands: true, stage: true, board: true, prompts: true, pairs: true };
     case "stage_changed":
       if (body.on) {
         state.stage.set(body.member, body.name);
@@ -253,7 +253,6 @@ export function normalForm(state) {
     attendees: [...state.attendees.values()].map((a) => ({ member: a.member, name: a.name, guest: a.guest })),
     case_prompts: [...state.case_prompts.keys()].sort((a, b) => a - b).map((k) => copyPrompts(state.case_prompts.get(k))),
     warned: [...state.warned].sort(),
-    pairs: state.pairs.map((p) => [...p]),
     community: state.community, started_ms: state.started_ms, ended_ms: state.ended_ms,
     round: state.round,
     ...pairs.normalForm(state),
