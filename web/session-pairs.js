@@ -178,7 +178,8 @@ function renderBreakout(s, room) {
     chat = { key, lines: [] };
     $("breakout-chat").replaceChildren();
   }
-  const others = room.members.filter((m) => m !== me).map((m) => nameOf(s, m));
+  const others = room.members.filter((m) => m !== me).map((m) => nameOf(s, m))
+    .sort((a, b) => a.localeCompare(b));
   $("breakout-title").textContent = room.visiting ? `Visiting breakout room ${room.group}` : "Your breakout room";
   $("breakout-partners").textContent = room.visiting
     ? `In this room: ${names(others)}`

@@ -22,6 +22,7 @@ from tests.fold_sequences import (
     session_sequence,
     stale,
 )
+from tests.pair_sequences import pairs_sequence
 from tests.server_sequences import record
 from tests.session_setup import circle, op
 
@@ -88,8 +89,9 @@ async def test_the_browser_folds_every_kind_the_server_snapshots_and_no_other(ne
     assert_clean(page)
 
 
-@pytest.mark.parametrize("make", [room_sequence, community_sequence, session_sequence],
-                         ids=["room", "community", "session"])
+@pytest.mark.parametrize("make", [room_sequence, community_sequence, session_sequence,
+                                  pairs_sequence],
+                         ids=["room", "community", "session", "pair-ups"])
 async def test_the_browser_folds_like_the_server_over_random_sequences(new_context, server,
                                                                        make):
     page = await folds_page(new_context, server)

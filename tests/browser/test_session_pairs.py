@@ -87,7 +87,7 @@ async def test_a_host_pairs_five_members_and_the_round_runs_to_its_end(server, n
     group_of = {m: g for g in groups for m in g["members"]}
     assert set(group_of) == set(ids)
     for member, page in page_of.items():
-        partners = [name_of[m] for m in group_of[member]["members"] if m != member]
+        partners = sorted(name_of[m] for m in group_of[member]["members"] if m != member)
         await expect(page.locator("#breakout-partners")).to_have_text(
             f"You're with {others(partners)}")
         await expect(page.locator("#breakout-countdown")).to_have_text(re.compile(r"^[12]:\d\d$"))
@@ -127,6 +127,24 @@ async def test_a_host_pairs_five_members_and_the_round_runs_to_its_end(server, n
     await ann.get_by_role("button", name=f"Leave room {room}").click()
     await expect(caller.locator("#breakout-visit")).to_be_hidden()
     await expect(ann.locator("#breakout")).to_be_hidden()
+
+    # Someone leaves the trio: it goes on as a pair. Someone leaves the pair: their
+    # partner chooses, and joins the other pair (a trio again).
+    stay = trio["members"][:2]
+    leaver = page_of[trio["members"][2]]
+    await leaver.get_by_role("button", name="Back to main room").click()
+    await expect(leaver.locator("#breakout")).to_be_hidden()
+    await expect(leaver.locator("#pairs-status")).to_contain_text("You are in the main room")
+    await expect(speaker.locator("#breakout-partners")).to_have_text(f"You're with {name_of[stay[1]]}")
+    await page_of[pair["members"][0]].get_by_role("button", name="Back to main room").click()
+    choice = caller.get_by_role("group", name="Your partner left. What would you like to do?")
+    await expect(choice).to_be_visible()
+    await expect(choice.get_by_role("button", name="Wait for a new partner")).to_be_visible()
+    await choice.get_by_role("button", name="Join another pair").click()
+    await expect(choice).to_be_hidden()
+    await expect(caller.locator("#breakout-partners")).to_have_text(
+        f"You're with {others(sorted(name_of[m] for m in stay))}")
+    await expect(speaker.locator("#breakout-partners")).to_contain_text(name_of[pair["members"][1]])
 
     # The scheduler, on the test's clock: the one-minute warning, then the end of the round.
     deadline = (await fetch_session(ann, session))["deadline_ms"]
