@@ -38,7 +38,7 @@ from .cluster.presence import Presence, RedisPresence
 from .cluster.redis_health import RedisHealth, shared_client
 from .cluster.relay import RedisChannel, Relayer
 from .cluster.scheduler import Scheduler
-from .domain.events import community_stream
+from .domain.events import Event, community_stream
 from .errors import CloseCode
 from .folds import Folds
 from .gateway import Gateway
@@ -53,6 +53,7 @@ from .ratelimit import Attempts, LocalAttempts, LocalRateLimiter, RedisAttempts,
 from .seed import seed_demo
 from .settings import Settings
 from .store import EventStore, open_store
+from .streams import ROOM
 from .wire import KeepRawSend
 
 log = logging.getLogger("practica.app")
@@ -151,7 +152,9 @@ class Practica:
             self.relayer.channel = RedisChannel(self.redis, prefix=settings.redis_prefix)
         self.sessions = Sessions(self.store, self.folds, self.authority, self.feed.sync,
                                  self.relayer.send_off_record,
-                                 snapshot_every=settings.session_snapshot_every)
+                                 snapshot_every=settings.session_snapshot_every,
+                                 breakout=self.relayer.send_breakout)
+        self.folds.listeners(ROOM).append(self._room_changed)
         self.transcripts = Transcripts(self.store, self.folds, self.authority)
         self.api = Api(self.identity, self.communities, settings, self.search, self.liveness,
                        self.sessions, self.transcripts)
@@ -219,6 +222,12 @@ class Practica:
         process that entered another community stop reading this one's streams at once."""
         await self.feed.sync(community_stream(community))
         self.gateway.recheck_member(member, community)
+
+    def _room_changed(self, state: Any, event: Event) -> None:
+        """Someone left a room: a pair-up round running in one of its sessions goes on
+        without them (in every process that sees it; one change is made)."""
+        for room, member in self.sessions.room_changed(state, event):
+            self.actions._background(self.sessions.member_left(room, member))
 
     def _announced(self, stream: str, seq: int) -> None:
         """Another process committed ``stream`` up to ``seq``."""

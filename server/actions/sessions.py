@@ -30,7 +30,7 @@ import msgspec
 
 from ..authority import PRIVILEGED, Authority, Principal, audit_entry, now_ms
 from ..domain.community import CommunityState
-from ..domain.events import AuditRecorded, EventBody, audit_stream, session_stream
+from ..domain.events import AuditRecorded, Event, EventBody, audit_stream, session_stream
 from ..domain.policy import Action, Resource, allowed
 from ..domain.session import SessionState
 from ..domain.session_decide import (
@@ -42,26 +42,48 @@ from ..domain.session_decide import (
     required_action,
 )
 from ..domain.session_events import DEFAULT_TEMPLATE, Segment, TemplateSaved, community_hour
-from ..errors import Conflict, InvalidCommand, NotFound
+from ..domain.session_pairs import left
+from ..errors import Conflict, InvalidCommand, NotFound, StaleState
 from ..folds import Folds
 from ..pipeline import Sync, decided
 from ..protocol import Ack, SessionCommand, command_digest
-from ..session_protocol import AdvanceOp, BackOp, NextRoundOp, OpenOp, RoundBackOp, op_name
+from ..session_protocol import (
+    AdvanceOp,
+    BackOp,
+    EndPairsOp,
+    NextRoundOp,
+    OpenOp,
+    PairOp,
+    RoundBackOp,
+    op_name,
+)
 from ..store import CommandKey, EventStore
+from .session_pairing import InputsProvider, Pairing, departures, involved, no_history
 
 SECRET_NAME = "session_owner"
 Relay = Callable[[Principal, str, dict[str, Any]], Awaitable[None]]
 """``relay(sender, session stream, data)``: hand an off-the-record frame to those present."""
+BreakoutRelay = Callable[[Principal, str, dict[str, Any], list[str]], Awaitable[None]]
+"""``breakout(sender, session stream, data, to)``: a breakout room's talk, to ``to`` only."""
 
 
 async def _no_relay(sender: Principal, stream: str, data: dict[str, Any]) -> None:
     """Without a relayer (tests of the pure path): nothing to send it to."""
 
 
+async def _no_breakout(sender: Principal, stream: str, data: dict[str, Any],
+                       to: list[str]) -> None:
+    """Without a relayer: nothing to send it to."""
+
+
 class Sessions:
     def __init__(self, store: EventStore, folds: Folds, authority: Authority, sync: Sync,
-                 relay: Relay = _no_relay, *, snapshot_every: int = 200) -> None:
+                 relay: Relay = _no_relay, *, snapshot_every: int = 200,
+                 breakout: BreakoutRelay = _no_breakout,
+                 pairing_inputs: InputsProvider = no_history) -> None:
         self.store, self.folds, self.authority = store, folds, authority
+        self.breakout = breakout
+        self.pairing = Pairing(store, folds, pairing_inputs)
         self.snapshot_every = max(1, snapshot_every)
         self.sync, self.relay = sync, relay
         self._secret: bytes | None = None
@@ -116,6 +138,11 @@ class Sessions:
             op = msgspec.structs.replace(op, index=self.folds.session(session).index)
         if isinstance(op, NextRoundOp | RoundBackOp) and op.round is None:
             op = msgspec.structs.replace(op, round=self.folds.session(session).round)
+        if isinstance(op, PairOp | EndPairsOp) and op.round is None:
+            # As for advance: two hosts pressing pair at once make one round.
+            ups = self.folds.session(session).ups
+            if isinstance(op, PairOp) or ups.active:
+                op = msgspec.structs.replace(op, round=ups.round)
 
         async def attempt() -> Ack:
             state = self.folds.session(session)
@@ -125,7 +152,15 @@ class Sessions:
             community = await self.authority.check(principal, action, state.community,
                                                    room=state.room, session=session)
             actor = await self._actor(principal, community, state)
-            result = decide(state, actor, op, now_ms(), random.Random())
+            now = now_ms()
+            context = await self.pairing.context(op_name(op), state, community,
+                                                 principal.member, now)
+            if state.seq != expected:  # moved on while the inputs were read: decide anew
+                raise StaleState(stream, expected, state.seq)
+            result = decide(state, actor, op, now, random.Random(), context)
+            if result.relay is not None and result.to is not None:
+                await self.breakout(principal, stream, result.relay, result.to)
+                return Ack(ref=cmd.ref, stream=stream)
             if result.relay is not None:
                 await self.relay(principal, stream, result.relay)
                 return Ack(ref=cmd.ref, stream=stream)
@@ -146,6 +181,40 @@ class Sessions:
 
         async with self._lock(session):
             return await decided(attempt, self.sync)
+
+    async def member_left(self, room: str, member: str) -> None:
+        """``member`` left ``room``: in each of its sessions where a round runs and they
+        are in it, the round goes on without them (``pairs_changed`` why ``left``).
+        Decided on the fold and appended naming its seq, so when several processes see
+        the leave, one change is made (the others find them in no group any more)."""
+        for found in self.folds.sessions_of_room(room):
+            if involved(found, member):
+                await self._left_round(found.session, member)
+
+    async def _left_round(self, session: str, member: str) -> None:
+        stream = session_stream(session)
+
+        async def attempt() -> None:
+            state = self.folds.session(session)
+            present = await self.pairing.present(state)
+            if member in present or not involved(state, member):
+                return  # back already, or someone else's process did it
+            expected = state.seq
+            community = self.folds.community(state.community)
+            context = await self.pairing.context("leave_pair", state, community,
+                                                 member, now_ms())
+            bodies = left(state, member, "left", context)
+            if bodies and state.seq == expected:
+                await self.store.append_all([(stream, bodies, expected)], None)
+
+        async with self._lock(session):
+            await decided(attempt, self.sync)
+
+    def room_changed(self, state: Any, event: Event) -> list[tuple[str, str]]:
+        """(room, member) for each member a room event says left who is in a running
+        round of one of the room's sessions (the caller runs :meth:`member_left`)."""
+        return [(state.room, member) for member in departures(event)
+                if any(involved(s, member) for s in self.folds.sessions_of_room(state.room))]
 
     async def keep_snapshot(self, session: str) -> None:
         """Write the session's fold as it is now (a later one is never replaced by it)."""

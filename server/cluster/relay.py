@@ -205,6 +205,21 @@ class Relayer:
         except (RedisError, OSError) as exc:  # this process's followers still got it
             log.warning("could not relay off the record to other processes: %s", exc)
 
+    async def send_breakout(self, sender: Principal, stream: str, data: dict[str, Any],
+                            to: list[str]) -> None:
+        """Hand what was said in a pair-up's breakout room (already authorized and
+        decided) to ``to`` only (the group's other members and the hosts visiting it)
+        among those following the session's stream, here and in every other process."""
+        frame = encode(Relayed(stream=stream, sender=Member(id=sender.member, name=sender.name),
+                               kind="breakout", data=data))
+        envelope = Envelope(origin=self.process, stream=stream, sender=sender.member,
+                            to=list(to), frame=frame)
+        self.deliver(envelope)
+        try:
+            await self.channel.publish(envelope)
+        except (RedisError, OSError) as exc:  # this process's listeners still got it
+            log.warning("could not relay breakout talk to other processes: %s", exc)
+
     def _limit(self, conn: Connection) -> None:
         now = time.monotonic()
         bucket = self._buckets.get(conn)

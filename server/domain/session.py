@@ -23,8 +23,6 @@ from .session_clock import MINUTE_MS as MINUTE_MS
 from .session_clock import WARNINGS as WARNINGS
 from .session_clock import auto_advance as auto_advance
 from .session_clock import due
-from .session_clock import pair_up as pair_up
-from .session_clock import pairs_for as pairs_for
 from .session_clock import part_ms as part_ms
 from .session_clock import segment_ms as segment_ms
 from .session_events import (
@@ -60,6 +58,7 @@ from .session_events import (
     StageChanged,
     round_count,
 )
+from .session_pair_fold import PAIR_HANDLERS, PairUps
 from .session_types import Attendee as Attendee
 from .session_types import CasePrompts as CasePrompts
 from .session_types import OffRecord as OffRecord
@@ -97,7 +96,8 @@ class SessionState:
         self.attendees: dict[str, Attendee] = {}
         self.case_prompts: dict[int, CasePrompts] = {}
         self.warned: set[str] = set()
-        self.pairs: list[list[str]] = []
+        self.ups = PairUps()
+        """Pair-up rounds (:mod:`.session_pair_fold`)."""
         self.started_ms: int | None = None
         self.ended_ms: int | None = None
 
@@ -125,7 +125,7 @@ class SessionState:
             attendees=[msgspec.structs.replace(a) for a in self.attendees.values()],
             case_prompts=[msgspec.structs.replace(self.case_prompts[i])
                           for i in sorted(self.case_prompts)],
-            warned=sorted(self.warned), pairs=[list(p) for p in self.pairs],
+            warned=sorted(self.warned), **self.ups.snapshot_fields(),
             community=self.community, started_ms=self.started_ms, ended_ms=self.ended_ms,
         )
 
@@ -149,7 +149,7 @@ class SessionState:
         state.attendees = {a.member: msgspec.structs.replace(a) for a in snap.attendees}
         state.case_prompts = {c.segment: msgspec.structs.replace(c) for c in snap.case_prompts}
         state.warned = set(snap.warned)
-        state.pairs = [list(p) for p in snap.pairs]
+        state.ups = PairUps.from_snapshot(snap)
         state.started_ms, state.ended_ms = snap.started_ms, snap.ended_ms
         return state
 
@@ -189,14 +189,14 @@ def _agenda(state: SessionState, body: Any, event: Event) -> None:
 def _started(state: SessionState, body: Any, event: Event) -> None:
     assert isinstance(body, SessionStarted)
     state.phase, state.index, state.round, state.started_ms = "running", 0, 0, event.ts
-    state.pairs = [list(p) for p in body.pairs]
+    state.ups.segment_changed(body.pairs)
     _new_deadline(state, body.deadline_ms)
 
 
 def _changed(state: SessionState, body: Any, event: Event) -> None:
     assert isinstance(body, SegmentChanged)
     state.phase, state.index, state.round = "running", body.index, 0
-    state.pairs = [list(p) for p in body.pairs]
+    state.ups.segment_changed(body.pairs)
     _new_deadline(state, body.deadline_ms)
 
 
@@ -229,6 +229,7 @@ def _ended(state: SessionState, body: Any, event: Event) -> None:
     state.phase, state.deadline_ms, state.remaining_ms = "ended", None, None
     state.ended_ms = event.ts
     state.hands.clear()
+    state.ups.session_ended()
     if state.off_record is not None:  # a session ends on the record
         state.off_record = None
 
@@ -336,6 +337,8 @@ _HANDLERS: dict[type[EventBody], Any] = {
     QuestionUnvoted: _unvoted, QuestionPinned: _pinned, OffRecordStarted: _off_started,
     OffRecordEnded: _off_ended, ScribeNamed: _scribe, CasePromptsSet: _case,
     AttendeeArrived: _arrived, NoteAdded: _kept, ChatSaid: _kept, CaptionAdded: _kept,
+    **{kind: lambda state, body, event: state.ups.apply(body, event)
+       for kind in PAIR_HANDLERS},
 }
 
 

@@ -1,12 +1,11 @@
-"""A live session's clock, pure: the random pair-ups a ``pairs`` segment starts with,
-how long each part of a segment runs (a case consultation's rounds of peer advice
-included), and what the scheduler fires when (:func:`due`: warnings, and the moving on
-of a segment that auto-advances). The fold it reads is :mod:`.session`, which
-registers these deadlines with the scheduler."""
+"""A live session's clock, pure: how long each part of a segment runs (a case
+consultation's rounds of peer advice included), and what the scheduler fires when
+(:func:`due`: warnings, the end of a pair-up round's breakouts, and the moving on of a
+segment that auto-advances). The fold it reads is :mod:`.session`, which registers
+these deadlines with the scheduler."""
 
 from __future__ import annotations
 
-import random
 from typing import TYPE_CHECKING, Literal
 
 from .deadlines import Due
@@ -19,32 +18,16 @@ from .session_events import (
     SessionEnded,
     round_count,
 )
+from .session_pair_events import PairsEnded
 
 if TYPE_CHECKING:
     from .session import SessionState
 
 MINUTE_MS = 60_000
-WARNINGS: tuple[tuple[Literal["2m", "30s"], int], ...] = (("2m", 120_000), ("30s", 30_000))
+WARNINGS: tuple[tuple[Literal["2m", "1m", "30s"], int], ...] = (
+    ("2m", 120_000), ("1m", 60_000), ("30s", 30_000))
 """When a segment (or a case round) warns: this long before its deadline (most urgent
-last)."""
-
-
-def pair_up(members: list[str], rng: random.Random) -> list[list[str]]:
-    """Random pairs of ``members`` (a trio when their number is odd; none for one)."""
-    shuffled = list(members)
-    rng.shuffle(shuffled)
-    pairs = [shuffled[i:i + 2] for i in range(0, len(shuffled) - 1, 2)]
-    if len(shuffled) % 2 and pairs:
-        pairs[-1].append(shuffled[-1])
-    return pairs
-
-
-def pairs_for(state: SessionState, index: int, rng: random.Random) -> list[list[str]]:
-    """The pairs a segment starts with: only a ``pairs`` segment has any; who is on
-    stage (the hosts and presenters) is left out."""
-    if not (0 <= index < len(state.agenda)) or state.agenda[index].kind != "pairs":
-        return []
-    return pair_up([m for m in state.attendees if m not in state.stage], rng)
+last); ``1m`` only in a ``pairs`` segment while a pair-up round runs."""
 
 
 def segment_ms(segment: Segment) -> int:
@@ -60,19 +43,25 @@ def part_ms(segment: Segment, round_: int) -> int:
 def due(state: SessionState, now_ms: int) -> list[Due]:
     """What the scheduler fires now: a warning 2 minutes and 30 seconds before the
     current segment's (or case round's) deadline (only when that part is longer than
-    that), and, at the deadline, when the segment auto-advances, its next round (a
-    case consultation with rounds left) or the next segment (or the end). Each is
-    named by the segment, round and deadline it is for, so it fires once."""
+    that; in a ``pairs`` segment while a round runs, at 1 minute too), and, at the
+    deadline, the end of a running pair-up round (everyone back in the main room)
+    and, when the segment auto-advances, its next round (a case consultation with
+    rounds left) or the next segment (or the end). Each is named by the segment,
+    round and deadline it is for, so it fires once."""
     segment = state.segment
     if state.phase != "running" or state.deadline_ms is None or segment is None:
         return []
     left = state.deadline_ms - now_ms
     tag = f"{state.index}.{state.round}:{state.deadline_ms}"
+    breakouts = segment.kind == "pairs" and state.ups.active
     if left <= 0:
+        back: list[EventBody] = (
+            [PairsEnded(round=state.ups.round, how="time")] if state.ups.active else [])
         if not segment.auto_advance:
-            return []
-        return [Due(f"auto:{tag}", auto_advance(state, now_ms))]
-    for name, before in reversed(WARNINGS):  # the most urgent one due, only
+            return [Due(f"pairs-end:{state.ups.round}:{tag}", back)] if back else []
+        return [Due(f"auto:{tag}", [*back, *auto_advance(state, now_ms)])]
+    warnings = [w for w in WARNINGS if w[0] != "1m" or breakouts]
+    for name, before in reversed(warnings):  # the most urgent one due, only
         if (left <= before and name not in state.warned
                 and part_ms(segment, state.round) > before):
             return [Due(f"warn-{name}:{tag}", [SegmentWarned(index=state.index, left=name,
@@ -93,8 +82,7 @@ def auto_advance(state: SessionState, now_ms: int) -> list[EventBody]:
     following = state.index + 1
     if following >= len(state.agenda):
         return [SessionEnded()]
-    rng = random.Random(f"{state.session}:{following}:{state.deadline_ms}")
     return [SegmentChanged(index=following,
                            deadline_ms=now_ms + segment_ms(state.agenda[following]),
-                           how="auto", pairs=pairs_for(state, following, rng))]
+                           how="auto")]
 

@@ -25,10 +25,9 @@ from ..errors import Forbidden, InvalidCommand, NotFound, OutOfOrder
 from .events import EventBody
 from .policy import Action as Action
 from .session import SessionState
-from .session_clock import pairs_for, part_ms, segment_ms
+from .session_clock import part_ms, segment_ms
 from .session_events import (
     AgendaEdited,
-    AttendeeArrived,
     CaptionAdded,
     CasePromptsSet,
     CaseRoundStarted,
@@ -50,6 +49,7 @@ from .session_events import (
     StageChanged,
     round_count,
 )
+from .session_pairs import NO_CONTEXT, PAIR_DECIDERS, PairContext, ended_by_host
 from .session_qa import QA_DECIDERS
 from .session_rules import MINUTE_MS as MINUTE_MS
 from .session_rules import Decided as Decided
@@ -77,10 +77,10 @@ def _attendee(state: SessionState, member: str) -> str:
     return attendee.name
 
 
-def _segment_start(state: SessionState, index: int, now_ms: int, rng: random.Random,
-                   how: Any) -> SegmentChanged:
-    return SegmentChanged(index=index, deadline_ms=now_ms + segment_ms(state.agenda[index]),
-                          how=how, pairs=pairs_for(state, index, rng))
+def _segment_start(state: SessionState, index: int, now_ms: int, how: Any) -> list[EventBody]:
+    """A segment begins (a pair-up round running is ended first)."""
+    return [*ended_by_host(state), SegmentChanged(
+        index=index, deadline_ms=now_ms + segment_ms(state.agenda[index]), how=how)]
 
 
 def _kept_or_relayed(state: SessionState, body: EventBody, kind: str,
@@ -92,23 +92,27 @@ def _kept_or_relayed(state: SessionState, body: EventBody, kind: str,
 
 
 def decide(state: SessionState, actor: SessionActor, op: Any, now_ms: int,
-           rng: random.Random) -> Decided:
-    """The events ``op`` (a :mod:`server.session_protocol` op) appends to ``state``."""
+           rng: random.Random, context: PairContext = NO_CONTEXT) -> Decided:
+    """The events ``op`` (a :mod:`server.session_protocol` op) appends to ``state``;
+    a pair-up op (and ``attend``) reads ``context`` (who is present in the room, the
+    matching inputs, the seed: see :mod:`.session_pairs`)."""
     if not state.opened:
         raise NotFound(f"no session {state.session!r}")
     name = type(op).__struct_config__.tag
-    handler = _DECIDERS.get(name)
-    if handler is None:
+    result: Decided | list[EventBody]
+    if name in PAIR_DECIDERS:
+        result = PAIR_DECIDERS[name](state, actor, op, now_ms, rng, context)
+    elif name in _DECIDERS:
+        result = _DECIDERS[name](state, actor, op, now_ms, rng)
+    else:
         raise InvalidCommand(f"{name!r} is not decided here")
-    result: Decided | list[EventBody] = handler(state, actor, op, now_ms, rng)
     return result if isinstance(result, Decided) else Decided(result)
 
 
 def _start(state: SessionState, actor: SessionActor, op: Any, now: int,
            rng: random.Random) -> list[EventBody]:
     _phase(state, "lobby", doing="start")
-    return [SessionStarted(deadline_ms=now + segment_ms(state.agenda[0]),
-                           pairs=pairs_for(state, 0, rng))]
+    return [SessionStarted(deadline_ms=now + segment_ms(state.agenda[0]))]
 
 
 def _moved_on(state: SessionState, op: Any) -> None:
@@ -123,7 +127,7 @@ def _advance(state: SessionState, actor: SessionActor, op: Any, now: int,
     _moved_on(state, op)
     if state.index + 1 >= len(state.agenda):
         raise OutOfOrder("this is the last segment: end the session instead")
-    return [_segment_start(state, state.index + 1, now, rng, "advance")]
+    return _segment_start(state, state.index + 1, now, "advance")
 
 
 def _back(state: SessionState, actor: SessionActor, op: Any, now: int,
@@ -132,7 +136,7 @@ def _back(state: SessionState, actor: SessionActor, op: Any, now: int,
     _moved_on(state, op)
     if state.index == 0:
         raise OutOfOrder("this is the first segment")
-    return [_segment_start(state, state.index - 1, now, rng, "back")]
+    return _segment_start(state, state.index - 1, now, "back")
 
 
 def _rounds_here(state: SessionState, op: Any, doing: str) -> int:
@@ -202,7 +206,7 @@ def _end(state: SessionState, actor: SessionActor, op: Any, now: int,
     closing: list[EventBody] = []
     if state.off_record is not None:  # the record shows where the stretch ended
         closing.append(OffRecordEnded(started_ms=state.off_record.since_ms))
-    return [*closing, SessionEnded()]
+    return [*ended_by_host(state), *closing, SessionEnded()]
 
 
 def _edit_agenda(state: SessionState, actor: SessionActor, op: Any, now: int,
@@ -323,14 +327,6 @@ def _case_prompts(state: SessionState, actor: SessionActor, op: Any, now: int,
                            tried=op.tried.strip(), question=op.question.strip())]
 
 
-def _attend(state: SessionState, actor: SessionActor, op: Any, now: int,
-            rng: random.Random) -> list[EventBody]:
-    if actor.id in state.attendees or state.phase == "ended":  # follows it, not counted
-
-        return []
-    return [AttendeeArrived(member=actor.id, name=actor.name, guest=actor.guest)]
-
-
 _DECIDERS: dict[str, Any] = {
     "start": _start, "advance": _advance, "back": _back, "extend": _extend,
     "next_round": _next_round, "round_back": _round_back, "pause": _pause,
@@ -338,5 +334,5 @@ _DECIDERS: dict[str, Any] = {
     "stage": _stage, "raise_hand": _raise_hand, "lower_hand": _lower_hand,
     "bring_up": _bring_up, **QA_DECIDERS, "off_record": _off_record,
     "name_scribe": _name_scribe, "note": _note, "say": _say, "caption": _caption,
-    "case_prompts": _case_prompts, "attend": _attend,
+    "case_prompts": _case_prompts,
 }

@@ -34,6 +34,8 @@ class Decided(NamedTuple):
     """Off the record: not appended; sent to those present through the relay instead."""
     anonymous: bool = False
     """Append without an actor: the event must not name who sent it."""
+    to: list[str] | None = None
+    """With ``relay``: only these members receive it (a breakout room's talk)."""
 
 
 def owner_key(key: str, question: int) -> str:

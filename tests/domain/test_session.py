@@ -18,7 +18,6 @@ from server.domain.session import (
     due,
     fold,
     normal_form,
-    pair_up,
 )
 from server.domain.session_events import (
     QuestionAsked,
@@ -122,11 +121,12 @@ def test_a_session_that_is_not_open_is_not_found():
         sd.decide(SessionState("nope"), HOST, StartOp(), T0, random.Random())
 
 
-def test_start_pairs_up_attendees_and_sets_the_deadline():
+def test_start_sets_the_deadline_and_pairs_nobody_until_the_host_does():
     s = running()
     assert s.state.phase == "running"
     assert s.state.deadline_ms == T0 + 10 * 60_000
-    assert sorted(m for pair in s.state.pairs for m in pair) == ["m-ann", "m-bob", "m-host"]
+    assert (s.state.ups.round, s.state.ups.groups) == (0, {})
+    assert s.state.snapshot().pairs == []
     assert s.refused(HOST, StartOp(), OutOfOrder) == "cannot start: the session is running"
 
 
@@ -138,7 +138,7 @@ def test_advance_back_and_the_ends_of_the_agenda():
     s.now += 1000
     s.do(HOST, AdvanceOp())
     assert (s.state.index, s.state.deadline_ms) == (1, s.now + 50 * 60_000)
-    assert s.state.pairs == []
+    assert s.state.snapshot().groups == []
     s.do(HOST, AdvanceOp(index=1))
     assert "last segment" in s.refused(HOST, AdvanceOp(), OutOfOrder)
     s.do(HOST, BackOp())
@@ -384,19 +384,13 @@ def test_auto_advance_moves_on_once_and_ends_after_the_last_segment():
     (changed,) = auto.bodies
     assert isinstance(changed, SegmentChanged)
     assert (changed.index, changed.how, changed.deadline_ms) == (1, "auto", deadline + 10 + 300_000)
-    assert changed.pairs and sorted(changed.pairs[0]) == ["m-ann", "m-bob"]
+    assert changed.pairs == []  # the host pairs, with one click
     s.append(auto.bodies, None)
     assert due(s.state, deadline + 20) == []
     (last,) = due(s.state, changed.deadline_ms)
     assert last.bodies == [SessionEnded()]
     s.do(HOST, PauseOp())
     assert due(s.state, changed.deadline_ms + 1) == []
-
-
-def test_pair_up_makes_a_trio_when_odd():
-    assert pair_up([], random.Random()) == [] and pair_up(["a"], random.Random()) == []
-    pairs = pair_up(["a", "b", "c"], random.Random(1))
-    assert len(pairs) == 1 and sorted(pairs[0]) == ["a", "b", "c"]
 
 
 def test_a_client_fold_from_any_snapshot_equals_the_whole_fold():
