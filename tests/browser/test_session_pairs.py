@@ -99,7 +99,7 @@ async def test_a_host_pairs_five_members_and_the_round_runs_to_its_end(server, n
     speaker, listener = (page_of[m] for m in trio["members"][:2])
     outsider = page_of[pair["members"][0]]
     await speaker.get_by_label("Say in your breakout room").fill("What brought you here?")
-    await speaker.get_by_role("button", name="Send").click()
+    await speaker.get_by_role("button", name="Send to your room").click()
     for page in (speaker, listener):
         await expect(page.locator("#breakout-chat")).to_contain_text("What brought you here?")
     await expect(outsider.locator("#breakout-chat")).not_to_contain_text("What brought")
@@ -149,8 +149,10 @@ async def test_a_host_pairs_five_members_and_the_round_runs_to_its_end(server, n
     # The scheduler, on the test's clock: the one-minute warning, then the end of the round.
     deadline = (await fetch_session(ann, session))["deadline_ms"]
     await sweep_at(server, deadline - 59_000)
-    for page in members:
+    for page in (speaker, listener, caller):  # in a breakout room
         await expect(page.locator("#pairs-warning")).to_have_text("One minute left in your breakout.")
+    for page in members:
+        await expect(page.locator("#session-warning")).to_have_text("1 minute left in this segment")
     await sweep_at(server, deadline + 1)
     for page in members:
         await expect(page.locator("#breakout")).to_be_hidden()
