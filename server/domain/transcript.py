@@ -2,11 +2,12 @@
 
 The session stream is the transcript (one stream, see the README): this module folds
 its events into lines grouped by the segment they happened in: chat, questions and
-answers, the scribe's and host's notes, stage and segment changes, captions, and
-off-the-record stretches. It is pure and never names an anonymous asker (it reads
-neither ``asker`` nor the event's actor for an anonymous question). What was said off
-the record was never stored; the transcript shows only that a stretch happened, by
-whom, from when to when.
+answers, the scribe's and host's notes, stage and segment changes, captions,
+off-the-record stretches, and pair-up rounds with the host's broadcasts and what
+people took away (what pairs said in their breakout rooms was never stored). It is
+pure and never names an anonymous asker (it reads neither ``asker`` nor the event's
+actor for an anonymous question). What was said off the record was never stored;
+the transcript shows only that a stretch happened, by whom, from when to when.
 """
 
 from __future__ import annotations
@@ -46,9 +47,10 @@ from .session_events import (
     SessionStarted,
     StageChanged,
 )
+from .session_pair_events import PairsBroadcast, PairsEnded, PairsMade, TakeawayShared
 
 LineKind = Literal["session", "segment", "chat", "question", "answer", "note", "stage",
-                   "caption", "off_record", "case"]
+                   "caption", "off_record", "case", "pairs", "broadcast", "takeaway"]
 ANONYMOUS = "Anonymous"
 SOMEONE = "Someone"
 OFF_RECORD = "Off the record"
@@ -194,6 +196,20 @@ class _Reader:
             if event.actor:
                 self.names.setdefault(event.actor, body.name)
             self.add(event, "chat", body.text, body.name)
+        elif isinstance(body, TakeawayShared):
+            if event.actor:
+                self.names.setdefault(event.actor, body.name)
+            self.add(event, "takeaway", body.text, body.name)
+        elif isinstance(body, PairsBroadcast):
+            self.add(event, "broadcast", body.text, body.name)
+        elif isinstance(body, PairsMade):
+            size = sum(len(g.members) for g in body.groups)
+            self.add(event, "pairs", f"Pair-ups, round {body.round}: {size} people in "
+                     f"{len(body.groups)} breakout rooms", self.name(event.actor))
+        elif isinstance(body, PairsEnded):
+            self.add(event, "pairs", f"Pair-ups, round {body.round}: back in the main room"
+                     + (" (time)" if body.how == "time" else ""),
+                     "" if body.how == "time" else self.name(event.actor))
         elif isinstance(body, NoteAdded):
             self.add(event, "note", body.text, body.name or self.name(event.actor))
         elif isinstance(body, CaptionAdded):

@@ -62,6 +62,10 @@ def _say(line: TranscriptLine, tz: dt.tzinfo) -> str:
         return f"_Off the record from {_clock(line.ts, tz)} to {until} by_ {who}"
     if line.kind == "case":
         return f"_Case prompts by_ {who}:  \n  {text}"
+    if line.kind == "takeaway":
+        return f"_Takeaway by_ {who}: {text}"
+    if line.kind == "broadcast":
+        return f"_Broadcast to the breakout rooms by_ {who}: {text}"
     return f"_{text}_" + (f" ({who})" if who else "")
 
 
@@ -117,10 +121,15 @@ def _cue(line: TranscriptLine) -> tuple[int, int, str]:
         text = f"Question {line.question}: {text}"
     elif line.kind == "note":
         text = f"Note: {text}"
+    elif line.kind == "takeaway":
+        text = f"Takeaway: {text}"
+    elif line.kind == "broadcast":
+        text = f"Broadcast: {text}"
     elif line.kind == "off_record":
         text = "Off the record"
     body = _cue_text(text)
-    if line.who and line.kind in ("chat", "caption", "question", "note"):
+    if line.who and line.kind in ("chat", "caption", "question", "note", "takeaway",
+                                  "broadcast"):
         body = f"<v {_voice(line.who)}>{body}"
     elif line.who:
         body = f"{body} ({_cue_text(line.who)})"
