@@ -171,4 +171,7 @@ async def test_a_host_pairs_five_members_and_the_round_runs_to_its_end(server, n
     await ann.goto(f"{server.url}/s/{session}/transcript")
     await expect(ann.locator(".transcript-line.kind-takeaway")).to_have_text(
         re.compile(r"Takeaway Bob Member: Ask before advising$"))
+    await expect(ann.locator(".transcript-line.kind-broadcast")).to_have_text(
+        re.compile(r"Broadcast Ann Owner: Swap who talks first$"))
+    await expect(ann.locator(".transcript-line.kind-pairs")).to_have_count(2)
     assert_clean(ann, *members)
