@@ -84,7 +84,8 @@ def pairs_sequence(seed: int, steps: int = 200, session: str = "s-1") -> Recorde
         bodies = rng.choice([
             [PairsMade(round=current + 1, groups=groups_of(present, rng), seed=f"s{seed}-{_}",
                        sitting_out=[m for m in snap.sitting_out if rng.random() < .8],
-                       host_joins=rng.random() < .3, waiting=[member] if rng.random() < .2 else [])],
+                       host_joins=rng.random() < .3,
+                       waiting=[member] if rng.random() < .2 else [])],
             [PairsMade(round=current + 1, groups=groups_of(present, rng), seed="again")],
             [PairsChanged(round=stale, groups=changed_groups, member=in_group,
                           why=rng.choice(["left", "leave"]),

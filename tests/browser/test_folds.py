@@ -233,7 +233,7 @@ async def test_the_browser_folds_pair_up_rounds_a_real_server_ran(new_context, s
     first = (await op(the.host_ws, session, "attend"))["sync"]
     for ws in people.values():
         assert (await op(ws, session, "attend"))["type"] == "ack"
-    (last_id, last_ws) = list(people.items())[-1]
+    last_ws = list(people.values())[-1]
 
     async def ok(ws: Any, name: str, **fields: Any) -> None:
         reply = await op(ws, session, name, **fields)

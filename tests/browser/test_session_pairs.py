@@ -66,7 +66,8 @@ async def test_a_host_pairs_five_members_and_the_round_runs_to_its_end(server, n
 
     # Too few present: the host's press is refused with the server's typed message.
     await ann.get_by_role("button", name="Pair everyone").click()
-    await expect(ann.locator("#session-error")).to_contain_text(re.compile(r"\S"))
+    await expect(ann.locator("#session-error")).to_have_text(re.compile(
+        r"^1 to pair; pair-ups need at least two \(present: .*Bob Member.*\)$"))
     refused = await fetch_session(ann, session)
     assert refused["pair_round"] == 0 and refused["groups"] == []
 
@@ -75,10 +76,16 @@ async def test_a_host_pairs_five_members_and_the_round_runs_to_its_end(server, n
     await asyncio.gather(*(join_session(page) for page in members[1:]))
     await expect(ann.locator("#attendee-list li")).to_have_count(6)
 
-    # One click pairs everyone: five members make one pair and one trio.
+    # One click pairs everyone: five members make one pair and one trio; pressing again
+    # reshuffles (the next round, same rules).
     await ann.get_by_role("button", name="Pair everyone").click()
-    await expect(ann.get_by_role("button", name="Reshuffle")).to_be_visible()
+    await expect(ann.locator("#session-error")).to_be_hidden()
+    reshuffle = ann.get_by_role("button", name="Reshuffle")
+    await expect(reshuffle).to_have_attribute("data-round", "1")
+    await reshuffle.click()
+    await expect(reshuffle).to_have_attribute("data-round", "2")
     snapshot = await fetch_session(ann, session)
+    assert snapshot["pair_round"] == 2
     groups = snapshot["groups"]
     assert sorted(len(g["members"]) for g in groups) == [2, 3]
     ids = await asyncio.gather(*(page.evaluate("window.practica.ui.me.id") for page in members))
@@ -114,15 +121,18 @@ async def test_a_host_pairs_five_members_and_the_round_runs_to_its_end(server, n
     # A call for help reaches the host; the host visits that room and leaves again.
     caller = page_of[pair["members"][1]]
     await caller.get_by_role("button", name="Call the host").click()
-    await expect(caller.get_by_role("button", name="The host has been called to this room")).to_be_disabled()
+    called = caller.get_by_role("button", name="The host has been called to this room")
+    await expect(called).to_be_disabled()
     room = pair["group"]
     await expect(ann.locator("#pairs-help")).to_have_text(
         f"{name_of[pair['members'][1]]} in room {room} calls for the host.")
-    await expect(ann.locator(f"#pairs-groups li[data-group='{room}']")).to_have_class(re.compile(r"\bhelp\b"))
+    row = ann.locator(f"#pairs-groups li[data-group='{room}']")
+    await expect(row).to_have_class(re.compile(r"\bhelp\b"))
     await ann.get_by_role("button", name=f"Visit room {room}").click()
-    await expect(caller.locator("#breakout-visit")).to_have_text("Ann Owner (host) is visiting your room.")
+    await expect(caller.locator("#breakout-visit")).to_have_text(
+        "Ann Owner (host) is visiting your room.")
     await expect(ann.locator("#breakout-title")).to_have_text(f"Visiting breakout room {room}")
-    await expect(ann.locator(f"#pairs-groups li[data-group='{room}']")).not_to_have_class(re.compile(r"\bhelp\b"))
+    await expect(row).not_to_have_class(re.compile(r"\bhelp\b"))
     await expect(caller.get_by_role("button", name="Call the host")).to_be_enabled()
     await ann.get_by_role("button", name=f"Leave room {room}").click()
     await expect(caller.locator("#breakout-visit")).to_be_hidden()
@@ -135,7 +145,8 @@ async def test_a_host_pairs_five_members_and_the_round_runs_to_its_end(server, n
     await leaver.get_by_role("button", name="Back to main room").click()
     await expect(leaver.locator("#breakout")).to_be_hidden()
     await expect(leaver.locator("#pairs-status")).to_contain_text("You are in the main room")
-    await expect(speaker.locator("#breakout-partners")).to_have_text(f"You're with {name_of[stay[1]]}")
+    await expect(speaker.locator("#breakout-partners")).to_have_text(
+        f"You're with {name_of[stay[1]]}")
     await page_of[pair["members"][0]].get_by_role("button", name="Back to main room").click()
     choice = caller.get_by_role("group", name="Your partner left. What would you like to do?")
     await expect(choice).to_be_visible()
@@ -144,13 +155,15 @@ async def test_a_host_pairs_five_members_and_the_round_runs_to_its_end(server, n
     await expect(choice).to_be_hidden()
     await expect(caller.locator("#breakout-partners")).to_have_text(
         f"You're with {others(sorted(name_of[m] for m in stay))}")
-    await expect(speaker.locator("#breakout-partners")).to_contain_text(name_of[pair["members"][1]])
+    await expect(speaker.locator("#breakout-partners")).to_contain_text(
+        name_of[pair["members"][1]])
 
     # The scheduler, on the test's clock: the one-minute warning, then the end of the round.
     deadline = (await fetch_session(ann, session))["deadline_ms"]
     await sweep_at(server, deadline - 59_000)
     for page in (speaker, listener, caller):  # in a breakout room
-        await expect(page.locator("#pairs-warning")).to_have_text("One minute left in your breakout.")
+        await expect(page.locator("#pairs-warning")).to_have_text(
+            "One minute left in your breakout.")
     for page in members:
         await expect(page.locator("#session-warning")).to_have_text("1 minute left in this segment")
     await sweep_at(server, deadline + 1)
@@ -165,7 +178,8 @@ async def test_a_host_pairs_five_members_and_the_round_runs_to_its_end(server, n
     await bob.get_by_role("button", name="Share takeaway").click()
     await expect(bob.locator("#takeaway")).to_be_hidden()
     for page in (ann, bob, members[1]):
-        await expect(page.locator("#session-chat")).to_contain_text("Takeaway Bob Member: Ask before advising")
+        await expect(page.locator("#session-chat")).to_contain_text(
+            "Takeaway Bob Member: Ask before advising")
     await members[1].get_by_role("button", name="Skip").click()
     await expect(members[1].locator("#takeaway")).to_be_hidden()
     await ann.goto(f"{server.url}/s/{session}/transcript")
@@ -173,5 +187,8 @@ async def test_a_host_pairs_five_members_and_the_round_runs_to_its_end(server, n
         re.compile(r"Takeaway Bob Member: Ask before advising$"))
     await expect(ann.locator(".transcript-line.kind-broadcast")).to_have_text(
         re.compile(r"Broadcast Ann Owner: Swap who talks first$"))
-    await expect(ann.locator(".transcript-line.kind-pairs")).to_have_count(2)
+    await expect(ann.locator(".transcript-line.kind-pairs")).to_have_text([
+        re.compile(r"Pair-ups, round 1: 5 people in 2 breakout rooms"),
+        re.compile(r"Pair-ups, round 2: 5 people in 2 breakout rooms"),
+        re.compile(r"Pair-ups, round 2: back in the main room \(time\)$")])
     assert_clean(ann, *members)
