@@ -88,7 +88,8 @@ function renderGroups(s) {
     item.dataset.group = String(g.group);
     const help = s.help.get(g.group);
     const hosts = [...s.visits].filter(([, v]) => v.group === g.group).map(([, v]) => v.name);
-    item.append(el("strong", "", `Room ${g.group}`), el("span", "", names(g.members.map((m) => nameOf(s, m)))));
+    const people = g.members.map((m) => nameOf(s, m)).sort((a, b) => a.localeCompare(b));
+    item.append(el("strong", "", `Room ${g.group}`), el("span", "", names(people)));
     if (help) {
       item.classList.add("help");
       item.append(el("span", "help-note", `${help.name} calls for help`));

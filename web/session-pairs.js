@@ -118,7 +118,7 @@ export function render() {
   const room = breakoutRoom(s);
   const alone = s.alone.includes(me);
   const waiting = s.waiting.includes(me);
-  const status = $("pairs-status");
+  const status = { textContent: "" }; // set below, written only when it changes (a live region)
   if (!s.pairs_active) {
     const over = s.pair_round ? `Round ${s.pair_round} is over: everyone is back in the main room. ` : "";
     status.textContent = over + (s.sitting_out.includes(me)
@@ -134,6 +134,7 @@ export function render() {
     const n = s.groups.length;
     status.textContent = `Round ${s.pair_round}: ${n} breakout room${n === 1 ? "" : "s"} talking. You are in the main room.`;
   }
+  if ($("pairs-status").textContent !== status.textContent) $("pairs-status").textContent = status.textContent;
   renderBefore(s, inPairs && !s.pairs_active && deps.takesPart());
   renderChoice(s, alone);
   renderBreakout(s, room);
@@ -188,6 +189,7 @@ function renderBreakout(s, room) {
   const visit = $("breakout-visit");
   visit.hidden = !hosts.length;
   visit.textContent = hosts.length ? `${names(hosts)} (host) is visiting your room.` : "";
+  $("breakout-form").hidden = !deps.speaks() && !room.visiting; // what breakout_say needs
   const actions = [];
   if (!room.visiting) {
     const called = s.help.has(room.group);

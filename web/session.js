@@ -68,7 +68,7 @@ export function init(context) {
   host.init({ command, state, me, render });
   talk.init({ gateway, command, state, me: () => ui.me, shownId: () => view.id });
   board.init({ command, state, me, takesPart, speaks });
-  pairs.init({ gateway, command, state, me: () => ui.me, shownId: () => view.id, takesPart });
+  pairs.init({ gateway, command, state, me: () => ui.me, shownId: () => view.id, takesPart, speaks });
   pairsHost.init({ command, state, me: () => ui.me });
 }
 

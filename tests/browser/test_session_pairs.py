@@ -4,18 +4,24 @@ breakout room; breakout chat stays in the room; a broadcast reaches every room; 
 for help reaches the host, who visits and leaves; the scheduler (on the test's clock,
 no real minute waited) warns at one minute and then ends the round: every page is back
 in the main room with the takeaway prompt, and a takeaway lands in the transcript. Bad
-paths: a member sees no pair button; pairing with too few present says why."""
+paths: a member sees no pair button; pairing with too few present says why.
+
+``PRACTICA_README_SCREENSHOTS=1`` also writes the README's pictures of pair-ups
+(web/screenshot-pairs-host.png and web/screenshot-pairs-member.png)."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 from typing import Any
 
 import pytest
-from playwright.async_api import expect
+from playwright.async_api import Page, expect
 
 from tests.browser.session_ui import (
+    PHONE,
+    WEB,
     fetch_session,
     host_in_room,
     join_session,
@@ -35,6 +41,20 @@ def others(names: list[str]) -> str:
     if len(names) == 1:
         return names[0]
     return f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+async def screenshots(host: Page, member: Page) -> None:
+    """The host's pair-up controls at desktop width, a member's breakout on a phone."""
+    await host.set_viewport_size({"width": 1280, "height": 1100})
+    await member.set_viewport_size({"width": PHONE["width"], "height": 1600})
+    for page in (host, member):
+        await page.evaluate("""() => {
+          document.getElementById('toast').hidden = true;
+          document.activeElement && document.activeElement.blur();
+        }""")
+        await page.locator("#pairs-view").scroll_into_view_if_needed()
+    await host.screenshot(path=str(WEB / "screenshot-pairs-host.png"))
+    await member.locator("#pairs-view").screenshot(path=str(WEB / "screenshot-pairs-member.png"))
 
 
 async def sweep_at(server: Any, now_ms: int) -> None:
@@ -128,12 +148,19 @@ async def test_a_host_pairs_five_members_and_the_round_runs_to_its_end(server, n
         f"{name_of[pair['members'][1]]} in room {room} calls for the host.")
     row = ann.locator(f"#pairs-groups li[data-group='{room}']")
     await expect(row).to_have_class(re.compile(r"\bhelp\b"))
+    if os.environ.get("PRACTICA_README_SCREENSHOTS"):
+        await screenshots(ann, caller)
     await ann.get_by_role("button", name=f"Visit room {room}").click()
     await expect(caller.locator("#breakout-visit")).to_have_text(
         "Ann Owner (host) is visiting your room.")
     await expect(ann.locator("#breakout-title")).to_have_text(f"Visiting breakout room {room}")
     await expect(row).not_to_have_class(re.compile(r"\bhelp\b"))
     await expect(caller.get_by_role("button", name="Call the host")).to_be_enabled()
+    await ann.get_by_label("Say in your breakout room").fill("How can I help?")
+    await ann.get_by_role("button", name="Send to your room").click()
+    for page in (caller, page_of[pair["members"][0]]):
+        await expect(page.locator("#breakout-chat")).to_contain_text("Ann Owner: How can I help?")
+    await expect(speaker.locator("#breakout-chat")).not_to_contain_text("How can I help?")
     await ann.get_by_role("button", name=f"Leave room {room}").click()
     await expect(caller.locator("#breakout-visit")).to_be_hidden()
     await expect(ann.locator("#breakout")).to_be_hidden()
