@@ -83,6 +83,11 @@ async def test_a_host_pairs_five_members_and_the_round_runs_to_its_end(server, n
     await expect(bob.locator("#pairs-status")).to_contain_text("You are sitting out the next round")
     await sit.click()
     await expect(sit).to_have_attribute("aria-pressed", "false")
+    # Sent anyway (as a crafted page would), a member's pair is refused: nothing changes.
+    await bob.evaluate("import('/static/session.js').then((m) => m.command('pair', {round: 0}))"
+                       ".catch(() => null)")
+    await expect(bob.locator("#session-error")).to_have_text("a member may not run session")
+    assert (await fetch_session(bob, session))["pair_round"] == 0
 
     # Too few present: the host's press is refused with the server's typed message.
     await ann.get_by_role("button", name="Pair everyone").click()
