@@ -66,6 +66,19 @@ from server.domain.session_events import (
     StageChanged,
     community_hour,
 )
+from server.domain.session_pair_events import (
+    HelpCalled,
+    HelpCleared,
+    HostLeft,
+    HostVisited,
+    PairGroup,
+    PairsBroadcast,
+    PairsChanged,
+    PairsEnded,
+    PairsMade,
+    SatOut,
+    TakeawayShared,
+)
 from server.errors import CommandError
 
 NAMES = ["Ann", "Bob", "Chidi", "Dana", "Émile", "Fatima", "Gus", "Hana", "Ïsa", "Zoë"]
@@ -288,7 +301,7 @@ def session_sequence(seed: int, steps: int = 200, session: str = "s-1") -> Recor
             [SessionPaused(remaining_ms=rng.randint(1, 600_000))],
             [SessionResumed(deadline_ms=deadline)],
             [SegmentWarned(index=rng.choice([state.index, state.index + 1]),
-                           left=rng.choice(["2m", "30s"]),
+                           left=rng.choice(["2m", "1m", "30s"]),
                            round=rng.choice([0, state.round, state.round + 1]))],
             [CaseRoundStarted(segment=rng.choice([state.index, state.index, state.index + 1]),
                               round=rng.randint(0, 3), deadline_ms=deadline,
@@ -330,9 +343,50 @@ def session_sequence(seed: int, steps: int = 200, session: str = "s-1") -> Recor
             [CaptionAdded(text="words", start_ms=rec.now, end_ms=rec.now + 900, speaker=name)],
             [AgendaEdited(agenda=agenda[:rng.randint(1, len(agenda))])],
             [SessionEnded()] if rng.random() < .15 else [ChatSaid(text="still here", name=name)],
+            *_pair_events(state, rng, member, name, people),
         ])
         rec.append(bodies, member)
     return recorded
+
+
+def _groups(rng: random.Random, people: list[tuple[str, str]]) -> list[PairGroup]:
+    ids = [m for m, _ in people]
+    rng.shuffle(ids)
+    return [PairGroup(group=i + 1, members=sorted(ids[2 * i:2 * i + 2]))
+            for i in range(rng.randint(0, len(ids) // 2))]
+
+
+def _pair_events(state: SessionState, rng: random.Random, member: str, name: str,
+                 people: list[tuple[str, str]]) -> list[list[EventBody]]:
+    """Pair-up rounds: made, changed, ended, with help, visits, broadcasts, sit-outs and
+    takeaways, for the round running and (refused by the fold) for another one."""
+    ups = state.ups
+    this = rng.choice([ups.round, ups.round, ups.round + 1, max(ups.round - 1, 0)])
+    group = rng.choice([*ups.groups, 1, 9])
+    others = [m for m, _ in people if m != member]
+    return [
+        [PairsMade(round=ups.round + 1, groups=_groups(rng, people), seed=f"s{rng.random()}",
+                   sitting_out=rng.sample(others, rng.randint(0, 2)),
+                   host_joins=rng.random() < .3, waiting=rng.sample(others, rng.randint(0, 1)))],
+        [PairsMade(round=ups.round + 1, groups=_groups(rng, people), seed="again")],
+        [PairsChanged(round=this, groups=_groups(rng, people),
+                      why=rng.choice(["late", "left", "wait", "join_pair", "main_room",
+                                      "leave"]), member=member,
+                      waiting=rng.sample(others, rng.randint(0, 1)),
+                      alone=rng.sample(others, rng.randint(0, 2)))],
+        [PairsChanged(round=this, groups=_groups(rng, people), why="late", member=member)],
+        [PairsEnded(round=this, how=rng.choice(["time", "host"]))],
+        [PairsBroadcast(round=this, text=f"to all {rng.randint(0, 9)}", name=name)],
+        [HelpCalled(round=this, group=group, member=member, name=name)],
+        [HelpCalled(round=this, group=group, member=member, name=name)],
+        [HelpCleared(round=this, group=group, how=rng.choice(["visit", "dismiss"]))],
+        [HostVisited(round=this, group=group, member=member, name=name)],
+        [HostVisited(round=this, group=group, member=member, name=name)],
+        [HostLeft(round=this, group=group, member=member)],
+        [SatOut(member=member, out=rng.random() < .6)],
+        [SatOut(member=member, out=rng.random() < .6)],
+        [TakeawayShared(round=this or 1, text="took away", name=name)],
+    ]
 
 
 def stale(recorded: Recorded, at: int, rng: random.Random) -> list[Event]:

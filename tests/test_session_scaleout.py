@@ -173,6 +173,49 @@ async def test_two_hosts_on_two_processes_advance_at_once_one_segment(pair):
     assert moves == [1, 2, 3]
 
 
+
+async def test_two_hosts_on_two_processes_press_pair_at_once_one_round(pair):
+    a, b = pair
+    c = await circle(a, members=0)
+    second, second_ws = await member(a, c.community, "Hugo Host", ws_url=b.ws_url, other=b)
+    made = await c.host.call("PUT", f"/api/communities/{c.community}/members/{second.id}/role",
+                             {"role": "host"})
+    assert made.status_code == 204, made.text
+    await until_role(b, c.community, second.id, "host")
+    second_ws = await second.connect(b.ws_url)
+    await second_ws.identify(community=c.community)
+    session = await open_session(c, agenda=[{"kind": "pairs", "title": "Pairs", "minutes": 10},
+                                            {"kind": "open", "title": "After", "minutes": 5}])
+    await until_known(b, session)
+    people = [await member(a, c.community, name, ws_url=url, other=b)
+              for name, url in (("Ann Asker", a.ws_url), ("Bob Voter", b.ws_url),
+                                ("Cy Third", a.ws_url), ("Di Fourth", b.ws_url))]
+    for _person, socket in people:
+        assert (await socket.command("join", room=c.room))["type"] == "ack"
+        await attend(socket, session)
+    await op(c.host_ws, session, "start")
+    for server in (a, b):
+        await until_seq(server, session, a.practica.folds.session(session).seq)
+        room = await server.practica.folds.room(c.room)
+        deadline = asyncio.get_running_loop().time() + 10
+        while not all(p.id in room.present for p, _ in people):
+            assert asyncio.get_running_loop().time() < deadline, "everyone present"
+            await asyncio.sleep(0.02)
+    # each presses "pair" on the round their screen shows (none yet), as the browser does
+    replies = await asyncio.gather(op(c.host_ws, session, "pair", round=0),
+                                   op(second_ws, session, "pair", round=0))
+    assert sorted(r["type"] for r in replies) == ["ack", "error"], replies
+    assert [r["code"] for r in replies if r["type"] == "error"] == ["out_of_order"]
+    events = await a.practica.store.read(f"session:{session}")
+    made_rounds = [e.body for e in events if e.body is not None
+                   and e.body.__struct_config__.tag == "pairs_made"]
+    assert len(made_rounds) == 1 and made_rounds[0].round == 1  # type: ignore[union-attr]
+    await until_seq(b, session, events[-1].seq)
+    assert b.practica.folds.session(session).ups.member_lists() == (
+        a.practica.folds.session(session).ups.member_lists())
+    assert len(b.practica.folds.session(session).ups.groups) == 2
+
+
 async def until_role(server: RunningServer, community: str, member_id: str, role: str,
                      within: float = 10) -> None:
     deadline = asyncio.get_running_loop().time() + within

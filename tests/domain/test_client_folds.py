@@ -18,6 +18,7 @@ from tests.fold_sequences import (
     community_sequence,
     room_sequence,
     server_fold,
+    session_sequence,
     stale,
 )
 
@@ -25,8 +26,8 @@ SEEDS = [1, 2, 3, 11, 2026]
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-@pytest.mark.parametrize("make", [room_sequence, community_sequence],
-                         ids=["room", "community"])
+@pytest.mark.parametrize("make", [room_sequence, community_sequence, session_sequence],
+                         ids=["room", "community", "session"])
 def test_snapshot_then_events_equals_the_whole_fold(seed, make):
     recorded = make(seed)
     rng = random.Random(seed)
@@ -44,6 +45,9 @@ def test_the_sequences_cover_every_kind_of_event():
             "RoomCreated", "MemberAdmitted", "MemberRemoved", "RoleChanged", "MemberTimedOut",
             "MemberRenamed", "RemovalLifted", "CommunityEdited", "UnreadableEvent",
             "NoneType"} <= seen
+    pairs = {type(e.body).__name__ for seed in SEEDS for e in session_sequence(seed).events}
+    assert {"PairsMade", "PairsChanged", "PairsEnded", "PairsBroadcast", "HelpCalled",
+            "HelpCleared", "HostVisited", "HostLeft", "SatOut", "TakeawayShared"} <= pairs
 
 
 def test_a_duplicate_or_older_seq_changes_nothing():
