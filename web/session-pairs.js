@@ -71,8 +71,7 @@ export function breakoutRoom(s) {
   if (!s || !s.pairs_active) return null;
   const me = deps.me().id;
   const visit = s.visits.get(me);
-  const group = s.groups.find((g) => g.members.includes(me))
-    || (visit ? s.groups.find((g) => g.group === visit.group) : null);
+  const group = pairsFold.groupOf(s, me) || (visit ? s.groups.find((g) => g.group === visit.group) : null);
   return group ? { round: s.pair_round, group: group.group, members: group.members, visiting: !group.members.includes(me) } : null;
 }
 

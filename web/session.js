@@ -2,8 +2,9 @@
 // or the path /s/<session>), following its stream (snapshot, then events, folded by
 // folds/session.js, the server's fold) and drawing what changed. The host console and the
 // agenda editor are in session-host.js, the Q&A board in session-board.js, the countdown
-// in session-clock.js. Every command is one "session" frame with an op; a refusal shows
-// in the session's alert box. Which controls show comes from ready's actions (can.js).
+// in session-clock.js, pair-ups in session-pairs.js (the host's: session-pairs-host.js).
+// Every command is one "session" frame with an op; a refusal shows in the session's
+// alert box. Which controls show comes from ready's actions (can.js).
 
 import * as sessionFold from "./folds/session.js";
 import { get } from "./api.js";

@@ -60,8 +60,9 @@ function newDeadline(state, deadlineMs) {
 }
 
 // Fold one event into state (in place). Returns what changed, for the view to redraw:
-// {timer, agenda, stage, hands, board, record, people, prompts} flags, {warned: "2m"|"30s"},
-// {said: {kind, text, name, ts}} for chat, notes and captions, or null.
+// {timer, agenda, stage, hands, board, record, people, prompts, pairs} flags,
+// {warned: "2m"|"1m"|"30s"}, {ended: {round, members}} when a pair-up round ends,
+// {said: {kind, text, name, ts}} for chat, notes, captions and takeaways, or null.
 export function apply(state, event) {
   if (event.seq <= state.seq) return null;
   state.seq = event.seq;
