@@ -224,3 +224,44 @@ async def test_a_host_pairs_five_members_and_the_round_runs_to_its_end(server, n
         re.compile(r"Pair-ups, round 2: 5 people in 2 breakout rooms"),
         re.compile(r"Pair-ups, round 2: back in the main room \(time\)$")])
     assert_clean(ann, *members)
+
+
+async def test_the_host_joins_a_late_arrival_makes_a_trio_and_a_reload_keeps_the_room(
+        server, new_context):
+    """The host ticks "Join the pairs myself" and is paired with the one member there; a
+    member who arrives mid-round joins them as a third; after a reload the breakout
+    room and the host's broadcast are still there (stored events, in the snapshot)."""
+    ann = await host_in_room(new_context, server)
+    bob = await member_in_room(new_context, server, "Bob Member")
+    session = await open_session(ann)
+    await set_agenda(ann, [5, 1, 1])
+    await join_session(bob)
+    await ann.get_by_role("button", name="Start session").click()
+    await ann.get_by_label("Join the pairs myself").check()
+    await ann.get_by_role("button", name="Pair everyone").click()
+    await expect(ann.locator("#breakout-partners")).to_have_text("You're with Bob Member")
+    await expect(bob.locator("#breakout-partners")).to_have_text("You're with Ann Owner")
+    await expect(ann.get_by_role("button", name="Reshuffle")).to_be_visible()
+    await ann.get_by_label("Message to every breakout room").fill("Five minutes each")
+    await ann.get_by_role("button", name="Broadcast").click()
+
+    cara = await member_in_room(new_context, server, "Cara Member")
+    await join_session(cara)
+    await expect(cara.locator("#breakout-partners")).to_have_text(
+        "You're with Ann Owner and Bob Member")
+    await expect(bob.locator("#breakout-partners")).to_have_text(
+        "You're with Ann Owner and Cara Member")
+    snapshot = await fetch_session(ann, session)
+    assert snapshot["host_joins"] is True and len(snapshot["groups"]) == 1
+    await cara.goto(f"{server.url}/s/{session}")
+    await expect(cara.locator("#breakout-partners")).to_have_text(
+        "You're with Ann Owner and Bob Member")
+    await expect(cara.locator("#pairs-broadcast")).to_have_text(
+        "From Ann Owner to every room: Five minutes each")
+    # The host ends the round early: everyone back, and asked for a takeaway.
+    await ann.get_by_role("button", name="End pair-ups now").click()
+    for page in (ann, bob, cara):
+        await expect(page.locator("#breakout")).to_be_hidden()
+        await expect(page.get_by_role("form", name="One thing you took away")).to_be_visible()
+        await expect(page.locator("#pairs-status")).to_contain_text("Round 1 is over")
+    assert_clean(ann, bob, cara)
