@@ -151,6 +151,22 @@ async def test_sit_out_and_the_host_joining(server):
     assert r.id("di") not in everyone and r.id("host") in everyone and len(everyone) == 4
     made = r.c.host_ws.events(r.stream)[-1]["body"]
     assert made["sitting_out"] == [r.id("di")] and made["host_joins"] is True
+    assert "no breakout room" in await r.refused("di", "call_help", "out_of_order")
+    await r.refused("di", "breakout_say", "out_of_order", text="anyone?")
+
+
+async def test_a_dropped_connection_leaves_the_round_after_the_grace_period(server):
+    r = await pairs_room(server, 4)  # the default test grace: 300 ms
+    await r.checked("host", "pair")
+    (partner,) = partner_of(r, "ann")
+    await r.ws("ann").close()
+    left = await r.c.host_ws.wait_for(lambda f: f["type"] == "event"
+                                      and f["body"]["type"] == "pairs_changed", timeout=10)
+    assert (left["body"]["why"], left["body"]["member"]) == ("left", r.id("ann"))
+    assert left["body"]["alone"] == [partner] and left["actor"] is None
+    kinds = [e.body.__struct_config__.tag for e in
+             await server.practica.store.read(r.stream) if e.body is not None]
+    assert kinds.count("pairs_changed") == 1
 
 
 @pytest.mark.settings(presence_grace_ms=600_000)

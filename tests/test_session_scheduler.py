@@ -20,6 +20,7 @@ from server.domain.session_events import (
     SessionOpened,
     SessionStarted,
 )
+from server.domain.session_pair_events import PairGroup, PairsEnded, PairsMade
 from server.store.sqlite import SqliteStore
 
 pytestmark = pytest.mark.anyio
@@ -127,6 +128,27 @@ async def test_an_auto_advancing_case_runs_each_round_once_then_moves_on(store):
             if e.body.__struct_config__.tag == "segment_warned"] == [1, 2]
     changed = events[-1].body
     assert isinstance(changed, SegmentChanged) and changed.index == 1
+
+
+async def test_a_pair_up_round_warns_at_one_minute_and_ends_once_then_moves_on(store):
+    await store.append(STREAM, "m-host", [
+        SessionOpened(session="s-1", room="hall", title="Pairs", community="g", agenda=[
+            Segment(kind="pairs", title="Pairs", minutes=5, auto_advance=True),
+            Segment(kind="qa", title="Q&A", minutes=10)]),
+        SessionStarted(deadline_ms=T),
+        PairsMade(round=1, seed="s", groups=[PairGroup(group=1, members=["a", "b"])])])
+    now = [T - 3 * MIN]
+    first = Scheduler(store, LocalLeases(), [SESSION_TIMERS], clock=at(now))
+    second = Scheduler(store, LocalLeases(), [SESSION_TIMERS], clock=at(now))
+    for moment in (T - 3 * MIN, T - 2 * MIN + 1, T - MIN + 1, T - 29_000, T + 5):
+        now[0] = moment
+        for _sweep in range(3):
+            await asyncio.gather(first.sweep_once(), second.sweep_once())
+    events = await store.read(STREAM)
+    assert kinds(events)[3:] == ["segment_warned"] * 3 + ["pairs_ended", "segment_changed"]
+    assert [e.body.left for e in events[3:6]] == ["2m", "1m", "30s"]  # type: ignore[union-attr]
+    assert events[6].body == PairsEnded(round=1, how="time")
+    assert all(e.actor == TIMER_ACTOR for e in events[3:])
 
 
 class CountingLeases(LocalLeases):

@@ -49,7 +49,7 @@ def involved(state: SessionState, member: str) -> bool:
     """Whether ``member`` leaving changes the session's running round."""
     ups = state.ups
     return ups.active and (ups.group_of(member) is not None or member in ups.waiting
-                           or member in ups.alone)
+                           or member in ups.alone or member in ups.visits)
 
 
 class Pairing:

@@ -11,6 +11,7 @@ leaves it; a new group gets the next id.
 from __future__ import annotations
 
 import random
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -85,16 +86,17 @@ def _groups_with_ids(old: dict[int, list[str]],
                      groups: Iterable[Sequence[str]]) -> list[PairGroup]:
     """``groups`` (from the matcher, without ids) with the ids they had: a group keeps
     the id of the old group it holds most of; the others get the next ids."""
+    was_in = {m: gid for gid, members in old.items() for m in members}
     taken: set[int] = set()
     with_ids: list[tuple[int, list[str]]] = []
     fresh: list[list[str]] = []
     for members in groups:
-        best = max(((len(set(members) & set(old_members)), gid)
-                    for gid, old_members in old.items() if gid not in taken),
-                   default=(0, 0))
-        if best[0] > 0:
-            taken.add(best[1])
-            with_ids.append((best[1], sorted(members)))
+        votes = Counter(was_in[m] for m in members if m in was_in)
+        best = next((gid for gid, _ in sorted(votes.items(), key=lambda v: (-v[1], v[0]))
+                     if gid not in taken), None)
+        if best is not None:
+            taken.add(best)
+            with_ids.append((best, sorted(members)))
         else:
             fresh.append(sorted(members))
     next_id = max([*old, 0]) + 1
@@ -265,11 +267,15 @@ def _attend(state: SessionState, actor: SessionActor, op: Any, now: int,
 def left(state: SessionState, member: str, why: ChangeWhy,
          ctx: PairContext = NO_CONTEXT) -> list[EventBody]:
     """``member`` left the room (``left``) or pressed leave (``leave``) mid-round: their
-    group goes on without them; a partner left alone gets a choice (``alone``). Nothing
-    when they are in no group, not waiting and not alone (or no round runs)."""
+    group goes on without them; a partner left alone gets a choice (``alone``); a host
+    visiting a group who left the room leaves it. Nothing when they are in no group,
+    not waiting, not alone and visiting none (or no round runs)."""
     ups = state.ups
     if not ups.active:
         return []
+    visit = ups.visits.get(member)
+    if visit is not None and why == "left":  # a visiting host left the room
+        return [HostLeft(round=ups.round, group=visit.group, member=member)]
     alone = [m for m in ups.alone if m != member]
     waiting = [m for m in ups.waiting if m != member]
     if ups.group_of(member) is None:

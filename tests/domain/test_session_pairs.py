@@ -398,3 +398,13 @@ def test_host_is_placed_late_never_and_stage_people_neither():
     s.arrive(HOST)  # attend again: a host is not placed
     assert HOST.id not in everyone(s)
     assert s.events[-1].body is not None and not isinstance(s.events[-1].body, PairsChanged)
+
+
+def test_a_visiting_host_who_leaves_the_room_leaves_the_breakout_room():
+    s = pairs_session(4)
+    s.do(HOST, PairOp())
+    s.do(HOST, VisitOp(group=1))
+    (gone,) = left(s.state, HOST.id, "left")
+    assert gone == HostLeft(round=1, group=1, member=HOST.id)
+    s.append([gone], None)
+    assert s.state.ups.visits == {} and left(s.state, HOST.id, "left") == []

@@ -33,6 +33,13 @@ from server.domain.session_events import (
     SessionStarted,
     StageChanged,
 )
+from server.domain.session_pair_events import (
+    PairGroup,
+    PairsBroadcast,
+    PairsEnded,
+    PairsMade,
+    TakeawayShared,
+)
 from server.domain.transcript import Transcript, transcript_of
 from server.domain.transcript_export import to_json, to_markdown, to_webvtt, zone
 from server.errors import InvalidCommand
@@ -209,3 +216,32 @@ def test_case_rounds_are_lines_in_their_segment() -> None:
     assert [(line.text, line.who) for line in segment.lines[1:]] == [
         ("Round 1: peer advice", "Hana"), ("Back to the case", "Hana"),
         ("Round 1: peer advice", "")]
+
+
+def test_pair_ups_broadcasts_and_takeaways_are_lines_breakout_talk_never_is() -> None:
+    bodies: list[tuple[int, str | None, object]] = [
+        (0, HOST, SessionOpened(session="s-1", room="case-review", title="Hour",
+                                agenda=AGENDA)),
+        (1000, HOST, SessionStarted(deadline_ms=T0 + 601_000)),
+        (2000, HOST, PairsMade(round=1, seed="x", groups=[
+            PairGroup(group=1, members=[ANN, BO]), PairGroup(group=2, members=["a", "b", "c"])])),
+        (3000, HOST, PairsBroadcast(round=1, text="Swap roles <now>", name="Hana")),
+        (601_000, None, PairsEnded(round=1, how="time")),
+        (602_000, ANN, TakeawayShared(round=1, text="Ask *first*", name="Ann")),
+    ]
+    stream = [Event(stream="session:s-1", seq=seq, ts=T0 + at, actor=actor,
+                    body=body)  # type: ignore[arg-type]
+              for seq, (at, actor, body) in enumerate(bodies, start=1)]
+    transcript = transcript_of(stream, {HOST: "Hana"})
+    assert transcript is not None
+    lines = [(line.kind, line.who, line.text) for line in transcript.segments[0].lines]
+    assert lines[1:] == [
+        ("pairs", "Hana", "Pair-ups, round 1: 5 people in 2 breakout rooms"),
+        ("broadcast", "Hana", "Swap roles <now>"),
+        ("pairs", "", "Pair-ups, round 1: back in the main room (time)"),
+        ("takeaway", "Ann", "Ask *first*")]
+    markdown = to_markdown(transcript)
+    assert "_Takeaway by_ **Ann**: Ask \\*first\\*" in markdown
+    assert "_Broadcast to the breakout rooms by_ **Hana**: Swap roles \\<now\\>" in markdown
+    cues = [c.text for c in parse_webvtt(to_webvtt(transcript).encode())]
+    assert "Takeaway: Ask *first*" in cues and "Broadcast: Swap roles <now>" in cues
