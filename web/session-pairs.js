@@ -134,22 +134,28 @@ export function render() {
     status.textContent = `Round ${s.pair_round}: ${n} breakout room${n === 1 ? "" : "s"} talking. You are in the main room.`;
   }
   if ($("pairs-status").textContent !== status.textContent) $("pairs-status").textContent = status.textContent;
-  renderBefore(s, inPairs && !s.pairs_active && deps.takesPart());
+  renderRow(s, inPairs && !s.pairs_active && deps.takesPart(), s.pairs_active && waiting);
   renderChoice(s, alone);
   renderBreakout(s, room);
 }
 
-function renderBefore(s, shown) {
+// Before the pairing: the sit-out toggle. Waiting for a partner: back to the main room.
+function renderRow(s, before, waiting) {
   const box = $("pairs-before");
-  box.hidden = !shown;
-  if (!shown) return;
-  const out = s.sitting_out.includes(deps.me().id);
+  box.hidden = !before && !waiting;
+  if (box.hidden) return;
   const focused = box.contains(document.activeElement);
-  const toggle = button("Sit out this round", out ? "primary small" : "ghost small",
-    () => deps.command("sit_out", { out: !out }).catch(() => {}));
-  toggle.setAttribute("aria-pressed", String(out));
-  box.replaceChildren(toggle);
-  if (focused) toggle.focus();
+  let control;
+  if (before) {
+    const out = s.sitting_out.includes(deps.me().id);
+    control = button("Sit out this round", out ? "primary small" : "ghost small",
+      () => deps.command("sit_out", { out: !out }).catch(() => {}));
+    control.setAttribute("aria-pressed", String(out));
+  } else {
+    control = button("Back to main room", "ghost small", () => deps.command("leave_pair").catch(() => {}));
+  }
+  box.replaceChildren(control);
+  if (focused) control.focus();
 }
 
 function renderChoice(s, alone) {

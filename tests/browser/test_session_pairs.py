@@ -229,8 +229,9 @@ async def test_a_host_pairs_five_members_and_the_round_runs_to_its_end(server, n
 async def test_the_host_joins_a_late_arrival_makes_a_trio_and_a_reload_keeps_the_room(
         server, new_context):
     """The host ticks "Join the pairs myself" and is paired with the one member there; a
-    member who arrives mid-round joins them as a third; after a reload the breakout
-    room and the host's broadcast are still there (stored events, in the snapshot)."""
+    member who arrives mid-round joins them as a third, the next one waits (and goes
+    back to the main room); a reopened page still shows the breakout room and the host's
+    broadcast (stored events, in the snapshot); the host ends the round early."""
     ann = await host_in_room(new_context, server)
     bob = await member_in_room(new_context, server, "Bob Member")
     session = await open_session(ann)
@@ -253,6 +254,15 @@ async def test_the_host_joins_a_late_arrival_makes_a_trio_and_a_reload_keeps_the
         "You're with Ann Owner and Cara Member")
     snapshot = await fetch_session(ann, session)
     assert snapshot["host_joins"] is True and len(snapshot["groups"]) == 1
+    # One more arrives: no pair to join (a trio is full), so they wait, and may go back.
+    dev = await member_in_room(new_context, server, "Dev Member")
+    await join_session(dev)
+    await expect(dev.locator("#pairs-status")).to_have_text(
+        "Everyone else is paired for now: you will be paired with the next person who arrives.")
+    await expect(ann.locator("#pairs-others")).to_have_text("Waiting for a partner: Dev Member.")
+    await dev.get_by_role("button", name="Back to main room").click()
+    await expect(dev.locator("#pairs-status")).to_contain_text("You are in the main room.")
+    await expect(ann.locator("#pairs-others")).to_have_text("")
     await cara.goto(f"{server.url}/s/{session}")
     await expect(cara.locator("#breakout-partners")).to_have_text(
         "You're with Ann Owner and Bob Member")
@@ -264,4 +274,6 @@ async def test_the_host_joins_a_late_arrival_makes_a_trio_and_a_reload_keeps_the
         await expect(page.locator("#breakout")).to_be_hidden()
         await expect(page.get_by_role("form", name="One thing you took away")).to_be_visible()
         await expect(page.locator("#pairs-status")).to_contain_text("Round 1 is over")
-    assert_clean(ann, bob, cara)
+    await expect(dev.locator("#pairs-status")).to_contain_text("Round 1 is over")
+    await expect(dev.locator("#takeaway")).to_be_hidden()  # never in a room this round
+    assert_clean(ann, bob, cara, dev)
