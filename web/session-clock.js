@@ -105,7 +105,8 @@ function tick() {
 export function warn(left) {
   if (!current) return;
   const part = current.inRound ? "round" : "segment";
-  const text = left === "30s" ? `30 seconds left in this ${part}` : `2 minutes left in this ${part}`;
+  const text = { "30s": `30 seconds left in this ${part}`, "1m": `1 minute left in this ${part}` }[left]
+    || `2 minutes left in this ${part}`;
   showWarning(text, left);
 }
 

@@ -1,5 +1,6 @@
-// The talk of a live session: its chat, the scribe's and hosts' notes and captions as
-// they are said (events of the stream, the transcript), what was said before you came
+// The talk of a live session: its chat, the scribe's and hosts' notes, captions and the
+// takeaways shared after pair-ups as they are said (events of the stream, the
+// transcript), what was said before you came
 // (from the transcript), and what is said off the record (relayed to those present,
 // never stored; your own words show to you after the server took them).
 
@@ -59,7 +60,7 @@ export async function loadEarlier(id, seq) {
     return;
   }
   if (deps.shownId() !== id || !transcript || !Array.isArray(transcript.segments)) return;
-  const kinds = { chat: "chat", note: "note", caption: "caption" };
+  const kinds = { chat: "chat", note: "note", caption: "caption", takeaway: "takeaway" };
   const seen = new Set(said.map((item) => item.seq));
   const earlier = transcript.segments.flatMap((segment) => segment.lines || [])
     .filter((line) => kinds[line.kind] && line.seq <= seq && !seen.has(line.seq))
@@ -83,7 +84,7 @@ export function renderAll() {
 
 function saidItem(item) {
   const row = el("li", `said said-${item.kind}${item.offRecord ? " off" : ""}`);
-  const label = item.kind === "note" ? "Note" : item.kind === "caption" ? "Caption" : "";
+  const label = { note: "Note", caption: "Caption", takeaway: "Takeaway" }[item.kind] || "";
   if (label) row.append(el("span", "said-kind", `${label} `));
   if (item.name) row.append(el("strong", "", `${item.name}: `));
   row.append(el("span", "", item.text));

@@ -2,8 +2,9 @@
 // or the path /s/<session>), following its stream (snapshot, then events, folded by
 // folds/session.js, the server's fold) and drawing what changed. The host console and the
 // agenda editor are in session-host.js, the Q&A board in session-board.js, the countdown
-// in session-clock.js. Every command is one "session" frame with an op; a refusal shows
-// in the session's alert box. Which controls show comes from ready's actions (can.js).
+// in session-clock.js, pair-ups in session-pairs.js (the host's: session-pairs-host.js).
+// Every command is one "session" frame with an op; a refusal shows in the session's
+// alert box. Which controls show comes from ready's actions (can.js).
 
 import * as sessionFold from "./folds/session.js";
 import { get } from "./api.js";
@@ -13,6 +14,8 @@ import * as clock from "./session-clock.js";
 import * as host from "./session-host.js";
 import * as board from "./session-board.js";
 import * as talk from "./session-talk.js";
+import * as pairs from "./session-pairs.js";
+import * as pairsHost from "./session-pairs-host.js";
 
 let ctx = null;
 let ui = null;
@@ -66,6 +69,8 @@ export function init(context) {
   host.init({ command, state, me, render });
   talk.init({ gateway, command, state, me: () => ui.me, shownId: () => view.id });
   board.init({ command, state, me, takesPart, speaks });
+  pairs.init({ gateway, command, state, me: () => ui.me, shownId: () => view.id, takesPart, speaks });
+  pairsHost.init({ command, state, me: () => ui.me });
 }
 
 // --- commands ----------------------------------------------------------------------------------
@@ -166,6 +171,8 @@ export function show(id) {
     view.id = id;
     view.state = null;
     talk.reset();
+    pairs.reset();
+    pairsHost.reset();
   }
   ctx.showPane("session");
   $("session-pick").hidden = true;
@@ -248,7 +255,7 @@ export function render() {
     toast(s.keep_transcript ? "Transcript kept" : "Transcript not kept");
   }
   redraw({ timer: true, agenda: true, stage: true, hands: true, board: true, record: true,
-    people: true, prompts: true }, null);
+    people: true, prompts: true, pairs: true }, null);
   talk.renderAll();
 }
 
@@ -264,22 +271,12 @@ function redraw(change, event) {
   if (change.people) renderAttendees();
   if (change.prompts || change.agenda || change.timer || change.stage) renderPrompts();
   if (change.said && event) talk.add(change.said);
-  if (change.pairs || change.timer || change.people) renderPairs();
+  if (change.ended) pairs.ended(change.ended);
+  if (change.pairs || change.timer || change.people || change.agenda) {
+    pairs.render();
+    pairsHost.render();
+  }
   if (change.people || change.record) talk.renderForm({ speaks: speaks() || isScribe(), notes: isScribe() || can(ACTIONS.run) });
-}
-
-// In a pairs segment: who you are paired with (the server drew the pairs).
-function renderPairs() {
-  const s = view.state;
-  const segment = s.agenda[s.index];
-  const mine = s.pairs.find((pair) => pair.includes(me()));
-  const box = $("session-pairs");
-  box.hidden = !(segment && segment.kind === "pairs" && s.phase === "running" && s.pairs.length);
-  if (box.hidden) return;
-  const name = (member) => (s.attendees.get(member) || { name: member }).name;
-  box.textContent = mine
-    ? `You are paired with ${mine.filter((m) => m !== me()).map(name).join(" and ")}.`
-    : `${s.pairs.length} pair${s.pairs.length === 1 ? "" : "s"} are talking.`;
 }
 
 function renderRecord() {

@@ -135,12 +135,12 @@ function renderLine(line, start) {
       el("span", "muted", ` (${votes}, ${line.status}): `), el("span", "transcript-text", line.text));
     return item;
   }
-  if (["segment", "session", "stage", "answer"].includes(line.kind)) {
+  if (["segment", "session", "stage", "answer", "pairs"].includes(line.kind)) {
     item.append(el("em", "", line.text));
     if (who) item.append(el("span", "muted", ` (${line.who})`));
     return item;
   }
-  const tag = { note: "Note", caption: "Caption", case: "Case" }[line.kind];
+  const tag = { note: "Note", caption: "Caption", case: "Case", takeaway: "Takeaway", broadcast: "Broadcast" }[line.kind];
   if (tag) item.append(el("span", "transcript-tag", tag), " ");
   if (who) item.append(who, ": ");
   item.append(el("span", "transcript-text", line.text));

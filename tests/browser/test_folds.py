@@ -22,6 +22,7 @@ from tests.fold_sequences import (
     session_sequence,
     stale,
 )
+from tests.pair_sequences import pairs_sequence
 from tests.server_sequences import record
 from tests.session_setup import circle, op
 
@@ -88,8 +89,9 @@ async def test_the_browser_folds_every_kind_the_server_snapshots_and_no_other(ne
     assert_clean(page)
 
 
-@pytest.mark.parametrize("make", [room_sequence, community_sequence, session_sequence],
-                         ids=["room", "community", "session"])
+@pytest.mark.parametrize("make", [room_sequence, community_sequence, session_sequence,
+                                  pairs_sequence],
+                         ids=["room", "community", "session", "pair-ups"])
 async def test_the_browser_folds_like_the_server_over_random_sequences(new_context, server,
                                                                        make):
     page = await folds_page(new_context, server)
@@ -212,5 +214,75 @@ async def test_the_browser_folds_a_session_a_real_server_ran(new_context, server
     assert want["phase"] == "ended" and [q["state"] for q in want["questions"]] == [
         "answered", "open"]
     for socket in (the.host_ws, ann_ws, bob_ws):
+        await socket.close()
+    assert_clean(page)
+
+
+async def test_the_browser_folds_pair_up_rounds_a_real_server_ran(new_context, server):
+    """Pair-up rounds run over real sockets (sitting out and back in, pairing, a
+    broadcast, calls for help, a visit, a dismissal, a partner leaving and the one left
+    choosing, the host ending the round, a takeaway, a reshuffle, moving on mid-round):
+    the browser's fold of the host's first snapshot and the events it received equals
+    the server's view at the end, and the Python client fold agrees."""
+    the = await circle(server, members=4)
+    people = {person.id: ws for person, ws in the.members}
+    for ws in (the.host_ws, *people.values()):
+        assert (await ws.command("join", room=the.room))["type"] == "ack"
+    opened = await op(the.host_ws, None, "open", room=the.room, title="Hour")
+    session = opened["stream"].partition(":")[2]
+    first = (await op(the.host_ws, session, "attend"))["sync"]
+    for ws in people.values():
+        assert (await op(ws, session, "attend"))["type"] == "ack"
+    last_ws = list(people.values())[-1]
+
+    async def ok(ws: Any, name: str, **fields: Any) -> None:
+        reply = await op(ws, session, name, **fields)
+        assert reply["type"] == "ack", (name, reply)
+
+    async def groups() -> list[list[str]]:
+        view = (await the.host.call("GET", f"/api/sessions/{session}")).json()["snapshot"]
+        return [g["members"] for g in view["groups"]]
+
+    await ok(the.host_ws, "start")
+    await ok(last_ws, "sit_out", out=True)
+    await ok(last_ws, "sit_out", out=False)
+    await ok(the.host_ws, "pair", round=0)
+    one, two = await groups()
+    assert sorted(len(g) for g in (one, two)) == [2, 2]
+    await ok(the.host_ws, "broadcast", text="Swap who talks first")
+    await ok(people[one[0]], "call_help")
+    await ok(the.host_ws, "visit", group=1)
+    await ok(the.host_ws, "leave_visit")
+    await ok(people[two[0]], "call_help")
+    await ok(the.host_ws, "clear_help", group=2)
+    await ok(people[one[0]], "leave_pair")
+    await ok(people[one[1]], "partner_choice", choice="join_pair")
+    assert sorted(len(g) for g in await groups()) == [3]
+    await ok(the.host_ws, "end_pairs", round=1)
+    await ok(people[one[1]], "takeaway", round=1, text="Ask before advising")
+    await ok(the.host_ws, "pair", round=1)
+    await ok(the.host_ws, "advance")
+    await ok(the.host_ws, "end")
+    stream = f"session:{session}"
+    head = await server.practica.store.head(stream)
+    await the.host_ws.wait_for(lambda f: f["type"] == "event" and f["stream"] == stream
+                               and f["seq"] == head)
+    fresh = (await the.host.call("GET", f"/api/sessions/{session}")).json()
+    page = await folds_page(new_context, server)
+    case = {"kind": "session", **first, "events": the.host_ws.events(stream)}
+    fresh_case = {"kind": "session", "snapshot": fresh["snapshot"], "seq": fresh["seq"],
+                  "events": []}
+    folded, want = await page.evaluate(FOLD_ALL, [case, fresh_case])
+    assert folded["seq"] == head
+    assert differences(want, folded) == []
+    assert differences(client_fold(fresh_case), folded) == []
+    kinds = [e["body"]["type"] for e in case["events"] if e.get("body")]
+    for kind in ("sat_out", "pairs_made", "pairs_broadcast", "help_called", "host_visited",
+                 "help_cleared", "host_left", "pairs_changed", "pairs_ended",
+                 "takeaway_shared"):
+        assert kind in kinds, kind
+    assert want["pair_round"] == 2 and want["pairs_active"] is False
+    assert want["paired"] == sorted(people)
+    for socket in (the.host_ws, *people.values()):
         await socket.close()
     assert_clean(page)

@@ -5,6 +5,8 @@
 // The stream is also the transcript: chat, notes and captions pass through here as
 // "said" changes for the view to show, but the fold keeps none of them.
 
+import * as pairs from "./session-pairs.js";
+
 export const KIND = "session";
 
 const person = (p) => ({ member: p.member, name: p.name });
@@ -39,7 +41,7 @@ export function fromSnapshot(snapshot, seq = 0) {
     attendees: new Map(snapshot.attendees.map((a) => [a.member, { member: a.member, name: a.name, guest: Boolean(a.guest) }])),
     case_prompts: new Map((snapshot.case_prompts || []).map((c) => [c.segment, copyPrompts(c)])),
     warned: new Set(snapshot.warned || []),
-    pairs: (snapshot.pairs || []).map((p) => [...p]),
+    ...pairs.fromSnapshot(snapshot), // pair_round, groups… (snapshot.pairs: the groups' members)
     started_ms: snapshot.started_ms ?? null,
     ended_ms: snapshot.ended_ms ?? null,
   };
@@ -58,8 +60,9 @@ function newDeadline(state, deadlineMs) {
 }
 
 // Fold one event into state (in place). Returns what changed, for the view to redraw:
-// {timer, agenda, stage, hands, board, record, people, prompts} flags, {warned: "2m"|"30s"},
-// {said: {kind, text, name, ts}} for chat, notes and captions, or null.
+// {timer, agenda, stage, hands, board, record, people, prompts, pairs} flags,
+// {warned: "2m"|"1m"|"30s"}, {ended: {round, members}} when a pair-up round ends,
+// {said: {kind, text, name, ts}} for chat, notes, captions and takeaways, or null.
 export function apply(state, event) {
   if (event.seq <= state.seq) return null;
   state.seq = event.seq;
@@ -84,14 +87,14 @@ export function apply(state, event) {
       state.index = 0;
       state.round = 0;
       state.started_ms = event.ts;
-      state.pairs = (body.pairs || []).map((p) => [...p]);
+      pairs.segmentChanged(state, body.pairs);
       newDeadline(state, body.deadline_ms);
       return { timer: true, agenda: true, prompts: true, pairs: true };
     case "segment_changed":
       state.phase = "running";
       state.index = body.index;
       state.round = 0;
-      state.pairs = (body.pairs || []).map((p) => [...p]);
+      pairs.segmentChanged(state, body.pairs);
       newDeadline(state, body.deadline_ms);
       return { timer: true, agenda: true, prompts: true, pairs: true };
     case "case_round_started":
@@ -122,7 +125,8 @@ export function apply(state, event) {
       state.ended_ms = event.ts;
       state.hands.clear();
       state.off_record = null;
-      return { timer: true, agenda: true, record: true, hands: true, stage: true, board: true, prompts: true };
+      pairs.sessionEnded(state);
+      return { timer: true, agenda: true, record: true, hands: true, stage: true, board: true, prompts: true, pairs: true };
     case "stage_changed":
       if (body.on) {
         state.stage.set(body.member, body.name);
@@ -178,8 +182,10 @@ export function apply(state, event) {
       return { said: { kind: "note", text: body.text, name: body.name || "", ts: event.ts, seq: event.seq } };
     case "caption_added":
       return { said: { kind: "caption", text: body.text, name: body.speaker || "", ts: event.ts, seq: event.seq } };
-    default: // unreadable, or a kind this client does not know yet
-      return null;
+    default: { // a pair-up event (folds/session-pairs.js), unreadable, or a kind this client does not know yet
+      const change = pairs.apply(state, body, event);
+      return change === undefined ? null : change;
+    }
   }
 }
 
@@ -248,9 +254,9 @@ export function normalForm(state) {
     attendees: [...state.attendees.values()].map((a) => ({ member: a.member, name: a.name, guest: a.guest })),
     case_prompts: [...state.case_prompts.keys()].sort((a, b) => a - b).map((k) => copyPrompts(state.case_prompts.get(k))),
     warned: [...state.warned].sort(),
-    pairs: state.pairs.map((p) => [...p]),
     community: state.community, started_ms: state.started_ms, ended_ms: state.ended_ms,
     round: state.round,
+    ...pairs.normalForm(state),
     seq: state.seq,
   };
 }
