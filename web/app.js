@@ -5,7 +5,7 @@
 // This module is the app itself: the state, routing, the rail, entering a community
 // and redrawing what its stream's fold (folds/community.js) says changed. The rest lives in its own module: shell.js (a community's
 // header, rooms and panes), chat.js (a room), connection.js (status and every way a
-// stay ends), community.js (Members, Manage), pages.js (sign in, invites, guests,
+// stay ends), community.js (Members) and manage.js (Manage), pages.js (sign in, invites, guests,
 // reset, the directory) and profile.js.
 
 import { Gateway } from "./socket.js";
