@@ -143,12 +143,14 @@ def asyncapi() -> dict[str, Any]:
 def openapi() -> dict[str, Any]:
     from .http.openapi import openapi_document
     from .http.routes import build_endpoints
+    from .http.series_api import series_endpoints
     from .http.session_api import session_endpoints
     from .http.transcript_api import transcript_endpoints
 
     return openapi_document(build_endpoints(cast(Any, None), cast(Any, None))
                             + session_endpoints(cast(Any, None))
-                            + transcript_endpoints(cast(Any, None)))
+                            + transcript_endpoints(cast(Any, None))
+                            + series_endpoints(cast(Any, None)))
 
 
 def codes_markdown() -> str:

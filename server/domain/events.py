@@ -15,6 +15,7 @@ import msgspec
 from .event_base import EventBody as EventBody
 from .event_base import Id as Id
 from .names import DisplayName, normalize_name_fields
+from .series_events import SeriesEventBody
 from .session_events import SessionEventBody, TemplateSaved
 
 MessageText = Annotated[str, msgspec.Meta(min_length=1, max_length=4000)]
@@ -193,6 +194,7 @@ AnyEventBody = (
     | MessageDeleted
     | TemplateSaved
     | SessionEventBody
+    | SeriesEventBody
     | UnreadableEvent
 )
 
@@ -227,10 +229,14 @@ def session_stream(session: str) -> str:
     return f"session:{session}"
 
 
+def series_stream(series: str) -> str:
+    return f"series:{series}"
+
+
 def stream_kind(stream: str) -> tuple[str, str]:
     """Split ``kind:id``; raises ValueError for anything else."""
     kind, sep, ident = stream.partition(":")
-    if not sep or kind not in ("room", "community", "audit", "session") or not ident:
+    if not sep or kind not in ("room", "community", "audit", "session", "series") or not ident:
         raise ValueError(f"not a stream name: {stream!r}")
     return kind, ident
 

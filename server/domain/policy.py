@@ -79,18 +79,23 @@ class Action(enum.StrEnum):
     """Pin, answer and dismiss questions in a live session."""
     SAVE_TEMPLATE = "save_template"
     """Save an agenda as a run-of-show template of the community."""
+    PLAN_SESSIONS = "plan_sessions"
+    """Recurring rooms: RSVP, propose and upvote topics, volunteer to present or back up."""
+    SCHEDULE_SERIES = "schedule_series"
+    """Recurring rooms: create and edit a series, cancel, move, title an occurrence, give
+    it a host, end a series; see the gaps and the attendance."""
 
 
 _GUEST = {Action.JOIN_ROOM, Action.READ_HISTORY, Action.POST, Action.EDIT_OWN_MESSAGE,
           Action.DELETE_OWN_MESSAGE, Action.RELAY_TYPING, Action.TAKE_PART,
           Action.SPEAK_IN_SESSION}
-_MEMBER = _GUEST | {Action.VIEW_COMMUNITY, Action.LEAVE_COMMUNITY}
+_MEMBER = _GUEST | {Action.VIEW_COMMUNITY, Action.LEAVE_COMMUNITY, Action.PLAN_SESSIONS}
 _HOST = _MEMBER | {Action.MODERATE_MESSAGES, Action.CREATE_GUEST_LINK, Action.REMOVE_GUEST,
                    Action.TIMEOUT_GUEST, Action.OPEN_SESSION, Action.RUN_SESSION,
                    Action.MODERATE_QUESTIONS, Action.SAVE_TEMPLATE}
 _CONVENER = _HOST | {Action.CREATE_ROOM, Action.INVITE_MEMBERS, Action.APPROVE_JOIN,
                      Action.SET_ROLE, Action.REMOVE_MEMBER, Action.TIMEOUT_MEMBER,
-                     Action.LIFT_REMOVAL, Action.VIEW_AUDIT}
+                     Action.LIFT_REMOVAL, Action.VIEW_AUDIT, Action.SCHEDULE_SERIES}
 _OWNER = _CONVENER | {Action.EDIT_COMMUNITY, Action.ISSUE_PASSWORD_RESET}
 
 GRANTS: dict[Role, frozenset[Action]] = {
