@@ -1,11 +1,14 @@
 // Manage, for conveners and owners: invite and guest links, join requests, who was
-// removed (removed.js), rooms, the community's own page and the audit log. What shows
+// removed (removed.js), rooms, recurring rooms (series-admin.js), the community's own
+// page and the audit log. What shows
 // follows schemas/permissions.md (ready's actions, can.js); the server checks again.
 
 import { api, get, post } from "./api.js";
 import * as removed from "./removed.js";
 import { can } from "./can.js";
 import { $, button, copyText, el, onSubmit, showError, timeElement, toast } from "./dom.js";
+import * as seriesAdmin from "./series-admin.js";
+import { viewerZone } from "./schedule.js";
 
 let ui = null;
 let auditBefore = null;
@@ -24,6 +27,7 @@ export function init(context) {
   removed.init(context);
   $("audit-refresh").addEventListener("click", () => loadAudit(false));
   $("audit-older").addEventListener("click", () => loadAudit(true));
+  seriesAdmin.init(context, viewerZone);
 }
 
 const cpath = (suffix = "") => `/api/communities/${encodeURIComponent(ui.communityId)}${suffix}`;
@@ -44,6 +48,7 @@ export function reset() {
     showError($(id), "");
   }
   editFilled = false;
+  seriesAdmin.reset();
 }
 
 export function showManage() {
@@ -61,6 +66,7 @@ export function showManage() {
   if (can("approve_join")) loadRequests();
   if (can("lift_removal")) removed.load();
   if (can("view_audit")) loadAudit(false);
+  seriesAdmin.show();
 }
 
 export function roomsChanged() {
@@ -75,6 +81,7 @@ export function roomsChanged() {
   if (chosen && ui.rooms.some((r) => r.room === chosen)) selectRoom.value = chosen;
   else if (ui.current) selectRoom.value = ui.current;
   loadGuestSessions();
+  seriesAdmin.roomsChanged();
 }
 
 // A guest link is for the whole room ("None"), or for one of its live sessions that has

@@ -8,6 +8,7 @@ import { $, el } from "./dom.js";
 import { MANAGING, can, canAny } from "./can.js";
 import * as chat from "./chat.js";
 import * as community from "./community.js";
+import * as schedule from "./schedule.js";
 
 let ctx = null;
 let ui = null;
@@ -16,6 +17,10 @@ export function init(context) {
   ctx = context;
   ui = context.ui;
   $("nav-about").addEventListener("click", () => showPane("intro"));
+  $("nav-schedule").addEventListener("click", () => {
+    showPane("schedule");
+    schedule.show();
+  });
   $("nav-members").addEventListener("click", () => {
     showPane("members");
     community.showMembers();
@@ -111,18 +116,19 @@ export function showPane(pane) {
   $("members-view").hidden = pane !== "members";
   $("manage-view").hidden = pane !== "manage";
   $("search-view").hidden = pane !== "search";
+  $("schedule-view").hidden = pane !== "schedule";
   $("session-view").hidden = pane !== "session";
   $("session-button").hidden = !(pane === "room" || pane === "session") || !ui.current;
   $("session-button").toggleAttribute("aria-current", pane === "session");
   if (pane !== "session") document.body.classList.remove("off-record");
-  for (const id of ["nav-about", "nav-members", "nav-manage"]) $(id).removeAttribute("aria-current");
-  const nav = { intro: "nav-about", members: "nav-members", manage: "nav-manage" }[pane];
+  for (const id of ["nav-about", "nav-schedule", "nav-members", "nav-manage"]) $(id).removeAttribute("aria-current");
+  const nav = { intro: "nav-about", schedule: "nav-schedule", members: "nav-members", manage: "nav-manage" }[pane];
   if (nav) $(nav).setAttribute("aria-current", "page");
   if (pane === "room" && ui.view) {
     chat.renderHeader();
   } else {
     const room = ui.rooms.find((r) => r.room === ui.current);
-    const titles = { intro: ui.community ? ui.community.name : $("community-name").textContent, members: "Members", manage: "Manage", search: "Search", session: "Session", room: room ? `# ${room.name}` : "" };
+    const titles = { intro: ui.community ? ui.community.name : $("community-name").textContent, members: "Members", schedule: "Schedule", manage: "Manage", search: "Search", session: "Session", room: room ? `# ${room.name}` : "" };
     $("room-name").textContent = titles[pane] || "";
     $("room-topic").textContent = pane === "room" && room ? room.topic
       : pane === "intro" ? $("community-domain").textContent : "";
@@ -140,9 +146,11 @@ export function applyRole() {
   $("leave-box").hidden = !can("leave_community");
   if (ui.pane === "manage" && !manages) showPane(ui.view ? "room" : "intro");
   if (ui.pane === "members" && !can("view_community")) showPane(ui.view ? "room" : "intro");
+  if (ui.pane === "schedule" && !can("view_community")) showPane(ui.view ? "room" : "intro");
   if (ui.view) {
     for (const message of ui.view.messages.values()) chat.renderMessage(message, false);
   }
   community.roleChanged();
+  schedule.roleChanged();
   chat.updateTimeoutBanner();
 }
