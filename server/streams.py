@@ -41,6 +41,9 @@ from .domain.community import CommunityState
 from .domain.events import CommunityCreated, CommunityEdited, Event
 from .domain.policy import Action, Actor, Decision, Resource, allowed
 from .domain.room import RoomState
+from .domain.series import SeriesState
+from .domain.series import apply as series_apply
+from .domain.series_clock import SERIES_TIMERS as SERIES_TIMERS
 from .domain.session import SessionState
 from .domain.session import apply as session_apply
 from .domain.session import restore as session_restore
@@ -49,7 +52,7 @@ from .markup import render_markdown
 ID = r"[a-z0-9][a-z0-9-]{0,63}"
 """A community or room id, as :data:`server.domain.events.Id` allows."""
 
-Scope = Literal["community", "room", "session"]
+Scope = Literal["community", "room", "session", "series"]
 Loaded = Literal["at_start", "on_use"]
 
 
@@ -179,11 +182,27 @@ SESSION = StreamKind(
     home=session_home, new_state=SessionState, fold=session_apply, loaded="at_start",
     restore=session_restore)
 
+
+
+def series_home(places: Places, ident: str) -> CommunityState | None:
+    """A series' stream: the community named in its first event."""
+    state = places.of(SERIES).get(ident)
+    if state is None or not state.created:
+        return None
+    return the_community(places, state.community)
+
+
+SERIES = StreamKind(
+    "series", "series", Action.VIEW_COMMUNITY,
+    "A recurring room: its rule and exceptions, RSVPs, topics, presenters, and the"
+    " lobbies and reminders the scheduler fired. Reading it needs ``view_community``.",
+    home=series_home, new_state=SeriesState, fold=series_apply, loaded="at_start")
+
 ROOT = COMMUNITY
 """The kind whose fold decides who may read every stream (members and roles): caught up
 before any other, and the only one whose streams start with no home to find."""
 
-KINDS: list[StreamKind] = [COMMUNITY, ROOM, AUDIT, SESSION]
+KINDS: list[StreamKind] = [COMMUNITY, ROOM, AUDIT, SESSION, SERIES]
 """Every kind, in the order they are loaded (a kind's home before the kind)."""
 BY_NAME = {kind.name: kind for kind in KINDS}
 _NAME = re.compile(rf"(?P<kind>[a-z]+):(?P<ident>{ID})")

@@ -74,8 +74,14 @@ class Scheduler:
         for due in kind.due(state, self.clock()):
             key = CommandKey(TIMER_ACTOR, timer_ref(stream, due.deadline))
             try:  # decided on the stream at ``expected``: a command since then wins
-                result = await self.store.append(stream, TIMER_ACTOR, due.bodies, key,
-                                                 expected=expected)
+                if due.also:
+                    result = (await self.store.append_all(
+                        [(stream, due.bodies, expected),
+                         *((other, bodies, 0) for other, bodies in due.also)],
+                        TIMER_ACTOR, key))[0]
+                else:
+                    result = await self.store.append(stream, TIMER_ACTOR, due.bodies, key,
+                                                     expected=expected)
             except StaleState:
                 log.info("%s moved on before deadline %s fired; the next sweep decides again",
                          stream, due.deadline)

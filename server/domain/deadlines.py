@@ -27,6 +27,9 @@ class Due(NamedTuple):
     """Unique within the stream: the same deadline always has the same id."""
     bodies: list[EventBody]
     """The events that fire it."""
+    also: tuple[tuple[str, list[EventBody]], ...] = ()
+    """Events for other streams, each new (appended at seq 1 or not at all), in the same
+    transaction under the same command key: a series' lobby opens a live session."""
 
 
 def timer_ref(stream: str, deadline: str) -> str:

@@ -24,6 +24,7 @@ from starlette.routing import Route
 
 from ..actions.communities import Communities
 from ..actions.identity import ClientMeta, Identity
+from ..actions.series import Series
 from ..actions.sessions import Sessions
 from ..actions.transcripts import Transcripts
 from ..authority import Principal
@@ -55,6 +56,7 @@ from .endpoints import (
     Endpoint,
 )
 from .routes import build_endpoints
+from .series_api import series_endpoints
 from .session_api import session_endpoints
 
 log = logging.getLogger("practica.api")
@@ -113,7 +115,8 @@ class Api:
     def __init__(self, identity: Identity, communities: Communities, settings: Settings,
                  search: Search | None = None, liveness: Liveness | None = None,
                  sessions: Sessions | None = None,
-                 transcripts: Transcripts | None = None) -> None:
+                 transcripts: Transcripts | None = None,
+                 series: Series | None = None) -> None:
         self.identity, self.settings = identity, settings
         self.endpoints = build_endpoints(identity, communities, search)
         if sessions is not None:
@@ -121,6 +124,8 @@ class Api:
         if transcripts is not None:
             from .transcript_api import transcript_endpoints  # it builds on this module
             self.endpoints += transcript_endpoints(transcripts)
+        if series is not None:
+            self.endpoints += series_endpoints(series)
         self.once = idempotency.HttpOnce(communities.store, liveness)
         self._decoders: dict[Any, msgspec.json.Decoder[Any]] = {
             e.body: msgspec.json.Decoder(e.body) for e in self.endpoints if e.body}

@@ -36,19 +36,19 @@ def series_endpoints(series: Series) -> list[Endpoint]:
         return int(raw)
 
     async def of_community(call: Call) -> list[t.SeriesView]:
-        return series.list(call.who, call.param("community"))
+        return await series.all_of(call.who, call.param("community"))
 
     async def create(call: Call) -> t.SeriesView:
         return await series.create(call.who, call.param("community"), call.body)
 
     async def upcoming(call: Call) -> list[t.OccurrenceView]:
-        return series.community_occurrences(call.who, call.param("community"), *window(call))
+        return await series.community_occurrences(call.who, call.param("community"), *window(call))
 
     async def gaps(call: Call) -> list[t.OccurrenceView]:
-        return series.gaps(call.who, call.param("community"))
+        return await series.gaps(call.who, call.param("community"))
 
     async def view(call: Call) -> t.SeriesView:
-        return series.view(call.who, call.param("series"))
+        return await series.view(call.who, call.param("series"))
 
     async def edit(call: Call) -> t.SeriesView:
         return await series.edit(call.who, call.param("series"), call.body)
@@ -57,10 +57,10 @@ def series_endpoints(series: Series) -> list[Endpoint]:
         return await series.end(call.who, call.param("series"), call.body.at_ms)
 
     async def occurrences(call: Call) -> list[t.OccurrenceView]:
-        return series.occurrences(call.who, call.param("series"), *window(call))
+        return await series.occurrences(call.who, call.param("series"), *window(call))
 
     async def occurrence(call: Call) -> t.OccurrenceView:
-        return series.occurrence(call.who, *key(call))
+        return await series.occurrence(call.who, *key(call))
 
     async def cancel(call: Call) -> t.OccurrenceView:
         return await series.cancel(call.who, *key(call), call.body.reason)
@@ -95,7 +95,7 @@ def series_endpoints(series: Series) -> list[Endpoint]:
                         f"attendance-{table.series}-{table.occurrence}.csv")
 
     async def topics(call: Call) -> list[t.TopicView]:
-        return series.topics(call.who, call.param("series"))
+        return await series.topics(call.who, call.param("series"))
 
     async def propose(call: Call) -> t.TopicView:
         return await series.propose(call.who, call.param("series"), call.body.title)
