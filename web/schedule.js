@@ -11,6 +11,7 @@ import { can } from "./can.js";
 import { confirmAction } from "./confirm.js";
 import { $, button, copyText, el, field, input, showError, toast } from "./dom.js";
 import * as occurrence from "./occurrence.js";
+import * as reminders from "./reminders.js";
 import { describe } from "./rrule.js";
 import { seriesForm } from "./series-form.js";
 import * as topics from "./topics.js";
@@ -86,7 +87,13 @@ function render(occurrences, series) {
     : `Times are in ${zone}, your profile's time zone (this browser is in ${browser}).`;
   const now = Date.now();
   const upcoming = occurrences.filter((o) => o.end_ms > now).sort((a, b) => a.start_ms - b.start_ms);
-  const env = { ui, zone, me: ui.me && ui.me.id, changed: () => load() };
+  const env = {
+    ui, zone, me: ui.me && ui.me.id,
+    changed: () => {
+      load();
+      reminders.load(); // an answer of yes may bring a reminder that has fired already
+    },
+  };
   // Keep an open "Change this session" open across the redraw.
   const open = new Set([...$("upcoming-list").querySelectorAll("li.occurrence")]
     .filter((li) => li.querySelector("details[open]")).map((li) => li.dataset.occurrence));

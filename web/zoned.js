@@ -9,8 +9,8 @@ const formats = new Map();
 function formatter(zone) {
   let format = formats.get(zone);
   if (!format) {
-    format = new Intl.DateTimeFormat("en-GB", {
-      timeZone: zone, weekday: "short", day: "numeric", month: "short", year: "numeric",
+    format = new Intl.DateTimeFormat("en-US", {
+      timeZone: zone, weekday: "short", day: "numeric", month: "numeric", year: "numeric",
       hour: "2-digit", minute: "2-digit", hourCycle: "h23",
     });
     formats.set(zone, format);
@@ -38,28 +38,19 @@ export function knownZone(zone) {
   }
 }
 
-// Every zone this browser knows, UTC first (for a picker's datalist).
-export function allZones() {
-  let zones = [];
-  try {
-    zones = Intl.supportedValuesOf("timeZone");
-  } catch {
-    zones = [];
-  }
-  return ["UTC", ...zones.filter((z) => z !== "UTC")];
-}
-
-// The parts of an instant in a zone: {weekday, day, month, year, hour, minute}.
+// The parts of an instant in a zone: {weekday, day, month (1-12), year, hour, minute}.
 export function partsIn(ms, zone) {
   const parts = {};
   for (const part of formatter(zone).formatToParts(new Date(ms))) parts[part.type] = part.value;
   return parts;
 }
 
-// "Tue 8 Dec 2026, 18:00" in the zone.
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+// "Tue 8 Dec 2026, 18:00" in the zone (month names of our own: ICU's change between versions).
 export function formatIn(ms, zone) {
   const p = partsIn(ms, zone);
-  return `${p.weekday} ${p.day} ${p.month} ${p.year}, ${p.hour}:${p.minute}`;
+  return `${p.weekday} ${p.day} ${MONTHS[Number(p.month) - 1]} ${p.year}, ${p.hour}:${p.minute}`;
 }
 
 // "18:00" in the zone.
@@ -68,16 +59,10 @@ export function clockIn(ms, zone) {
   return `${p.hour}:${p.minute}`;
 }
 
-// The calendar date of an instant in a zone, "2026-12-08" (to group a list by day).
-export function dateIn(ms, zone) {
-  return new Intl.DateTimeFormat("en-CA", { timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit" })
-    .format(new Date(ms));
-}
-
-// The zone's short name at that instant ("CET", "GMT+11"), for "18:00 CET".
+// The zone's short name at that instant ("EST", "GMT+11"), for "18:00 CET".
 export function zoneNameAt(ms, zone) {
   try {
-    const parts = new Intl.DateTimeFormat("en-GB", { timeZone: zone, timeZoneName: "short" })
+    const parts = new Intl.DateTimeFormat("en-US", { timeZone: zone, timeZoneName: "short" })
       .formatToParts(new Date(ms));
     return (parts.find((p) => p.type === "timeZoneName") || {}).value || zone;
   } catch {
