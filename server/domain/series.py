@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..errors import InvalidCommand
 from .events import Event, EventBody
 from .recurrence import Recurrence, key_of, local_ms, local_text, ms_of_key
 from .series_events import (
@@ -148,7 +149,10 @@ class SeriesState:
 
     def occurrence(self, key: str) -> Occurrence | None:
         """The occurrence named ``key``; None when no rule of the series gives it."""
-        original = ms_of_key(key)
+        try:
+            original = ms_of_key(key)
+        except InvalidCommand:  # no name of an occurrence: there is none such
+            return None
         era = self.era_of(original)
         return None if era is None else self._make(key, original, era)
 

@@ -40,6 +40,12 @@ MAX_SERIES_ID = 40
 LONGEST_MS = 720 * MINUTE_MS
 
 
+def wall_clock(text: str) -> str:
+    """``YYYY-MM-DDTHH:MM``, with ``:SS`` only when the seconds are not zero."""
+    value = parse_local(text)
+    return value.strftime("%Y-%m-%dT%H:%M" + (":%S" if value.second else ""))
+
+
 def check_host(community: CommunityState, host: str) -> str:
     role = community.role_of(host)
     if role is None or role < Role.HOST:
@@ -56,7 +62,7 @@ def make_rules(community: CommunityState, *, title: str, rule: str, start: str, 
     if not title.strip():
         raise InvalidCommand("a series needs a title")
     return SeriesRules(title=title.strip(), rule=found.rule,
-                       start=parse_local(start).strftime("%Y-%m-%dT%H:%M"), zone=zone,
+                       start=wall_clock(start), zone=zone,
                        duration_min=duration_min, lobby_min=lobby_min,
                        reminder_min=reminder_min, host=check_host(community, host),
                        agenda=agenda, template=template)
@@ -155,8 +161,7 @@ def decide_move(state: SeriesState, key: str, start: str, now_ms: int) -> list[E
                 other.start_ms < new_end and new_ms < other.end_ms):
             raise Conflict(f"{start} ({zone}) would overlap the occurrence of "
                            f"{other.local_start}: move it elsewhere, or cancel that one")
-    return [OccurrenceMoved(occurrence=key, start=parse_local(start).strftime(
-        "%Y-%m-%dT%H:%M"))]
+    return [OccurrenceMoved(occurrence=key, start=wall_clock(start))]
 
 
 def decide_host(state: SeriesState, community: CommunityState, key: str, host: str,

@@ -146,10 +146,11 @@ def series_endpoints(series: Series) -> list[Endpoint]:
                  reset_feeds, status=204, auth="account"),
         Endpoint("GET", "/api/feeds/{token}/communities/{community}", "A community's "
                  "recurring rooms as an iCalendar feed (the secret URL is the credential)",
-                 community_feed, auth="none", produces="text/calendar", refusals=(404,)),
+                 community_feed, reply=str, auth="none", produces="text/calendar",
+                 refusals=(404,)),
         Endpoint("GET", "/api/feeds/{token}/series/{series}", "One recurring room as an "
                  "iCalendar feed (the secret URL is the credential)", series_feed,
-                 auth="none", produces="text/calendar", refusals=(404,)),
+                 reply=str, auth="none", produces="text/calendar", refusals=(404,)),
         Endpoint("GET", "/api/reminders", "Your in-app reminders: occurrences you answered "
                  "yes or maybe to that start soon", reminders, reply=list[t.Reminder]),
         Endpoint("GET", s, "A recurring room and its current rules", view,
@@ -180,7 +181,7 @@ def series_endpoints(series: Series) -> list[Endpoint]:
         Endpoint("GET", o + "/attendance", "Who came, when, for how long (conveners)",
                  attendance, reply=t.Attendance, refusals=(404,)),
         Endpoint("GET", o + "/attendance.csv", "The attendance table as CSV (conveners)",
-                 attendance_csv, produces="text/csv", refusals=(404,)),
+                 attendance_csv, reply=str, produces="text/csv", refusals=(404,)),
         Endpoint("GET", s + "/topics", "Topics members proposed, most votes first", topics,
                  reply=list[t.TopicView], refusals=(404,)),
         Endpoint("POST", s + "/topics", "Propose a topic", propose, t.ProposeTopic,
