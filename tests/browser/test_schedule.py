@@ -61,8 +61,10 @@ async def member(new_context: Any, server: Any, name: str, zone: str) -> Page:
 
 async def api_get(page: Page, path: str) -> Any:
     return await page.evaluate(
-        "async (path) => { const r = await fetch(path); return r.ok ? r.json() : {status: r.status}; }",
-        path)
+        """async (path) => {
+          const r = await fetch(path);
+          return r.ok ? r.json() : {status: r.status};
+        }""", path)
 
 
 async def schedule_series(page: Page, *, title: str, first: date, at: str, zone: str,
@@ -85,6 +87,11 @@ async def schedule_series(page: Page, *, title: str, first: date, at: str, zone:
 
 def card(page: Page, occurrence: datetime):
     return page.locator(f'#upcoming-list li.occurrence[data-occurrence="{key(occurrence)}"]')
+
+
+def when_of(page: Page, occurrence: datetime):
+    """The time a session's card shows."""
+    return card(page, occurrence).locator(".occurrence-when")
 
 
 async def open_schedule(page: Page) -> None:
@@ -125,7 +132,7 @@ async def test_a_weekly_room_with_a_cancelled_session_in_another_members_time_zo
     await open_schedule(ann)
     await expect(ann.locator("#schedule-zone")).to_contain_text(BERLIN)
     for when in sessions:
-        await expect(card(ann, when).locator(".occurrence-when")).to_contain_text(shown(when, BERLIN))
+        await expect(when_of(ann, when)).to_contain_text(shown(when, BERLIN))
     await expect(card(ann, sessions[0]).locator(".occurrence-meta")).to_contain_text(
         f"{shown(sessions[0], 'America/New_York')} in America/New_York")
     await expect(ann.locator(".series-card .series-rule")).to_have_text(
@@ -139,12 +146,24 @@ async def test_a_weekly_room_with_a_cancelled_session_in_another_members_time_zo
     await ann.get_by_role("button", name="Cancel the session").click()
     await expect(second.locator(".occurrence-status")).to_have_text("Cancelled: Public holiday")
 
+    # ...and moves the fourth an hour later, wall-clock in New York.
+    fourth = card(ann, sessions[3])
+    await fourth.get_by_text("Change this session").click()
+    await fourth.get_by_label("New start (America/New_York)").fill(f"{sessions[3].date()}T13:00")
+    await fourth.get_by_role("button", name="Move").click()
+    moved_to = sessions[3] + timedelta(hours=1)
+    await expect(fourth.locator(".occurrence-status")).to_have_text(
+        f"Moved from {shown(sessions[3], BERLIN)}")
+    await expect(fourth.locator(".occurrence-when")).to_contain_text(shown(moved_to, BERLIN))
+
     # Bob's browser is in Sydney: the same instants, in his local time.
     bob = await member(new_context, server, "Bob Member", SYDNEY)
     await open_schedule(bob)
     await expect(bob.locator("#schedule-zone")).to_contain_text(SYDNEY)
-    for when in sessions:
-        await expect(card(bob, when).locator(".occurrence-when")).to_contain_text(shown(when, SYDNEY))
+    for when in sessions[:3]:
+        await expect(when_of(bob, when)).to_contain_text(shown(when, SYDNEY))
+    await expect(card(bob, sessions[3]).locator(".occurrence-when")).to_contain_text(
+        shown(moved_to, SYDNEY))
     assert shown(sessions[0], SYDNEY) != shown(sessions[0], BERLIN)
     cancelled = card(bob, sessions[1])
     await expect(cancelled).to_have_class(re.compile(r"\bcancelled\b"))
@@ -213,9 +232,8 @@ async def test_an_open_lobby_lights_up_for_those_coming_with_a_reminder_and_join
     cara = await member(new_context, server, "Cara Member", "America/Santiago")
     for page in (bob, cara):
         await open_schedule(page)
-        first = card(page, start)
-        await expect(first.get_by_role("link", name=re.compile("^Join Morning huddle"))).to_be_visible(
-            timeout=25000)  # the page reads the schedule again every 20 s
+        join = card(page, start).get_by_role("link", name=re.compile("^Join Morning huddle"))
+        await expect(join).to_be_visible(timeout=25000)  # the page reads it again every 20 s
     first = card(bob, start)
     await expect(first).not_to_have_class(re.compile(r"\blit\b"))
     await first.get_by_role("button", name="Yes", exact=True).click()
@@ -232,3 +250,51 @@ async def test_an_open_lobby_lights_up_for_those_coming_with_a_reminder_and_join
     await expect(bob.locator("#session-title")).to_have_text("Morning huddle")
     await expect(bob.locator("#session-phase")).to_contain_text("Lobby")
     assert_clean(ann, bob, cara)
+
+
+async def test_a_convener_gives_one_session_another_host_and_reads_its_attendance(
+        server, new_context):
+    ann = await convener(new_context, server)
+    # A weekly drop-in that began ten minutes ago: its lobby opens at once.
+    start = (datetime.now(NEW_YORK) - timedelta(minutes=10)).replace(second=0, microsecond=0)
+    sessions = weekly(start.date(), start.time(), NEW_YORK, 2)
+    await schedule_series(ann, title="Drop-in", first=start.date(), at=f"{start:%H:%M}",
+                          zone="America/New_York")
+    await expect(ann.locator("#toast")).to_contain_text("Drop-in is scheduled")
+    bob = await member(new_context, server, "Bob Member", SYDNEY)
+    await open_schedule(bob)
+    now = card(bob, sessions[0])
+    await expect(now.get_by_role("button", name="Yes", exact=True)).to_have_count(0)  # it began
+    await now.get_by_role("link", name=re.compile("^Join Drop-in")).click(timeout=25000)
+    await expect(bob.locator("#session-title")).to_have_text("Drop-in")
+
+    # Ann makes Bob a host, then gives him next week's session.
+    await ann.get_by_role("button", name="Members", exact=True).click()
+    row = ann.locator(".member-row", has_text="Bob Member")
+    await row.get_by_label("Role").select_option("host")
+    await row.get_by_role("button", name="Change role").click()
+    await expect(row.locator(".role-badge")).to_have_text("host")
+    await open_schedule(ann)
+    following = card(ann, sessions[1])
+    await following.get_by_text("Change this session").click()
+    await following.get_by_label("Host of this session").select_option(label="Bob Member")
+    await following.get_by_role("button", name="Set host").click()
+    await expect(following.locator(".occurrence-meta")).to_contain_text("Host: Bob Member")
+    await expect(card(ann, sessions[0]).locator(".occurrence-meta")).to_contain_text(
+        "Host: Ann Owner")
+
+    # Attendance of the session under way: Bob came; the same as CSV.
+    await ann.get_by_role("button", name="Manage", exact=True).click()
+    form = ann.get_by_role("form", name="Show attendance")
+    await form.get_by_label("Past session").select_option(
+        label=f"Drop-in · {shown(sessions[0], BERLIN)}")
+    await form.get_by_role("button", name="Show attendance").click()
+    await expect(ann.locator("#attendance-list tr")).to_have_count(1)
+    await expect(ann.locator("#attendance-list tr")).to_contain_text("Bob Member")
+    csv_link = ann.get_by_role("link", name="Download as CSV")
+    await expect(csv_link).to_be_visible()
+    csv = await ann.evaluate("async (url) => (await fetch(url)).text()",
+                             await csv_link.get_attribute("href"))
+    assert csv.splitlines()[0] == "member,name,joined,left,duration_s,rsvp"
+    assert "Bob Member" in csv
+    assert_clean(ann, bob)
