@@ -171,6 +171,21 @@ async def session_op(w: World, name: str, *, asked: bool = False, **fields: Any)
     return await ws(w, "session", session=session, op={"op": name, **fields})
 
 
+async def owner_series(w: World) -> str:
+    """A recurring room the owner scheduled in the room: its id."""
+    made = await w.owner.call("POST", f"{w.c}/series", {
+        "room": w.room, "title": "Weekly", "rule": "FREQ=WEEKLY", "start": "2030-01-08T18:00",
+        "zone": "Europe/Berlin"})
+    assert made.status_code == 201, made.text
+    return str(made.json()["series"])
+
+
+async def plan_sessions(w: World) -> str:
+    series = await owner_series(w)
+    return outcome(await w.actor.call("POST", f"/api/series/{series}/topics",
+                                      {"title": "Bring a case"}))
+
+
 Attempt = Callable[[World], Awaitable[str]]
 ATTEMPTS: dict[Action, Attempt] = {
     Action.VIEW_COMMUNITY: view_community,
@@ -205,6 +220,10 @@ ATTEMPTS: dict[Action, Attempt] = {
     Action.MODERATE_QUESTIONS: lambda w: session_op(w, "answer", asked=True, question=1),
     Action.SAVE_TEMPLATE: lambda w: _http(w, "POST", "/templates", {
         "name": "Short hour", "agenda": [{"kind": "qa", "title": "Q&A", "minutes": 20}]}),
+    Action.PLAN_SESSIONS: plan_sessions,
+    Action.SCHEDULE_SERIES: lambda w: _http(w, "POST", "/series", {
+        "room": w.room, "title": "Mine", "rule": "FREQ=DAILY", "start": "2030-01-08T18:00",
+        "zone": "Europe/Berlin"}),
     Action.LEAVE_COMMUNITY: lambda w: _http(w, "POST", "/leave"),  # last: it ends the role
 }
 
@@ -266,6 +285,8 @@ async def build_world(server: Any, role: Role | None) -> World:
 
 
 @pytest.mark.parametrize("role", [None, *Role], ids=lambda r: r.label if r else "outsider")
+# An outsider is refused every action: more than the default 30 a minute per address.
+@pytest.mark.settings(refusals_per_minute=60)
 async def test_every_action_as_each_role_does_what_the_policy_says(server, role):
     world = await build_world(server, role)
     store = server.practica.store
