@@ -4,12 +4,18 @@ that meets at noon in New York, is refused a rule and a zone the server cannot r
 session at the right local time (computed here with zoneinfo), the cancelled one
 struck through, RSVPs, volunteers, upvotes a topic and reads their calendar feed; a
 profile zone overrides the browser's. A session whose lobby is open lights up for those
-who said they would come, with a reminder and a Join link to the live session."""
+who said they would come, with a reminder and a Join link to the live session. A
+convener moves one session, gives another a different host, and reads who attended.
+
+``PRACTICA_README_SCREENSHOTS=1`` also writes the README's picture of the Schedule
+(web/screenshot-schedule.png)."""
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,6 +24,8 @@ from playwright.async_api import Page, expect
 
 from tests.browser.test_accounts import owner_with_community
 from tests.browser.ui import assert_clean, live, sign_up, watch
+
+WEB = Path(__file__).resolve().parents[2] / "web"
 
 pytestmark = [pytest.mark.anyio, pytest.mark.browser]
 
@@ -244,6 +252,10 @@ async def test_an_open_lobby_lights_up_for_those_coming_with_a_reminder_and_join
     await expect(reminder).to_contain_text("Morning huddle: the lobby is open")
     await expect(reminder).to_contain_text(shown(start, SYDNEY))
     await expect(cara.locator("#reminders")).to_be_hidden()
+    if os.environ.get("PRACTICA_README_SCREENSHOTS") == "1":
+        await bob.set_viewport_size({"width": 1280, "height": 900})
+        await bob.evaluate("document.getElementById('toast').hidden = true")
+        await bob.screenshot(path=str(WEB / "screenshot-schedule.png"))
 
     await first.get_by_role("link", name=re.compile("^Join Morning huddle")).click()
     await expect(bob).to_have_url(re.compile(r"/s/[^/]+$"))
