@@ -15,7 +15,7 @@ import * as reminders from "./reminders.js";
 import { describe } from "./rrule.js";
 import { seriesForm } from "./series-form.js";
 import * as topics from "./topics.js";
-import { browserZone, knownZone } from "./zoned.js";
+import { browserZone, formatIn, knownZone } from "./zoned.js";
 
 const REFRESH_MS = 20000;
 
@@ -118,9 +118,9 @@ function seriesBlock(s, upcoming, env, feeds) {
   const [date, time] = s.start.split("T");
   const rule = `${describe(s.rule)} at ${time.slice(0, 5)} (${s.zone}), from ${date}`;
   box.append(el("p", "series-rule", rule));
-  box.append(el("p", "muted small", [`# ${room ? room.name : s.room}`, `Host: ${s.host_name}`,
+  box.append(el("p", "muted small series-meta", [`# ${room ? room.name : s.room}`, `Host: ${s.host_name}`,
     `${s.duration_min} min`, `lobby opens ${s.lobby_min} min before`,
-    s.ended_ms ? "ended" : null].filter(Boolean).join(" · ")));
+    s.ended_ms ? `ended ${formatIn(s.ended_ms, env.zone)}` : null].filter(Boolean).join(" · ")));
   const feed = input("text", { readonly: true });
   feed.className = "series-feed";
   feed.value = feeds[s.series] ? location.origin + feeds[s.series] : "";

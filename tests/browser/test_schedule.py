@@ -264,7 +264,7 @@ async def test_an_open_lobby_lights_up_for_those_coming_with_a_reminder_and_join
     assert_clean(ann, bob, cara)
 
 
-async def test_a_convener_gives_one_session_another_host_and_reads_its_attendance(
+async def test_a_convener_rehosts_one_session_reads_attendance_edits_the_rule_and_ends_it(
         server, new_context):
     ann = await convener(new_context, server)
     # A weekly drop-in that began ten minutes ago: its lobby opens at once.
@@ -309,4 +309,23 @@ async def test_a_convener_gives_one_session_another_host_and_reads_its_attendanc
                              await csv_link.get_attribute("href"))
     assert csv.splitlines()[0] == "member,name,joined,left,duration_s,rsvp"
     assert "Bob Member" in csv
+
+    # The rule changes from now on (every 2nd week), then the series ends.
+    await open_schedule(ann)
+    block = ann.locator(".series-card", has_text="Drop-in")
+    await block.get_by_role("button", name="Edit rule").click()
+    edit = block.get_by_role("form", name="Edit Drop-in")
+    await edit.get_by_label("Repeats").select_option("fortnightly")
+    await expect(edit.get_by_label("Rule (RRULE)")).to_have_value(
+        f"FREQ=WEEKLY;INTERVAL=2;BYDAY={start.strftime('%a')[:2].upper()}")
+    await edit.get_by_role("button", name="Save rule").click()
+    await expect(block.locator(".series-rule")).to_have_text(
+        f"Every 2nd {start:%A} at {start:%H:%M} (America/New_York), from {start.date()}")
+    await expect(card(ann, sessions[1])).to_have_count(0)  # next week's is no more
+    await expect(card(ann, start + timedelta(weeks=2))).to_have_count(1)
+    await block.get_by_role("button", name="End series").click()
+    await ann.get_by_role("button", name="End the series").click()
+    await expect(block.locator(".series-meta")).to_contain_text("ended")
+    await expect(card(ann, start + timedelta(weeks=2))).to_have_count(0)
+    await expect(block.get_by_role("button", name="Edit rule")).to_have_count(0)
     assert_clean(ann, bob)
