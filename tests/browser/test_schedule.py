@@ -206,6 +206,17 @@ async def test_a_weekly_room_with_a_cancelled_session_in_another_members_time_zo
     assert "BEGIN:VCALENDAR" in calendar and "RRULE:FREQ=WEEKLY" in calendar
     assert "EXDATE" in calendar  # the cancelled session
 
+    # Ann makes the topic the title of the third session; Bob sees it.
+    await open_schedule(ann)
+    use = ann.get_by_role("form", name="Use Dressing sacral wounds as a session's title")
+    await use.get_by_label("For the session of").select_option(label=shown(sessions[2], BERLIN))
+    await use.get_by_role("button", name="Use as title").click()
+    await expect(card(ann, sessions[2]).locator(".occurrence-title")).to_have_text(
+        "Dressing sacral wounds")
+    await open_schedule(bob)  # (his page would read it again within 20 s anyway)
+    await expect(card(bob, sessions[2]).locator(".occurrence-title")).to_have_text(
+        "Dressing sacral wounds")
+
     # Ann sees the gap: Bob is the backup, nobody presents.
     await ann.get_by_role("button", name="Manage", exact=True).click()
     gap = ann.locator(f'#gap-list li[data-occurrence="{key(sessions[0])}"]')
