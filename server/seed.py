@@ -18,6 +18,7 @@ from .domain.events import (
     room_stream,
 )
 from .passwords import Passwords
+from .seed_series import seed_series
 from .settings import Settings
 from .store import CommandKey, EventStore
 
@@ -72,8 +73,9 @@ async def seed_demo(store: EventStore, settings: Settings, passwords: Passwords)
               f"{password!r} (shown once; change it under Profile)", flush=True)
     steps = itertools.count()
 
-    async def append(stream: str, actor: str | None, bodies: list[EventBody]) -> None:
-        await store.append(stream, actor, bodies, CommandKey("seed", f"{next(steps)}"))
+    async def append(stream: str, actor: str | None, bodies: list[EventBody]) -> int:
+        result = await store.append(stream, actor, bodies, CommandKey("seed", f"{next(steps)}"))
+        return result.seq
 
     await append(stream, None, [CommunityCreated(
         community=community, name="Clinical Practice Circle",
@@ -101,4 +103,5 @@ async def seed_demo(store: EventStore, settings: Settings, passwords: Passwords)
                 MessagePosted(author=member, author_name=PEOPLE[member], text=text)])
         for member in dict.fromkeys(m for m, _ in speakers):
             await append(room_stream(room), member, [MemberLeft(member=member)])
+    await seed_series(append, community, OWNER, PEOPLE, int(time.time() * 1000))
     return True

@@ -139,3 +139,23 @@ async def test_bad_changes_are_refused_and_nothing_is_saved(server):
     assert await head(server, "clinic") == before
     second_now = await owner.call("GET", f"/api/series/clinic/occurrences/{second['occurrence']}")
     assert second_now.json()["start_ms"] == second["start_ms"]
+
+
+async def test_a_repeated_idempotency_key_applies_a_change_once(server):
+    owner, room = await community(server)
+    headers = {"x-csrf-token": owner.csrf, "idempotency-key": "make-clinic-1"}
+    body = {"room": room, "title": "Case clinic", "rule": "FREQ=WEEKLY",
+            "start": local_day(1), "zone": BERLIN}
+    first = await owner.call("POST", "/api/communities/guild/series", body, headers=headers)
+    again = await owner.call("POST", "/api/communities/guild/series", body, headers=headers)
+    assert first.status_code == again.status_code == 201, again.text
+    assert first.json()["series"] == again.json()["series"]
+    assert len((await owner.call("GET", "/api/communities/guild/series")).json()) == 1
+    series = first.json()["series"]
+    topic = {"x-csrf-token": owner.csrf, "idempotency-key": "topic-1"}
+    one = await owner.call("POST", f"/api/series/{series}/topics", {"title": "A"},
+                           headers=topic)
+    two = await owner.call("POST", f"/api/series/{series}/topics", {"title": "A"},
+                           headers=topic)
+    assert one.json() == two.json()
+    assert len((await owner.call("GET", f"/api/series/{series}/topics")).json()) == 1

@@ -125,6 +125,14 @@ class SeriesReads:
         await self.reader(principal, state.community)
         return [topic_view(state, t, principal.member) for t in ranked_topics(state)]
 
+    async def topic(self, principal: Principal, series: str, number: int) -> TopicView:
+        state = self.state(series)
+        await self.reader(principal, state.community)
+        found = state.topics.get(number)
+        if found is None:
+            raise NotFound(f"no topic {number} in series {series!r}")
+        return topic_view(state, found, principal.member)
+
     def reminders(self, principal: Principal) -> list[Reminder]:
         """Fired reminders for occurrences ``principal`` answered yes or maybe to, that
         have not ended, in communities they are still in."""
@@ -154,8 +162,12 @@ class SeriesReads:
         await self.reader(principal, state.community, Action.SCHEDULE_SERIES)
         occurrence = self.found(state, key)
         session = occurrence.session
-        rows: list[AttendanceRow] = []
-        if session is not None:
+        rows: list[AttendanceRow] = [
+            AttendanceRow(member=r.member, name=r.name, joined_ms=r.joined_ms,
+                          left_ms=r.left_ms, duration_s=r.duration_s,
+                          rsvp=occurrence.rsvps.get(r.member))  # type: ignore[arg-type]
+            for r in state.attendance.get(key, [])]
+        if session is not None and not rows:
             session_events = await self._read_all(session_stream(session))
             opened_ms = session_events[0].ts if session_events else occurrence.lobby_ms
             room_events = await self._read_all(room_stream(state.room))

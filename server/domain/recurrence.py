@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from dateutil.rrule import rrule, rrulestr
 
@@ -27,10 +27,17 @@ MAX_PER_WINDOW = 2000
 KEY_FORMAT = "%Y%m%dT%H%M%SZ"
 
 
+@lru_cache(maxsize=1)
+def zone_names() -> frozenset[str]:
+    """Every IANA zone name this system knows (the system's database, or tzdata's)."""
+    return frozenset(available_timezones()) - {"localtime", "posixrules", "Factory"}
+
+
 @lru_cache(maxsize=512)
 def zone(name: str) -> ZoneInfo:
-    """The IANA zone ``name``; ``invalid`` if there is none such."""
-    if not name or name != name.strip() or ".." in name or name.startswith("/"):
+    """The IANA zone ``name``; ``invalid`` if there is none such (file names that are no
+    zone, like ``localtime`` or ``posixrules``, included)."""
+    if name not in zone_names():
         raise InvalidCommand(f"unknown time zone {name!r}")
     try:
         return ZoneInfo(name)

@@ -19,6 +19,8 @@ from ..errors import InvalidCommand
 from .events import Event, EventBody
 from .recurrence import Recurrence, key_of, local_ms, local_text, ms_of_key
 from .series_events import (
+    AttendanceEntry,
+    AttendanceRecorded,
     LobbyOpened,
     OccurrenceCancelled,
     OccurrenceHostSet,
@@ -115,6 +117,8 @@ class SeriesState:
     lobbies: dict[str, str] = field(default_factory=dict)
     """occurrence -> the live session its lobby opened."""
     reminded: set[str] = field(default_factory=set)
+    attendance: dict[str, list[AttendanceEntry]] = field(default_factory=dict)
+    """Attendance recorded as such (``attendance_recorded``), by occurrence."""
 
     @property
     def created(self) -> bool:
@@ -262,13 +266,17 @@ def _reminded(state: SeriesState, body: Any, event: Event) -> None:
     state.reminded.add(body.occurrence)
 
 
+def _attendance(state: SeriesState, body: Any, event: Event) -> None:
+    state.attendance[body.occurrence] = list(body.rows)
+
+
 _HANDLERS: dict[type[EventBody], Any] = {
     SeriesCreated: _created, SeriesEdited: _edited, SeriesEnded: _ended,
     OccurrenceCancelled: _cancelled, OccurrenceRestored: _restored,
     OccurrenceMoved: _moved, OccurrenceHostSet: _host, OccurrenceTitled: _titled,
     RsvpGiven: _rsvp, TopicProposed: _proposed, TopicVoted: _voted,
     PresenterVolunteered: _volunteered, PresenterWithdrawn: _withdrawn,
-    LobbyOpened: _lobby, ReminderDue: _reminded,
+    LobbyOpened: _lobby, ReminderDue: _reminded, AttendanceRecorded: _attendance,
 }
 
 

@@ -172,8 +172,26 @@ class ReminderDue(EventBody, tag="reminder_due"):
     """Who answered yes or maybe when it fired."""
 
 
+class AttendanceEntry(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    member: str
+    name: DisplayName
+    joined_ms: int
+    left_ms: int | None = None
+    duration_s: int
+
+
+class AttendanceRecorded(EventBody, tag="attendance_recorded"):
+    """The attendance of an occurrence held without a live session here (imported from
+    elsewhere, or the seeded demo's past ones): shown instead of the one read from the
+    session's and room's events."""
+
+    occurrence: OccurrenceKey
+    rows: list[AttendanceEntry]
+
+
 SeriesEventBody = (
     SeriesCreated | SeriesEdited | SeriesEnded | OccurrenceCancelled | OccurrenceRestored
     | OccurrenceMoved | OccurrenceHostSet | OccurrenceTitled | RsvpGiven | TopicProposed
     | TopicVoted | PresenterVolunteered | PresenterWithdrawn | LobbyOpened | ReminderDue
+    | AttendanceRecorded
 )

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import msgspec
 
 from ..errors import NotFound
+from ..store import AppliedCommand
 from . import series_types as t
 from .endpoints import Call, Download, Endpoint
 
@@ -124,6 +125,19 @@ def series_endpoints(series: Series) -> list[Endpoint]:
     async def reminders(call: Call) -> list[t.Reminder]:
         return series.reminders(call.who)
 
+    async def topic_now(call: Call, applied: AppliedCommand) -> t.TopicView:
+        number = applied.seq if call.request.method == "POST" else topic(call)
+        return await series.topic(call.who, call.param("series"), number)
+
+    async def created(call: Call, applied: AppliedCommand) -> t.SeriesView:
+        return await series.view(call.who, applied.stream.partition(":")[2])
+
+    async def series_now(call: Call, applied: AppliedCommand) -> t.SeriesView:
+        return await view(call)
+
+    async def occurrence_now(call: Call, applied: AppliedCommand) -> t.OccurrenceView:
+        return await occurrence(call)
+
     c = "/api/communities/{community}"
     s = "/api/series/{series}"
     o = s + "/occurrences/{occurrence}"
@@ -133,7 +147,7 @@ def series_endpoints(series: Series) -> list[Endpoint]:
                  reply=list[t.SeriesView], refusals=(404,)),
         Endpoint("POST", c + "/series", "Create a recurring room (a rule in a time zone, "
                  "a room, a default agenda and host)", create, t.CreateSeries, t.SeriesView,
-                 201, refusals=(404, 409)),
+                 201, refusals=(404, 409), replay=created),
         Endpoint("GET", c + "/occurrences", "Every occurrence of the community's recurring "
                  "rooms in a window, soonest first (cancelled ones flagged)", upcoming,
                  reply=occ, query=WINDOW, refusals=(404,)),
@@ -156,28 +170,28 @@ def series_endpoints(series: Series) -> list[Endpoint]:
         Endpoint("GET", s, "A recurring room and its current rules", view,
                  reply=t.SeriesView, refusals=(404,)),
         Endpoint("PATCH", s, "Change the rules from now on (rule, time, zone, host...)", edit,
-                 t.EditSeries, t.SeriesView, refusals=(404,)),
+                 t.EditSeries, t.SeriesView, refusals=(404, 409), replay=series_now),
         Endpoint("POST", s + "/end", "End the series: no occurrence from then on", end,
-                 t.EndSeries, t.SeriesView, refusals=(404, 409)),
+                 t.EndSeries, t.SeriesView, refusals=(404, 409), replay=series_now),
         Endpoint("GET", s + "/occurrences", "The series' occurrences in a window", occurrences,
                  reply=occ, query=WINDOW, refusals=(404,)),
         Endpoint("GET", o, "One occurrence", occurrence, reply=ov, refusals=(404,)),
         Endpoint("POST", o + "/cancel", "Cancel one occurrence", cancel, t.CancelOccurrence,
-                 ov, refusals=(404, 409)),
+                 ov, refusals=(404, 409), replay=occurrence_now),
         Endpoint("POST", o + "/restore", "Take a cancellation back", restore, reply=ov,
-                 refusals=(404, 409)),
+                 refusals=(404, 409), replay=occurrence_now),
         Endpoint("POST", o + "/move", "Move one occurrence (not onto another)", move,
-                 t.MoveOccurrence, ov, refusals=(404, 409)),
+                 t.MoveOccurrence, ov, refusals=(404, 409), replay=occurrence_now),
         Endpoint("PUT", o + "/host", "Give one occurrence another host", host, t.SetHost, ov,
-                 refusals=(404, 409)),
+                 refusals=(404, 409), replay=occurrence_now),
         Endpoint("PUT", o + "/title", "Title one occurrence (from a topic, or not)", title,
-                 t.SetTitle, ov, refusals=(404, 409)),
+                 t.SetTitle, ov, refusals=(404, 409), replay=occurrence_now),
         Endpoint("PUT", o + "/rsvp", "Say whether you are coming", rsvp, t.Rsvp, ov,
-                 refusals=(404, 409)),
+                 refusals=(404, 409), replay=occurrence_now),
         Endpoint("POST", o + "/volunteer", "Volunteer to present, or to be the backup", volunteer,
-                 t.Volunteer, ov, refusals=(404, 409)),
+                 t.Volunteer, ov, refusals=(404, 409), replay=occurrence_now),
         Endpoint("POST", o + "/withdraw", "Stop being the presenter or the backup", withdraw,
-                 t.Volunteer, ov, refusals=(404, 409)),
+                 t.Volunteer, ov, refusals=(404, 409), replay=occurrence_now),
         Endpoint("GET", o + "/attendance", "Who came, when, for how long (conveners)",
                  attendance, reply=t.Attendance, refusals=(404,)),
         Endpoint("GET", o + "/attendance.csv", "The attendance table as CSV (conveners)",
@@ -185,9 +199,9 @@ def series_endpoints(series: Series) -> list[Endpoint]:
         Endpoint("GET", s + "/topics", "Topics members proposed, most votes first", topics,
                  reply=list[t.TopicView], refusals=(404,)),
         Endpoint("POST", s + "/topics", "Propose a topic", propose, t.ProposeTopic,
-                 t.TopicView, 201, refusals=(404,)),
+                 t.TopicView, 201, refusals=(404,), replay=topic_now),
         Endpoint("PUT", s + "/topics/{topic}/vote", "Upvote a topic", upvote,
-                 reply=t.TopicView, refusals=(404,)),
+                 reply=t.TopicView, refusals=(404,), replay=topic_now),
         Endpoint("DELETE", s + "/topics/{topic}/vote", "Take your vote back", unvote,
-                 reply=t.TopicView, refusals=(404,)),
+                 reply=t.TopicView, refusals=(404,), replay=topic_now),
     ]
