@@ -3,8 +3,8 @@
 // browser's own), each with RSVP, volunteering and, once its lobby opens, Join
 // (occurrence.js); every recurring room with its rule in words, its calendar feed,
 // its topics (topics.js) and, for conveners, Edit rule and End series; your calendar
-// feed of the whole community. Read over HTTP, again every 20 s while it shows and
-// after every change.
+// feed of the whole community. The first 8 sessions show, then "Show all". Read over
+// HTTP, again every 20 s while it shows and after every change.
 
 import { get, post } from "./api.js";
 import { can } from "./can.js";
@@ -18,10 +18,12 @@ import * as topics from "./topics.js";
 import { browserZone, formatIn, knownZone } from "./zoned.js";
 
 const REFRESH_MS = 20000;
+const SHOWN_FIRST = 8; // sessions listed before "Show all"
 
 let ui = null;
 let timer = null;
 let loading = 0;
+let showAll = false;
 const editing = new Set(); // series whose Edit rule form is open
 
 const cpath = (suffix) => `/api/communities/${encodeURIComponent(ui.communityId)}${suffix}`;
@@ -30,6 +32,10 @@ export function init(context) {
   ui = context.ui;
   $("feed-community-copy").addEventListener("click", () => copyText($("feed-community").value, $("feed-community")));
   $("feed-reset").addEventListener("click", resetFeeds);
+  $("upcoming-more").addEventListener("click", () => {
+    showAll = !showAll;
+    load();
+  });
 }
 
 // The zone times show in: the profile's, else this browser's.
@@ -52,6 +58,7 @@ export function reset() {
   clearInterval(timer);
   timer = null;
   editing.clear();
+  showAll = false;
   $("upcoming-list").replaceChildren();
   $("series-list").replaceChildren();
   $("feed-community").value = "";
@@ -97,12 +104,17 @@ function render(occurrences, series) {
   // Keep an open "Change this session" open across the redraw.
   const open = new Set([...$("upcoming-list").querySelectorAll("li.occurrence")]
     .filter((li) => li.querySelector("details[open]")).map((li) => li.dataset.occurrence));
-  $("upcoming-list").replaceChildren(...upcoming.map((o) => {
+  const shown = showAll ? upcoming : upcoming.slice(0, SHOWN_FIRST);
+  $("upcoming-list").replaceChildren(...shown.map((o) => {
     const item = occurrence.card(o, env);
     if (open.has(o.occurrence)) item.querySelector("details")?.setAttribute("open", "");
     return item;
   }));
   $("upcoming-empty").hidden = upcoming.length > 0;
+  const more = $("upcoming-more");
+  more.hidden = upcoming.length <= SHOWN_FIRST;
+  more.textContent = showAll ? "Show fewer" : `Show all ${upcoming.length} sessions`;
+  more.setAttribute("aria-expanded", String(showAll));
   const list = $("series-list");
   const feeds = list.feeds || {};
   list.replaceChildren(...series.map((s) => seriesBlock(s, upcoming.filter((o) => o.series === s.series), env, feeds)));

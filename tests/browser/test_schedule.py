@@ -173,6 +173,14 @@ async def test_a_weekly_room_with_a_cancelled_session_in_another_members_time_zo
     await expect(card(bob, sessions[3]).locator(".occurrence-when")).to_contain_text(
         shown(moved_to, SYDNEY))
     assert shown(sessions[0], SYDNEY) != shown(sessions[0], BERLIN)
+    # The first 8 show; the rest of the next 60 days (the server's window) on request.
+    horizon = datetime.now(UTC) + timedelta(days=60)
+    listed = [w for w in weekly(first, time(12, 0), NEW_YORK, 12) if w < horizon]
+    assert len(listed) > 8
+    await expect(bob.locator("#upcoming-list li.occurrence")).to_have_count(8)
+    await bob.get_by_role("button", name=f"Show all {len(listed)} sessions").click()
+    await expect(bob.locator("#upcoming-list li.occurrence")).to_have_count(len(listed))
+    await expect(when_of(bob, listed[-1])).to_contain_text(shown(listed[-1], SYDNEY))
     cancelled = card(bob, sessions[1])
     await expect(cancelled).to_have_class(re.compile(r"\bcancelled\b"))
     await expect(cancelled.locator(".occurrence-status")).to_have_text("Cancelled: Public holiday")
