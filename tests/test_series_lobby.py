@@ -28,6 +28,13 @@ async def test_lobby_reminders_and_attendance(server):
     o = f"/api/series/daily/occurrences/{key}"
     assert (await ann.call("PUT", o + "/rsvp", {"answer": "yes"})).status_code == 200
     assert (await bob.call("PUT", o + "/rsvp", {"answer": "no"})).status_code == 200
+    # Nobody takes the occurrence's session before its lobby opens.
+    owner_ws = await owner.connect(server.ws_url)
+    await owner_ws.identify(community="guild")
+    taken = await owner_ws.command("session", session=f"daily-{key.lower()}",
+                                   op={"op": "open", "room": room, "title": "Mine"})
+    assert (taken["type"], taken["code"]) == ("error", "invalid"), taken
+    await owner_ws.close()
     practica = server.practica
     now = [start - 61 * MIN]
     practica.scheduler.clock = lambda: now[0]

@@ -32,6 +32,7 @@ from ..authority import PRIVILEGED, Authority, Principal, audit_entry, now_ms
 from ..domain.community import CommunityState
 from ..domain.events import AuditRecorded, EventBody, audit_stream, session_stream
 from ..domain.policy import Action, Resource, allowed
+from ..domain.series_clock import OCCURRENCE_SESSION
 from ..domain.session import SessionState
 from ..domain.session_decide import (
     Decided,
@@ -195,6 +196,9 @@ class Sessions:
 
     async def _open(self, principal: Principal, cmd: SessionCommand, op: OpenOp,
                     key: CommandKey, digest: str) -> Ack:
+        if cmd.session and OCCURRENCE_SESSION.fullmatch(cmd.session):
+            raise InvalidCommand(f"session {cmd.session!r}: ids like this are the sessions "
+                                 "of recurring rooms' occurrences, opened by their lobby")
         session = cmd.session or f"s-{secrets.token_hex(5)}"
         stream = session_stream(session)
 

@@ -9,6 +9,8 @@ end. ``reminder_min`` before the start (and not after it), ``reminder_due``.
 
 from __future__ import annotations
 
+import re
+
 from .deadlines import TIMED_KINDS, Due, TimedKind
 from .events import session_stream
 from .series import MINUTE_MS, Occurrence, SeriesState, apply
@@ -22,6 +24,11 @@ LOOK_BACK_MS = 720 * MINUTE_MS
 def session_of(series: str, occurrence: str) -> str:
     """The id of an occurrence's live session (an :data:`~server.domain.events.Id`)."""
     return f"{series}-{occurrence.lower()}"
+
+
+OCCURRENCE_SESSION = re.compile(r"[a-z0-9-]+-\d{8}t\d{6}z")
+"""Session ids of this form are the scheduler's (:func:`session_of`): nobody else opens
+one, so no one can take an occurrence's session before its lobby opens."""
 
 
 def open_lobby(state: SeriesState, occurrence: Occurrence) -> Due:

@@ -15,7 +15,7 @@ from ..errors import Conflict, InvalidCommand, NotFound, OutOfOrder
 from .community import CommunityState
 from .events import EventBody
 from .policy import Role
-from .recurrence import local_ms, parse_local, recurrence
+from .recurrence import local_ms, ms_of_key, parse_local, recurrence
 from .series import MINUTE_MS, Occurrence, SeriesState
 from .series_events import (
     OccurrenceCancelled,
@@ -80,11 +80,18 @@ def decide_create(series: str, community: CommunityState, room: str, rules: Seri
                           rules=rules)]
 
 
+def after_open_lobbies(state: SeriesState, at_ms: int) -> int:
+    """``at_ms``, or just after the latest occurrence whose lobby has opened when that is
+    later: a change from now on leaves an occurrence being run as it is."""
+    opened = [ms_of_key(key) for key in state.lobbies]
+    return max([at_ms, *(ms + 1 for ms in opened)])
+
+
 def decide_edit(state: SeriesState, rules: SeriesRules, now_ms: int) -> list[EventBody]:
     _not_ended(state, now_ms)
     if rules == state.rules:
         return []
-    return [SeriesEdited(rules=rules, from_ms=now_ms)]
+    return [SeriesEdited(rules=rules, from_ms=after_open_lobbies(state, now_ms))]
 
 
 def first_start(state: SeriesState) -> int | None:
@@ -102,7 +109,7 @@ def decide_end(state: SeriesState, at_ms: int | None, now_ms: int) -> list[Event
     if first is not None and at <= first:
         raise InvalidCommand("that would end the series before it starts: its first "
                              "occurrence is later (cancel occurrences instead)")
-    return [SeriesEnded(from_ms=at)]
+    return [SeriesEnded(from_ms=after_open_lobbies(state, at))]
 
 
 def _not_ended(state: SeriesState, now_ms: int) -> None:

@@ -211,3 +211,19 @@ def test_the_lobby_opens_once_lobby_min_before_the_start_and_reminders_fire_befo
     late = local_ms("2026-04-14T18:30", BERLIN)
     assert [d.deadline for d in due(s.state, late)] == ["lobby:20260414T160000Z"]
     assert SERIES_TIMERS.prefix == "series:"
+
+
+def test_an_edit_or_end_leaves_an_occurrence_whose_lobby_opened_as_it_is():
+    s = Series(lobby_min=30, reminder_min=0)
+    key = "20260331T160000Z"
+    lobby_time = local_ms("2026-03-31T17:30", BERLIN)
+    (lobby,) = due(s.state, lobby_time)
+    s.add(lobby.bodies)
+    s.add(decide_edit(s.state, s.rules(rule="FREQ=WEEKLY;BYDAY=WE", title="New"), lobby_time))
+    running = s.state.occurrence(key)
+    assert running is not None and running.title == "Case clinic" and running.session
+    assert s.starts("2026-03-31T00:00", "2026-04-09T00:00") == [
+        "20260331T160000Z", "20260401T160000Z", "20260408T160000Z"]  # then Wednesdays
+    s.add(decide_end(s.state, None, lobby_time + MINUTE_MS))
+    assert s.starts("2026-03-31T00:00", "2026-04-09T00:00") == ["20260331T160000Z"]
+
