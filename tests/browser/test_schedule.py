@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.async_api import Page, expect
 
+from server.domain.recurrence import normalize_rule, recurrence
 from tests.browser.test_accounts import owner_with_community
 from tests.browser.ui import assert_clean, live, sign_up, watch
 
@@ -348,3 +349,47 @@ async def test_a_convener_rehosts_one_session_reads_attendance_edits_the_rule_an
     await expect(card(ann, start + timedelta(weeks=2))).to_have_count(0)
     await expect(block.get_by_role("button", name="Edit rule")).to_have_count(0)
     assert_clean(ann, bob)
+
+
+async def test_the_rule_builder_writes_rules_the_server_expands_from_the_first_session(
+        server, new_context):
+    """Every preset of web/rrule.js, built from a first session's date, is a rule the
+    server reads (server/domain/recurrence.py) whose first instant is that date, and
+    the builder reads it back as the same preset, in words as the Schedule says it."""
+    page = watch(await (await new_context()).new_page())
+    await page.goto(server.url)
+    dates = ["2026-03-29", "2026-10-25", "2026-12-08", "2026-12-29", "2027-02-28"]
+    built = await page.evaluate("""async (dates) => {
+      const r = await import('/static/rrule.js');
+      const out = [];
+      for (const date of dates) {
+        for (const [preset] of r.PRESETS.filter(([p]) => p !== 'custom')) {
+          const chosen = {preset, weekday: r.weekdayOfDate(date), nth: r.nthOfDate(date),
+                          monthday: Number(date.slice(8))};
+          const rule = r.ruleOf(chosen);
+          out.push({date, chosen, rule, back: r.presetOf(rule), words: r.describe(rule)});
+        }
+      }
+      out.push({custom: r.presetOf('FREQ=DAILY;COUNT=3'), words: r.describe('RRULE:FREQ=DAILY')});
+      return out;
+    }""", dates)
+    custom = built.pop()
+    assert custom == {"custom": {"preset": "custom"}, "words": "FREQ=DAILY"}
+    assert len(built) == 4 * len(dates)
+    words = {"weekly": "Every {day}", "fortnightly": "Every 2nd {day}",
+             "monthly-day": "Monthly on day {n}"}
+    for case in built:
+        day = date.fromisoformat(case["date"])
+        start = f"{day}T18:00"
+        expected = datetime.combine(day, time(18, 0), tzinfo=ZoneInfo(BERLIN))
+        got = recurrence(normalize_rule(case["rule"], BERLIN), start, BERLIN).first_ms()
+        assert got == int(expected.timestamp() * 1000), case
+        chosen = {k: v for k, v in case["chosen"].items() if k in case["back"]}
+        assert case["back"] == chosen, case
+        preset = case["chosen"]["preset"]
+        if preset in words:
+            assert case["words"] == words[preset].format(day=f"{day:%A}", n=day.day)
+        else:
+            assert case["words"].startswith("The ") and case["words"].endswith(
+                f" {day:%A} of each month")
+    assert_clean(page)
