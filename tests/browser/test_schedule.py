@@ -126,9 +126,13 @@ async def test_a_weekly_room_with_a_cancelled_session_in_another_members_time_zo
     await form.get_by_label("Time zone").fill("Mars/Olympus_Mons")
     await form.get_by_role("button", name="Create recurring room").click()
     await expect(form.get_by_role("alert")).to_contain_text("unknown time zone")
+    await form.get_by_label("Time zone").fill("America/New_York")
+    await form.get_by_label("Length (minutes)").fill("3")
+    await form.get_by_role("button", name="Create recurring room").click()
+    await expect(form.get_by_role("alert")).to_have_text("Length (minutes) must be 5 or more.")
     assert await api_get(ann, "/api/communities/wound-care/series") == []
 
-    await form.get_by_label("Time zone").fill("America/New_York")
+    await form.get_by_label("Length (minutes)").fill("60")
     await expect(form.get_by_label("Rule (RRULE)")).to_have_value(
         f"FREQ=WEEKLY;BYDAY={first.strftime('%a')[:2].upper()}")
     await form.get_by_role("button", name="Create recurring room").click()
