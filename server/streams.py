@@ -125,6 +125,10 @@ class StreamKind:
     relays: Mapping[str, Action] = field(default_factory=dict)
     """The ephemeral relays a stream of this kind takes, each with the action sending it
     needs (so the permission table says who may)."""
+    snapshots: bool = True
+    """False: the fold is the server's own (a series'); a client that resumes too far
+    behind, or asks for the stream afresh, gets no snapshot but a replay from the head
+    with a reason, and reads the state over HTTP."""
     restore: Callable[[str, bytes, int], Any] | None = None
     """``restore(id, body, seq)``: the state a snapshot kept in the store
     (``stream_snapshots``) says it was at ``seq``, so loading folds only the events after
@@ -196,7 +200,8 @@ SERIES = StreamKind(
     "series", "series", Action.VIEW_COMMUNITY,
     "A recurring room: its rule and exceptions, RSVPs, topics, presenters, and the"
     " lobbies and reminders the scheduler fired. Reading it needs ``view_community``.",
-    home=series_home, new_state=SeriesState, fold=series_apply, loaded="at_start")
+    home=series_home, new_state=SeriesState, fold=series_apply, loaded="at_start",
+    snapshots=False)
 
 ROOT = COMMUNITY
 """The kind whose fold decides who may read every stream (members and roles): caught up

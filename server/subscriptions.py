@@ -95,6 +95,10 @@ class Subscriptions:
         if state is None:  # no snapshot of this kind: live from the head on
             assert not ref.kind.folded
             return Sync(stream=stream, mode="replay", seq=head, reason=reason)
+        if not ref.kind.snapshots:  # the server's own fold: read it over HTTP
+            return Sync(stream=stream, mode="replay", seq=head, reason=reason or (
+                f"no snapshot of {ref.kind.name} streams: read it over HTTP, then follow "
+                "from here"))
         return Sync(stream=stream, mode="snapshot", seq=head,
                     snapshot=state.snapshot(), reason=reason)
 

@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from tests.people import Person
 from tests.series_setup import BERLIN, community, create, joined, local_day, occurrences
 
 pytestmark = pytest.mark.anyio
@@ -159,3 +160,28 @@ async def test_a_repeated_idempotency_key_applies_a_change_once(server):
                            headers=topic)
     assert one.json() == two.json()
     assert len((await owner.call("GET", f"/api/series/{series}/topics")).json()) == 1
+
+
+async def test_a_series_stream_is_followed_over_the_socket_without_snapshots(server):
+    owner, room = await community(server)
+    await create(owner, room, series="clinic")
+    ann = await joined(server, "Ann Member")
+    outsider = await Person.sign_up(server.url, "Otto Outsider")
+    socket = await ann.connect(server.ws_url)
+    ready = await socket.resume({"series:clinic": 10_000}, community="guild")
+    (sync,) = [s for s in ready["syncs"] if s["stream"] == "series:clinic"]
+    assert sync["mode"] == "replay" and sync["seq"] == 1 and sync["reason"]
+    assert sync.get("snapshot") is None
+    (first, *_) = await occurrences(owner, "clinic")
+    o = f"/api/series/clinic/occurrences/{first['occurrence']}"
+    assert (await owner.call("POST", o + "/cancel", {"reason": "snow"})).status_code == 200
+    event = await socket.wait_for(lambda f: f["type"] == "event"
+                                  and f["stream"] == "series:clinic")
+    assert event["body"] == {"type": "occurrence_cancelled",
+                             "occurrence": first["occurrence"], "reason": "snow"}
+    await socket.close()
+    theirs = await outsider.connect(server.ws_url)
+    ready = await theirs.resume({"series:clinic": 0})
+    refused = [s for s in ready.get("syncs", []) if s["stream"] == "series:clinic"]
+    assert ready["type"] == "error" or refused[0]["mode"] == "refused", ready
+    await theirs.close()
