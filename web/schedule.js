@@ -61,6 +61,7 @@ export function reset() {
   showAll = false;
   $("upcoming-list").replaceChildren();
   $("series-list").replaceChildren();
+  $("series-list").feeds = {};
   $("feed-community").value = "";
 }
 

@@ -155,7 +155,7 @@ export function seriesForm(ui, { series = null, onSaved, label }) {
     let view;
     if (editing) {
       const changed = {};
-      const before = { ...series, start: series.start.slice(0, 16) };
+      const before = { ...series, start: series.start.slice(0, 16), template: series.template || COMMUNITY_HOUR };
       for (const key of Object.keys(body)) if (body[key] !== before[key]) changed[key] = body[key];
       if (!Object.keys(changed).length) throw new Error("Nothing changed.");
       view = await api("PATCH", `/api/series/${encodeURIComponent(series.series)}`, changed);
