@@ -185,3 +185,29 @@ async def test_a_series_stream_is_followed_over_the_socket_without_snapshots(ser
     refused = [s for s in ready.get("syncs", []) if s["stream"] == "series:clinic"]
     assert ready["type"] == "error" or refused[0]["mode"] == "refused", ready
     await theirs.close()
+
+
+async def test_take_back_a_cancellation_a_volunteer_and_a_vote(server):
+    owner, room = await community(server)
+    ann = await joined(server, "Ann Member")
+    await create(owner, room, series="clinic")
+    (first, *_) = await occurrences(owner, "clinic")
+    o = f"/api/series/clinic/occurrences/{first['occurrence']}"
+    assert (await owner.call("POST", o + "/cancel", {})).json()["cancelled"]
+    refused = await ann.call("PUT", o + "/rsvp", {"answer": "yes"})
+    assert (refused.status_code, refused.json()["code"]) == (409, "out_of_order")
+    assert not (await owner.call("POST", o + "/restore")).json()["cancelled"]
+    assert (await ann.call("POST", o + "/volunteer", {"role": "backup"})).json()["backup"]
+    not_hers = await ann.call("POST", o + "/withdraw", {"role": "presenter"})
+    assert (not_hers.status_code, not_hers.json()["code"]) == (400, "invalid")
+    assert (await ann.call("POST", o + "/withdraw", {"role": "backup"})).json()[
+        "backup"] is None
+    topic = (await ann.call("POST", "/api/series/clinic/topics", {"title": "T"})).json()
+    vote = f"/api/series/clinic/topics/{topic['topic']}/vote"
+    assert (await ann.call("PUT", vote)).json()["votes"] == 1
+    taken_back = (await ann.call("DELETE", vote)).json()
+    assert (taken_back["votes"], taken_back["voted"]) == (0, False)
+    assert (await ann.call("GET", "/api/series/clinic/topics")).json() == [taken_back]
+    head_before = await head(server, "clinic")
+    assert (await ann.call("DELETE", vote)).status_code == 200  # nothing to take back
+    assert await head(server, "clinic") == head_before
