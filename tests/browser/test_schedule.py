@@ -236,6 +236,16 @@ async def test_a_weekly_room_with_a_cancelled_session_in_another_members_time_zo
     await expect(gap).to_contain_text("no presenter")
     await expect(gap).to_contain_text("backup Bob Member")
 
+    # She takes the cancellation back; Bob steps down as backup.
+    await open_schedule(ann)
+    restored = card(ann, sessions[1])
+    await expect(restored.locator("details")).to_have_attribute("open", "")  # kept open
+    await restored.get_by_role("button", name="Restore this session").click()
+    await expect(restored).not_to_have_class(re.compile(r"\bcancelled\b"))
+    await expect(restored.locator(".occurrence-status")).to_have_count(0)
+    await upcoming.get_by_role("button", name="Stop being the backup").click()
+    await expect(upcoming.locator(".occurrence-people")).to_contain_text("no backup yet")
+
     # A zone in the profile overrides the browser's.
     await bob.goto(f"{server.url}/?profile")
     await bob.get_by_label("Time zone").fill("America/Santiago")
@@ -248,6 +258,8 @@ async def test_a_weekly_room_with_a_cancelled_session_in_another_members_time_zo
         f"America/Santiago, your profile's time zone (this browser is in {SYDNEY})")
     await expect(card(bob, sessions[2]).locator(".occurrence-when")).to_contain_text(
         shown(sessions[2], "America/Santiago"))
+    yes = card(bob, sessions[1]).get_by_role("button", name="Yes", exact=True)
+    await expect(yes).to_be_visible()  # the restored session takes answers again
     assert_clean(ann, bob)
 
 
