@@ -65,6 +65,9 @@ const FIELD_NAMES = {
   domain: "Domain", purpose: "Purpose", description: "Description", topic: "Topic",
   reason: "Reason", minutes: "Minutes", pronouns: "Pronouns", timezone: "Time zone",
   practice: "Practice", note: "Note", max_uses: "Uses", expires_in_hours: "Hours", token: "Link",
+  title: "Title", rule: "Rule (RRULE)", start: "Start", zone: "Time zone", duration_min: "Length (minutes)",
+  lobby_min: "Lobby (minutes before)", reminder_min: "Reminder (minutes before)", host: "Host",
+  template: "Agenda template",
 };
 
 export function friendly(message) {
@@ -75,7 +78,9 @@ export function friendly(message) {
   let m;
   if ((m = /length >= (\d+)/.exec(what))) what = `needs at least ${m[1]} character${m[1] === "1" ? "" : "s"}`;
   else if ((m = /length <= (\d+)/.exec(what))) what = `may have at most ${m[1]} characters`;
-  else if (/matching regex/.test(what)) {
+  else if (/matching regex/.test(what) && match[2] === "start") {
+    what = "must be a date and time (YYYY-MM-DDTHH:MM)";
+  } else if (/matching regex/.test(what)) {
     what = match[2] === "login"
       ? "may use letters, digits and . _ @ + - (starting with a letter or digit)"
       : "may use lower-case letters, digits and dashes (starting with a letter or digit)";

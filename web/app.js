@@ -5,7 +5,8 @@
 // This module is the app itself: the state, routing, the rail, entering a community
 // and redrawing what its stream's fold (folds/community.js) says changed. The rest lives in its own module: shell.js (a community's
 // header, rooms and panes), chat.js (a room), connection.js (status and every way a
-// stay ends), community.js (Members, Manage), pages.js (sign in, invites, guests,
+// stay ends), community.js (Members) and manage.js (Manage), schedule.js (recurring
+// rooms) and reminders.js, pages.js (sign in, invites, guests,
 // reset, the directory) and profile.js.
 
 import { Gateway } from "./socket.js";
@@ -25,6 +26,8 @@ import * as search from "./search.js";
 import * as profile from "./profile.js";
 import * as landing from "./landing.js";
 import * as transcript from "./transcript.js";
+import * as schedule from "./schedule.js";
+import * as reminders from "./reminders.js";
 
 const LAST_COMMUNITY_KEY = "practica.community";
 
@@ -50,7 +53,10 @@ const ctx = {
   ui, gateway, navigate, route, refreshMe, enterCommunity, openCommunity, showScreen, renderRail,
   enterGuest, resetCommunity, forgetLastCommunity: () => localStorage.removeItem(LAST_COMMUNITY_KEY),
   signedOut: connection.signedOut, notice: connection.notice, showPane: shell.showPane,
-  redrawTimes: () => { if (ui.view) chat.renderRoom(); },
+  redrawTimes: () => {
+    if (ui.view) chat.renderRoom();
+    if (ui.pane === "schedule") schedule.load();
+  },
 };
 
 // --- who is signed in --------------------------------------------------------------
@@ -214,6 +220,8 @@ function resetCommunity() {
   $("community-description").replaceChildren();
   $("timeout-banner").hidden = true;
   community.reset();
+  schedule.reset();
+  reminders.stop();
   search.reset();
 }
 
@@ -373,6 +381,8 @@ community.init(ctx);
 search.init(ctx);
 profile.init(ctx);
 transcript.init(ctx);
+schedule.init(ctx);
+reminders.init(ctx, schedule.viewerZone);
 
 async function boot() {
   for (let attempt = 0; ; attempt++) {

@@ -16,4 +16,4 @@ export const grantableRoles = () => grantable; // the roles set_role may give
 
 // What Manage is for: any of these shows it.
 export const MANAGING = ["create_guest_link", "invite_members", "approve_join", "lift_removal",
-  "create_room", "edit_community", "view_audit", "view_pairings"];
+  "create_room", "edit_community", "view_audit", "view_pairings", "schedule_series"];

@@ -1,14 +1,18 @@
-// Members, with the role, timeout, removal and reset controls your role allows (Manage
-// is manage.js). What shows follows schemas/permissions.md; the server checks again.
+// Members: everyone in the community, with the role, timeout, removal and reset controls
+// your role allows. What shows follows schemas/permissions.md; the server checks again.
+// The Manage pane is manage.js; this module starts it and passes its calls on, so the
+// shell and the app keep one entry point for both panes.
 
 import { api, post } from "./api.js";
-import * as manage from "./manage.js";
 import { confirmAction } from "./confirm.js";
 import { can, canAny, grantableRoles } from "./can.js";
 import {
   $, button, copyText, el, field, formatDateTime, initials, input, onSubmit, rank, select, showError,
   timeElement, toast,
 } from "./dom.js";
+import * as manage from "./manage.js";
+
+export { communityEdited, roomsChanged, showManage } from "./manage.js";
 
 let ui = null;
 let timeoutRedraw = null;
@@ -25,8 +29,6 @@ export function reset() {
   $("member-list").replaceChildren();
   manage.reset();
 }
-
-export { showManage, roomsChanged, communityEdited } from "./manage.js";
 
 // --- members ---------------------------------------------------------------------------
 

@@ -1,13 +1,15 @@
-// Manage, for hosts, conveners and owners: invite and guest links, join requests, the
-// removed, rooms, the community's own page, the audit log and the pairing history (its
-// own module, pairings.js). What shows follows schemas/permissions.md; the server
-// checks again.
+// Manage, for conveners and owners: invite and guest links, join requests, who was
+// removed (removed.js), rooms, recurring rooms (series-admin.js), the community's own
+// page, the audit log and the pairing history (pairings.js). What shows
+// follows schemas/permissions.md (ready's actions, can.js); the server checks again.
 
 import { api, get, post } from "./api.js";
 import * as removed from "./removed.js";
-import * as pairings from "./pairings.js";
 import { can } from "./can.js";
 import { $, button, copyText, el, onSubmit, showError, timeElement, toast } from "./dom.js";
+import * as pairings from "./pairings.js";
+import * as seriesAdmin from "./series-admin.js";
+import { viewerZone } from "./schedule.js";
 
 let ui = null;
 let auditBefore = null;
@@ -26,6 +28,7 @@ export function init(context) {
   removed.init(context);
   $("audit-refresh").addEventListener("click", () => loadAudit(false));
   $("audit-older").addEventListener("click", () => loadAudit(true));
+  seriesAdmin.init(context, viewerZone);
   pairings.init(context);
 }
 
@@ -47,6 +50,7 @@ export function reset() {
     showError($(id), "");
   }
   editFilled = false;
+  seriesAdmin.reset();
   pairings.reset();
 }
 
@@ -66,6 +70,7 @@ export function showManage() {
   if (can("approve_join")) loadRequests();
   if (can("lift_removal")) removed.load();
   if (can("view_audit")) loadAudit(false);
+  seriesAdmin.show();
   if (can("view_pairings")) pairings.loadHistory(false);
 }
 
@@ -81,6 +86,7 @@ export function roomsChanged() {
   if (chosen && ui.rooms.some((r) => r.room === chosen)) selectRoom.value = chosen;
   else if (ui.current) selectRoom.value = ui.current;
   loadGuestSessions();
+  seriesAdmin.roomsChanged();
 }
 
 // A guest link is for the whole room ("None"), or for one of its live sessions that has

@@ -9,6 +9,7 @@ import { MANAGING, can, canAny } from "./can.js";
 import * as chat from "./chat.js";
 import * as community from "./community.js";
 import * as pairings from "./pairings.js";
+import * as schedule from "./schedule.js";
 
 let ctx = null;
 let ui = null;
@@ -17,6 +18,10 @@ export function init(context) {
   ctx = context;
   ui = context.ui;
   $("nav-about").addEventListener("click", () => showPane("intro"));
+  $("nav-schedule").addEventListener("click", () => {
+    showPane("schedule");
+    schedule.show();
+  });
   $("nav-members").addEventListener("click", () => {
     showPane("members");
     community.showMembers();
@@ -117,18 +122,19 @@ export function showPane(pane) {
   $("pairings-view").hidden = pane !== "pairings";
   $("manage-view").hidden = pane !== "manage";
   $("search-view").hidden = pane !== "search";
+  $("schedule-view").hidden = pane !== "schedule";
   $("session-view").hidden = pane !== "session";
   $("session-button").hidden = !(pane === "room" || pane === "session") || !ui.current;
   $("session-button").toggleAttribute("aria-current", pane === "session");
   if (pane !== "session") document.body.classList.remove("off-record");
-  for (const id of ["nav-about", "nav-members", "nav-pairings", "nav-manage"]) $(id).removeAttribute("aria-current");
-  const nav = { intro: "nav-about", members: "nav-members", pairings: "nav-pairings", manage: "nav-manage" }[pane];
+  for (const id of ["nav-about", "nav-schedule", "nav-members", "nav-pairings", "nav-manage"]) $(id).removeAttribute("aria-current");
+  const nav = { intro: "nav-about", schedule: "nav-schedule", members: "nav-members", pairings: "nav-pairings", manage: "nav-manage" }[pane];
   if (nav) $(nav).setAttribute("aria-current", "page");
   if (pane === "room" && ui.view) {
     chat.renderHeader();
   } else {
     const room = ui.rooms.find((r) => r.room === ui.current);
-    const titles = { intro: ui.community ? ui.community.name : $("community-name").textContent, members: "Members", pairings: "Pair-ups", manage: "Manage", search: "Search", session: "Session", room: room ? `# ${room.name}` : "" };
+    const titles = { intro: ui.community ? ui.community.name : $("community-name").textContent, members: "Members", schedule: "Schedule", pairings: "Pair-ups", manage: "Manage", search: "Search", session: "Session", room: room ? `# ${room.name}` : "" };
     $("room-name").textContent = titles[pane] || "";
     $("room-topic").textContent = pane === "room" && room ? room.topic
       : pane === "intro" ? $("community-domain").textContent : "";
@@ -145,12 +151,13 @@ export function applyRole() {
   $("guest-leave").hidden = !guest;
   $("leave-box").hidden = !can("leave_community");
   if (ui.pane === "manage" && !manages) showPane(ui.view ? "room" : "intro");
-  if ((ui.pane === "members" || ui.pane === "pairings") && !can("view_community")) {
+  if (["members", "pairings", "schedule"].includes(ui.pane) && !can("view_community")) {
     showPane(ui.view ? "room" : "intro");
   }
   if (ui.view) {
     for (const message of ui.view.messages.values()) chat.renderMessage(message, false);
   }
   community.roleChanged();
+  schedule.roleChanged();
   chat.updateTimeoutBanner();
 }
