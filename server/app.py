@@ -24,6 +24,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import logs
+from .actions.artefacts import Artefacts
 from .actions.communities import Communities
 from .actions.identity import Identity
 from .actions.rooms import Actions
@@ -153,8 +154,9 @@ class Practica:
                                  self.relayer.send_off_record,
                                  snapshot_every=settings.session_snapshot_every)
         self.transcripts = Transcripts(self.store, self.folds, self.authority)
+        self.artefacts = Artefacts(self.store, self.folds, self.authority, self.feed.sync)
         self.api = Api(self.identity, self.communities, settings, self.search, self.liveness,
-                       self.sessions, self.transcripts)
+                       self.sessions, self.transcripts, self.artefacts)
         self.gateway = Gateway(self.actions, settings, self.metrics, limiter, self.identity,
                                relayer=self.relayer, sessions=self.sessions)
         self.janitor = Janitor(self.folds, self.actions.shared, self.leases,

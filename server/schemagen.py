@@ -141,6 +141,7 @@ def asyncapi() -> dict[str, Any]:
 
 
 def openapi() -> dict[str, Any]:
+    from .http.artefact_api import artefact_endpoints
     from .http.openapi import openapi_document
     from .http.routes import build_endpoints
     from .http.session_api import session_endpoints
@@ -148,7 +149,8 @@ def openapi() -> dict[str, Any]:
 
     return openapi_document(build_endpoints(cast(Any, None), cast(Any, None))
                             + session_endpoints(cast(Any, None))
-                            + transcript_endpoints(cast(Any, None)))
+                            + transcript_endpoints(cast(Any, None))
+                            + artefact_endpoints(cast(Any, None)))
 
 
 def codes_markdown() -> str:

@@ -171,6 +171,15 @@ async def session_op(w: World, name: str, *, asked: bool = False, **fields: Any)
     return await ws(w, "session", session=session, op={"op": name, **fields})
 
 
+async def curate(w: World) -> str:
+    """Revise an artefact the owner made (the actor is not its author)."""
+    made = await w.owner.call("POST", f"{w.c}/artefacts", {"kind": "faq", "title": "Theirs"})
+    assert made.status_code == 201, made.text
+    ident = made.json()["artefact"]["artefact"]
+    return outcome(await w.actor.call("POST", f"/api/artefacts/{ident}/revisions", {
+        "kind": "faq", "title": "Curated"}))
+
+
 Attempt = Callable[[World], Awaitable[str]]
 ATTEMPTS: dict[Action, Attempt] = {
     Action.VIEW_COMMUNITY: view_community,
@@ -205,6 +214,10 @@ ATTEMPTS: dict[Action, Attempt] = {
     Action.MODERATE_QUESTIONS: lambda w: session_op(w, "answer", asked=True, question=1),
     Action.SAVE_TEMPLATE: lambda w: _http(w, "POST", "/templates", {
         "name": "Short hour", "agenda": [{"kind": "qa", "title": "Q&A", "minutes": 20}]}),
+    Action.READ_REPERTOIRE: lambda w: _http(w, "GET", "/artefacts"),
+    Action.WRITE_ARTEFACT: lambda w: _http(w, "POST", "/artefacts", {
+        "kind": "insight", "title": "Mine"}),
+    Action.CURATE_REPERTOIRE: curate,
     Action.LEAVE_COMMUNITY: lambda w: _http(w, "POST", "/leave"),  # last: it ends the role
 }
 
@@ -265,6 +278,7 @@ async def build_world(server: Any, role: Role | None) -> World:
                  socket=socket, poster_message=message, sockets=[poster_socket])
 
 
+@pytest.mark.settings(refusals_per_minute=100)  # more actions than the default limit
 @pytest.mark.parametrize("role", [None, *Role], ids=lambda r: r.label if r else "outsider")
 async def test_every_action_as_each_role_does_what_the_policy_says(server, role):
     world = await build_world(server, role)

@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from .artefact_events import ArtefactEventBody
 from .event_base import EventBody as EventBody
 from .event_base import Id as Id
 from .names import DisplayName, normalize_name_fields
@@ -193,6 +194,7 @@ AnyEventBody = (
     | MessageDeleted
     | TemplateSaved
     | SessionEventBody
+    | ArtefactEventBody
     | UnreadableEvent
 )
 
@@ -227,10 +229,14 @@ def session_stream(session: str) -> str:
     return f"session:{session}"
 
 
+def artefact_stream(artefact: str) -> str:
+    return f"artefact:{artefact}"
+
+
 def stream_kind(stream: str) -> tuple[str, str]:
     """Split ``kind:id``; raises ValueError for anything else."""
     kind, sep, ident = stream.partition(":")
-    if not sep or kind not in ("room", "community", "audit", "session") or not ident:
+    if not sep or kind not in ("room", "community", "audit", "session", "artefact") or not ident:
         raise ValueError(f"not a stream name: {stream!r}")
     return kind, ident
 

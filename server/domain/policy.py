@@ -79,18 +79,26 @@ class Action(enum.StrEnum):
     """Pin, answer and dismiss questions in a live session."""
     SAVE_TEMPLATE = "save_template"
     """Save an agenda as a run-of-show template of the community."""
+    READ_REPERTOIRE = "read_repertoire"
+    """Read the community's repertoire: its artefacts, their history and quotes."""
+    WRITE_ARTEFACT = "write_artefact"
+    """Make an artefact (from transcript excerpts one may read), revise one's own, comment,
+    endorse and suggest revisions."""
+    CURATE_REPERTOIRE = "curate_repertoire"
+    """Revise any artefact, accept or decline any suggested revision."""
 
 
 _GUEST = {Action.JOIN_ROOM, Action.READ_HISTORY, Action.POST, Action.EDIT_OWN_MESSAGE,
           Action.DELETE_OWN_MESSAGE, Action.RELAY_TYPING, Action.TAKE_PART,
           Action.SPEAK_IN_SESSION}
-_MEMBER = _GUEST | {Action.VIEW_COMMUNITY, Action.LEAVE_COMMUNITY}
+_MEMBER = _GUEST | {Action.VIEW_COMMUNITY, Action.LEAVE_COMMUNITY, Action.READ_REPERTOIRE,
+                    Action.WRITE_ARTEFACT}
 _HOST = _MEMBER | {Action.MODERATE_MESSAGES, Action.CREATE_GUEST_LINK, Action.REMOVE_GUEST,
                    Action.TIMEOUT_GUEST, Action.OPEN_SESSION, Action.RUN_SESSION,
                    Action.MODERATE_QUESTIONS, Action.SAVE_TEMPLATE}
 _CONVENER = _HOST | {Action.CREATE_ROOM, Action.INVITE_MEMBERS, Action.APPROVE_JOIN,
                      Action.SET_ROLE, Action.REMOVE_MEMBER, Action.TIMEOUT_MEMBER,
-                     Action.LIFT_REMOVAL, Action.VIEW_AUDIT}
+                     Action.LIFT_REMOVAL, Action.VIEW_AUDIT, Action.CURATE_REPERTOIRE}
 _OWNER = _CONVENER | {Action.EDIT_COMMUNITY, Action.ISSUE_PASSWORD_RESET}
 
 GRANTS: dict[Role, frozenset[Action]] = {

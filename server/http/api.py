@@ -22,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ..actions.artefacts import Artefacts
 from ..actions.communities import Communities
 from ..actions.identity import ClientMeta, Identity
 from ..actions.sessions import Sessions
@@ -113,7 +114,8 @@ class Api:
     def __init__(self, identity: Identity, communities: Communities, settings: Settings,
                  search: Search | None = None, liveness: Liveness | None = None,
                  sessions: Sessions | None = None,
-                 transcripts: Transcripts | None = None) -> None:
+                 transcripts: Transcripts | None = None,
+                 artefacts: Artefacts | None = None) -> None:
         self.identity, self.settings = identity, settings
         self.endpoints = build_endpoints(identity, communities, search)
         if sessions is not None:
@@ -121,6 +123,9 @@ class Api:
         if transcripts is not None:
             from .transcript_api import transcript_endpoints  # it builds on this module
             self.endpoints += transcript_endpoints(transcripts)
+        if artefacts is not None:
+            from .artefact_api import artefact_endpoints
+            self.endpoints += artefact_endpoints(artefacts)
         self.once = idempotency.HttpOnce(communities.store, liveness)
         self._decoders: dict[Any, msgspec.json.Decoder[Any]] = {
             e.body: msgspec.json.Decoder(e.body) for e in self.endpoints if e.body}

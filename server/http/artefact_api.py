@@ -1,0 +1,110 @@
+"""HTTP for the shared repertoire: artefacts made from transcript excerpts, their
+revisions (history and diffs), comments, endorsements and suggested revisions. Rows
+of the one endpoint table (:mod:`server.http.api`)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+
+from ..actions.artefacts import Artefacts
+from ..domain.artefact_events import ArtefactKind, Tag
+from ..errors import NotFound
+from . import artefact_types as a
+from .endpoints import Call, Endpoint
+
+RevisionNumber = Annotated[int, msgspec.Meta(ge=1)]
+
+
+def artefact_endpoints(artefacts: Artefacts) -> list[Endpoint]:
+    async def create(call: Call) -> a.ArtefactPage:
+        return await artefacts.create(call.who, call.param("community"), call.body)
+
+    async def listing(call: Call) -> list[a.ArtefactSummary]:
+        return await artefacts.listing(call.who, call.param("community"),
+                                       call.query("kind", ArtefactKind, None),
+                                       call.query("tag", Tag, None))
+
+    async def get(call: Call) -> a.ArtefactPage:
+        return await artefacts.page(call.who, call.param("artefact"))
+
+    async def revise(call: Call) -> a.ArtefactPage:
+        return await artefacts.revise(call.who, call.param("artefact"), call.body)
+
+    async def history(call: Call) -> a.History:
+        return await artefacts.history(call.who, call.param("artefact"))
+
+    async def diff(call: Call) -> a.RevisionDiff:
+        return await artefacts.diff(call.who, call.param("artefact"),
+                                    call.query("from", RevisionNumber, None),
+                                    call.query("to", RevisionNumber, None))
+
+    async def comment(call: Call) -> a.ArtefactPage:
+        return await artefacts.comment(call.who, call.param("artefact"), call.body.text)
+
+    async def endorse(call: Call) -> a.ArtefactPage:
+        return await artefacts.endorse(call.who, call.param("artefact"), True)
+
+    async def unendorse(call: Call) -> a.ArtefactPage:
+        return await artefacts.endorse(call.who, call.param("artefact"), False)
+
+    async def suggest(call: Call) -> a.ArtefactPage:
+        return await artefacts.suggest(call.who, call.param("artefact"), call.body)
+
+    def number(call: Call) -> int:
+        try:
+            return int(msgspec.convert(call.param("suggestion"), RevisionNumber,
+                                       strict=False))
+        except msgspec.ValidationError:
+            raise NotFound(f"no suggestion {call.param('suggestion')!r}") from None
+
+    async def accept(call: Call) -> a.ArtefactPage:
+        return await artefacts.accept(call.who, call.param("artefact"), number(call),
+                                      call.body.reason)
+
+    async def decline(call: Call) -> a.ArtefactPage:
+        return await artefacts.decline(call.who, call.param("artefact"), number(call),
+                                       call.body.reason)
+
+    c, one = "/api/communities/{community}/artefacts", "/api/artefacts/{artefact}"
+    reading = "Reading needs `read_repertoire` in the artefact's community"
+    return [
+        Endpoint("POST", c, "Make an artefact (revision 1), quoting transcript ranges of "
+                 "this community's sessions you may read. A range from another community, "
+                 "an empty or inverted range, or one outside the session is refused and "
+                 "nothing is saved", create, a.NewArtefact, a.ArtefactPage, 201),
+        Endpoint("GET", c, "The community's artefacts, newest change first; of one kind "
+                 "and with one tag if asked", listing, reply=list[a.ArtefactSummary],
+                 query=(("kind", ArtefactKind, "only artefacts of this kind"),
+                        ("tag", Tag, "only artefacts with this tag"))),
+        Endpoint("GET", one, "An artefact as it reads now, with its quotes (an erased line "
+                 "reads `erased`) and their links back to the transcript. " + reading,
+                 get, reply=a.ArtefactPage, refusals=(404,)),
+        Endpoint("POST", one + "/revisions", "Revise it (its authors, or a convener): a new "
+                 "revision; nothing is overwritten. `base_revision` older than the latest "
+                 "is a conflict", revise, a.ReviseArtefact, a.ArtefactPage, 201,
+                 refusals=(404,)),
+        Endpoint("GET", one + "/revisions", "Every revision, first first. " + reading,
+                 history, reply=a.History, refusals=(404,)),
+        Endpoint("GET", one + "/diff", "A unified diff between two revisions (default: the "
+                 "latest and the one before). " + reading, diff, reply=a.RevisionDiff,
+                 refusals=(404,),
+                 query=(("from", RevisionNumber, "the older revision"),
+                        ("to", RevisionNumber, "the newer revision"))),
+        Endpoint("POST", one + "/comments", "Comment on it", comment, a.NewComment,
+                 a.ArtefactPage, 201, refusals=(404,)),
+        Endpoint("PUT", one + "/endorsement", "Endorse it (\"this helped me\"); again does "
+                 "nothing", endorse, reply=a.ArtefactPage, refusals=(404,)),
+        Endpoint("DELETE", one + "/endorsement", "Take your endorsement back", unendorse,
+                 reply=a.ArtefactPage, refusals=(404,)),
+        Endpoint("POST", one + "/suggestions", "Suggest a revision, with a reason and "
+                 "sources; choose whether to be credited by name", suggest,
+                 a.SuggestRevision, a.ArtefactPage, 201, refusals=(404,)),
+        Endpoint("POST", one + "/suggestions/{suggestion}/accept", "Accept a suggestion "
+                 "(its authors, or a convener): it becomes the next revision", accept,
+                 a.Decision, a.ArtefactPage, refusals=(404,)),
+        Endpoint("POST", one + "/suggestions/{suggestion}/decline", "Decline a suggestion "
+                 "with a reason (its authors, or a convener)", decline, a.Decision,
+                 a.ArtefactPage, refusals=(404,)),
+    ]
