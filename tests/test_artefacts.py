@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from server.domain.events import artefact_stream, session_stream
-from tests.people import Person
+from tests.people import DEMO, Person
 from tests.test_communities import found
 from tests.test_transcripts import SESSION, community_with_session, open_session
 
@@ -198,3 +198,31 @@ async def test_bad_ranges_and_markdown_change_nothing(server):
     assert (await member.call("GET", "/api/artefacts/a-nothing")).status_code == 404
     taken = await make(member, artefact=ident)
     assert (taken.status_code, taken.json()["code"]) == (409, "conflict")
+
+
+@pytest.mark.settings(max_replay_events=1)  # more missed than that: a snapshot
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_an_artefact_stream_is_resumed_and_followed_live(server):
+    owner, member, _ = await community_with_session(server)
+    ident = (await make(member)).json()["artefact"]["artefact"]
+    stream = artefact_stream(ident)
+    await member.call("PUT", f"/api/artefacts/{ident}/endorsement")
+    socket = await member.connect(server.ws_url)
+    socket.keep_reading()
+    ready = await socket.resume({stream: 0}, community="guild")
+    sync = next(s for s in ready["syncs"] if s["stream"] == stream)
+    assert (sync["mode"], sync["snapshot"]["kind"]) == ("snapshot", "artefact"), sync
+    assert sync["snapshot"]["view"]["title"] == "Who pays" and sync["seq"] == 2
+    await owner.call("POST", f"/api/artefacts/{ident}/comments", {"text": "Nice"})
+    live = await socket.wait_for(lambda f: f["type"] == "event" and f["stream"] == stream)
+    assert (live["seq"], live["body"]["type"], live["body"]["text"]) == (
+        3, "artefact_commented", "Nice")
+    await socket.close()
+    outsider = await Person.sign_up(server.url, "Out Sider")
+    await outsider.join()  # of the demo community, not of the guild
+    other = await outsider.connect(server.ws_url)
+    ready = await other.resume({stream: 0, "artefact:a-nothing": 0}, community=DEMO)
+    refused = {s["stream"]: s for s in ready["syncs"]}
+    assert refused[stream]["error"] == "forbidden" and "snapshot" not in refused[stream]
+    assert refused["artefact:a-nothing"]["error"] == "not_found"
+    await other.close()
