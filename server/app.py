@@ -49,6 +49,8 @@ from .hub import LocalHub
 from .metrics import Metrics
 from .passwords import Passwords
 from .projections import Projections
+from .projections.repertoire_query import RepertoireSearch
+from .projections.repertoire_search import ArtefactSearch, TranscriptSearch
 from .projections.search import Search, SearchProjection
 from .ratelimit import Attempts, LocalAttempts, LocalRateLimiter, RedisAttempts, RedisRateLimiter
 from .seed import seed_demo
@@ -142,7 +144,8 @@ class Practica:
         self.communities = Communities(self.store, self.folds, self.authority, self.identity,
                                        self.kick, sync=self.feed.sync)
         self.identity.end_memberships = self.communities.forget
-        self.projections = Projections(self.store, [SearchProjection()])
+        self.projections = Projections(self.store, [
+            SearchProjection(), ArtefactSearch(), TranscriptSearch()])
         self.search = Search(self.store, self.folds, self.authority, self.projections["search"])
         for projector in self.projections.projectors.values():
             self.metrics.watch_projection(projector)
@@ -155,6 +158,9 @@ class Practica:
                                  snapshot_every=settings.session_snapshot_every)
         self.transcripts = Transcripts(self.store, self.folds, self.authority)
         self.artefacts = Artefacts(self.store, self.folds, self.authority, self.feed.sync)
+        self.artefacts.search = RepertoireSearch(
+            self.store, self.folds, self.authority,
+            [self.projections["artefact_search"], self.projections["transcript_search"]])
         self.api = Api(self.identity, self.communities, settings, self.search, self.liveness,
                        self.sessions, self.transcripts, self.artefacts)
         self.gateway = Gateway(self.actions, settings, self.metrics, limiter, self.identity,

@@ -38,6 +38,7 @@ from ..errors import InvalidCommand, NotFound
 from ..folds import Folds
 from ..http import artefact_types as a
 from ..pipeline import Sync, decided
+from ..projections.repertoire_query import RepertoireSearch
 from ..store import EventStore
 
 PAGE = 1000
@@ -48,6 +49,8 @@ class Artefacts:
     def __init__(self, store: EventStore, folds: Folds, authority: Authority,
                  sync: Sync) -> None:
         self.store, self.folds, self.authority, self.sync = store, folds, authority, sync
+        self.search: RepertoireSearch | None = None
+        """Full-text search over the repertoire (set by the app)."""
 
     # --- reading -------------------------------------------------------------------
 

@@ -11,6 +11,9 @@ import msgspec
 from ..actions.artefacts import Artefacts
 from ..domain.artefact_events import ArtefactKind, Tag
 from ..errors import NotFound
+from ..projections.repertoire_query import RepertoireResults
+from ..projections.search import MAX_LIMIT
+from . import api_types as t
 from . import artefact_types as a
 from .endpoints import Call, Endpoint
 
@@ -18,6 +21,12 @@ RevisionNumber = Annotated[int, msgspec.Meta(ge=1)]
 
 
 def artefact_endpoints(artefacts: Artefacts) -> list[Endpoint]:
+    async def find(call: Call) -> RepertoireResults:
+        assert artefacts.search is not None
+        return await artefacts.search.search(
+            call.who, call.param("community"), call.query("q", t.SearchText, ""),
+            call.query("limit", t.SearchLimit, 20))
+
     async def create(call: Call) -> a.ArtefactPage:
         return await artefacts.create(call.who, call.param("community"), call.body)
 
@@ -78,6 +87,13 @@ def artefact_endpoints(artefacts: Artefacts) -> list[Endpoint]:
                  "and with one tag if asked", listing, reply=list[a.ArtefactSummary],
                  query=(("kind", ArtefactKind, "only artefacts of this kind"),
                         ("tag", Tag, "only artefacts with this tag"))),
+        Endpoint("GET", "/api/communities/{community}/repertoire/search", "Search the "
+                 "artefacts and the session transcripts you may read: title matches first, "
+                 "then best match first. Words must all match; \"quoted phrases\" and "
+                 "-excluded words work; anything else is a word to find, never syntax",
+                 find, reply=RepertoireResults, query=(
+                     ("q", t.SearchText, "What to find (1 to 200 characters)"),
+                     ("limit", t.SearchLimit, f"1 to {MAX_LIMIT} (default 20)"))),
         Endpoint("GET", one, "An artefact as it reads now, with its quotes (an erased line "
                  "reads `erased`) and their links back to the transcript. " + reading,
                  get, reply=a.ArtefactPage, refusals=(404,)),
