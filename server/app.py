@@ -179,6 +179,8 @@ class Practica:
         if self.settings.seed_demo:
             await seed_demo(self.store, self.settings, self.passwords)
         await self.folds.load_communities()
+        if any(c.review_confidential for c in self.folds.communities.values()):
+            self.artefacts.warm()  # the confidential-details detectors, in a thread
         await self.projections.start()  # catches up from its cursors, then follows commits
         await self.actions.shared.start()
         await self.liveness.start()  # before serving: claims this process makes are live

@@ -13,10 +13,12 @@ the session) is a typed error and appends nothing.
 
 from __future__ import annotations
 
+import asyncio
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from ..authority import Authority, Principal, audit_entry
+from ..confidential import warm
 from ..domain.artefact import ArtefactState, diff
 from ..domain.artefact_decide import (
     ArtefactActor,
@@ -29,10 +31,17 @@ from ..domain.artefact_decide import (
     decide_revise,
     decide_suggest,
 )
-from ..domain.artefact_events import Excerpt
+from ..domain.artefact_events import Excerpt, RepertoireReviewSet
 from ..domain.artefact_quote import Quote, excerpt_of, quote
 from ..domain.community import CommunityState
-from ..domain.events import Event, EventBody, artefact_stream, audit_stream, session_stream
+from ..domain.events import (
+    Event,
+    EventBody,
+    artefact_stream,
+    audit_stream,
+    community_stream,
+    session_stream,
+)
 from ..domain.policy import Action, Resource, allowed
 from ..errors import InvalidCommand, NotFound
 from ..folds import Folds
@@ -40,15 +49,18 @@ from ..http import artefact_types as a
 from ..pipeline import Sync, decided
 from ..projections.repertoire_query import RepertoireSearch
 from ..store import EventStore
+from .artefact_guard import ScanReport, require_reviewed, review
 
 PAGE = 1000
-Decide = Callable[[ArtefactState, ArtefactActor], list[EventBody]]
+Decide = Callable[[ArtefactState, ArtefactActor, CommunityState],
+                 Awaitable[list[EventBody]]]
 
 
 class Artefacts:
     def __init__(self, store: EventStore, folds: Folds, authority: Authority,
                  sync: Sync) -> None:
         self.store, self.folds, self.authority, self.sync = store, folds, authority, sync
+        self._warming: asyncio.Future[None] | None = None
         self.search: RepertoireSearch | None = None
         """Full-text search over the repertoire (set by the app)."""
 
@@ -118,18 +130,60 @@ class Artefacts:
     # --- changing ------------------------------------------------------------------
 
     async def _excerpts(self, principal: Principal, community: str,
-                        ranges: list[a.ExcerptRange]) -> list[Excerpt]:
-        """Each range as an excerpt of its session, if the principal may read that
-        session and it is ``community``'s; refused (nothing saved) otherwise."""
-        out = []
+                        ranges: list[a.ExcerptRange]) -> tuple[list[Excerpt], list[Quote]]:
+        """Each range as an excerpt of its session (and its quote, to review), if the
+        principal may read that session and it is ``community``'s; refused (nothing
+        saved) otherwise."""
+        excerpts, quotes = [], []
+        names = self._names(community)
         for wanted in ranges:
             stream = session_stream(wanted.session)
             found = await self.authority.check_read(principal, stream)
             events = await self._session_events(wanted.session)
-            out.append(excerpt_of(
-                stream, events, wanted.from_seq, wanted.to_seq, self._names(community),
-                same_community=found.community.community == community))
-        return out
+            excerpt = excerpt_of(stream, events, wanted.from_seq, wanted.to_seq, names,
+                                 same_community=found.community.community == community)
+            excerpts.append(excerpt)
+            quotes.append(quote(excerpt, events, names))
+        return excerpts, quotes
+
+    async def scan(self, principal: Principal, community: str, body: a.NewArtefact
+                   ) -> ScanReport:
+        """What the confidential-details guard finds in what would be published; nothing
+        is saved."""
+        state = await self.authority.check(principal, Action.WRITE_ARTEFACT, community)
+        _, quotes = await self._excerpts(principal, community, list(body.excerpts))
+        return await review(body.title, body.body, quotes, body.confirm,
+                            state.review_confidential)
+
+    async def set_review(self, principal: Principal, community: str, required: bool
+                         ) -> a.ReviewSetting:
+        """Make the confidential-details review mandatory (or advice) in ``community``."""
+
+        async def attempt() -> a.ReviewSetting:
+            state = await self.authority.check(principal, Action.EDIT_COMMUNITY, community)
+            if required:  # the detectors load in the background, before the first check
+                self.warm()
+            if state.review_confidential != required:
+                entry = audit_entry("set_repertoire_review", target=community,
+                                    detail="mandatory" if required else "advice")
+                await self.store.append_all([
+                    (community_stream(community), [RepertoireReviewSet(required=required)],
+                     state.seq), (audit_stream(community), [entry], None)],
+                    principal.member)
+            return a.ReviewSetting(required=required)
+
+        return await decided(attempt, self.sync)
+
+    def warm(self) -> None:
+        """Load the confidential-details detectors in a thread, once (seconds)."""
+        if self._warming is None:
+            self._warming = asyncio.get_running_loop().run_in_executor(None, warm)
+
+    def review_setting(self, principal: Principal, community: str) -> a.ReviewSetting:
+        state = self.folds.community(community)
+        if self.authority.actor(principal, state).role is None:
+            raise NotFound(f"no community {community!r}")
+        return a.ReviewSetting(required=state.review_confidential)
 
     def _actor(self, principal: Principal, community: CommunityState) -> ArtefactActor:
         actor = self.authority.actor(principal, community)
@@ -146,11 +200,15 @@ class Artefacts:
 
         async def attempt() -> a.ArtefactPage:
             state = await self.authority.check(principal, Action.WRITE_ARTEFACT, community)
-            excerpts = await self._excerpts(principal, community, list(body.excerpts))
+            excerpts, quotes = await self._excerpts(principal, community,
+                                                    list(body.excerpts))
+            confirmed = require_reviewed(await review(
+                body.title, body.body, quotes, body.confirm, state.review_confidential,
+                always=False))
             held = self.folds.artefacts.get(ident) or ArtefactState(ident)
             bodies = decide_create(held, community, self._actor(principal, state),
                                    Draft(kind=body.kind, title=body.title, body=body.body,
-                                         tags=list(body.tags)), excerpts, [])
+                                         tags=list(body.tags)), excerpts, confirmed)
             await self.store.append_all([(stream, bodies, 0)], principal.member)
             return await self.page(principal, ident)
 
@@ -172,7 +230,7 @@ class Artefacts:
                 principal, Action.CURATE_REPERTOIRE if curating else Action.WRITE_ARTEFACT,
                 state.community)
             actor = self._actor(principal, community)
-            bodies = decide(state, actor)
+            bodies = await decide(state, actor, community)
             if bodies:
                 parts: list[tuple[str, list[EventBody], int | None]] = [
                     (stream, bodies, expected)]
@@ -185,48 +243,86 @@ class Artefacts:
 
         return await decided(attempt, self.sync)
 
+    async def _reviewed(self, state: ArtefactState, community: CommunityState, title: str,
+                        body: str, quotes: Sequence[Quote], confirm: Sequence[str]
+                        ) -> list[str]:
+        """The guard, with what was confirmed in the artefact before counting as
+        confirmed."""
+        report = await review(title, body, quotes, [*confirm, *state.confirmed],
+                              community.review_confidential, always=False)
+        return require_reviewed(report)
+
     async def revise(self, principal: Principal, artefact: str, body: a.ReviseArtefact
                      ) -> a.ArtefactPage:
         state = self.folds.artefact(artefact)
-        excerpts = None if body.excerpts is None else await self._excerpts(
-            principal, state.community, list(body.excerpts))
+        if body.excerpts is None:
+            excerpts, quotes = None, await self.quotes(state)
+        else:
+            excerpts, quotes = await self._excerpts(principal, state.community,
+                                                    list(body.excerpts))
         draft = Draft(kind=body.kind, title=body.title, body=body.body, tags=list(body.tags))
-        return await self.change(
-            principal, artefact, lambda s, actor: decide_revise(
-                s, actor, draft, excerpts, body.note, body.base_revision, []),
-            audited="revised")
+
+        async def decide(s: ArtefactState, actor: ArtefactActor, community: CommunityState
+                         ) -> list[EventBody]:
+            decide_revise(s, actor, draft, excerpts, body.note, body.base_revision, [])
+            confirmed = await self._reviewed(s, community, body.title, body.body, quotes,
+                                             body.confirm)
+            return decide_revise(s, actor, draft, excerpts, body.note, body.base_revision,
+                                 confirmed)
+
+        return await self.change(principal, artefact, decide, audited="revised")
 
     async def comment(self, principal: Principal, artefact: str, text: str
                       ) -> a.ArtefactPage:
-        return await self.change(principal, artefact,
-                                 lambda s, actor: decide_comment(s, actor, text))
-
-    async def endorse(self, principal: Principal, artefact: str, on: bool
-                      ) -> a.ArtefactPage:
-        return await self.change(principal, artefact,
-                                 lambda s, actor: decide_endorse(s, actor, on))
-
-    async def suggest(self, principal: Principal, artefact: str, body: a.SuggestRevision
-                      ) -> a.ArtefactPage:
-        draft = Draft(kind="faq", title=body.title, body=body.body, tags=list(body.tags))
-
-        def decide(s: ArtefactState, actor: ArtefactActor) -> list[EventBody]:
-            draft.kind = s.current.kind
-            return decide_suggest(s, actor, draft, body.reason, list(body.sources),
-                                  body.credit)
+        async def decide(s: ArtefactState, actor: ArtefactActor, _: CommunityState
+                         ) -> list[EventBody]:
+            return decide_comment(s, actor, text)
 
         return await self.change(principal, artefact, decide)
 
-    async def accept(self, principal: Principal, artefact: str, number: int, reason: str
-                     ) -> a.ArtefactPage:
-        return await self.change(
-            principal, artefact, lambda s, actor: decide_accept(s, actor, number, reason),
-            audited=f"accepted suggestion {number}")
+    async def endorse(self, principal: Principal, artefact: str, on: bool
+                      ) -> a.ArtefactPage:
+        async def decide(s: ArtefactState, actor: ArtefactActor, _: CommunityState
+                         ) -> list[EventBody]:
+            return decide_endorse(s, actor, on)
+
+        return await self.change(principal, artefact, decide)
+
+    async def suggest(self, principal: Principal, artefact: str, body: a.SuggestRevision
+                      ) -> a.ArtefactPage:
+        async def decide(s: ArtefactState, actor: ArtefactActor, community: CommunityState
+                         ) -> list[EventBody]:
+            draft = Draft(kind=s.current.kind, title=body.title, body=body.body,
+                          tags=list(body.tags))
+            decide_suggest(s, actor, draft, body.reason, list(body.sources), body.credit)
+            confirmed = await self._reviewed(s, community, body.title, body.body, [],
+                                             body.confirm)
+            return decide_suggest(s, actor, draft, body.reason, list(body.sources),
+                                  body.credit, confirmed)
+
+        return await self.change(principal, artefact, decide)
+
+    async def accept(self, principal: Principal, artefact: str, number: int,
+                     body: a.Decision) -> a.ArtefactPage:
+        async def decide(s: ArtefactState, actor: ArtefactActor, community: CommunityState
+                         ) -> list[EventBody]:
+            decide_accept(s, actor, number, body.reason)  # refusals before the scan
+            found = s.suggestions[number]
+            confirmed = await self._reviewed(s, community, found.title, found.body, [],
+                                             [*body.confirm, *found.confirmed])
+            return decide_accept(s, actor, number, body.reason, confirmed)
+
+        return await self.change(principal, artefact, decide,
+                                 audited=f"accepted suggestion {number}")
 
     async def decline(self, principal: Principal, artefact: str, number: int, reason: str
                       ) -> a.ArtefactPage:
         if not reason.strip():
             raise InvalidCommand("say why the suggestion is declined")
-        return await self.change(
-            principal, artefact, lambda s, actor: decide_decline(s, actor, number, reason),
-            audited=f"declined suggestion {number}")
+
+        async def decide(s: ArtefactState, actor: ArtefactActor, _: CommunityState
+                         ) -> list[EventBody]:
+            return decide_decline(s, actor, number, reason)
+
+        return await self.change(principal, artefact, decide,
+                                 audited=f"declined suggestion {number}")

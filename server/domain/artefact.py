@@ -72,6 +72,8 @@ class Suggestion(msgspec.Struct, kw_only=True):
     """open, accepted or declined."""
     decided_by: str | None = None
     decision: str = ""
+    confirmed: list[str] = msgspec.field(default_factory=list)
+    """Confidential-details findings the suggester confirmed."""
 
 
 class ArtefactView(msgspec.Struct, kw_only=True):
@@ -114,6 +116,9 @@ class ArtefactState:
         self.endorsements: dict[str, Person] = {}
         self.suggestions: dict[int, Suggestion] = {}
         self.created_ms = self.updated_ms = 0
+        self.confirmed: set[str] = set()
+        """What the confidential-details guard found and an author confirmed, in any
+        revision or accepted suggestion (not asked again)."""
 
     @property
     def created(self) -> bool:
@@ -169,6 +174,7 @@ def apply(state: ArtefactState, event: Event) -> None:
             by=Person(member=body.author, name=body.author_name), kind=body.kind,
             title=body.title, body=body.body, tags=list(body.tags),
             excerpts=list(body.excerpts))]
+        state.confirmed = set(body.confirmed)
     elif not state.revisions:
         return  # nothing before the artefact was made
     elif isinstance(body, ArtefactRevised):
@@ -178,6 +184,7 @@ def apply(state: ArtefactState, event: Event) -> None:
             by=Person(member=body.by, name=body.by_name), kind=body.kind, title=body.title,
             body=body.body, tags=list(body.tags), excerpts=list(body.excerpts),
             note=body.note, suggestion=body.suggestion, credit=body.credit))
+        state.confirmed.update(body.confirmed)
     elif isinstance(body, ArtefactCommented):
         state.comments.append(Comment(comment=body.comment, seq=event.seq, ts=event.ts,
                                       by=Person(member=body.member, name=body.name),
@@ -191,7 +198,8 @@ def apply(state: ArtefactState, event: Event) -> None:
             suggestion=body.suggestion, seq=event.seq, ts=event.ts,
             by=Person(member=body.member, name=body.name), title=body.title, body=body.body,
             tags=list(body.tags), reason=body.reason, sources=list(body.sources),
-            credit=body.credit, on_revision=body.on_revision)
+            credit=body.credit, on_revision=body.on_revision,
+            confirmed=list(body.confirmed))
     elif isinstance(body, SuggestionAccepted | SuggestionDeclined):
         found = state.suggestions.get(body.suggestion)
         if found is not None:

@@ -118,7 +118,8 @@ def decide_endorse(state: ArtefactState, actor: ArtefactActor, on: bool) -> list
 
 
 def decide_suggest(state: ArtefactState, actor: ArtefactActor, draft: Draft, reason: str,
-                   sources: list[str], credit: bool) -> list[EventBody]:
+                   sources: list[str], credit: bool, confirmed: list[str] | None = None
+                   ) -> list[EventBody]:
     _created(state)
     draft = clean(draft)
     now = state.current
@@ -129,7 +130,8 @@ def decide_suggest(state: ArtefactState, actor: ArtefactActor, draft: Draft, rea
     return [RevisionSuggested(
         suggestion=max(state.suggestions, default=0) + 1, title=draft.title, body=draft.body,
         tags=draft.tags, reason=reason.strip(), sources=sources, credit=credit,
-        member=actor.id, name=actor.name, on_revision=now.revision)]
+        member=actor.id, name=actor.name, on_revision=now.revision,
+        confirmed=confirmed or [])]
 
 
 def _open_suggestion(state: ArtefactState, actor: ArtefactActor, number: int, what: str
@@ -143,8 +145,8 @@ def _open_suggestion(state: ArtefactState, actor: ArtefactActor, number: int, wh
         raise Conflict(f"suggestion {number} was {found.status} already")
 
 
-def decide_accept(state: ArtefactState, actor: ArtefactActor, number: int, reason: str
-                  ) -> list[EventBody]:
+def decide_accept(state: ArtefactState, actor: ArtefactActor, number: int, reason: str,
+                  confirmed: list[str] | None = None) -> list[EventBody]:
     """Accept a suggestion: it becomes the next revision (crediting the suggester by
     name if they chose so)."""
     _open_suggestion(state, actor, number, "accept a suggestion")
@@ -157,7 +159,7 @@ def decide_accept(state: ArtefactState, actor: ArtefactActor, number: int, reaso
             tags=found.tags, excerpts=list(now.excerpts),
             note=f"suggestion {number}: {found.reason}"[:2000], by=actor.id,
             by_name=actor.name, suggestion=number,
-            credit=found.by.name if found.credit else None),
+            credit=found.by.name if found.credit else None, confirmed=confirmed or []),
     ]
 
 

@@ -122,6 +122,7 @@ class RevisionSuggested(EventBody, tag="revision_suggested", kw_only=True):
     name: DisplayName
     on_revision: int
     """The revision it was suggested against."""
+    confirmed: list[str] = msgspec.field(default_factory=list)
 
 
 class SuggestionAccepted(EventBody, tag="suggestion_accepted", kw_only=True):
@@ -136,7 +137,16 @@ class SuggestionDeclined(EventBody, tag="suggestion_declined", kw_only=True):
     by: str
 
 
+class RepertoireReviewSet(EventBody, tag="repertoire_review_set", kw_only=True):
+    """A community setting (stream ``community:<id>``): whether what the
+    confidential-details guard finds must each be redacted or confirmed before an
+    artefact, a revision or a suggestion is published."""
+
+    required: bool
+
+
 ArtefactEventBody = (
     ArtefactCreated | ArtefactRevised | ArtefactCommented | ArtefactEndorsed
     | ArtefactUnendorsed | RevisionSuggested | SuggestionAccepted | SuggestionDeclined
+    | RepertoireReviewSet
 )

@@ -16,6 +16,7 @@ from typing import Any, Literal
 import msgspec
 
 from ..errors import Conflict, Forbidden, NotFound
+from .artefact_events import RepertoireReviewSet
 from .events import (
     CommunityCreated,
     CommunityEdited,
@@ -87,9 +88,24 @@ class CommunitySnapshot(msgspec.Struct, tag="community", tag_field="kind", kw_on
 
 
 class CommunityState:
-    __slots__ = ("community", "description", "description_html", "domain", "join_policy",
-                 "members", "name", "names", "owner", "purpose", "removed", "rooms", "seq",
-                 "templates", "timeouts")
+    __slots__ = (
+        "community",
+        "description",
+        "description_html",
+        "domain",
+        "join_policy",
+        "members",
+        "name",
+        "names",
+        "owner",
+        "purpose",
+        "removed",
+        "review_confidential",
+        "rooms",
+        "seq",
+        "templates",
+        "timeouts",
+    )
 
     def __init__(self, community: str) -> None:
         self.community = community
@@ -112,6 +128,8 @@ class CommunityState:
         """Who is removed and may not come back until the removal is lifted."""
         self.templates: dict[str, list[Segment]] = {}
         """Saved run-of-show templates of live sessions, by name (the last save wins)."""
+        self.review_confidential = False
+        """The repertoire's confidential-details review is mandatory."""
 
     def role_of(self, member: str) -> Role | None:
         info = self.members.get(member)
@@ -149,6 +167,8 @@ def apply(state: CommunityState, event: Event) -> CommunityState:
             state.names[body.owner] = name
     elif isinstance(body, TemplateSaved):
         state.templates[body.name] = list(body.agenda)
+    elif isinstance(body, RepertoireReviewSet):
+        state.review_confidential = body.required
     elif isinstance(body, RoomCreated):
         state.rooms[body.room] = RoomInfo(room=body.room, name=body.name, topic=body.topic)
     elif isinstance(body, MemberAdmitted):

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import msgspec
 
+from ..actions.artefact_guard import ScanReport
 from ..actions.artefacts import Artefacts
 from ..domain.artefact_events import ArtefactKind, Tag
 from ..errors import NotFound
@@ -26,6 +27,16 @@ def artefact_endpoints(artefacts: Artefacts) -> list[Endpoint]:
         return await artefacts.search.search(
             call.who, call.param("community"), call.query("q", t.SearchText, ""),
             call.query("limit", t.SearchLimit, 20))
+
+    async def scan(call: Call) -> ScanReport:
+        return await artefacts.scan(call.who, call.param("community"), call.body)
+
+    async def get_review(call: Call) -> a.ReviewSetting:
+        return artefacts.review_setting(call.who, call.param("community"))
+
+    async def set_review(call: Call) -> a.ReviewSetting:
+        return await artefacts.set_review(call.who, call.param("community"),
+                                          call.body.required)
 
     async def create(call: Call) -> a.ArtefactPage:
         return await artefacts.create(call.who, call.param("community"), call.body)
@@ -70,7 +81,7 @@ def artefact_endpoints(artefacts: Artefacts) -> list[Endpoint]:
 
     async def accept(call: Call) -> a.ArtefactPage:
         return await artefacts.accept(call.who, call.param("artefact"), number(call),
-                                      call.body.reason)
+                                      call.body)
 
     async def decline(call: Call) -> a.ArtefactPage:
         return await artefacts.decline(call.who, call.param("artefact"), number(call),
@@ -94,6 +105,17 @@ def artefact_endpoints(artefacts: Artefacts) -> list[Endpoint]:
                  find, reply=RepertoireResults, query=(
                      ("q", t.SearchText, "What to find (1 to 200 characters)"),
                      ("limit", t.SearchLimit, f"1 to {MAX_LIMIT} (default 20)"))),
+        Endpoint("POST", "/api/communities/{community}/repertoire/scan", "What the "
+                 "confidential-details guard finds in an artefact before it is published "
+                 "(its title, markdown and quoted lines): each finding's kind, span and "
+                 "key to confirm. Nothing is saved", scan, a.NewArtefact, ScanReport),
+        Endpoint("GET", "/api/communities/{community}/repertoire/review", "Whether the "
+                 "confidential-details review is mandatory in the community", get_review,
+                 reply=a.ReviewSetting),
+        Endpoint("PUT", "/api/communities/{community}/repertoire/review", "Make the "
+                 "confidential-details review mandatory (publishing refused until each "
+                 "finding is redacted or confirmed) or advice (owners: `edit_community`)",
+                 set_review, a.ReviewSetting, a.ReviewSetting),
         Endpoint("GET", one, "An artefact as it reads now, with its quotes (an erased line "
                  "reads `erased`) and their links back to the transcript. " + reading,
                  get, reply=a.ArtefactPage, refusals=(404,)),

@@ -48,6 +48,8 @@ class NewArtefact(Body):
     read); each quotes exactly the transcript's lines in its range."""
     artefact: Id | None = None
     """Its id; chosen by the server when absent."""
+    confirm: Confirmations = msgspec.field(default_factory=list)
+    """Keys of confidential-details findings you confirm are fine to publish."""
 
 
 class ReviseArtefact(Body):
@@ -60,6 +62,7 @@ class ReviseArtefact(Body):
     note: Reason = ""
     base_revision: int | None = None
     """The revision you edited; a newer one made meanwhile refuses this (``conflict``)."""
+    confirm: Confirmations = msgspec.field(default_factory=list)
 
 
 class NewComment(Body):
@@ -75,11 +78,20 @@ class SuggestRevision(Body, kw_only=True):
         default_factory=list)
     credit: bool = True
     """Be credited by name as a contributor when it is accepted."""
+    confirm: Confirmations = msgspec.field(default_factory=list)
 
 
 class Decision(Body):
     reason: Reason = ""
     """Why (required to decline)."""
+    confirm: Confirmations = msgspec.field(default_factory=list)
+    """Accepting: confidential-details findings in the suggestion you confirm."""
+
+
+class ReviewSetting(Body):
+    required: bool
+    """Each confidential-details finding must be redacted or confirmed before
+    publishing."""
 
 
 class ArtefactPage(msgspec.Struct, kw_only=True):
