@@ -226,3 +226,30 @@ async def test_an_artefact_stream_is_resumed_and_followed_live(server):
     assert refused[stream]["error"] == "forbidden" and "snapshot" not in refused[stream]
     assert refused["artefact:a-nothing"]["error"] == "not_found"
     await other.close()
+
+
+async def test_collections_are_ordered_reading_lists(server):
+    owner, member, _ = await community_with_session(server)
+    first = (await make(member, title="First")).json()["artefact"]["artefact"]
+    second = (await make(member, kind="faq", title="Second")).json()["artefact"]["artefact"]
+    path = "/api/communities/guild/collections/start-here"
+    body = {"title": "Start here", "description": "For newcomers",
+            "artefacts": [second, first, second]}
+    refused = await member.call("PUT", path, body)
+    assert refused.status_code == 403  # conveners curate
+    saved = await owner.call("PUT", path, body)
+    assert saved.status_code == 200, saved.text
+    assert [a["title"] for a in saved.json()["artefacts"]] == ["Second", "First"]
+    listed = (await member.call("GET", "/api/communities/guild/collections")).json()
+    assert [(c["collection"], c["title"]) for c in listed] == [("start-here", "Start here")]
+    assert (await member.call("GET", path)).json()["artefacts"][1]["artefact"] == first
+    head = await server.practica.store.head("community:guild")
+    for bad in ({**body, "artefacts": ["a-nothing"]}, {**body, "title": "  "}):
+        reply = await owner.call("PUT", path, bad)
+        assert (reply.status_code, reply.json()["code"]) == (400, "invalid"), reply.text
+    assert await server.practica.store.head("community:guild") == head
+    removed = await owner.call("PUT", path, {**body, "artefacts": []})
+    assert removed.status_code == 200 and removed.json() is None
+    assert (await member.call("GET", path)).status_code == 404
+    outsider = await Person.sign_up(server.url, "Out Sider")
+    assert (await outsider.call("GET", "/api/communities/guild/collections")).status_code == 403

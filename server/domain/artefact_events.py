@@ -145,8 +145,19 @@ class RepertoireReviewSet(EventBody, tag="repertoire_review_set", kw_only=True):
     required: bool
 
 
+class CollectionSaved(EventBody, tag="collection_saved", kw_only=True):
+    """An ordered reading list of artefacts (stream ``community:<id>``), the classic one
+    "Start here" for newcomers; saving it again replaces it, an empty list removes it."""
+
+    collection: Id
+    title: ArtefactTitle
+    description: Annotated[str, msgspec.Meta(max_length=2000)] = ""
+    artefacts: Annotated[list[Id], msgspec.Meta(max_length=200)] = msgspec.field(
+        default_factory=list)
+
+
 ArtefactEventBody = (
     ArtefactCreated | ArtefactRevised | ArtefactCommented | ArtefactEndorsed
     | ArtefactUnendorsed | RevisionSuggested | SuggestionAccepted | SuggestionDeclined
-    | RepertoireReviewSet
+    | RepertoireReviewSet | CollectionSaved
 )

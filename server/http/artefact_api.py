@@ -10,6 +10,7 @@ import msgspec
 
 from ..actions.artefact_guard import ScanReport
 from ..actions.artefacts import Artefacts
+from ..actions.collections import Collections, CollectionView, SaveCollection
 from ..domain.artefact_events import ArtefactKind, Tag
 from ..errors import NotFound
 from ..projections.repertoire_query import RepertoireResults
@@ -22,6 +23,23 @@ RevisionNumber = Annotated[int, msgspec.Meta(ge=1)]
 
 
 def artefact_endpoints(artefacts: Artefacts) -> list[Endpoint]:
+    collections = Collections(artefacts.store, artefacts.folds, artefacts.authority,
+                              artefacts.sync) if artefacts is not None else None
+
+    async def all_collections(call: Call) -> list[CollectionView]:
+        assert collections is not None
+        return await collections.all(call.who, call.param("community"))
+
+    async def one_collection(call: Call) -> CollectionView:
+        assert collections is not None
+        return await collections.one(call.who, call.param("community"),
+                                     call.param("collection"))
+
+    async def save_collection(call: Call) -> CollectionView | None:
+        assert collections is not None
+        return await collections.save(call.who, call.param("community"),
+                                      call.param("collection"), call.body)
+
     async def find(call: Call) -> RepertoireResults:
         assert artefacts.search is not None
         return await artefacts.search.search(
@@ -116,6 +134,16 @@ def artefact_endpoints(artefacts: Artefacts) -> list[Endpoint]:
                  "confidential-details review mandatory (publishing refused until each "
                  "finding is redacted or confirmed) or advice (owners: `edit_community`)",
                  set_review, a.ReviewSetting, a.ReviewSetting),
+        Endpoint("GET", "/api/communities/{community}/collections", "The repertoire's "
+                 "collections: ordered reading lists (\"Start here\")", all_collections,
+                 reply=list[CollectionView]),
+        Endpoint("GET", "/api/communities/{community}/collections/{collection}", "One "
+                 "collection, its artefacts in reading order", one_collection,
+                 reply=CollectionView, refusals=(404,)),
+        Endpoint("PUT", "/api/communities/{community}/collections/{collection}", "Save a "
+                 "collection (conveners: `curate_repertoire`); no artefacts removes it "
+                 "(the reply is then null). Each artefact must be the community's",
+                 save_collection, SaveCollection, CollectionView | None, refusals=(404,)),
         Endpoint("GET", one, "An artefact as it reads now, with its quotes (an erased line "
                  "reads `erased`) and their links back to the transcript. " + reading,
                  get, reply=a.ArtefactPage, refusals=(404,)),
