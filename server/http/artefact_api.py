@@ -11,20 +11,34 @@ import msgspec
 from ..actions.artefact_guard import ScanReport
 from ..actions.artefacts import Artefacts
 from ..actions.collections import Collections, CollectionView, SaveCollection
+from ..actions.repertoire_io import ImportReport, Transfer
 from ..domain.artefact_events import ArtefactKind, Tag
 from ..errors import NotFound
 from ..projections.repertoire_query import RepertoireResults
 from ..projections.search import MAX_LIMIT
 from . import api_types as t
 from . import artefact_types as a
-from .endpoints import Call, Endpoint
+from .endpoints import Call, Download, Endpoint
 
+ZIP = "application/zip"
 RevisionNumber = Annotated[int, msgspec.Meta(ge=1)]
 
 
 def artefact_endpoints(artefacts: Artefacts) -> list[Endpoint]:
     collections = Collections(artefacts.store, artefacts.folds, artefacts.authority,
                               artefacts.sync) if artefacts is not None else None
+
+    transfer = Transfer(artefacts, collections) if collections is not None else None
+
+    async def export(call: Call) -> Download:
+        assert transfer is not None
+        community = call.param("community")
+        return Download(await transfer.export(call.who, community), ZIP,
+                        f"{community}-repertoire.zip")
+
+    async def load(call: Call) -> ImportReport:
+        assert transfer is not None
+        return await transfer.load(call.who, call.param("community"), call.body)
 
     async def all_collections(call: Call) -> list[CollectionView]:
         assert collections is not None
@@ -144,6 +158,14 @@ def artefact_endpoints(artefacts: Artefacts) -> list[Endpoint]:
                  "collection (conveners: `curate_repertoire`); no artefacts removes it "
                  "(the reply is then null). Each artefact must be the community's",
                  save_collection, SaveCollection, CollectionView | None, refusals=(404,)),
+        Endpoint("GET", "/api/communities/{community}/repertoire/export", "The whole "
+                 "repertoire as a zip of markdown files with front matter "
+                 "(`artefacts/<kind>/<id>.md`, `collections/<id>.md`); quotes as they read "
+                 "now", export, reply=bytes, produces=ZIP),
+        Endpoint("POST", "/api/communities/{community}/repertoire/import", "Import a zip "
+                 "made by the export (conveners). A broken file refuses it all, naming the "
+                 "file; otherwise each artefact is made (or skipped, with its reason)",
+                 load, reply=ImportReport, status=201, raw_body=ZIP),
         Endpoint("GET", one, "An artefact as it reads now, with its quotes (an erased line "
                  "reads `erased`) and their links back to the transcript. " + reading,
                  get, reply=a.ArtefactPage, refusals=(404,)),
