@@ -18,6 +18,7 @@ from .domain.events import (
     room_stream,
 )
 from .passwords import Passwords
+from .seed_repertoire import seed_repertoire
 from .settings import Settings
 from .store import CommandKey, EventStore
 
@@ -101,4 +102,5 @@ async def seed_demo(store: EventStore, settings: Settings, passwords: Passwords)
                 MessagePosted(author=member, author_name=PEOPLE[member], text=text)])
         for member in dict.fromkeys(m for m, _ in speakers):
             await append(room_stream(room), member, [MemberLeft(member=member)])
+    await seed_repertoire(append, store, community, PEOPLE)
     return True

@@ -253,3 +253,27 @@ async def test_collections_are_ordered_reading_lists(server):
     assert (await member.call("GET", path)).status_code == 404
     outsider = await Person.sign_up(server.url, "Out Sider")
     assert (await outsider.call("GET", "/api/communities/guild/collections")).status_code == 403
+
+
+async def test_the_demo_community_has_a_seeded_repertoire(server):
+    person = await Person.sign_up(server.url, "New Comer")
+    await person.join()
+    listed = (await person.call("GET", f"/api/communities/{DEMO}/collections/start-here")
+              ).json()
+    assert [a["kind"] for a in listed["artefacts"]] == [
+        "template", "case_story", "faq", "failure_reflection"]
+    story = (await person.call("GET", "/api/artefacts/a-demo-orthostatic")).json()
+    quote = story["quotes"][0]
+    assert quote["link"] == "/s/s-demo-syncope/transcript#seq-3"
+    assert [(line["seq"], line["kind"], line["who"]) for line in quote["lines"]] == [
+        (3, "chat", "Dr Amara Osei"), (4, "chat", "Jonas Berg, RN"),
+        (5, "question", "Li Wei (PT)"), (6, "answer", "Dr Amara Osei"),
+        (7, "chat", "Dr Amara Osei")]
+    transcript = await person.call("GET", "/api/sessions/s-demo-syncope/transcript.json")
+    said = {line["seq"]: line["text"] for segment in transcript.json()["segments"]
+            for line in segment["lines"]}
+    assert [said[line["seq"]] for line in quote["lines"]] == [
+        line["text"] for line in quote["lines"]]
+    found = (await person.call("GET", f"/api/communities/{DEMO}/repertoire/search?q=syncope"
+                               )).json()["hits"]
+    assert found[0]["stream"] == "artefact:a-demo-orthostatic" and found[0]["title_hit"]
