@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hmac
 import logging
 import os
@@ -26,6 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from . import logs
 from .actions.artefacts import Artefacts
 from .actions.communities import Communities
+from .actions.erasure import Erasure
 from .actions.identity import Identity
 from .actions.rooms import Actions
 from .actions.sessions import Sessions
@@ -158,6 +160,10 @@ class Practica:
                                  snapshot_every=settings.session_snapshot_every)
         self.transcripts = Transcripts(self.store, self.folds, self.authority)
         self.artefacts = Artefacts(self.store, self.folds, self.authority, self.feed.sync)
+        self.erasure = self.artefacts.erasure = Erasure(self.store, self.folds, self.authority)
+        for name in ("artefact_search", "transcript_search"):
+            self.erasure.after.append(functools.partial(
+                self.projections[name].projection.reconcile, self.store))
         self.artefacts.search = RepertoireSearch(
             self.store, self.folds, self.authority,
             [self.projections["artefact_search"], self.projections["transcript_search"]])

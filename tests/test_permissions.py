@@ -180,6 +180,14 @@ async def curate(w: World) -> str:
         "kind": "faq", "title": "Curated"}))
 
 
+async def erase_words(w: World) -> str:
+    """Erase the owner's question from the transcript (the actor's words are not)."""
+    session = await owner_session(w, asked=True)
+    state = w.server.practica.folds.session(session)
+    return outcome(await w.actor.call("POST", f"/api/sessions/{session}/lines/"
+                                      f"{state.seq}/erase"))
+
+
 Attempt = Callable[[World], Awaitable[str]]
 ATTEMPTS: dict[Action, Attempt] = {
     Action.VIEW_COMMUNITY: view_community,
@@ -218,6 +226,7 @@ ATTEMPTS: dict[Action, Attempt] = {
     Action.WRITE_ARTEFACT: lambda w: _http(w, "POST", "/artefacts", {
         "kind": "insight", "title": "Mine"}),
     Action.CURATE_REPERTOIRE: curate,
+    Action.ERASE_WORDS: erase_words,
     Action.LEAVE_COMMUNITY: lambda w: _http(w, "POST", "/leave"),  # last: it ends the role
 }
 

@@ -34,7 +34,7 @@ async def upload(person: Person, data: bytes, community: str) -> httpx2.Response
     async with httpx2.AsyncClient(base_url=person.base_url, cookies=person.cookies) as http:
         return await http.post(f"/api/communities/{community}/repertoire/import",
                                content=data, headers={"x-csrf-token": person.csrf,
-                                                      "content-type": "application/zip"})
+                                                      "content-type": "application/octet-stream"})
 
 
 def zipped(files: dict[str, str]) -> bytes:
@@ -125,3 +125,40 @@ async def test_a_broken_import_makes_nothing(server):
     assert await server.practica.store.streams("artefact:") == before
     refused = await upload(member, zipped({"artefacts/faq/a.md": good}), "guild")
     assert refused.status_code == 403  # conveners import
+
+
+async def test_words_are_erased_by_who_said_them_or_an_owner(server):
+    owner, member, ident, seq = await repertoire(server)  # seq: the owner's chat line
+    socket = await member.connect(server.ws_url)
+    await socket.identify(community="guild")
+    said = await socket.command("session", session=SESSION,
+                                op={"op": "ask", "text": "Pangolins or tapirs?"})
+    edited = await socket.command("session", session=SESSION, op={
+        "op": "edit_question", "question": 2, "text": "Pangolins or okapis?"})
+    assert said["type"] == edited["type"] == "ack", (said, edited)
+    await socket.close()
+    found = "/api/communities/guild/repertoire/search?q="
+    assert (await member.call("GET", found + "okapis")).json()["hits"]
+    # Someone else's words: a member may not; the owner may.
+    refused = await member.call("POST", f"/api/sessions/{SESSION}/lines/{seq}/erase")
+    assert (refused.status_code, refused.json()["code"]) == (403, "forbidden")
+    erased = await member.call("POST", f"/api/sessions/{SESSION}/lines/{said['seq']}/erase")
+    assert erased.status_code == 200, erased.text
+    assert erased.json()["seqs"] == [said["seq"], edited["seq"]]
+    by_owner = await owner.call("POST", f"/api/sessions/{SESSION}/lines/{seq}/erase")
+    assert by_owner.json()["seqs"] == [seq]
+    # Gone from search, exports, quotes and the live session; the chain verifies.
+    for word in ("okapis", "pangolins", "hello"):
+        assert (await member.call("GET", found + word)).json()["hits"] == [], word
+    text = (await member.call("GET", f"/api/sessions/{SESSION}/transcript.md")).text
+    assert "Pangolins" not in text and "hello" not in text
+    page = (await member.call("GET", f"/api/artefacts/{ident}")).json()
+    assert page["quotes"][0]["lines"][0]["text"] == "erased"
+    live = (await member.call("GET", f"/api/sessions/{SESSION}")).json()
+    assert "Pangolins" not in str(live)
+    assert (await server.practica.store.verify()).ok
+    for bad, code in ((seq, 200), (1, 400), (999, 404), ("x", 404)):
+        reply = await owner.call("POST", f"/api/sessions/{SESSION}/lines/{bad}/erase")
+        assert reply.status_code == code, (bad, reply.text)
+    audit = (await owner.call("GET", "/api/communities/guild/audit")).json()
+    assert "erase_words" in str(audit) and "Pangolins" not in str(audit)

@@ -50,6 +50,7 @@ from ..pipeline import Sync, decided
 from ..projections.repertoire_query import RepertoireSearch
 from ..store import EventStore
 from .artefact_guard import ScanReport, require_reviewed, review
+from .erasure import Erasure
 
 PAGE = 1000
 Decide = Callable[[ArtefactState, ArtefactActor, CommunityState],
@@ -61,6 +62,8 @@ class Artefacts:
                  sync: Sync) -> None:
         self.store, self.folds, self.authority, self.sync = store, folds, authority, sync
         self._warming: asyncio.Future[None] | None = None
+        self.erasure: Erasure | None = None
+        """Erasing words from transcripts (set by the app)."""
         self.search: RepertoireSearch | None = None
         """Full-text search over the repertoire (set by the app)."""
 

@@ -74,7 +74,11 @@ class Collections:
     async def save(self, principal: Principal, community: str, collection: str,
                    body: SaveCollection) -> CollectionView | None:
         """Save (or, with no artefacts, remove) a collection; None when removed."""
-        ident = msgspec.convert(collection, Id)
+        try:
+            ident = msgspec.convert(collection, Id)
+        except msgspec.ValidationError:
+            raise InvalidCommand(f"a collection id is a-z, 0-9 and -: not {collection!r}"
+                                 ) from None
 
         async def attempt() -> CollectionView | None:
             state = await self.authority.check(principal, Action.CURATE_REPERTOIRE,

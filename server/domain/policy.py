@@ -86,6 +86,9 @@ class Action(enum.StrEnum):
     endorse and suggest revisions."""
     CURATE_REPERTOIRE = "curate_repertoire"
     """Revise any artefact, accept or decline any suggested revision."""
+    ERASE_WORDS = "erase_words"
+    """Erase anyone's words from a session's transcript for privacy (a member may erase
+    their own)."""
 
 
 _GUEST = {Action.JOIN_ROOM, Action.READ_HISTORY, Action.POST, Action.EDIT_OWN_MESSAGE,
@@ -99,7 +102,8 @@ _HOST = _MEMBER | {Action.MODERATE_MESSAGES, Action.CREATE_GUEST_LINK, Action.RE
 _CONVENER = _HOST | {Action.CREATE_ROOM, Action.INVITE_MEMBERS, Action.APPROVE_JOIN,
                      Action.SET_ROLE, Action.REMOVE_MEMBER, Action.TIMEOUT_MEMBER,
                      Action.LIFT_REMOVAL, Action.VIEW_AUDIT, Action.CURATE_REPERTOIRE}
-_OWNER = _CONVENER | {Action.EDIT_COMMUNITY, Action.ISSUE_PASSWORD_RESET}
+_OWNER = _CONVENER | {Action.EDIT_COMMUNITY, Action.ISSUE_PASSWORD_RESET,
+                      Action.ERASE_WORDS}
 
 GRANTS: dict[Role, frozenset[Action]] = {
     Role.GUEST: frozenset(_GUEST),

@@ -11,6 +11,7 @@ import msgspec
 from ..actions.artefact_guard import ScanReport
 from ..actions.artefacts import Artefacts
 from ..actions.collections import Collections, CollectionView, SaveCollection
+from ..actions.erasure import Erased
 from ..actions.repertoire_io import ImportReport, Transfer
 from ..domain.artefact_events import ArtefactKind, Tag
 from ..errors import NotFound
@@ -39,6 +40,14 @@ def artefact_endpoints(artefacts: Artefacts) -> list[Endpoint]:
     async def load(call: Call) -> ImportReport:
         assert transfer is not None
         return await transfer.load(call.who, call.param("community"), call.body)
+
+    async def erase(call: Call) -> Erased:
+        assert artefacts.erasure is not None
+        try:
+            seq = int(msgspec.convert(call.param("seq"), RevisionNumber, strict=False))
+        except msgspec.ValidationError:
+            raise NotFound(f"no line {call.param('seq')!r}") from None
+        return await artefacts.erasure.erase(call.who, call.param("session"), seq)
 
     async def all_collections(call: Call) -> list[CollectionView]:
         assert collections is not None
@@ -165,7 +174,13 @@ def artefact_endpoints(artefacts: Artefacts) -> list[Endpoint]:
         Endpoint("POST", "/api/communities/{community}/repertoire/import", "Import a zip "
                  "made by the export (conveners). A broken file refuses it all, naming the "
                  "file; otherwise each artefact is made (or skipped, with its reason)",
-                 load, reply=ImportReport, status=201, raw_body=ZIP),
+                 load, reply=ImportReport, status=201, raw_body="application/octet-stream"),
+        Endpoint("POST", "/api/sessions/{session}/lines/{seq}/erase", "Erase words from "
+                 "a session's transcript for privacy: your own (chat, notes, captions, "
+                 "questions with their edits), or anyone's as an owner (`erase_words`). The "
+                 "body goes, its hash stays (the chain still verifies); search, exports "
+                 "and artefacts' quotes no longer show it", erase, reply=Erased,
+                 refusals=(404,)),
         Endpoint("GET", one, "An artefact as it reads now, with its quotes (an erased line "
                  "reads `erased`) and their links back to the transcript. " + reading,
                  get, reply=a.ArtefactPage, refusals=(404,)),
