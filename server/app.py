@@ -368,7 +368,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/s/{session}", index),  # a live session (web/session.js)
         *(Route(path, index) for path in ("/c/{community}", "/invite/{token}",
                                            "/guest/{token}", "/reset/{token}",
-                                           "/s/{session}/transcript")),
+                                           "/s/{session}/transcript", "/r/{artefact}",
+                                           "/c/{community}/repertoire")),
         Route("/api/openapi.json", openapi),
         *practica.api.routes(),
         Route("/healthz", healthz),

@@ -24,6 +24,7 @@ import * as community from "./community.js";
 import * as search from "./search.js";
 import * as profile from "./profile.js";
 import * as landing from "./landing.js";
+import * as repertoire from "./repertoire.js";
 import * as transcript from "./transcript.js";
 
 const LAST_COMMUNITY_KEY = "practica.community";
@@ -89,6 +90,9 @@ function route() {
   let token;
   const transcriptOf = /^\/s\/([^/]+)\/transcript\/?$/.exec(location.pathname);
   if (transcriptOf) return transcript.show(decodeURIComponent(transcriptOf[1]));
+  const repertoireOf = /^\/c\/([^/]+)\/repertoire\/?$/.exec(location.pathname);
+  if (repertoireOf) return repertoire.show(decodeURIComponent(repertoireOf[1]));
+  if ((token = pathToken("r"))) return repertoire.showArtefact(token);
   if ((token = pathToken("invite"))) return pages.showInvite(token);
   if ((token = pathToken("guest"))) return pages.showGuest(token);
   if ((token = pathToken("reset"))) return pages.showReset(token);
@@ -105,7 +109,8 @@ function route() {
   return navigate(`/c/${encodeURIComponent(target.community)}`, { replace: true });
 }
 
-const SCREENS = ["auth", "invite-page", "guest-page", "reset-page", "transcript-page"];
+const SCREENS = ["auth", "invite-page", "guest-page", "reset-page", "transcript-page",
+  "repertoire-page"];
 const APP_VIEWS = { shell: "shell", directory: "directory", profile: "profile-view" };
 
 function showScreen(name) {
@@ -373,6 +378,7 @@ community.init(ctx);
 search.init(ctx);
 profile.init(ctx);
 transcript.init(ctx);
+repertoire.init(ctx);
 
 async function boot() {
   for (let attempt = 0; ; attempt++) {

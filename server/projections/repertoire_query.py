@@ -46,7 +46,7 @@ class RepertoireHit(msgspec.Struct, kw_only=True):
     title_hit: bool
     """The title matched (these come first)."""
     link: str
-    """Where to read it: the transcript at that line, or ``/api/artefacts/<id>``."""
+    """Where to read it: the transcript at that line, or the artefact's page ``/r/<id>``."""
     snippet: list[t.SnippetPart]
 
 
@@ -124,7 +124,7 @@ class RepertoireSearch:
                 what="artefact" if artefact else "transcript", stream=str(stream),
                 seq=int(seq), kind=str(kind), title=str(title), who=str(who), ts=int(ts),
                 title_hit=bool(title_hit),
-                link=f"/api/artefacts/{ident}" if artefact else transcript_link(
+                link=f"/r/{ident}" if artefact else transcript_link(
                     ident, int(seq)),
                 snippet=[t.SnippetPart(text=text, hit=hit)
                          for text, hit in snippet_parts(str(marked))]))

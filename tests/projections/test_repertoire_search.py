@@ -37,7 +37,7 @@ async def test_artefacts_and_transcripts_are_found_title_first(server):
     hits = await find(member, "tapir")
     assert [(h["stream"], h["title_hit"]) for h in hits] == [
         (f"artefact:{titled}", True), (f"artefact:{body_only}", False)]
-    assert hits[0]["link"] == f"/api/artefacts/{titled}" and hits[0]["kind"] == "case_story"
+    assert hits[0]["link"] == f"/r/{titled}" and hits[0]["kind"] == "case_story"
     assert any(part["hit"] for part in hits[1]["snippet"])
 
     said = await find(member, "hello")

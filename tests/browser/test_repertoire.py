@@ -1,0 +1,77 @@
+"""The repertoire in the browser: select lines in a transcript, make a case story, edit
+it, find it by search, and follow its provenance link back to that transcript moment."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from playwright.async_api import expect
+
+from tests.browser.ui import assert_clean, sign_in, watch
+from tests.people import DEMO, Person
+
+pytestmark = [pytest.mark.anyio, pytest.mark.browser]
+SHOTS = Path(os.environ.get("PRACTICA_SCREENSHOTS", Path(__file__).parent / "artifacts"))
+SESSION = "s-demo-syncope"  # the demo community's seeded transcript
+
+
+async def test_a_case_story_from_transcript_lines_is_edited_found_and_traced_back(
+        server, new_context):
+    member = await Person.sign_up(server.url, "Rhea Reader", login="rheareader")
+    await member.join(DEMO)
+    page = watch(await (await new_context(locale="en-GB", timezone_id="UTC")).new_page())
+    await page.goto(server.url)
+    await sign_in(page, "rheareader")
+
+    await page.goto(f"{server.url}/s/{SESSION}/transcript")
+    form = page.get_by_role("form", name="Make an artefact from the lines you selected")
+    await expect(form).to_be_hidden()
+    await page.get_by_label("Select line 3").check()
+    await page.get_by_label("Select line 4").check()
+    await expect(form).to_be_visible()
+    await expect(form.get_by_role("status")).to_contain_text("2 lines selected")
+    await form.get_by_label("Kind").select_option("case_story")
+    await form.get_by_label("Title").fill("Standing up matters")
+    await form.get_by_label("Text (markdown)").fill("Check **orthostatic** vitals first.")
+    await form.get_by_label("Tags").fill("syncope bedside")
+    await form.get_by_role("button", name="Make artefact").click()
+
+    await expect(page).to_have_url(re.compile(r"/r/a-[0-9a-f]+$"))
+    await expect(page.locator("#repertoire-title")).to_have_text("Standing up matters")
+    await expect(page.locator("#artefact-body strong")).to_have_text("orthostatic")
+    quote = page.locator(".artefact-quote")
+    await expect(quote.locator("p")).to_have_text([
+        "Dr Amara Osei: Today's case: recurring syncope, normal ECG, two admissions in a "
+        "month.", "Jonas Berg, RN: Overnight telemetry showed nothing, but the episodes "
+        "all came after standing up from the bed."])
+
+    edit = page.get_by_role("form", name="Edit")
+    await edit.get_by_label("Title").fill("Standing up matters, always")
+    await edit.get_by_label("What changed").fill("a stronger title")
+    await edit.get_by_role("button", name="Save revision").click()
+    await expect(page.locator("#artefact-meta")).to_contain_text("revision 2")
+    await expect(page.locator("#repertoire-title")).to_have_text("Standing up matters, always")
+
+    await page.get_by_role("link", name="Back to the community").click()
+    await page.get_by_role("navigation", name="Community").get_by_role(
+        "link", name="Repertoire").click()
+    await expect(page).to_have_url(f"{server.url}/c/{DEMO}/repertoire")
+    start_here = page.get_by_role("region", name="Start here")
+    await expect(start_here.get_by_role("link")).to_have_count(4)
+    search = page.get_by_role("search", name="Search the repertoire")
+    await search.get_by_label("Search artefacts and transcripts").fill("always")
+    await search.get_by_role("button", name="Search").click()
+    hits = page.get_by_role("list", name="Search results").get_by_role("listitem")
+    await expect(hits.first).to_contain_text("Standing up matters, always")
+    await page.screenshot(path=str(SHOTS / "repertoire.png"), full_page=True)
+    await hits.first.get_by_role("link").click()
+    await expect(page.locator("#repertoire-title")).to_have_text("Standing up matters, always")
+
+    await page.get_by_role("link", name="Read it in the transcript").click()
+    await expect(page).to_have_url(f"{server.url}/s/{SESSION}/transcript#seq-3")
+    await expect(page.locator("#seq-3")).to_have_class(re.compile(r"\bat-target\b"))
+    await expect(page.locator("#seq-3")).to_contain_text("Today's case")
+    assert_clean(page)
