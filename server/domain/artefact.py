@@ -8,6 +8,8 @@ endorsements and suggested revisions. Pure: markdown is rendered at the edge
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable
+from typing import Any
 
 import msgspec
 
@@ -116,6 +118,10 @@ class ArtefactState:
         self.endorsements: dict[str, Person] = {}
         self.suggestions: dict[int, Suggestion] = {}
         self.created_ms = self.updated_ms = 0
+        self.author: Person | None = None
+        self.credited: dict[str, Person] = {}
+        """Contributors, in the order they came: who revised it besides its author, and
+        suggesters credited by name (kept as it goes, so a snapshot carries it)."""
         self.confirmed: set[str] = set()
         """What the confidential-details guard found and an author confirmed, in any
         revision or accepted suggestion (not asked again)."""
@@ -130,22 +136,14 @@ class ArtefactState:
 
     @property
     def authors(self) -> list[Person]:
-        return [self.revisions[0].by] if self.revisions else []
+        return [self.author] if self.author is not None else []
 
     def contributors(self) -> list[Person]:
-        authors = {p.member for p in self.authors}
-        seen: dict[str, Person] = {}
-        for revision in self.revisions[1:]:
-            if revision.suggestion is not None:
-                suggestion = self.suggestions.get(revision.suggestion)
-                if suggestion is not None and suggestion.credit:
-                    seen.setdefault(suggestion.by.member, suggestion.by)
-            elif revision.by.member not in authors:
-                seen.setdefault(revision.by.member, revision.by)
-        return list(seen.values())
+        return list(self.credited.values())
 
     def revision(self, number: int) -> Revision | None:
-        return self.revisions[number - 1] if 1 <= number <= len(self.revisions) else None
+        """A revision by number (one folded from a snapshot knows only its latest)."""
+        return next((r for r in self.revisions if r.revision == number), None)
 
     def view(self) -> ArtefactView:
         now = self.current
@@ -168,6 +166,7 @@ def apply(state: ArtefactState, event: Event) -> None:
     body = event.body
     if isinstance(body, ArtefactCreated):
         state.community = body.community
+        state.author = Person(member=body.author, name=body.author_name)
         state.created_ms = state.updated_ms = event.ts
         state.revisions = [Revision(
             revision=1, seq=event.seq, ts=event.ts,
@@ -179,6 +178,13 @@ def apply(state: ArtefactState, event: Event) -> None:
         return  # nothing before the artefact was made
     elif isinstance(body, ArtefactRevised):
         state.updated_ms = event.ts
+        credited: Person | None = Person(member=body.by, name=body.by_name)
+        if body.suggestion is not None:
+            found = state.suggestions.get(body.suggestion)
+            credited = found.by if found is not None and found.credit else None
+        if credited is not None and credited.member not in {
+                p.member for p in state.authors}:
+            state.credited.setdefault(credited.member, credited)
         state.revisions.append(Revision(
             revision=body.revision, seq=event.seq, ts=event.ts,
             by=Person(member=body.by, name=body.by_name), kind=body.kind, title=body.title,
@@ -205,6 +211,48 @@ def apply(state: ArtefactState, event: Event) -> None:
         if found is not None:
             found.status = "accepted" if isinstance(body, SuggestionAccepted) else "declined"
             found.decided_by, found.decision = body.by, body.reason
+
+
+def from_snapshot(snapshot: ArtefactSnapshot, seq: int) -> ArtefactState:
+    """A client's state from a snapshot at ``seq`` (it knows the latest revision only)."""
+    view = snapshot.view
+    state = ArtefactState(view.artefact)
+    state.community, state.seq = view.community, seq
+    state.author = view.authors[0] if view.authors else None
+    state.credited = {p.member: p for p in view.contributors}
+    state.revisions = [Revision(
+        revision=view.revision, seq=0, ts=view.updated_ms, by=state.author or Person(
+            member="", name=""), kind=view.kind, title=view.title, body=view.body,
+        tags=list(view.tags), excerpts=list(view.excerpts))]
+    state.comments = list(view.comments)
+    state.endorsements = {p.member: p for p in view.endorsements}
+    state.suggestions = {s.suggestion: s for s in view.suggestions}
+    state.created_ms, state.updated_ms = view.created_ms, view.updated_ms
+    return state
+
+
+def fold(snapshot: ArtefactSnapshot, seq: int, events: Iterable[Event]) -> ArtefactState:
+    """A client's fold: the snapshot at ``seq``, then the events after it (an event at or
+    below the state's seq changes nothing)."""
+    state = from_snapshot(snapshot, seq)
+    for event in events:
+        if event.seq > state.seq:
+            apply(state, event)
+    return state
+
+
+def normal_form(state: ArtefactState) -> dict[str, Any]:
+    """A plain, ordered form to compare with the browser's fold (web/folds/artefact.js):
+    what a snapshot carries, body_html left out (rendered by the server)."""
+    view = msgspec.to_builtins(state.view())
+    del view["body_html"]
+    view["endorsements"] = sorted(view["endorsements"], key=lambda p: p["member"])
+    view["comments"] = [{k: c[k] for k in ("comment", "by", "text", "ts")}
+                        for c in view["comments"]]
+    view["suggestions"] = sorted(
+        ({k: v for k, v in s.items() if k != "seq"} for s in view["suggestions"]),
+        key=lambda s: s["suggestion"])
+    return dict(view)
 
 
 def diff(old: Revision, new: Revision) -> str:
