@@ -31,13 +31,49 @@ async function makeFromTranscript() {
   if (!transcript || !seqs.length) throw new Error("Select the lines to quote first.");
   const title = $("excerpt-name").value.trim();
   if (!title) throw new Error("Give the artefact a title.");
-  const made = await post(`/api/communities/${enc(transcript.community)}/artefacts`, {
+  const draft = {
     kind: $("excerpt-kind").value, title, body: $("excerpt-body").value,
     tags: $("excerpt-tags").value.toLowerCase().split(/[\s,]+/).filter(Boolean),
     excerpts: [{ session: transcript.session, from_seq: seqs[0], to_seq: seqs[seqs.length - 1] }],
-  });
+    confirm: confirmedKeys(),
+  };
+  // The confidential-details guard: what it finds is shown before anything is published.
+  const report = await post(`/api/communities/${enc(transcript.community)}/repertoire/scan`, draft);
+  const unseen = report.findings.filter((f) => !shownKeys.has(f.finding.key));
+  showFindings(report.findings);
+  if (unseen.length) {
+    throw new Error(`Found ${unseen.length} possibly identifying detail${unseen.length === 1 ? "" : "s"}: edit them out or confirm them below, then make the artefact.`);
+  }
+  const made = await post(`/api/communities/${enc(transcript.community)}/artefacts`, draft);
   for (const id of ["excerpt-name", "excerpt-body", "excerpt-tags"]) $(id).value = "";
+  showFindings([]);
   ctx.navigate(`/r/${enc(made.artefact.artefact)}`);
+}
+
+const shownKeys = new Set();
+const WHERE = { title: "in the title", body: "in the text", quote: "in a quoted line" };
+
+function confirmedKeys() {
+  return [...document.querySelectorAll("#excerpt-findings-list input:checked")].map((b) => b.value);
+}
+
+function showFindings(findings) {
+  const confirmed = new Set(confirmedKeys());
+  const list = $("excerpt-findings-list");
+  list.replaceChildren(...findings.map((f) => {
+    shownKeys.add(f.finding.key);
+    const item = el("li");
+    const box = el("input");
+    box.type = "checkbox";
+    box.value = f.finding.key;
+    box.checked = confirmed.has(f.finding.key);
+    const label = el("label");
+    label.append(box, ` Fine to publish: ${f.finding.text} (${f.finding.kind.replaceAll("_", " ")}, ${WHERE[f.where] || f.where})`);
+    item.append(label);
+    return item;
+  }));
+  if (!findings.length) shownKeys.clear();
+  $("excerpt-findings").hidden = !findings.length;
 }
 
 function screen(title) {

@@ -10,12 +10,22 @@ from pathlib import Path
 import pytest
 from playwright.async_api import expect
 
+from server.confidential import warm
 from tests.browser.ui import assert_clean, sign_in, watch
 from tests.people import DEMO, Person
+from tests.test_transcripts import open_session
 
 pytestmark = [pytest.mark.anyio, pytest.mark.browser]
 SHOTS = Path(os.environ.get("PRACTICA_SCREENSHOTS", Path(__file__).parent / "artifacts"))
 SESSION = "s-demo-syncope"  # the demo community's seeded transcript
+
+
+@pytest.fixture(autouse=True, scope="module")
+def detectors() -> None:
+    """The confidential-details detectors, loaded once for this module's servers (they
+    take seconds to import; a server loads them in the background when a community
+    makes its review mandatory)."""
+    warm()
 
 
 async def test_a_case_story_from_transcript_lines_is_edited_found_and_traced_back(
@@ -74,4 +84,47 @@ async def test_a_case_story_from_transcript_lines_is_edited_found_and_traced_bac
     await expect(page).to_have_url(f"{server.url}/s/{SESSION}/transcript#seq-3")
     await expect(page.locator("#seq-3")).to_have_class(re.compile(r"\bat-target\b"))
     await expect(page.locator("#seq-3")).to_contain_text("Today's case")
+    assert_clean(page)
+
+
+async def test_the_guard_shows_details_and_a_mandatory_review_needs_each_confirmed(
+        server, new_context):
+    owner = await Person.sign_up(server.url, "Olu Owner", login="oluowner")
+    made = await owner.call("POST", "/api/communities", {
+        "community": "clinic", "name": "Clinic", "domain": "Wound care",
+        "purpose": "Learn together", "join_policy": "open"})
+    assert made.status_code == 201, made.text
+    room = (await owner.call("POST", "/api/communities/clinic/rooms",
+                             {"name": "Ward"})).json()["rooms"][0]["room"]
+    await open_session(server, owner, room, "s-ward", community="clinic")
+    review = await owner.call("PUT", "/api/communities/clinic/repertoire/review",
+                              {"required": True})
+    assert review.status_code == 200, review.text
+    member = await Person.sign_up(server.url, "Mo Member", login="momember")
+    await member.join("clinic")
+    page = watch(await (await new_context(locale="en-GB", timezone_id="UTC")).new_page())
+    await page.goto(server.url)
+    await sign_in(page, "momember")
+    before = await server.practica.store.streams("artefact:")  # the demo's
+    await page.goto(f"{server.url}/s/s-ward/transcript")
+    await page.locator("input.line-select").first.check()
+    form = page.get_by_role("form", name="Make an artefact from the lines you selected")
+    await form.get_by_label("Title").fill("A hard week")
+    await form.get_by_label("Text (markdown)").fill("Mrs Jones (DOB 14/03/1962) asked again.")
+    make = form.get_by_role("button", name="Make artefact")
+    await make.click()
+    found = form.get_by_role("region", name="Confidential details found")
+    await expect(found.get_by_role("checkbox")).to_have_count(2)
+    await expect(form.get_by_role("alert")).to_contain_text("Found 2 possibly identifying")
+    await page.screenshot(path=str(SHOTS / "repertoire-guard.png"), full_page=True)
+    # One confirmed, one left: the mandatory review refuses, nothing is made.
+    await found.get_by_label("Fine to publish: Mrs Jones (titled name, in the text)").check()
+    await make.click()
+    await expect(form.get_by_role("alert")).to_contain_text("date_of_birth:14/03/1962")
+    assert await server.practica.store.streams("artefact:") == before
+    # The date edited out: made.
+    await form.get_by_label("Text (markdown)").fill("Mrs Jones asked again.")
+    await make.click()
+    await expect(page).to_have_url(re.compile(r"/r/a-[0-9a-f]+$"))
+    await expect(page.locator("#artefact-body")).to_have_text("Mrs Jones asked again.")
     assert_clean(page)
