@@ -4,8 +4,8 @@
 // artefact from the lines selected on a transcript page. User text goes in with
 // textContent; an artefact's body_html is the server's sanitized markdown (nh3).
 
-import { get, post } from "./api.js";
-import { $, el, formatDateTime, onSubmit } from "./dom.js";
+import { api, get, post } from "./api.js";
+import { $, button, el, formatDateTime, onSubmit } from "./dom.js";
 import { currentTranscript, selectedSeqs } from "./transcript.js";
 
 let ctx;
@@ -21,6 +21,43 @@ export function init(context) {
   onSubmit($("excerpt-form"), $("excerpt-error"), makeFromTranscript);
   onSubmit($("artefact-edit"), $("artefact-edit-error"), revise);
   onSubmit($("repertoire-search"), $("repertoire-error"), search);
+  onSubmit($("artefact-comment"), $("artefact-comment-error"), comment);
+  $("artefact-endorse").addEventListener("click", () => endorse().catch(failed));
+}
+
+const mine = () => ctx.ui.account && ctx.ui.account.id;
+
+async function endorse() {
+  const a = shownArtefact;
+  const on = !a.endorsements.some((p) => p.member === mine());
+  const path = `/api/artefacts/${enc(a.artefact)}/endorsement`;
+  renderArtefact(await (on ? api("PUT", path) : api("DELETE", path)));
+}
+
+async function comment() {
+  const text = $("artefact-comment-text").value.trim();
+  if (!text) throw new Error("Write a comment first.");
+  const page = await post(`/api/artefacts/${enc(shownArtefact.artefact)}/comments`, { text });
+  $("artefact-comment-text").value = "";
+  renderArtefact(page);
+}
+
+async function showDiff(a, revision) {
+  const d = await get(`/api/artefacts/${enc(a.artefact)}/diff?from=${revision - 1}&to=${revision}`);
+  $("artefact-diff").textContent = d.diff;
+  $("artefact-diff").hidden = false;
+}
+
+async function history(a) {
+  const { revisions } = await get(`/api/artefacts/${enc(a.artefact)}/revisions`);
+  if (shownArtefact !== a) return;
+  $("artefact-history").replaceChildren(...revisions.map((r) => {
+    const item = el("li", "", `Revision ${r.revision} by ${r.by.name}, ${formatDateTime(r.ts)}${r.note ? `: ${r.note}` : ""} `);
+    if (r.revision > 1) {
+      item.append(button("Show changes", "ghost small", () => showDiff(a, r.revision).catch(failed)));
+    }
+    return item;
+  }));
 }
 
 const enc = encodeURIComponent;
@@ -193,6 +230,18 @@ function renderArtefact(page) {
   const membership = ctx.ui.memberships.find((m) => m.community === a.community);
   const curates = membership && ["convener", "owner"].includes(membership.role);
   $("artefact-edit").hidden = !(curates || a.authors.some((p) => p.member === me));
+  const helped = a.endorsements.some((p) => p.member === me);
+  $("artefact-endorse").setAttribute("aria-pressed", String(helped));
+  $("artefact-endorse").textContent = helped ? "This helped me ✓" : "This helped me";
+  $("artefact-endorsements").textContent = a.endorsements.length
+    ? `Helped ${a.endorsements.map((p) => p.name).join(", ")}` : "";
+  $("artefact-comments").replaceChildren(...a.comments.map((c) => {
+    const item = el("li");
+    item.append(el("strong", "", c.by.name), `: ${c.text}`);
+    return item;
+  }));
+  $("artefact-diff").hidden = true;
+  history(a).catch(failed);
   $("artefact-edit-name").value = a.title;
   $("artefact-edit-body").value = a.body;
   $("artefact-edit-note").value = "";

@@ -1,5 +1,7 @@
 """The repertoire in the browser: select lines in a transcript, make a case story, edit
-it, find it by search, and follow its provenance link back to that transcript moment."""
+it (history and diff), endorse and comment on it, find it by search, and follow its
+provenance link back to that transcript moment; the confidential-details guard in the
+form, with a mandatory review."""
 
 from __future__ import annotations
 
@@ -64,6 +66,23 @@ async def test_a_case_story_from_transcript_lines_is_edited_found_and_traced_bac
     await edit.get_by_role("button", name="Save revision").click()
     await expect(page.locator("#artefact-meta")).to_contain_text("revision 2")
     await expect(page.locator("#repertoire-title")).to_have_text("Standing up matters, always")
+
+    history = page.get_by_role("list", name="Revisions").get_by_role("listitem")
+    await expect(history).to_have_count(2)
+    await expect(history.nth(1)).to_contain_text("Revision 2 by Rhea Reader")
+    await expect(history.nth(1)).to_contain_text("a stronger title")
+    await history.nth(1).get_by_role("button", name="Show changes").click()
+    await expect(page.get_by_label("Changes")).to_contain_text(
+        "-# Standing up matters\n+# Standing up matters, always")
+    await page.get_by_role("button", name="This helped me").click()
+    await expect(page.get_by_role("button", name="This helped me ✓")).to_have_attribute(
+        "aria-pressed", "true")
+    await expect(page.locator("#artefact-endorsements")).to_have_text("Helped Rhea Reader")
+    talk = page.get_by_role("form", name="Comment")
+    await talk.get_by_label("Your comment").fill("Worth a poster on the ward.")
+    await talk.get_by_role("button", name="Comment").click()
+    await expect(page.get_by_role("list", name="Comments")).to_have_text(
+        "Rhea Reader: Worth a poster on the ward.")
 
     await page.get_by_role("link", name="Back to the community").click()
     await page.get_by_role("navigation", name="Community").get_by_role(
