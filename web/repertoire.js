@@ -22,6 +22,7 @@ export function init(context) {
   onSubmit($("artefact-edit"), $("artefact-edit-error"), revise);
   onSubmit($("repertoire-search"), $("repertoire-error"), search);
   onSubmit($("artefact-comment"), $("artefact-comment-error"), comment);
+  onSubmit($("artefact-suggest"), $("artefact-suggest-error"), suggest);
   $("artefact-endorse").addEventListener("click", () => endorse().catch(failed));
 }
 
@@ -40,6 +41,36 @@ async function comment() {
   const page = await post(`/api/artefacts/${enc(shownArtefact.artefact)}/comments`, { text });
   $("artefact-comment-text").value = "";
   renderArtefact(page);
+}
+
+async function suggest() {
+  const a = shownArtefact;
+  const page = await post(`/api/artefacts/${enc(a.artefact)}/suggestions`, {
+    title: $("artefact-suggest-name").value.trim(), body: $("artefact-suggest-body").value,
+    tags: a.tags, reason: $("artefact-suggest-reason").value.trim(),
+    credit: $("artefact-suggest-credit").checked,
+  });
+  $("artefact-suggest-reason").value = "";
+  renderArtefact(page);
+}
+
+async function decide(a, number, verdict, reason) {
+  renderArtefact(await post(`/api/artefacts/${enc(a.artefact)}/suggestions/${number}/${verdict}`,
+    { reason }));
+}
+
+function suggestionItem(a, s, decides) {
+  const item = el("li");
+  item.append(el("strong", "", s.by.name), ` suggests "${s.title}": ${s.reason} (${s.status}${s.decision ? `: ${s.decision}` : ""})`);
+  if (decides && s.status === "open") {
+    const reason = el("input");
+    reason.setAttribute("aria-label", `Reason for suggestion ${s.suggestion}`);
+    reason.maxLength = 2000;
+    item.append(" ", reason,
+      button("Accept", "ghost small", () => decide(a, s.suggestion, "accept", reason.value).catch(failed)),
+      button("Decline", "ghost small", () => decide(a, s.suggestion, "decline", reason.value).catch(failed)));
+  }
+  return item;
 }
 
 async function showDiff(a, revision) {
@@ -128,6 +159,7 @@ function failed(err) {
 
 function links(community) {
   $("repertoire-home").href = `/c/${enc(community)}/repertoire`;
+  $("repertoire-export").href = `/api/communities/${enc(community)}/repertoire/export`;
   $("repertoire-community").href = `/c/${enc(community)}`;
 }
 
@@ -241,6 +273,11 @@ function renderArtefact(page) {
     return item;
   }));
   $("artefact-diff").hidden = true;
+  const decides = curates || a.authors.some((p) => p.member === me);
+  $("artefact-suggestions").replaceChildren(...a.suggestions.map((s) => suggestionItem(a, s, decides)));
+  $("artefact-suggest").hidden = decides;
+  $("artefact-suggest-name").value = a.title;
+  $("artefact-suggest-body").value = a.body;
   history(a).catch(failed);
   $("artefact-edit-name").value = a.title;
   $("artefact-edit-body").value = a.body;

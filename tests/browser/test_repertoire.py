@@ -72,7 +72,7 @@ async def test_a_case_story_from_transcript_lines_is_edited_found_and_traced_bac
     await expect(history.nth(1)).to_contain_text("Revision 2 by Rhea Reader")
     await expect(history.nth(1)).to_contain_text("a stronger title")
     await history.nth(1).get_by_role("button", name="Show changes").click()
-    await expect(page.get_by_label("Changes")).to_contain_text(
+    await expect(page.get_by_label("Changes", exact=True)).to_contain_text(
         "-# Standing up matters\n+# Standing up matters, always")
     await page.get_by_role("button", name="This helped me").click()
     await expect(page.get_by_role("button", name="This helped me ✓")).to_have_attribute(
@@ -147,3 +147,42 @@ async def test_the_guard_shows_details_and_a_mandatory_review_needs_each_confirm
     await expect(page).to_have_url(re.compile(r"/r/a-[0-9a-f]+$"))
     await expect(page.locator("#artefact-body")).to_have_text("Mrs Jones asked again.")
     assert_clean(page)
+
+
+async def test_a_suggested_change_is_made_in_one_browser_and_accepted_in_another(
+        server, new_context):
+    author = await Person.sign_up(server.url, "Ada Author", login="adaauthor")
+    await author.join(DEMO)
+    made = await author.call("POST", f"/api/communities/{DEMO}/artefacts", {
+        "kind": "faq", "title": "When to call the family", "body": "Early."})
+    ident = made.json()["artefact"]["artefact"]
+    suggester = await Person.sign_up(server.url, "Sam Suggester", login="samsuggester")
+    await suggester.join(DEMO)
+
+    page = watch(await (await new_context(locale="en-GB", timezone_id="UTC")).new_page())
+    await page.goto(server.url)
+    await sign_in(page, "samsuggester")
+    await page.goto(f"{server.url}/r/{ident}")
+    await expect(page.get_by_role("form", name="Edit")).to_be_hidden()
+    form = page.get_by_role("form", name="Suggest a change")
+    await form.get_by_label("Suggested text (markdown)").fill("Early, and again at discharge.")
+    await form.get_by_label("Why").fill("Families asked for it")
+    await form.get_by_role("button", name="Suggest").click()
+    suggestions = page.get_by_role("list", name="Suggested changes")
+    await expect(suggestions).to_contain_text(
+        'Sam Suggester suggests "When to call the family": Families asked for it (open)')
+    await expect(suggestions.get_by_role("button", name="Accept")).to_have_count(0)
+
+    other = watch(await (await new_context(locale="en-GB", timezone_id="UTC")).new_page())
+    await other.goto(server.url)
+    await sign_in(other, "adaauthor")
+    await other.goto(f"{server.url}/r/{ident}")
+    await expect(other.get_by_role("form", name="Suggest a change")).to_be_hidden()
+    listed = other.get_by_role("list", name="Suggested changes")
+    await listed.get_by_label("Reason for suggestion 1").fill("Good point")
+    await listed.get_by_role("button", name="Accept").click()
+    await expect(other.locator("#artefact-body")).to_have_text("Early, and again at discharge.")
+    await expect(other.locator("#artefact-meta")).to_contain_text(
+        "by Ada Author, with Sam Suggester · revision 2")
+    await expect(listed).to_contain_text("(accepted: Good point)")
+    assert_clean(page, other)
