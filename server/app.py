@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hmac
 import logging
 import os
@@ -24,7 +25,9 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import logs
+from .actions.artefacts import Artefacts
 from .actions.communities import Communities
+from .actions.erasure import Erasure
 from .actions.identity import Identity
 from .actions.pair_blocks import PairBlockList
 from .actions.rooms import Actions
@@ -45,6 +48,7 @@ from .errors import CloseCode
 from .folds import Folds
 from .gateway import Gateway
 from .http.api import Api
+from .http.artefact_api import artefact_endpoints
 from .http.openapi import openapi_document
 from .http.pairings_api import pairing_endpoints
 from .http.series_api import series_endpoints
@@ -55,6 +59,8 @@ from .pairing_inputs import pairing_inputs
 from .passwords import Passwords
 from .projections import Projections
 from .projections.pairings import PairingsProjection
+from .projections.repertoire_query import RepertoireSearch
+from .projections.repertoire_search import ArtefactSearch, TranscriptSearch
 from .projections.search import Search, SearchProjection
 from .ratelimit import Attempts, LocalAttempts, LocalRateLimiter, RedisAttempts, RedisRateLimiter
 from .seed import seed_demo
@@ -150,7 +156,7 @@ class Practica:
                                        self.kick, sync=self.feed.sync)
         self.identity.end_memberships = self.communities.forget
         self.projections = Projections(self.store, [
-            SearchProjection(), PairingsProjection()])
+            SearchProjection(), PairingsProjection(), ArtefactSearch(), TranscriptSearch()])
         self.search = Search(self.store, self.folds, self.authority, self.projections["search"])
         for projector in self.projections.projectors.values():
             self.metrics.watch_projection(projector)
@@ -169,10 +175,18 @@ class Practica:
         self.pairing_history = PairingHistory(self.store, self.folds, self.authority,
                                               self.projections["pairings"])
         self.series = Series(self.store, self.folds, self.authority, self.feed.sync)
+        self.artefacts = Artefacts(self.store, self.folds, self.authority, self.feed.sync)
+        self.erasure = self.artefacts.erasure = Erasure(self.store, self.folds, self.authority)
+        for name in ("artefact_search", "transcript_search"):
+            self.erasure.after.append(functools.partial(
+                self.projections[name].projection.reconcile, self.store))
+        self.artefacts.search = RepertoireSearch(
+            self.store, self.folds, self.authority,
+            [self.projections["artefact_search"], self.projections["transcript_search"]])
         self.api = Api(self.identity, self.communities, settings, self.search, self.liveness,
                        self.sessions, self.transcripts,
                        pairing_endpoints(self.pair_blocks, self.pairing_history)
-                       + series_endpoints(self.series))
+                       + series_endpoints(self.series) + artefact_endpoints(self.artefacts))
         self.gateway = Gateway(self.actions, settings, self.metrics, limiter, self.identity,
                                relayer=self.relayer, sessions=self.sessions)
         self.janitor = Janitor(self.folds, self.actions.shared, self.leases,
@@ -189,6 +203,8 @@ class Practica:
         if self.settings.seed_demo:
             await seed_demo(self.store, self.settings, self.passwords)
         await self.folds.load_communities()
+        if any(c.review_confidential for c in self.folds.communities.values()):
+            self.artefacts.warm()  # the confidential-details detectors, in a thread
         await self.projections.start()  # catches up from its cursors, then follows commits
         await self.actions.shared.start()
         await self.liveness.start()  # before serving: claims this process makes are live
@@ -376,7 +392,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/s/{session}", index),  # a live session (web/session.js)
         *(Route(path, index) for path in ("/c/{community}", "/invite/{token}",
                                            "/guest/{token}", "/reset/{token}",
-                                           "/s/{session}/transcript")),
+                                           "/s/{session}/transcript", "/r/{artefact}",
+                                           "/c/{community}/repertoire")),
         Route("/api/openapi.json", openapi),
         *practica.api.routes(),
         Route("/healthz", healthz),

@@ -199,10 +199,12 @@ def rebuild(url: str, names: list[str]) -> int:
     first on SQLite; on PostgreSQL running servers keep applying meanwhile, harmlessly)."""
     from .projections import Projector
     from .projections.pairings import PairingsProjection
+    from .projections.repertoire_search import ArtefactSearch, TranscriptSearch
     from .projections.search import SearchProjection
     from .store import open_store
 
-    known = {p.name: p for p in (SearchProjection(), PairingsProjection())}
+    known = {p.name: p for p in (SearchProjection(), PairingsProjection(), ArtefactSearch(),
+                                 TranscriptSearch())}
     unknown = [name for name in names if name not in known]
     if unknown:
         print(f"no projection {unknown[0]!r}; there are: {', '.join(known)}", file=sys.stderr)

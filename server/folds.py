@@ -20,13 +20,24 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from .domain.artefact import ArtefactState
 from .domain.community import CommunityState
 from .domain.events import Event
 from .domain.room import RoomState
 from .domain.session import SessionState
 from .errors import NotFound
 from .store import EventStore
-from .streams import COMMUNITY, KINDS, ROOM, ROOT, SESSION, StreamKind, StreamRef, split
+from .streams import (
+    ARTEFACT,
+    COMMUNITY,
+    KINDS,
+    ROOM,
+    ROOT,
+    SESSION,
+    StreamKind,
+    StreamRef,
+    split,
+)
 
 log = logging.getLogger("practica.folds")
 
@@ -43,6 +54,7 @@ class Folds:
         self.communities: dict[str, CommunityState] = self.of(COMMUNITY)
         self.rooms: dict[str, RoomState] = self.of(ROOM)
         self.sessions: dict[str, SessionState] = self.of(SESSION)
+        self.artefacts: dict[str, ArtefactState] = self.of(ARTEFACT)
         self.from_snapshots: dict[str, int] = {}
         """Streams loaded from a kept snapshot (:attr:`StreamKind.restore`), and its seq."""
         self._homes: dict[str, str] = {}
@@ -182,6 +194,13 @@ class Folds:
         state = self.sessions.get(session)
         if state is None or not state.opened:
             raise NotFound(f"no session {session!r}")
+        return state
+
+    def artefact(self, artefact: str) -> ArtefactState:
+        """An artefact's committed state; NotFound if there is none."""
+        state = self.artefacts.get(artefact)
+        if state is None or not state.created:
+            raise NotFound(f"no artefact {artefact!r}")
         return state
 
     def sessions_of_room(self, room: str) -> list[SessionState]:

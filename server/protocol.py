@@ -28,6 +28,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from .domain.artefact import ArtefactSnapshot
 from .domain.community import CommunitySnapshot
 from .domain.events import Event, Id
 from .domain.names import normalize_name_fields
@@ -282,7 +283,8 @@ class Sync(msgspec.Struct, kw_only=True, omit_defaults=True):
     seq: int
     """The last seq this sync covers; live events continue from ``seq + 1`` (0 when
     refused)."""
-    snapshot: RoomSnapshot | CommunitySnapshot | SessionSnapshot | None = None
+    snapshot: (RoomSnapshot | CommunitySnapshot | SessionSnapshot | ArtefactSnapshot
+               | None) = None
     events: list[Event] = msgspec.field(default_factory=list)
     error: ErrorCode | None = None
     """Only when ``mode`` is ``refused``: ``not_found`` or ``forbidden``."""

@@ -27,6 +27,7 @@ from .domain.session_events import (
 )
 from .domain.session_pair_events import PairGroup, PairsEnded, PairsMade
 from .passwords import Passwords
+from .seed_repertoire import seed_repertoire
 from .seed_series import seed_series
 from .settings import Settings
 from .store import CommandKey, EventStore
@@ -114,6 +115,7 @@ async def seed_demo(store: EventStore, settings: Settings, passwords: Passwords)
             await append(room_stream(room), member, [MemberLeft(member=member)])
     await append_past_session(append, community)
     await seed_series(append, community, OWNER, PEOPLE, int(time.time() * 1000))
+    await seed_repertoire(append, store, community, PEOPLE)
     return True
 
 

@@ -35,8 +35,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple, Protocol
 
+from .domain import artefact as artefact_fold
 from .domain import community as community_fold
 from .domain import room as room_fold
+from .domain.artefact import ArtefactState
+from .domain.artefact_events import ArtefactCreated, ArtefactRevised
 from .domain.community import CommunityState
 from .domain.events import CommunityCreated, CommunityEdited, Event
 from .domain.policy import Action, Actor, Decision, Resource, allowed
@@ -187,10 +190,17 @@ SESSION = StreamKind(
     restore=session_restore)
 
 
-
 def series_home(places: Places, ident: str) -> CommunityState | None:
     """A series' stream: the community named in its first event."""
     state = places.of(SERIES).get(ident)
+    if state is None or not state.created:
+        return None
+    return the_community(places, state.community)
+
+
+def artefact_home(places: Places, ident: str) -> CommunityState | None:
+    """An artefact's stream: the community it was made in (its first event)."""
+    state = places.of(ARTEFACT).get(ident)
     if state is None or not state.created:
         return None
     return the_community(places, state.community)
@@ -203,11 +213,26 @@ SERIES = StreamKind(
     home=series_home, new_state=SeriesState, fold=series_apply, loaded="at_start",
     snapshots=False)
 
+
+def render_artefact(state: ArtefactState, event: Event) -> None:
+    """The edge step: the latest revision's markdown, rendered and sanitized."""
+    if isinstance(event.body, ArtefactCreated | ArtefactRevised):
+        state.body_html = render_markdown(state.current.body)
+
+
+ARTEFACT = StreamKind(
+    "artefact", "community", Action.READ_REPERTOIRE,
+    "A repertoire artefact (FAQ, summary, case story, reflection on a failure, insight,"
+    " template): its revisions, comments, endorsements and suggested revisions, with the"
+    " transcript excerpts it cites. Reading it needs ``read_repertoire`` in its community.",
+    home=artefact_home, new_state=ArtefactState, fold=artefact_fold.apply,
+    after_fold=render_artefact, loaded="at_start")
+
 ROOT = COMMUNITY
 """The kind whose fold decides who may read every stream (members and roles): caught up
 before any other, and the only one whose streams start with no home to find."""
 
-KINDS: list[StreamKind] = [COMMUNITY, ROOM, AUDIT, SESSION, SERIES]
+KINDS: list[StreamKind] = [COMMUNITY, ROOM, AUDIT, SESSION, SERIES, ARTEFACT]
 """Every kind, in the order they are loaded (a kind's home before the kind)."""
 BY_NAME = {kind.name: kind for kind in KINDS}
 _NAME = re.compile(rf"(?P<kind>[a-z]+):(?P<ident>{ID})")

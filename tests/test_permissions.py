@@ -184,6 +184,21 @@ async def plan_sessions(w: World) -> str:
     series = await owner_series(w)
     return outcome(await w.actor.call("POST", f"/api/series/{series}/topics",
                                       {"title": "Bring a case"}))
+async def curate(w: World) -> str:
+    """Revise an artefact the owner made (the actor is not its author)."""
+    made = await w.owner.call("POST", f"{w.c}/artefacts", {"kind": "faq", "title": "Theirs"})
+    assert made.status_code == 201, made.text
+    ident = made.json()["artefact"]["artefact"]
+    return outcome(await w.actor.call("POST", f"/api/artefacts/{ident}/revisions", {
+        "kind": "faq", "title": "Curated"}))
+
+
+async def erase_words(w: World) -> str:
+    """Erase the owner's question from the transcript (the actor's words are not)."""
+    session = await owner_session(w, asked=True)
+    state = w.server.practica.folds.session(session)
+    return outcome(await w.actor.call("POST", f"/api/sessions/{session}/lines/"
+                                      f"{state.seq}/erase"))
 
 
 Attempt = Callable[[World], Awaitable[str]]
@@ -226,6 +241,11 @@ ATTEMPTS: dict[Action, Attempt] = {
     Action.SCHEDULE_SERIES: lambda w: _http(w, "POST", "/series", {
         "room": w.room, "title": "Mine", "rule": "FREQ=DAILY", "start": "2030-01-08T18:00",
         "zone": "Europe/Berlin"}),
+    Action.READ_REPERTOIRE: lambda w: _http(w, "GET", "/artefacts"),
+    Action.WRITE_ARTEFACT: lambda w: _http(w, "POST", "/artefacts", {
+        "kind": "insight", "title": "Mine"}),
+    Action.CURATE_REPERTOIRE: curate,
+    Action.ERASE_WORDS: erase_words,
     Action.LEAVE_COMMUNITY: lambda w: _http(w, "POST", "/leave"),  # last: it ends the role
 }
 

@@ -25,6 +25,7 @@ import * as community from "./community.js";
 import * as search from "./search.js";
 import * as profile from "./profile.js";
 import * as landing from "./landing.js";
+import * as repertoire from "./repertoire.js";
 import * as transcript from "./transcript.js";
 import * as schedule from "./schedule.js";
 import * as reminders from "./reminders.js";
@@ -95,6 +96,9 @@ function route() {
   let token;
   const transcriptOf = /^\/s\/([^/]+)\/transcript\/?$/.exec(location.pathname);
   if (transcriptOf) return transcript.show(decodeURIComponent(transcriptOf[1]));
+  const repertoireOf = /^\/c\/([^/]+)\/repertoire\/?$/.exec(location.pathname);
+  if (repertoireOf) return repertoire.show(decodeURIComponent(repertoireOf[1]));
+  if ((token = pathToken("r"))) return repertoire.showArtefact(token);
   if ((token = pathToken("invite"))) return pages.showInvite(token);
   if ((token = pathToken("guest"))) return pages.showGuest(token);
   if ((token = pathToken("reset"))) return pages.showReset(token);
@@ -111,7 +115,8 @@ function route() {
   return navigate(`/c/${encodeURIComponent(target.community)}`, { replace: true });
 }
 
-const SCREENS = ["auth", "invite-page", "guest-page", "reset-page", "transcript-page"];
+const SCREENS = ["auth", "invite-page", "guest-page", "reset-page", "transcript-page",
+  "repertoire-page"];
 const APP_VIEWS = { shell: "shell", directory: "directory", profile: "profile-view" };
 
 function showScreen(name) {
@@ -383,6 +388,7 @@ profile.init(ctx);
 transcript.init(ctx);
 schedule.init(ctx);
 reminders.init(ctx, schedule.viewerZone);
+repertoire.init(ctx);
 
 async function boot() {
   for (let attempt = 0; ; attempt++) {

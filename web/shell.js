@@ -50,6 +50,7 @@ const POLICY_TEXT = {
 
 export function renderCommunityHeader(info) {
   $("community-name").textContent = info.name;
+  if (info.community) $("nav-repertoire").href = `/c/${encodeURIComponent(info.community)}/repertoire`;
   $("community-domain").textContent = info.domain;
   $("community-purpose").textContent = info.purpose;
   const members = ui.community ? ui.community.members.size : info.member_count;

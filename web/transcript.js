@@ -9,6 +9,20 @@ import { $, el, formatClock, formatDateTime, timeElement } from "./dom.js";
 
 let ctx;
 let current = null; // the session shown
+let shown = null; // its transcript, as read
+
+// The transcript on the page (its community and session), for the artefact form.
+export function currentTranscript() {
+  return shown;
+}
+
+// The seqs of the lines selected (to quote in an artefact), in order.
+export function selectedSeqs() {
+  return [...document.querySelectorAll("#transcript-segments input.line-select:checked")]
+    .map((box) => Number(box.value)).sort((a, b) => a - b);
+}
+
+const QUOTABLE = ["chat", "note", "caption", "question", "answer", "case"];
 
 const RUNNING = ["host", "convener", "owner"];
 
@@ -56,6 +70,7 @@ export async function show(session) {
   $("transcript-meta").textContent = "Loading…";
   $("transcript-segments").replaceChildren();
   $("caption-form").hidden = true;
+  $("excerpt-form").hidden = true;
   $("caption-done").textContent = "";
   const base = `/api/sessions/${encodeURIComponent(session)}/transcript`;
   $("export-md").href = `${base}.md?tz=${encodeURIComponent(viewerZone())}`;
@@ -90,6 +105,7 @@ function mayAddCaptions(transcript) {
 }
 
 function render(transcript) {
+  shown = transcript;
   $("transcript-title").textContent = transcript.title || "Transcript";
   document.title = `${transcript.title} · Transcript · Practica`;
   const when = transcript.started ? `started ${formatDateTime(transcript.started)}`
@@ -103,6 +119,19 @@ function render(transcript) {
   if (!transcript.segments.length) list.append(el("p", "muted", "Nothing has been said yet."));
   const start = transcript.started || transcript.opened;
   for (const segment of transcript.segments) list.append(renderSegment(segment, start));
+  selectionChanged();
+  // A link to one moment (#seq-N, an artefact's provenance): show that line.
+  const target = location.hash.startsWith("#seq-") && document.getElementById(location.hash.slice(1));
+  if (target) {
+    target.classList.add("at-target");
+    target.scrollIntoView({ block: "center" });
+  }
+}
+
+function selectionChanged() {
+  const count = selectedSeqs().length;
+  $("excerpt-form").hidden = !count;
+  $("excerpt-count").textContent = `${count} line${count === 1 ? "" : "s"} selected: the artefact quotes them and links back here.`;
 }
 
 function renderSegment(segment, start) {
@@ -121,6 +150,15 @@ function renderSegment(segment, start) {
 function renderLine(line, start) {
   const item = el("li", `transcript-line kind-${line.kind}`);
   item.dataset.seq = line.seq;
+  item.id = `seq-${line.seq}`;
+  if (ctx.ui.account && QUOTABLE.includes(line.kind)) {
+    const box = el("input", "line-select");
+    box.type = "checkbox";
+    box.value = String(line.seq);
+    box.setAttribute("aria-label", `Select line ${line.seq}`);
+    box.addEventListener("change", selectionChanged);
+    item.append(box);
+  }
   const when = line.kind === "caption" ? start + line.at_ms : line.ts;
   item.append(timeElement(when, formatClock(when)), " ");
   const who = line.who ? el("strong", "", line.who) : null;

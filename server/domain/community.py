@@ -16,6 +16,7 @@ from typing import Any, Literal
 import msgspec
 
 from ..errors import Conflict, Forbidden, NotFound
+from .artefact_events import CollectionSaved, RepertoireReviewSet
 from .events import (
     CommunityCreated,
     CommunityEdited,
@@ -87,9 +88,9 @@ class CommunitySnapshot(msgspec.Struct, tag="community", tag_field="kind", kw_on
 
 
 class CommunityState:
-    __slots__ = ("community", "description", "description_html", "domain", "join_policy",
-                 "joined", "members", "name", "names", "owner", "purpose", "removed", "rooms",
-                 "seq", "templates", "timeouts")
+    __slots__ = ("collections", "community", "description", "description_html", "domain",
+                 "join_policy", "joined", "members", "name", "names", "owner", "purpose",
+                 "removed", "review_confidential", "rooms", "seq", "templates", "timeouts")
 
     def __init__(self, community: str) -> None:
         self.community = community
@@ -115,6 +116,10 @@ class CommunityState:
         self.joined: dict[str, int] = {}
         """When each member first came in (ms since the epoch), as the stream shows; not
         in a snapshot (a fold from one knows none: callers fall back to first seen)."""
+        self.review_confidential = False
+        """The repertoire's confidential-details review is mandatory."""
+        self.collections: dict[str, CollectionSaved] = {}
+        """The repertoire's reading lists, by id (in the order first saved)."""
 
     def role_of(self, member: str) -> Role | None:
         info = self.members.get(member)
@@ -153,6 +158,13 @@ def apply(state: CommunityState, event: Event) -> CommunityState:
             state.names[body.owner] = name
     elif isinstance(body, TemplateSaved):
         state.templates[body.name] = list(body.agenda)
+    elif isinstance(body, RepertoireReviewSet):
+        state.review_confidential = body.required
+    elif isinstance(body, CollectionSaved):
+        if body.artefacts:
+            state.collections[body.collection] = body
+        else:
+            state.collections.pop(body.collection, None)
     elif isinstance(body, RoomCreated):
         state.rooms[body.room] = RoomInfo(room=body.room, name=body.name, topic=body.topic)
     elif isinstance(body, MemberAdmitted):

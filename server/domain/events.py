@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from .artefact_events import ArtefactEventBody
 from .event_base import EventBody as EventBody
 from .event_base import Id as Id
 from .names import DisplayName, normalize_name_fields
@@ -197,6 +198,7 @@ AnyEventBody = (
     | SessionEventBody
     | PairEventBody
     | SeriesEventBody
+    | ArtefactEventBody
     | UnreadableEvent
 )
 
@@ -233,12 +235,15 @@ def session_stream(session: str) -> str:
 
 def series_stream(series: str) -> str:
     return f"series:{series}"
+def artefact_stream(artefact: str) -> str:
+    return f"artefact:{artefact}"
 
 
 def stream_kind(stream: str) -> tuple[str, str]:
     """Split ``kind:id``; raises ValueError for anything else."""
     kind, sep, ident = stream.partition(":")
-    if not sep or kind not in ("room", "community", "audit", "session", "series") or not ident:
+    if not sep or kind not in ("room", "community", "audit", "session", "series",
+                                "artefact") or not ident:
         raise ValueError(f"not a stream name: {stream!r}")
     return kind, ident
 

@@ -88,21 +88,32 @@ class Action(enum.StrEnum):
     SCHEDULE_SERIES = "schedule_series"
     """Recurring rooms: create and edit a series, cancel, move, title an occurrence, give
     it a host, end a series; see the gaps and the attendance."""
+    READ_REPERTOIRE = "read_repertoire"
+    """Read the community's repertoire: its artefacts, their history and quotes."""
+    WRITE_ARTEFACT = "write_artefact"
+    """Make an artefact (from transcript excerpts one may read), revise one's own, comment,
+    endorse and suggest revisions."""
+    CURATE_REPERTOIRE = "curate_repertoire"
+    """Revise any artefact, accept or decline any suggested revision."""
+    ERASE_WORDS = "erase_words"
+    """Erase anyone's words from a session's transcript for privacy (a member may erase
+    their own)."""
 
 
 _GUEST = {Action.JOIN_ROOM, Action.READ_HISTORY, Action.POST, Action.EDIT_OWN_MESSAGE,
           Action.DELETE_OWN_MESSAGE, Action.RELAY_TYPING, Action.TAKE_PART,
           Action.SPEAK_IN_SESSION}
 _MEMBER = _GUEST | {Action.VIEW_COMMUNITY, Action.LEAVE_COMMUNITY, Action.KEEP_PAIR_BLOCKS,
-                    Action.PLAN_SESSIONS}
+                    Action.PLAN_SESSIONS, Action.READ_REPERTOIRE, Action.WRITE_ARTEFACT}
 _HOST = _MEMBER | {Action.MODERATE_MESSAGES, Action.CREATE_GUEST_LINK, Action.REMOVE_GUEST,
                    Action.TIMEOUT_GUEST, Action.OPEN_SESSION, Action.RUN_SESSION,
                    Action.MODERATE_QUESTIONS, Action.SAVE_TEMPLATE}
 _CONVENER = _HOST | {Action.CREATE_ROOM, Action.INVITE_MEMBERS, Action.APPROVE_JOIN,
                      Action.SET_ROLE, Action.REMOVE_MEMBER, Action.TIMEOUT_MEMBER,
                      Action.LIFT_REMOVAL, Action.VIEW_AUDIT, Action.VIEW_PAIRINGS,
-                     Action.SCHEDULE_SERIES}
-_OWNER = _CONVENER | {Action.EDIT_COMMUNITY, Action.ISSUE_PASSWORD_RESET}
+                     Action.SCHEDULE_SERIES, Action.CURATE_REPERTOIRE}
+_OWNER = _CONVENER | {Action.EDIT_COMMUNITY, Action.ISSUE_PASSWORD_RESET,
+                      Action.ERASE_WORDS}
 
 GRANTS: dict[Role, frozenset[Action]] = {
     Role.GUEST: frozenset(_GUEST),

@@ -3,12 +3,13 @@
 // `<kind>:<id>`; each module exports KIND, fromSnapshot, apply, fold and normalForm.
 // A new kind is a new module and a line here; views dispatch on the kind through this.
 
+import * as artefact from "./artefact.js";
 import * as community from "./community.js";
 import * as room from "./room.js";
 import * as session from "./session.js";
 
 export const FOLDS = Object.freeze(Object.fromEntries(
-  [community, room, session].map((m) => [m.KIND, m])));
+  [community, room, session, artefact].map((m) => [m.KIND, m])));
 
 // The kind of a stream name ("room" for "room:lobby"); null if it names none.
 export function kindOf(stream) {

@@ -1,0 +1,90 @@
+"""Erasing words from a session's transcript for privacy.
+
+A member may erase their own words (a chat line, a note or caption they added, a
+question they asked with its edits); an owner may erase anyone's (``erase_words``). The
+event's body is removed, its digest and hash stay (a tombstone), so the chain still
+verifies. Then, in this process: the session's kept snapshot is dropped and its fold
+loaded again from the store, the search projections reconcile (the words leave the
+index), and every artefact quoting the line reads ``erased`` (quotes are read from the
+stream). The audit log records who erased which line, never the words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import msgspec
+
+from ..authority import Authority, Principal
+from ..domain.events import Event, session_stream
+from ..domain.policy import Action
+from ..domain.session_events import (
+    CaptionAdded,
+    CasePromptsSet,
+    ChatSaid,
+    NoteAdded,
+    QuestionAsked,
+    QuestionEdited,
+)
+from ..errors import InvalidCommand, NotFound
+from ..folds import Folds
+from ..store import EventStore
+from ..streams import SESSION, StreamRef
+
+WORDS = (ChatSaid, NoteAdded, CaptionAdded, QuestionAsked, QuestionEdited, CasePromptsSet)
+PAGE = 1000
+
+
+class Erased(msgspec.Struct, kw_only=True):
+    session: str
+    seqs: list[int]
+    """The events whose bodies were erased (a question's edits go with it)."""
+
+
+class Erasure:
+    def __init__(self, store: EventStore, folds: Folds, authority: Authority) -> None:
+        self.store, self.folds, self.authority = store, folds, authority
+        self.after: list[Callable[[], Awaitable[object]]] = []
+        """Run after an erasure (the search projections' reconcile)."""
+
+    async def _events(self, stream: str) -> list[Event]:
+        events: list[Event] = []
+        while True:
+            page = await self.store.read(stream, events[-1].seq if events else 0, PAGE)
+            events += page
+            if len(page) < PAGE:
+                return events
+
+    async def erase(self, principal: Principal, session: str, seq: int) -> Erased:
+        stream = session_stream(session)
+        found = await self.authority.check_read(principal, stream)
+        community = found.community.community
+        events = await self._events(stream)
+        event = next((e for e in events if e.seq == seq), None)
+        if event is None:
+            raise NotFound(f"no line {seq} in session {session}")
+        if event.body is None:
+            return Erased(session=session, seqs=[])  # erased already
+        if not isinstance(event.body, WORDS):
+            raise InvalidCommand("only words said can be erased (chat, notes, captions, "
+                                 "questions, case prompts)")
+        own = event.actor is not None and event.actor == principal.member
+        if not own:
+            await self.authority.check(principal, Action.ERASE_WORDS, community,
+                                       target=event.actor)
+        seqs = [seq]
+        if isinstance(event.body, QuestionAsked):  # its edits hold its words too
+            number = event.body.question
+            seqs += [e.seq for e in events if isinstance(e.body, QuestionEdited)
+                     and e.body.question == number]
+        await self.store.execute([
+            *[("UPDATE events SET body = NULL WHERE stream = ? AND seq = ?", (stream, s))
+              for s in seqs],
+            ("DELETE FROM stream_snapshots WHERE stream = ?", (stream,))])
+        await self.authority.record(principal.member, Action.ERASE_WORDS.value, community,
+                                    target=f"{stream} seq {seq}",
+                                    detail="their own words" if own else "")
+        await self.folds.load(StreamRef(SESSION, session))
+        for step in self.after:
+            await step()
+        return Erased(session=session, seqs=seqs)
