@@ -45,6 +45,7 @@ from .errors import CloseCode
 from .folds import Folds
 from .gateway import Gateway
 from .http.api import Api
+from .http.ice_api import ice_endpoints
 from .http.openapi import openapi_document
 from .http.pairings_api import pairing_endpoints
 from .http.series_api import series_endpoints
@@ -172,7 +173,7 @@ class Practica:
         self.api = Api(self.identity, self.communities, settings, self.search, self.liveness,
                        self.sessions, self.transcripts,
                        pairing_endpoints(self.pair_blocks, self.pairing_history)
-                       + series_endpoints(self.series))
+                       + series_endpoints(self.series) + ice_endpoints(settings))
         self.gateway = Gateway(self.actions, settings, self.metrics, limiter, self.identity,
                                relayer=self.relayer, sessions=self.sessions)
         self.janitor = Janitor(self.folds, self.actions.shared, self.leases,
