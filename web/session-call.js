@@ -320,6 +320,7 @@ function send(peer, signal, current = call) {
 }
 
 function note(peer, error) {
+  if (error && error.name === "InvalidStateError") return; // a connection replaced meanwhile
   status(`Call with ${peer.name}: ${(error && error.message) || error}`);
 }
 

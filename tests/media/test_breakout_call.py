@@ -5,11 +5,15 @@ each other peer to peer (signalling over Practica's websocket only) and reach
 indicator shows; switching the camera off and low-bandwidth mode reach the partner's page
 (low bandwidth: no video either way any more); a signal to someone outside the group,
 sent by a crafted page, is refused; ending the round hangs up. A trio makes a mesh: every
-member receives the other two."""
+member receives the other two.
+
+``PRACTICA_README_SCREENSHOTS=1`` also writes the README's picture of a call
+(web/screenshot-call.png)."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 from typing import Any
 
@@ -17,6 +21,7 @@ import pytest
 from playwright.async_api import Page, expect
 
 from tests.browser.session_ui import (
+    WEB,
     fetch_session,
     host_in_room,
     join_session,
@@ -67,6 +72,14 @@ async def frames(page: Page, member: str) -> int:
     return int((await page.evaluate(FRAMES, member))["frames"])
 
 
+async def screenshot(page: Page) -> None:
+    """The README's picture of a breakout call (web/screenshot-call.png)."""
+    await page.set_viewport_size({"width": 900, "height": 1100})
+    await page.evaluate("document.activeElement && document.activeElement.blur()")
+    await asyncio.sleep(2.5)  # the quality line is read every 2 s
+    await page.locator("#pairs-view").screenshot(path=str(WEB / "screenshot-call.png"))
+
+
 async def paired_session(media_context: Any, server: Any, n: int) -> tuple[Page, list[Page]]:
     """The host and ``n`` members in a session's pair-up segment, paired."""
     host = await host_in_room(media_context, server)
@@ -90,6 +103,8 @@ async def test_a_pair_sees_and_hears_each_other(server, media_context):
         assert found["width"] > 0 and found["frames"] > 0, found
         await expect(page.locator(f'.call-peer[data-member="{other}"] .call-quality')).to_have_text(
             re.compile(r"^Connection (good|fair|poor)( · \d+ ms)? · \d+ kbps"), timeout=CONNECTED)
+    if os.environ.get("PRACTICA_README_SCREENSHOTS"):
+        await screenshot(bob)
     session = host.url.rsplit("/", 1)[1]
     snapshot = await fetch_session(host, session)
     assert sorted(snapshot["groups"][0]["members"]) == sorted([bob_id, cara_id])
