@@ -141,6 +141,7 @@ def asyncapi() -> dict[str, Any]:
 
 
 def openapi() -> dict[str, Any]:
+    from .http.media_api import media_endpoints
     from .http.openapi import openapi_document
     from .http.pairings_api import pairing_endpoints
     from .http.routes import build_endpoints
@@ -152,7 +153,8 @@ def openapi() -> dict[str, Any]:
                             + session_endpoints(cast(Any, None))
                             + transcript_endpoints(cast(Any, None))
                             + pairing_endpoints(cast(Any, None), cast(Any, None))
-                            + series_endpoints(cast(Any, None)))
+                            + series_endpoints(cast(Any, None))
+                            + media_endpoints(cast(Any, None)))
 
 
 def codes_markdown() -> str:

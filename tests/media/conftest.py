@@ -95,6 +95,12 @@ class NetnsItem(pytest.Item):
         raise AssertionError(f"inside the namespace the test failed (exit "
                              f"{child.returncode}):\n{output[-12000:]}")
 
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
+                     style: Any = None) -> str:
+        if isinstance(excinfo.value, AssertionError | pytest.fail.Exception):
+            return str(excinfo.value)
+        return str(super().repr_failure(excinfo))
+
     def reportinfo(self) -> tuple[Path, int, str]:
         return self.path, 0, f"{self.original_nodeid} (in a loopback-only netns)"
 
