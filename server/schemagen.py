@@ -142,6 +142,7 @@ def asyncapi() -> dict[str, Any]:
 
 def openapi() -> dict[str, Any]:
     from .http.ice_api import ice_endpoints
+    from .http.media_api import media_endpoints
     from .http.openapi import openapi_document
     from .http.pairings_api import pairing_endpoints
     from .http.routes import build_endpoints
@@ -155,6 +156,7 @@ def openapi() -> dict[str, Any]:
                             + transcript_endpoints(cast(Any, None))
                             + pairing_endpoints(cast(Any, None), cast(Any, None))
                             + series_endpoints(cast(Any, None))
+                            + media_endpoints(cast(Any, None))
                             + ice_endpoints(Settings()))
 
 

@@ -129,6 +129,9 @@ class Settings:
     server whose send suspends before writing (uvicorn's websockets-sansio, which
     ``practica run`` uses); turn off when serving the app some other way."""
     web_dir: Path = field(default=WEB_DIR)
+    janus_url: str = "ws://127.0.0.1:8188"
+    """Janus's websocket API (VideoRoom plugin), for room-wide video; Practica proxies it
+    and browsers never reach it. Empty: room-wide video is off."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:

@@ -14,13 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.error
-import urllib.request
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -30,11 +26,9 @@ import pytest
 from playwright.async_api import Browser, BrowserContext, async_playwright
 
 from tests.browser.conftest import CHROMIUM_ARGS, ensure_chromium
-from tests.media import netns
+from tests.media import janus_proc, netns
 
 ROOT = Path(__file__).resolve().parents[2]
-JANUS_CONFIG = ROOT / "server" / "media" / "janus"
-JANUS_URL = "http://127.0.0.1:8088/janus"
 CHILD_TIMEOUT_S = 600
 WEBRTC_ARGS = [
     "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
@@ -95,6 +89,12 @@ class NetnsItem(pytest.Item):
         raise AssertionError(f"inside the namespace the test failed (exit "
                              f"{child.returncode}):\n{output[-12000:]}")
 
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
+                     style: Any = None) -> str:
+        if isinstance(excinfo.value, AssertionError | pytest.fail.Exception):
+            return str(excinfo.value)
+        return str(super().repr_failure(excinfo))
+
     def reportinfo(self) -> tuple[Path, int, str]:
         return self.path, 0, f"{self.original_nodeid} (in a loopback-only netns)"
 
@@ -121,40 +121,20 @@ def _sealed_namespace(request: pytest.FixtureRequest) -> None:
 
 @pytest.fixture
 def janus(tmp_path: Path) -> Iterator[str]:
-    """Janus (Debian's package) with the repository's config, inside the namespace; its URL."""
-    binary = shutil.which("janus")
-    if binary is None:
-        cannot_run("Janus is not installed (apt-get install janus; .ci/run does)")
-    log = (tmp_path / "janus.log").open("w")
-    process = subprocess.Popen(
-        [str(binary), "-C", str(JANUS_CONFIG / "janus.jcfg"), "-F", str(JANUS_CONFIG),
-         "-E", netns.JANUS_ADDRESS, "-o"],
-        stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait_for_janus(process, tmp_path / "janus.log")
-        yield JANUS_URL
-    finally:
-        process.terminate()
+    """Janus (Debian's package) with the repository's config, inside the namespace; the
+    URL of its HTTP API (Practica uses its websocket API, ``janus_proc.JANUS_WS``)."""
+    log_path = tmp_path / "janus.log"
+    with log_path.open("w") as log:
         try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
-        log.close()
-
-
-def wait_for_janus(process: subprocess.Popen[bytes], log: Path) -> None:
-    for _ in range(200):
-        if process.poll() is not None:
-            pytest.fail(f"Janus exited ({process.returncode}):\n{log.read_text()[-4000:]}")
+            process = janus_proc.start(log)
+        except FileNotFoundError as exc:
+            cannot_run(str(exc))
+        except janus_proc.JanusNotStarted as exc:
+            pytest.fail(f"{exc}:\n{log_path.read_text()[-4000:]}")
         try:
-            with urllib.request.urlopen(f"{JANUS_URL}/info", timeout=1) as answer:
-                if answer.status == 200:
-                    return
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.05)
-    pytest.fail(f"Janus did not answer on {JANUS_URL}/info:\n{log.read_text()[-4000:]}")
+            yield janus_proc.JANUS_URL
+        finally:
+            janus_proc.stop(process)
 
 
 @pytest.fixture
