@@ -2,13 +2,16 @@
 // see and hear each other peer to peer (WebRTC, a mesh: one connection per partner).
 // Practica carries only the signalling, as the session op `signal` (relayed to the one
 // partner named, never stored). Of two partners, the one whose id sorts first offers; the
-// other says `hello` when their page arrives, which asks for a fresh offer. Microphone and
-// camera can be switched off; "Low bandwidth" is audio only both ways (partners stop
-// sending you video). Each partner's tile shows the connection's quality from getStats().
+// other says `hello` when their page arrives, which asks for a fresh offer. Nothing starts
+// before the person first presses "Join the call" (later rooms then join by themselves,
+// until they press "Leave the call"). Microphone and camera can be switched off; "Low
+// bandwidth" is audio only both ways (partners stop sending you video). Each partner's
+// tile shows the connection's quality (session-call-quality.js).
 // session-pairs.js calls update() with the breakout room shown (or null to hang up).
 
 import { $, button, el } from "./dom.js";
 import { get } from "./api.js";
+import { measure } from "./session-call-quality.js";
 
 const GATHER_MS = 1500; // send the description once ICE gathering completes, or after this
 const STATS_MS = 2000;
@@ -18,6 +21,8 @@ let deps = null;
 let call = null; // {key, round, group, session, peers: Map<member, peer>, local, stats}
 const want = { audio: true, video: true, low: false }; // kept across rounds
 let iceServers = null;
+let shown = { room: null, state: null }; // what update() was last given
+const JOINED = "practica.breakout-call";
 
 export function init(options) {
   deps = options;
@@ -37,8 +42,12 @@ export function init(options) {
 export function update(room, state) {
   const me = deps.me().id;
   const key = room && !room.visiting ? `${deps.shownId()}:${room.round}:${room.group}` : "";
+  shown = { room, state };
   if (call && call.key !== key) hangUp();
-  if (!key) return;
+  if (!key || (!call && !joining())) {
+    prompt(key);
+    return;
+  }
   if (!call) start(key, room);
   const others = room.members.filter((m) => m !== me);
   for (const [member, peer] of call.peers) {
@@ -50,9 +59,46 @@ export function update(room, state) {
   $("call-empty").hidden = call.peers.size > 0;
 }
 
+// Whether to be in the call: once someone joins one, the next rooms' calls start by
+// themselves (until they leave one). Nothing starts a camera, or gathers ICE candidates,
+// before that first press.
+function joining() {
+  try {
+    return localStorage.getItem(JOINED) === "yes";
+  } catch {
+    return false;
+  }
+}
+
+function remember(yes) {
+  try {
+    localStorage.setItem(JOINED, yes ? "yes" : "no");
+  } catch { /* private mode: ask again next time */ }
+}
+
+// "Join the call" in a breakout room whose call this page is not in (none without a room).
+function prompt(key) {
+  const box = $("breakout-call-join");
+  if (!key) {
+    box?.remove();
+    return;
+  }
+  if (box) return;
+  const join = el("section", "breakout-call-join");
+  join.id = "breakout-call-join";
+  join.setAttribute("aria-label", "Call with your breakout room");
+  join.append(el("p", "muted", "Talk face to face: your partners see and hear you once you join."),
+    button("Join the call", "primary small", () => {
+      remember(true);
+      join.remove();
+      if (shown.room) update(shown.room, shown.state);
+    }));
+  $("breakout").insertBefore(join, $("breakout-chat"));
+}
+
 function start(key, room) {
   call = { key, round: room.round, group: room.group, session: deps.shownId(), peers: new Map(),
-    local: null, stats: setInterval(measure, STATS_MS), ready: null };
+    local: null, stats: setInterval(() => call && measure(call.peers.values(), STATS_MS), STATS_MS), ready: null };
   const box = view();
   $("breakout").insertBefore(box, $("breakout-chat"));
   call.ready = Promise.all([camera(), iceConfig()]);
@@ -70,6 +116,13 @@ export function hangUp() {
   }
   if (ending.local) ending.local.getTracks().forEach((t) => t.stop());
   $("breakout-call")?.remove();
+}
+
+// "Leave the call": hang up and stay out (the room's chat goes on) until joining again.
+function leave() {
+  remember(false);
+  hangUp();
+  if (shown.room) update(shown.room, shown.state);
 }
 
 async function camera() {
@@ -112,7 +165,8 @@ function view() {
   controls.append(
     toggle("Microphone", "audio", () => want.audio),
     toggle("Camera", "video", () => want.video && !want.low),
-    toggle("Low bandwidth (audio only)", "low", () => want.low));
+    toggle("Low bandwidth (audio only)", "low", () => want.low),
+    button("Leave the call", "ghost small", leave));
   const line = el("p", "muted call-status");
   line.id = "call-status";
   line.setAttribute("role", "status");
@@ -137,7 +191,7 @@ function toggle(label, what, on) {
   control.addEventListener("click", () => {
     want[what] = !want[what];
     applyWant();
-    for (const b of $("call-controls").children) b.setAttribute("aria-pressed", String(
+    for (const b of $("call-controls").querySelectorAll("[data-what]")) b.setAttribute("aria-pressed", String(
       b.dataset.what === "audio" ? want.audio : b.dataset.what === "video" ? want.video && !want.low : want.low));
   });
   return control;
@@ -322,35 +376,4 @@ function send(peer, signal, current = call) {
 function note(peer, error) {
   if (error && error.name === "InvalidStateError") return; // a connection replaced meanwhile
   status(`Call with ${peer.name}: ${(error && error.message) || error}`);
-}
-
-// --- connection quality -----------------------------------------------------------------------
-
-async function measure() {
-  if (!call) return;
-  for (const peer of call.peers.values()) {
-    if (!peer.pc) continue;
-    const now = { bytes: 0, frames: 0, lost: 0, packets: 0, rtt: null };
-    (await peer.pc.getStats()).forEach((r) => {
-      if (r.type === "inbound-rtp") {
-        now.bytes += r.bytesReceived || 0;
-        now.lost += Math.max(0, r.packetsLost || 0);
-        now.packets += r.packetsReceived || 0;
-        if (r.kind === "video") now.frames += r.framesDecoded || 0;
-      } else if (r.type === "candidate-pair" && r.nominated && r.state === "succeeded") {
-        now.rtt = r.currentRoundTripTime ?? now.rtt;
-      }
-    });
-    const before = peer.last || { bytes: 0, lost: 0, packets: 0 };
-    peer.last = now;
-    const kbps = Math.round(((now.bytes - before.bytes) * 8) / STATS_MS);
-    const got = now.packets - before.packets;
-    const loss = got + now.lost - before.lost > 0 ? (now.lost - before.lost) / (got + now.lost - before.lost) : 0;
-    const rtt = now.rtt === null ? null : Math.round(now.rtt * 1000);
-    const word = peer.pc.connectionState !== "connected" ? "connecting"
-      : loss > 0.08 || (rtt ?? 0) > 600 || got === 0 ? "poor" : loss > 0.02 || (rtt ?? 0) > 300 ? "fair" : "good";
-    Object.assign(peer.figure.dataset, { quality: word, bytes: String(now.bytes), frames: String(now.frames) });
-    peer.quality.textContent = word === "connecting" ? "Connecting…"
-      : `Connection ${word}${rtt === null ? "" : ` · ${rtt} ms`} · ${kbps} kbps${loss ? ` · ${Math.round(loss * 100)}% lost` : ""}`;
-  }
 }

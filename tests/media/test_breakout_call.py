@@ -1,10 +1,12 @@
 """A breakout room's call in headless Chromium with fake camera and microphone, inside the
-harness's loopback-only network namespace: the host pairs two members, whose pages call
-each other peer to peer (signalling over Practica's websocket only) and reach
-``connectionState == "connected"`` with video frames arriving both ways; the quality
-indicator shows; switching the camera off and low-bandwidth mode reach the partner's page
-(low bandwidth: no video either way any more); a signal to someone outside the group,
-sent by a crafted page, is refused; ending the round hangs up. A trio makes a mesh: every
+harness's loopback-only network namespace. The host pairs two members; nothing starts
+before each presses "Join the call"; then their pages call each other peer to peer
+(signalling over Practica's websocket only) and reach ``connectionState == "connected"``
+with video frames arriving both ways; the quality indicator shows; switching the camera
+off and low-bandwidth mode reach the partner's page (low bandwidth: no video either way
+any more); a signal to someone outside the group, sent by a crafted page, is refused;
+leaving the call shows on the partner's page and joining again calls anew; ending the
+round hangs up, and the next round's call starts by itself. A trio makes a mesh: every
 member receives the other two.
 
 ``PRACTICA_README_SCREENSHOTS=1`` also writes the README's picture of a call
@@ -90,7 +92,9 @@ async def paired_session(media_context: Any, server: Any, n: int) -> tuple[Page,
     await host.get_by_role("button", name="Start session").click()
     await expect(host.locator("#attendee-list li")).to_have_count(n + 1)
     await host.get_by_role("button", name="Pair everyone").click()
-    for page in members:
+    for page in members:  # nothing starts before the first press; later rooms join alone
+        await expect(page.locator("#breakout-call")).to_have_count(0)
+        await page.get_by_role("button", name="Join the call").click()
         await expect(page.locator("#breakout-call")).to_be_visible()
     return host, members
 
@@ -136,10 +140,23 @@ async def test_a_pair_sees_and_hears_each_other(server, media_context):
         {to, signal: {kind: 'hello'}})).catch(() => null)""", await me(host))
     await expect(cara.locator("#session-error")).to_contain_text("not in your breakout room")
 
-    # The host ends the round: both pages hang up.
+    await cara.get_by_role("button", name="Low bandwidth (audio only)").click()
+    await expect(bob.locator(f'.call-peer[data-member="{cara_id}"] figcaption')).to_have_text(
+        "Cara Member")
+
+    # Leaving the call: the partner sees it; joining again calls anew.
+    await bob.get_by_role("button", name="Leave the call").click()
+    await expect(cara.locator(f'.call-peer[data-member="{bob_id}"] .call-quality')).to_have_text(
+        "Left the call")
+    await bob.get_by_role("button", name="Join the call").click()
+    await receiving(cara, bob_id)
+
+    # The host ends the round: both pages hang up; the next round's call starts by itself.
     await host.get_by_role("button", name="End pair-ups now").click()
     for page in (bob, cara):
         await expect(page.locator("#breakout-call")).to_have_count(0)
+    await host.get_by_role("button", name="Pair everyone").click()
+    await receiving(bob, cara_id)
     assert_clean(host, bob, cara)
 
 
