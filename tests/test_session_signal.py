@@ -2,8 +2,10 @@
 the sender's group it names (as ``relayed`` kind ``signal``) and nobody else, is never
 stored and appends nothing; signalling to someone outside your group, from outside a
 group, too large or malformed, through a ``relay`` frame, or while timed out is refused
-with a typed error and reaches nobody. ``GET /api/ice-servers`` gives the configured
-STUN/TURN servers, TURN with credentials of one's own."""
+with a typed error and reaches nobody. Across two processes (PostgreSQL + Redis) a
+signal reaches the one member named in whichever process holds their socket.
+``GET /api/ice-servers`` gives the configured STUN/TURN servers, TURN with credentials
+of one's own."""
 
 from __future__ import annotations
 
@@ -20,7 +22,9 @@ import pytest
 
 from server.signal_protocol import MAX_SDP_CHARS
 from tests import test_session_pairs as pairs
-from tests.session_setup import op
+from tests.session_setup import attend, circle, member, op, open_session
+from tests.test_session_scaleout import pair as pair  # the two-process fixture
+from tests.test_session_scaleout import until_known
 
 pytestmark = pytest.mark.anyio
 SDP = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
@@ -131,3 +135,49 @@ async def test_turn_credentials_are_each_persons_own_and_expire(server):
     async with httpx2.AsyncClient(base_url=server.url) as http:
         anonymous = await http.get("/api/ice-servers")
     assert anonymous.status_code == 401, anonymous.text
+
+
+async def test_a_signal_crosses_processes_to_the_one_member_named(pair):
+    """PostgreSQL + Redis, two processes: members on both, each group's first member
+    signals the others; each receives it in whichever process holds their socket, and
+    nobody else receives anything."""
+    a, b = pair
+    c = await circle(a, members=0)
+    session = await open_session(c, agenda=pairs.AGENDA)
+    await until_known(b, session)
+    people = [await member(a, c.community, name, ws_url=url, other=b)
+              for name, url in (("Ann Asker", a.ws_url), ("Bob Voter", b.ws_url),
+                                ("Cy Third", a.ws_url), ("Di Fourth", b.ws_url))]
+    for _person, socket in people:
+        assert (await socket.command("join", room=c.room))["type"] == "ack"
+        await attend(socket, session)
+    await op(c.host_ws, session, "start")
+    for server in (a, b):
+        room = await server.practica.folds.room(c.room)
+        await until_(lambda room=room: all(p.id in room.present for p, _ in people))
+    assert (await op(c.host_ws, session, "pair"))["type"] == "ack"
+    groups = a.practica.folds.session(session).ups.member_lists()
+    await until_(lambda: b.practica.folds.session(session).ups.member_lists() == groups)
+    socket_of = {person.id: socket for person, socket in people}
+    expected: dict[str, int] = {}
+    for group in groups:
+        sender, *others = group
+        for to in others:
+            hello = await op(socket_of[sender], session, "signal", to=to,
+                             signal={"kind": "hello"})
+            assert hello["type"] == "ack", hello
+            got = await socket_of[to].wait_for(
+                lambda f: f["type"] == "relayed" and f["kind"] == "signal")
+            assert got["from"]["id"] == sender and got["data"]["signal"] == {"kind": "hello"}
+            expected[to] = expected.get(to, 0) + 1
+    await asyncio.sleep(0.3)
+    for person, socket in people:
+        assert len(signals(socket)) == expected.get(person.id, 0), person.id
+    assert signals(c.host_ws) == []
+
+
+async def until_(check: Any, within: float = 10) -> None:
+    deadline = asyncio.get_running_loop().time() + within
+    while not check():
+        assert asyncio.get_running_loop().time() < deadline, "in time"
+        await asyncio.sleep(0.02)
