@@ -270,6 +270,8 @@ async function setLow(low) {
 
 async function quality() {
   const rows = [];
+  const live = new Set(window.practicaMedia.peerConnections());
+  for (const pc of [...media.last.keys()]) if (!live.has(pc)) media.last.delete(pc);
   const all = [...media.subs.values()].filter((e) => e.pc).map((e) => [e.pc, e.figure, "in"]);
   if (media.publishing) all.push([media.publishing.pc, null, "out"]);
   for (const [pc, figure, way] of all) {
@@ -301,7 +303,7 @@ async function measure(pc, way) {
   const now = performance.now();
   const before = media.last.get(pc);
   media.last.set(pc, { bytes, at: now });
-  const kbps = before ? Math.max(0, Math.round(((bytes - before.bytes) * 8) / (now - before.at))) : 0;
+  const kbps = before ? Math.max(0, Math.round(((bytes - before.bytes) * 8) / (now - before.at))) : null;
   const loss = packets + lost > 0 ? (100 * lost) / (packets + lost) : 0;
   const state = pc.connectionState;
   let level = "good";
@@ -309,7 +311,8 @@ async function measure(pc, way) {
   else if (loss > 5 || (rtt != null && rtt > 0.4)) level = "poor";
   else if (loss > 1 || (rtt != null && rtt > 0.15)) level = "fair";
   const rank = { lost: 0, poor: 1, connecting: 2, fair: 3, good: 4 }[level];
-  const parts = [level, `${kbps} kbit/s`];
+  const parts = [level];
+  if (kbps != null) parts.push(`${kbps} kbit/s`);
   if (way === "in") parts.push(`loss ${loss.toFixed(1)}%`);
   if (rtt != null) parts.push(`rtt ${Math.round(rtt * 1000)} ms`);
   if (fps != null) parts.push(`${Math.round(fps)} fps`);
