@@ -8,6 +8,8 @@ import { api, get } from "./api.js";
 import { $, el } from "./dom.js";
 
 const POLL_MS = 1500;
+const FAST_POLL_MS = 300; // for a while after a stage change: a new publisher shows sooner
+const FAST_FOR_MS = 20000;
 const STATS_MS = 2000;
 
 let ctx = null;
@@ -15,6 +17,8 @@ const media = {
   session: null,
   available: null,
   timer: null,
+  fastUntil: 0,
+  generation: 0, // bumped when the session shown changes: an old poll loop ends
   statsTimer: null,
   publishing: null, // {pc, stream, camera, screen}
   starting: false,
@@ -47,9 +51,17 @@ export function show(id) {
   stopAll();
   media.session = id;
   if (!id) return;
-  media.timer = setInterval(refresh, POLL_MS);
   media.statsTimer = setInterval(quality, STATS_MS);
-  refresh();
+  poll();
+}
+
+// Look at the room's publishers now and again: often just after the stage changed.
+async function poll() {
+  const generation = media.generation;
+  await refresh();
+  if (media.generation !== generation || !media.session) return;
+  const fast = performance.now() < media.fastUntil;
+  media.timer = setTimeout(poll, fast ? FAST_POLL_MS : POLL_MS);
 }
 
 // The stage changed: maybe we may publish now, or must stop.
@@ -57,12 +69,13 @@ export function stageChanged() {
   const s = ctx.state();
   if (!s) return;
   if (media.publishing && !s.stage.has(ctx.me())) stopPublishing("You left the stage: your camera and microphone are off.");
+  media.fastUntil = performance.now() + FAST_FOR_MS;
   renderControls();
-  refresh();
 }
 
 function stopAll() {
-  clearInterval(media.timer);
+  media.generation += 1;
+  clearTimeout(media.timer);
   clearInterval(media.statsTimer);
   if (media.publishing) stopPublishing("");
   for (const feed of [...media.subs.keys()]) dropSub(feed);
