@@ -8,6 +8,8 @@ import { api, get } from "./api.js";
 import { $, el } from "./dom.js";
 
 const POLL_MS = 1500;
+const FAST_POLL_MS = 300; // for a while after a stage change: a new publisher shows sooner
+const FAST_FOR_MS = 20000;
 const STATS_MS = 2000;
 
 let ctx = null;
@@ -15,6 +17,8 @@ const media = {
   session: null,
   available: null,
   timer: null,
+  fastUntil: 0,
+  generation: 0, // bumped when the session shown changes: an old poll loop ends
   statsTimer: null,
   publishing: null, // {pc, stream, camera, screen}
   starting: false,
@@ -47,9 +51,17 @@ export function show(id) {
   stopAll();
   media.session = id;
   if (!id) return;
-  media.timer = setInterval(refresh, POLL_MS);
   media.statsTimer = setInterval(quality, STATS_MS);
-  refresh();
+  poll();
+}
+
+// Look at the room's publishers now and again: often just after the stage changed.
+async function poll() {
+  const generation = media.generation;
+  await refresh();
+  if (media.generation !== generation || !media.session) return;
+  const fast = performance.now() < media.fastUntil;
+  media.timer = setTimeout(poll, fast ? FAST_POLL_MS : POLL_MS);
 }
 
 // The stage changed: maybe we may publish now, or must stop.
@@ -57,12 +69,13 @@ export function stageChanged() {
   const s = ctx.state();
   if (!s) return;
   if (media.publishing && !s.stage.has(ctx.me())) stopPublishing("You left the stage: your camera and microphone are off.");
+  media.fastUntil = performance.now() + FAST_FOR_MS;
   renderControls();
-  refresh();
 }
 
 function stopAll() {
-  clearInterval(media.timer);
+  media.generation += 1;
+  clearTimeout(media.timer);
   clearInterval(media.statsTimer);
   if (media.publishing) stopPublishing("");
   for (const feed of [...media.subs.keys()]) dropSub(feed);
@@ -270,6 +283,8 @@ async function setLow(low) {
 
 async function quality() {
   const rows = [];
+  const live = new Set(window.practicaMedia.peerConnections());
+  for (const pc of [...media.last.keys()]) if (!live.has(pc)) media.last.delete(pc);
   const all = [...media.subs.values()].filter((e) => e.pc).map((e) => [e.pc, e.figure, "in"]);
   if (media.publishing) all.push([media.publishing.pc, null, "out"]);
   for (const [pc, figure, way] of all) {
@@ -301,7 +316,7 @@ async function measure(pc, way) {
   const now = performance.now();
   const before = media.last.get(pc);
   media.last.set(pc, { bytes, at: now });
-  const kbps = before ? Math.max(0, Math.round(((bytes - before.bytes) * 8) / (now - before.at))) : 0;
+  const kbps = before ? Math.max(0, Math.round(((bytes - before.bytes) * 8) / (now - before.at))) : null;
   const loss = packets + lost > 0 ? (100 * lost) / (packets + lost) : 0;
   const state = pc.connectionState;
   let level = "good";
@@ -309,7 +324,8 @@ async function measure(pc, way) {
   else if (loss > 5 || (rtt != null && rtt > 0.4)) level = "poor";
   else if (loss > 1 || (rtt != null && rtt > 0.15)) level = "fair";
   const rank = { lost: 0, poor: 1, connecting: 2, fair: 3, good: 4 }[level];
-  const parts = [level, `${kbps} kbit/s`];
+  const parts = [level];
+  if (kbps != null) parts.push(`${kbps} kbit/s`);
   if (way === "in") parts.push(`loss ${loss.toFixed(1)}%`);
   if (rtt != null) parts.push(`rtt ${Math.round(rtt * 1000)} ms`);
   if (fps != null) parts.push(`${Math.round(fps)} fps`);

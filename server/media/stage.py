@@ -315,13 +315,37 @@ class StageMedia:
     # --- the session moved on ----------------------------------------------------------
 
     def session_changed(self, state: SessionState, event: Event) -> None:
-        """A fold listener: off stage, or the session ended → stop their publishing."""
+        """A fold listener: off stage, or the session ended → stop their publishing; the
+        session ended → its Janus room goes. Decided again when the task runs, on the
+        fold as it is then, so a catch-up past "off, then on again" kicks nobody."""
         body = event.body
         if isinstance(body, StageChanged) and not body.on:
-            self._later(self._stop(state.session, body.member))
+            self._later(self._off_stage(state.session, body.member))
         elif isinstance(body, SessionEnded):
-            for session, member in [k for k in self._publishers if k[0] == state.session]:
-                self._later(self._stop(session, member))
+            self._later(self._ended(state.session))
+
+    async def _off_stage(self, session: str, member: str) -> None:
+        state = self.sessions.folds.session(session)
+        if member not in state.stage or state.phase == "ended":
+            await self._stop(session, member)
+
+    async def _ended(self, session: str) -> None:
+        for key in [k for k in self._publishers if k[0] == session]:
+            await self._stop(*key)
+        for name, sub in list(self._subscriptions.items()):
+            if sub.session == session:
+                del self._subscriptions[name]
+                if self.janus is not None:
+                    await self.janus.detach(sub.handle)
+        room = room_of(session)
+        if self.janus is None or not self.janus.connected or self._control is None:
+            return
+        try:
+            await self.janus.request(self._control, {
+                "request": "destroy", "room": room, "secret": await self._secret(session)})
+        except (JanusError, JanusDown):
+            pass  # gone already (or Janus is: then so is the room)
+        self._rooms.discard(room)
 
     def _later(self, work: Any) -> None:
         if self.janus is None:

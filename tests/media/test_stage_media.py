@@ -6,12 +6,19 @@ off stage stops the stream for every viewer."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
 from playwright.async_api import Page, expect
 
-from tests.browser.session_ui import host_in_room, join_session, member_in_room, open_session
+from tests.browser.session_ui import (
+    WEB,
+    host_in_room,
+    join_session,
+    member_in_room,
+    open_session,
+)
 
 pytestmark = [pytest.mark.anyio, pytest.mark.media, pytest.mark.slow]
 
@@ -80,8 +87,12 @@ async def test_presenter_publishes_viewers_receive_off_stage_stops(
     feed = feeds.pop()
     for page in watchers:
         await page.wait_for_function(FRAMES, arg=feed, timeout=20_000)
-        await expect(page.locator("#media-quality")).to_contain_text("Connection: good",
-                                                                     timeout=10_000)
+        await expect(page.locator("#media-quality")).to_have_text(
+            re.compile(r"^Connection: good · [1-9]\d* kbit/s · loss "), timeout=10_000)
+    # the README's picture: a viewer's "Stage video" box, receiving
+    await viewers[0].evaluate("() => { document.getElementById('toast').hidden = true; }")
+    await viewers[0].locator("#session-media").scroll_into_view_if_needed()
+    await viewers[0].locator("#session-media").screenshot(path=str(WEB / "screenshot-media.png"))
     outsider = await call(fay, "POST", f"{media}/subscriptions", {"feed": feed})
     assert (outsider["ok"], outsider["status"]) == (False, 403)
     assert (await call(ann, "POST", f"{media}/subscriptions", {"feed": 12345}))["status"] == 404
