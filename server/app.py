@@ -49,10 +49,13 @@ from .folds import Folds
 from .gateway import Gateway
 from .http.api import Api
 from .http.artefact_api import artefact_endpoints
+from .http.ice_api import ice_endpoints
+from .http.media_api import media_endpoints
 from .http.openapi import openapi_document
 from .http.pairings_api import pairing_endpoints
 from .http.series_api import series_endpoints
 from .hub import LocalHub
+from .media.stage import StageMedia
 from .metrics import Metrics
 from .pairing_history import PairingHistory
 from .pairing_inputs import pairing_inputs
@@ -66,7 +69,7 @@ from .ratelimit import Attempts, LocalAttempts, LocalRateLimiter, RedisAttempts,
 from .seed import seed_demo
 from .settings import Settings
 from .store import EventStore, open_store
-from .streams import ROOM
+from .streams import ROOM, SESSION
 from .wire import KeepRawSend
 
 log = logging.getLogger("practica.app")
@@ -183,10 +186,13 @@ class Practica:
         self.artefacts.search = RepertoireSearch(
             self.store, self.folds, self.authority,
             [self.projections["artefact_search"], self.projections["transcript_search"]])
+        self.media = StageMedia(self.sessions, settings.janus_url)
+        self.folds.listeners(SESSION).append(self.media.session_changed)
         self.api = Api(self.identity, self.communities, settings, self.search, self.liveness,
                        self.sessions, self.transcripts,
                        pairing_endpoints(self.pair_blocks, self.pairing_history)
-                       + series_endpoints(self.series) + artefact_endpoints(self.artefacts))
+                       + series_endpoints(self.series) + artefact_endpoints(self.artefacts)
+                       + media_endpoints(self.media) + ice_endpoints(settings))
         self.gateway = Gateway(self.actions, settings, self.metrics, limiter, self.identity,
                                relayer=self.relayer, sessions=self.sessions)
         self.janitor = Janitor(self.folds, self.actions.shared, self.leases,
@@ -284,6 +290,7 @@ class Practica:
         await _bounded("store", self.store.close(), 30)  # its last commits still announced
         await _bounded("bus", self.bus.stop(), 5)
         await _bounded("relay", self.relayer.stop(), 5)
+        await _bounded("media", self.media.close(), 5)
         await _bounded("presence", self.actions.shared.stop(), 5)
         if self.redis_health is not None:
             await _bounded("redis probe", self.redis_health.stop(), 5)

@@ -142,7 +142,7 @@ class History(ClientFrame, tag="history"):
     limit: Annotated[int, msgspec.Meta(ge=1, le=100)] = 50
 
 
-RelayKind = Literal["typing", "off_record", "breakout"]
+RelayKind = Literal["typing", "off_record", "breakout", "signal"]
 """What a relayed frame means; each kind is its own permission (``relay_<kind>``).
 ``typing``: the sender is typing in the room (clients show it for a few seconds);
 no ``data``. ``off_record``: chat, a note or a caption said in a live session while it
@@ -152,7 +152,10 @@ it (``data``: ``what`` = ``say``/``note``/``caption``, ``text``, ``name`` or
 in the session do. ``breakout``: chat in a pair-up's breakout room (the ``session``
 op ``breakout_say``), sent by the server on ``session:<id>`` only to that group's
 members and the hosts visiting it (``data``: ``group``, ``round``, ``text``); never
-stored, never sent as a ``relay``."""
+stored, never sent as a ``relay``. ``signal``: WebRTC signalling for a breakout room's
+call (the ``session`` op ``signal``), sent by the server on ``session:<id>`` only to the
+member it names, who is in the sender's group (``data``: ``group``, ``round``,
+``signal``); never stored, never sent as a ``relay``."""
 
 
 class Relay(ClientFrame, tag="relay"):

@@ -142,19 +142,24 @@ def asyncapi() -> dict[str, Any]:
 
 def openapi() -> dict[str, Any]:
     from .http.artefact_api import artefact_endpoints
+    from .http.ice_api import ice_endpoints
+    from .http.media_api import media_endpoints
     from .http.openapi import openapi_document
     from .http.pairings_api import pairing_endpoints
     from .http.routes import build_endpoints
     from .http.series_api import series_endpoints
     from .http.session_api import session_endpoints
     from .http.transcript_api import transcript_endpoints
+    from .settings import Settings
 
     return openapi_document(build_endpoints(cast(Any, None), cast(Any, None))
                             + session_endpoints(cast(Any, None))
                             + transcript_endpoints(cast(Any, None))
                             + pairing_endpoints(cast(Any, None), cast(Any, None))
                             + series_endpoints(cast(Any, None))
-                            + artefact_endpoints(cast(Any, None)))
+                            + artefact_endpoints(cast(Any, None))
+                            + media_endpoints(cast(Any, None))
+                            + ice_endpoints(Settings()))
 
 
 def codes_markdown() -> str:

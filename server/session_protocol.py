@@ -20,6 +20,7 @@ import msgspec
 
 from .domain.events import Id
 from .domain.session_events import Agenda, Prose, SessionText, Title
+from .signal_protocol import AnySignal
 
 Ref = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 QuestionNo = Annotated[int, msgspec.Meta(ge=1, le=1_000_000)]
@@ -305,6 +306,17 @@ class BreakoutSayOp(SessionOp, tag="breakout_say"):
     text: SessionText
 
 
+class SignalOp(SessionOp, tag="signal"):
+    """WebRTC signalling to ``to``, a member of your breakout room (the call between the
+    members of a pair or trio; see :mod:`server.signal_protocol`): never stored; relayed
+    (``relayed`` kind ``signal``, ``data`` {group, round, signal}) to ``to`` alone.
+    Refused ``forbidden`` when ``to`` is not in your group, ``out_of_order`` outside a
+    group, ``invalid`` when a description or candidate is too large or malformed."""
+
+    to: MemberId
+    signal: AnySignal
+
+
 AnySessionOp = (
     OpenOp | StartOp | AdvanceOp | BackOp | NextRoundOp | RoundBackOp | ExtendOp | PauseOp
     | ResumeOp | EndOp
@@ -312,7 +324,7 @@ AnySessionOp = (
     | EditQuestionOp | WithdrawOp | UpvoteOp | UnvoteOp | PinOp | AnswerOp | DismissOp
     | OffRecordOp | NameScribeOp | NoteOp | SayOp | CaptionOp | CasePromptsOp | AttendOp
     | PairOp | EndPairsOp | SitOutOp | BroadcastOp | CallHelpOp | VisitOp | LeaveVisitOp
-    | ClearHelpOp | LeavePairOp | PartnerChoiceOp | TakeawayOp | BreakoutSayOp
+    | ClearHelpOp | LeavePairOp | PartnerChoiceOp | TakeawayOp | BreakoutSayOp | SignalOp
 )
 
 

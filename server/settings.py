@@ -69,6 +69,14 @@ class Settings:
     relay_burst: int = 20
     max_relay_bytes: int = 4096
     """The largest ``data`` a relay frame may carry, as JSON."""
+    ice_servers: tuple[str, ...] = ()
+    """STUN/TURN URLs for browsers' peer-to-peer calls in breakout rooms, comma separated
+    (``stun:turn.example.org:3478,turn:turn.example.org:3478?transport=udp``); empty:
+    none (peers on one network need none). See README "Audio and video in pairs"."""
+    turn_secret: str = ""
+    """coturn's ``static-auth-secret``: each person gets TURN credentials of their own
+    that expire after ``turn_ttl_s``. Empty: TURN URLs are sent without credentials."""
+    turn_ttl_s: int = 6 * 3600
     send_queue_frames: int = 1024
     max_resume_streams: int = 32
     max_replay_events: int = 1000
@@ -121,6 +129,9 @@ class Settings:
     server whose send suspends before writing (uvicorn's websockets-sansio, which
     ``practica run`` uses); turn off when serving the app some other way."""
     web_dir: Path = field(default=WEB_DIR)
+    janus_url: str = "ws://127.0.0.1:8188"
+    """Janus's websocket API (VideoRoom plugin), for room-wide video; Practica proxies it
+    and browsers never reach it. Empty: room-wide video is off."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:

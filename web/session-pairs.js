@@ -7,12 +7,14 @@
 // chooses: wait, join another pair, or go back to the main room. When the round ends,
 // everyone is back in the main room and those who were paired get the optional "One thing
 // you took away" prompt (takeaway, or Skip). A visiting host sees the visited room here.
+// The room's audio/video call is session-call.js.
 // The host's controls are in session-pairs-host.js.
 
 import { $, button, el } from "./dom.js";
 import { msUntil } from "./clock.js";
 import { format } from "./session-clock.js";
 import * as pairsFold from "./folds/session-pairs.js";
+import * as call from "./session-call.js";
 
 let deps = null;
 let ticker = null;
@@ -25,6 +27,7 @@ const ONE_MINUTE = 60_000;
 
 export function init(options) {
   deps = options;
+  call.init({ gateway: deps.gateway, me: deps.me, shownId: deps.shownId });
   $("breakout-form").addEventListener("submit", (e) => {
     e.preventDefault();
     const text = $("breakout-text").value.trim();
@@ -59,6 +62,7 @@ export function init(options) {
 }
 
 export function reset() {
+  call.hangUp();
   chat = { key: "", lines: [] };
   lastBroadcast = "";
   takeawayRound = 0;
@@ -109,6 +113,7 @@ export function render() {
   if (takeawayRound && (s.pairs_active || s.phase === "ended")) closeTakeaway(); // a new round began
   if (box.hidden) {
     stopTicker();
+    call.hangUp();
     $("breakout").hidden = true;
     $("pairs-warning").hidden = true;
     return;
@@ -173,6 +178,7 @@ function renderChoice(s, alone) {
 function renderBreakout(s, room) {
   const box = $("breakout");
   box.hidden = !room;
+  call.update(room, s); // the room's audio/video call (none without a room, or visiting)
   if (!room) {
     stopTicker();
     $("pairs-warning").hidden = true;

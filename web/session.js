@@ -16,6 +16,7 @@ import * as board from "./session-board.js";
 import * as talk from "./session-talk.js";
 import * as pairs from "./session-pairs.js";
 import * as pairsHost from "./session-pairs-host.js";
+import * as stageMedia from "./session-media.js";
 
 let ctx = null;
 let ui = null;
@@ -71,6 +72,7 @@ export function init(context) {
   board.init({ command, state, me, takesPart, speaks });
   pairs.init({ gateway, command, state, me: () => ui.me, shownId: () => view.id, takesPart, speaks });
   pairsHost.init({ command, state, me: () => ui.me });
+  stageMedia.init({ state, me });
 }
 
 // --- commands ----------------------------------------------------------------------------------
@@ -115,6 +117,7 @@ export async function showForRoom(room) {
 async function showPicker(sessions) {
   if (view.id) gateway.unfollow(`session:${view.id}`); // no longer shown: stop folding it
   view.id = null;
+  stageMedia.show(null);
   view.state = null;
   $("session-live").hidden = true;
   $("session-pick").hidden = false;
@@ -173,6 +176,7 @@ export function show(id) {
     talk.reset();
     pairs.reset();
     pairsHost.reset();
+    stageMedia.show(null);
   }
   ctx.showPane("session");
   $("session-pick").hidden = true;
@@ -185,6 +189,7 @@ async function attend(id) {
   try {
     const ack = await command("attend", {}, id);
     if (view.id !== id) return;
+    stageMedia.show(id); // an attendee now: room-wide video may be received
     if (!view.state && ack.sync && ack.sync.snapshot) { // the snapshot listener usually drew it
       view.state = sessionFold.fromSnapshot(ack.sync.snapshot, ack.sync.seq);
       render();
@@ -266,6 +271,7 @@ function redraw(change, event) {
   if (change.agenda || change.timer) host.renderAgenda();
   if (change.timer || change.record || change.people || change.agenda) host.renderConsole();
   if (change.stage || change.hands || change.people) renderStage();
+  if (change.stage || change.ended || change.timer) stageMedia.stageChanged();
   if (change.board) board.render();
   if (change.record) renderRecord();
   if (change.people) renderAttendees();

@@ -64,8 +64,9 @@ from .session_pairing import InputsProvider, Pairing, departures, involved, no_h
 SECRET_NAME = "session_owner"
 Relay = Callable[[Principal, str, dict[str, Any]], Awaitable[None]]
 """``relay(sender, session stream, data)``: hand an off-the-record frame to those present."""
-BreakoutRelay = Callable[[Principal, str, dict[str, Any], list[str]], Awaitable[None]]
-"""``breakout(sender, session stream, data, to)``: a breakout room's talk, to ``to`` only."""
+BreakoutRelay = Callable[[Principal, str, dict[str, Any], list[str], str], Awaitable[None]]
+"""``breakout(sender, session stream, data, to, kind)``: a breakout room's talk (kind
+``breakout``) or call signalling (``signal``), to ``to`` only."""
 
 
 async def _no_relay(sender: Principal, stream: str, data: dict[str, Any]) -> None:
@@ -73,7 +74,7 @@ async def _no_relay(sender: Principal, stream: str, data: dict[str, Any]) -> Non
 
 
 async def _no_breakout(sender: Principal, stream: str, data: dict[str, Any],
-                       to: list[str]) -> None:
+                       to: list[str], kind: str) -> None:
     """Without a relayer: nothing to send it to."""
 
 
@@ -160,7 +161,7 @@ class Sessions:
                 raise StaleState(stream, expected, state.seq)
             result = decide(state, actor, op, now, random.Random(), context)
             if result.relay is not None and result.to is not None:
-                await self.breakout(principal, stream, result.relay, result.to)
+                await self.breakout(principal, stream, result.relay, result.to, result.kind)
                 return Ack(ref=cmd.ref, stream=stream)
             if result.relay is not None:
                 await self.relay(principal, stream, result.relay)

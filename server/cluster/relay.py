@@ -39,7 +39,7 @@ from ..errors import (
 )
 from ..folds import Folds
 from ..hub import LocalHub
-from ..protocol import Ack, Relay, Relayed, encode
+from ..protocol import Ack, Relay, Relayed, RelayKind, encode
 from ..ratelimit import TokenBucket
 from ..settings import Settings
 from ..streams import KINDS, StreamRef, parse, resource_of, split
@@ -206,19 +206,21 @@ class Relayer:
             log.warning("could not relay off the record to other processes: %s", exc)
 
     async def send_breakout(self, sender: Principal, stream: str, data: dict[str, Any],
-                            to: list[str]) -> None:
+                            to: list[str], kind: str = "breakout") -> None:
         """Hand what was said in a pair-up's breakout room (already authorized and
         decided) to ``to`` only (the group's other members and the hosts visiting it)
-        among those following the session's stream, here and in every other process."""
+        among those following the session's stream, here and in every other process;
+        ``kind`` ``signal``: a breakout call's signalling, to the one member named."""
+        relay_kind: RelayKind = "signal" if kind == "signal" else "breakout"
         frame = encode(Relayed(stream=stream, sender=Member(id=sender.member, name=sender.name),
-                               kind="breakout", data=data))
+                               kind=relay_kind, data=data))
         envelope = Envelope(origin=self.process, stream=stream, sender=sender.member,
                             to=list(to), frame=frame)
         self.deliver(envelope)
         try:
             await self.channel.publish(envelope)
         except (RedisError, OSError) as exc:  # this process's listeners still got it
-            log.warning("could not relay breakout talk to other processes: %s", exc)
+            log.warning("could not relay breakout %s to other processes: %s", kind, exc)
 
     def _limit(self, conn: Connection) -> None:
         now = time.monotonic()

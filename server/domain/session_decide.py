@@ -59,6 +59,7 @@ from .session_rules import owner_key as owner_key
 from .session_rules import require_live as _live
 from .session_rules import require_phase as _phase
 from .session_rules import required_action as required_action
+from .session_signal import SIGNAL_DECIDERS
 
 
 def decide_open(session: str, community: str, room: str, title: str, agenda: list[Segment],
@@ -334,5 +335,5 @@ _DECIDERS: dict[str, Any] = {
     "stage": _stage, "raise_hand": _raise_hand, "lower_hand": _lower_hand,
     "bring_up": _bring_up, **QA_DECIDERS, "off_record": _off_record,
     "name_scribe": _name_scribe, "note": _note, "say": _say, "caption": _caption,
-    "case_prompts": _case_prompts,
+    "case_prompts": _case_prompts, **SIGNAL_DECIDERS,
 }

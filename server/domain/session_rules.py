@@ -36,6 +36,9 @@ class Decided(NamedTuple):
     """Append without an actor: the event must not name who sent it."""
     to: list[str] | None = None
     """With ``relay``: only these members receive it (a breakout room's talk)."""
+    kind: str = "breakout"
+    """With ``relay`` and ``to``: the relay kind they receive it as (``breakout``: talk;
+    ``signal``: a breakout call's WebRTC signalling)."""
 
 
 def owner_key(key: str, question: int) -> str:
@@ -63,6 +66,7 @@ _ACTIONS: dict[str, Action] = {
     "sit_out": Action.TAKE_PART, "call_help": Action.TAKE_PART,
     "leave_pair": Action.TAKE_PART, "partner_choice": Action.TAKE_PART,
     "takeaway": Action.SPEAK_IN_SESSION, "breakout_say": Action.SPEAK_IN_SESSION,
+    "signal": Action.SPEAK_IN_SESSION,
 }
 """The action each op needs on the session's room. ``note`` and ``caption`` also need
 the sender to be the scribe or able to run the session; ``case_prompts`` the presenter
