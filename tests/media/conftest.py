@@ -13,7 +13,9 @@ Where namespaces or Janus cannot run the tests skip with a loud reason; with
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -61,12 +63,11 @@ class NetnsItem(pytest.Item):
             name = netns.create()
             try:
                 report = Path(work) / "report.xml"
-                child = subprocess.run(
+                child = run_child(
                     ["ip", "netns", "exec", name, sys.executable, "-m", "pytest",
                      self.original_nodeid, "-p", "no:cacheprovider", "-q", "-x",
                      f"--basetemp={work}/tmp", f"--junitxml={report}"],
-                    cwd=ROOT, env={**os.environ, netns.ENV_NAME: name},
-                    capture_output=True, text=True, timeout=CHILD_TIMEOUT_S)
+                    {**os.environ, netns.ENV_NAME: name})
                 netns.check_sealed(name)
                 self.traffic = netns.counters(name)
             finally:
@@ -97,6 +98,24 @@ class NetnsItem(pytest.Item):
 
     def reportinfo(self) -> tuple[Path, int, str]:
         return self.path, 0, f"{self.original_nodeid} (in a loopback-only netns)"
+
+
+def run_child(command: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run the child pytest in a process group of its own: on a timeout (or an interrupt)
+    the whole group (Janus, Chromium, the server) is killed, not just the child."""
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        out, err = process.communicate(timeout=CHILD_TIMEOUT_S)
+    except BaseException:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        raise
+    finally:
+        with contextlib.suppress(ProcessLookupError):  # strays the test left behind
+            os.killpg(process.pid, signal.SIGKILL)
+    return subprocess.CompletedProcess(command, process.returncode, out, err)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -80,7 +80,7 @@ async def test_presenter_publishes_viewers_receive_off_stage_stops(
     await ann.get_by_label("Put on stage").select_option(label="Bob Presenter")
     await ann.get_by_role("button", name="Put on stage").click()
     await bob.get_by_role("button", name="Start my video").click()
-    await expect(bob.locator("#media-status")).to_have_text("You are on camera.")
+    await expect(bob.locator("#media-notice")).to_have_text("You are on camera.")
     watchers = [ann, *viewers]
     feeds = {await feed_on(page) for page in watchers}
     assert len(feeds) == 1
@@ -108,7 +108,7 @@ async def test_presenter_publishes_viewers_receive_off_stage_stops(
 
     # off stage: Janus kicks Bob's feed; every viewer drops it
     await ann.get_by_role("button", name="Take Bob Presenter off stage").click()
-    await expect(bob.locator("#media-status")).to_contain_text("You left the stage")
+    await expect(bob.locator("#media-notice")).to_contain_text("You left the stage")
     for page in watchers:
         await expect(page.locator("#media-videos figure")).to_have_count(0, timeout=10_000)
     view = await call(ann, "GET", media)
