@@ -139,9 +139,9 @@ def _sealed_namespace(request: pytest.FixtureRequest) -> None:
 
 
 @pytest.fixture
-def janus(tmp_path: Path) -> Iterator[str]:
-    """Janus (Debian's package) with the repository's config, inside the namespace; the
-    URL of its HTTP API (Practica uses its websocket API, ``janus_proc.JANUS_WS``)."""
+def janus_process(tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """Janus (Debian's package) with the repository's config, inside the namespace; a test
+    may stop it early (``janus_proc.stop``) to see what happens when it goes away."""
     log_path = tmp_path / "janus.log"
     with log_path.open("w") as log:
         try:
@@ -151,9 +151,17 @@ def janus(tmp_path: Path) -> Iterator[str]:
         except janus_proc.JanusNotStarted as exc:
             pytest.fail(f"{exc}:\n{log_path.read_text()[-4000:]}")
         try:
-            yield janus_proc.JANUS_URL
+            yield process
         finally:
-            janus_proc.stop(process)
+            if process.poll() is None:
+                janus_proc.stop(process)
+
+
+@pytest.fixture
+def janus(janus_process: subprocess.Popen[bytes]) -> str:
+    """Janus running; the URL of its HTTP API (Practica uses its websocket API,
+    ``janus_proc.JANUS_WS``, the default of ``Settings.janus_url``)."""
+    return janus_proc.JANUS_URL
 
 
 @pytest.fixture
