@@ -24,6 +24,7 @@ const media = {
   starting: false,
   subs: new Map(), // feed -> {name, subscription, pc, video, figure, member}
   low: false,
+  wasLive: false, // published and not stopped by this person: leaving the stage is news
   last: new Map(), // pc -> {bytes, at}
 };
 
@@ -68,7 +69,11 @@ async function poll() {
 export function stageChanged() {
   const s = ctx.state();
   if (!s) return;
-  if (media.publishing && !s.stage.has(ctx.me())) stopPublishing("You left the stage: your camera and microphone are off.");
+  if (media.wasLive && !s.stage.has(ctx.me())) { // Janus may have hung up on us first
+    media.wasLive = false;
+    stopPublishing("");
+    notice("You left the stage: your camera and microphone are off.");
+  }
   media.fastUntil = performance.now() + FAST_FOR_MS;
   renderControls();
 }
@@ -80,10 +85,17 @@ function stopAll() {
   if (media.publishing) stopPublishing("");
   for (const feed of [...media.subs.keys()]) dropSub(feed);
   media.available = null;
+  media.wasLive = false;
+  if (ctx) notice("");
 }
 
 function status(text) {
   $("media-status").textContent = text;
+}
+
+// About your own video (started, stopped, refused): apart from the room's status line.
+function notice(text) {
+  $("media-notice").textContent = text;
 }
 
 function renderControls() {
@@ -151,9 +163,10 @@ async function publish() {
     self.srcObject = stream;
     self.setAttribute("aria-label", "Your camera");
     $("media-self").replaceChildren(self);
-    status("You are on camera.");
+    media.wasLive = true;
+    notice("You are on camera.");
   } catch (error) {
-    status(error.message || "Could not start your video.");
+    notice(error.message || "Could not start your video.");
   } finally {
     media.starting = false;
     renderControls();
@@ -161,6 +174,7 @@ async function publish() {
 }
 
 async function unpublish() {
+  media.wasLive = false;
   stopPublishing("Your camera and microphone are off.");
   try {
     await api("DELETE", `/api/sessions/${encodeURIComponent(media.session)}/media/publish`);
@@ -178,7 +192,7 @@ function stopPublishing(message) {
     p.pc.close();
   }
   $("media-self").replaceChildren();
-  if (message) status(message);
+  if (message) notice(message);
   renderControls();
 }
 
@@ -206,7 +220,7 @@ async function shareScreen() {
   try {
     p.screen = await navigator.mediaDevices.getDisplayMedia({ video: { frameRate: 5 } });
   } catch (error) {
-    status(error.message || "Screen sharing was not allowed.");
+    notice(error.message || "Screen sharing was not allowed.");
     return;
   }
   const track = p.screen.getVideoTracks()[0];

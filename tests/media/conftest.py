@@ -13,7 +13,9 @@ Where namespaces or Janus cannot run the tests skip with a loud reason; with
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -61,12 +63,11 @@ class NetnsItem(pytest.Item):
             name = netns.create()
             try:
                 report = Path(work) / "report.xml"
-                child = subprocess.run(
+                child = run_child(
                     ["ip", "netns", "exec", name, sys.executable, "-m", "pytest",
                      self.original_nodeid, "-p", "no:cacheprovider", "-q", "-x",
                      f"--basetemp={work}/tmp", f"--junitxml={report}"],
-                    cwd=ROOT, env={**os.environ, netns.ENV_NAME: name},
-                    capture_output=True, text=True, timeout=CHILD_TIMEOUT_S)
+                    {**os.environ, netns.ENV_NAME: name})
                 netns.check_sealed(name)
                 self.traffic = netns.counters(name)
             finally:
@@ -99,6 +100,24 @@ class NetnsItem(pytest.Item):
         return self.path, 0, f"{self.original_nodeid} (in a loopback-only netns)"
 
 
+def run_child(command: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run the child pytest in a process group of its own: on a timeout (or an interrupt)
+    the whole group (Janus, Chromium, the server) is killed, not just the child."""
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        out, err = process.communicate(timeout=CHILD_TIMEOUT_S)
+    except BaseException:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        raise
+    finally:
+        with contextlib.suppress(ProcessLookupError):  # strays the test left behind
+            os.killpg(process.pid, signal.SIGKILL)
+    return subprocess.CompletedProcess(command, process.returncode, out, err)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if netns.inside():
         return
@@ -120,9 +139,9 @@ def _sealed_namespace(request: pytest.FixtureRequest) -> None:
 
 
 @pytest.fixture
-def janus(tmp_path: Path) -> Iterator[str]:
-    """Janus (Debian's package) with the repository's config, inside the namespace; the
-    URL of its HTTP API (Practica uses its websocket API, ``janus_proc.JANUS_WS``)."""
+def janus_process(tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """Janus (Debian's package) with the repository's config, inside the namespace; a test
+    may stop it early (``janus_proc.stop``) to see what happens when it goes away."""
     log_path = tmp_path / "janus.log"
     with log_path.open("w") as log:
         try:
@@ -132,9 +151,17 @@ def janus(tmp_path: Path) -> Iterator[str]:
         except janus_proc.JanusNotStarted as exc:
             pytest.fail(f"{exc}:\n{log_path.read_text()[-4000:]}")
         try:
-            yield janus_proc.JANUS_URL
+            yield process
         finally:
-            janus_proc.stop(process)
+            if process.poll() is None:
+                janus_proc.stop(process)
+
+
+@pytest.fixture
+def janus(janus_process: subprocess.Popen[bytes]) -> str:
+    """Janus running; the URL of its HTTP API (Practica uses its websocket API,
+    ``janus_proc.JANUS_WS``, the default of ``Settings.janus_url``)."""
+    return janus_proc.JANUS_URL
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ off stage stops the stream for every viewer."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 
@@ -19,6 +20,7 @@ from tests.browser.session_ui import (
     member_in_room,
     open_session,
 )
+from tests.media import janus_proc
 
 pytestmark = [pytest.mark.anyio, pytest.mark.media, pytest.mark.slow]
 
@@ -80,7 +82,7 @@ async def test_presenter_publishes_viewers_receive_off_stage_stops(
     await ann.get_by_label("Put on stage").select_option(label="Bob Presenter")
     await ann.get_by_role("button", name="Put on stage").click()
     await bob.get_by_role("button", name="Start my video").click()
-    await expect(bob.locator("#media-status")).to_have_text("You are on camera.")
+    await expect(bob.locator("#media-notice")).to_have_text("You are on camera.")
     watchers = [ann, *viewers]
     feeds = {await feed_on(page) for page in watchers}
     assert len(feeds) == 1
@@ -108,7 +110,7 @@ async def test_presenter_publishes_viewers_receive_off_stage_stops(
 
     # off stage: Janus kicks Bob's feed; every viewer drops it
     await ann.get_by_role("button", name="Take Bob Presenter off stage").click()
-    await expect(bob.locator("#media-status")).to_contain_text("You left the stage")
+    await expect(bob.locator("#media-notice")).to_contain_text("You left the stage")
     for page in watchers:
         await expect(page.locator("#media-videos figure")).to_have_count(0, timeout=10_000)
     view = await call(ann, "GET", media)
@@ -132,3 +134,31 @@ RECEIVED = """async () => {
 async def received(page: Page) -> dict[str, int]:
     result: dict[str, int] = await page.evaluate(RECEIVED)
     return result
+
+
+async def test_janus_going_away_turns_video_off_and_the_session_goes_on(
+        janus_process: Any, server: Any, media_context: Any) -> None:
+    ann = await host_in_room(media_context, server)
+    bob = await member_in_room(media_context, server, "Bob Presenter")
+    cara = await member_in_room(media_context, server, "Cara Viewer")
+    session = await open_session(ann, "Fragile night")
+    await join_session(bob)
+    await join_session(cara)
+    await ann.get_by_label("Put on stage").select_option(label="Bob Presenter")
+    await ann.get_by_role("button", name="Put on stage").click()
+    await bob.get_by_role("button", name="Start my video").click()
+    feed = await feed_on(cara)
+    await cara.wait_for_function(FRAMES, arg=feed, timeout=20_000)
+
+    await asyncio.to_thread(janus_proc.stop, janus_process)
+    for page in (ann, bob, cara):
+        await expect(page.locator("#media-status")).to_contain_text(
+            "Room-wide video is off", timeout=15_000)
+    await expect(cara.locator("#media-videos figure")).to_have_count(0)
+    down = await call(bob, "POST", f"/api/sessions/{session}/media/publish",
+                      {"jsep": {"type": "offer", "sdp": await bob.evaluate(OFFER)}})
+    assert (down["ok"], down["status"], down["code"]) == (False, 503, "unavailable")
+    # the session itself does not notice: the host starts it, the stage changes
+    await ann.get_by_role("button", name="Start session").click()
+    await ann.get_by_role("button", name="Take Bob Presenter off stage").click()
+    await expect(cara.locator("#stage-list")).not_to_contain_text("Bob Presenter")
