@@ -4,15 +4,14 @@ room, opening a session, editing its agenda, joining it; reading the server's vi
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 from playwright.async_api import BrowserContext, Page, expect
 
 from tests.browser.test_accounts import owner_with_community
 from tests.browser.ui import live, open_room, sign_up, watch
+from tests.pictures import readme_picture
 
-WEB = Path(__file__).resolve().parents[2] / "web"
 PHONE = {"width": 375, "height": 740}
 SESSION_BUTTON = re.compile(r"^Session( · live)?$")  # the room header's
 
@@ -90,8 +89,8 @@ async def readme_screenshots(host: Page, member: Page) -> None:
           const view = document.getElementById('session-view');
           view.scrollIntoView();
         }""")
-    await host.screenshot(path=str(WEB / "screenshot-host.png"))
-    await member.screenshot(path=str(WEB / "screenshot-member.png"))
+    await host.screenshot(path=readme_picture("screenshot-host.png"))
+    await member.screenshot(path=readme_picture("screenshot-member.png"))
 
 
 def board(page: Page):

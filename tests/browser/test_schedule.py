@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import re
 from datetime import date, datetime, time, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,8 +24,7 @@ from playwright.async_api import Page, expect
 from server.domain.recurrence import normalize_rule, recurrence
 from tests.browser.test_accounts import owner_with_community
 from tests.browser.ui import assert_clean, live, sign_up, watch
-
-WEB = Path(__file__).resolve().parents[2] / "web"
+from tests.pictures import readme_picture
 
 pytestmark = [pytest.mark.anyio, pytest.mark.browser]
 
@@ -291,7 +289,7 @@ async def test_an_open_lobby_lights_up_for_those_coming_with_a_reminder_and_join
     if os.environ.get("PRACTICA_README_SCREENSHOTS") == "1":
         await bob.set_viewport_size({"width": 1280, "height": 900})
         await bob.evaluate("document.getElementById('toast').hidden = true")
-        await bob.screenshot(path=str(WEB / "screenshot-schedule.png"))
+        await bob.screenshot(path=readme_picture("screenshot-schedule.png"))
 
     await first.get_by_role("link", name=re.compile("^Join Morning huddle")).click()
     await expect(bob).to_have_url(re.compile(r"/s/[^/]+$"))

@@ -21,7 +21,6 @@ from playwright.async_api import Page, expect
 
 from tests.browser.session_ui import (
     PHONE,
-    WEB,
     fetch_session,
     host_in_room,
     join_session,
@@ -30,6 +29,7 @@ from tests.browser.session_ui import (
     set_agenda,
 )
 from tests.browser.ui import assert_clean
+from tests.pictures import readme_picture
 
 pytestmark = [pytest.mark.anyio, pytest.mark.browser]
 
@@ -53,8 +53,9 @@ async def screenshots(host: Page, member: Page) -> None:
           document.activeElement && document.activeElement.blur();
         }""")
         await page.locator("#pairs-view").scroll_into_view_if_needed()
-    await host.screenshot(path=str(WEB / "screenshot-pairs-host.png"))
-    await member.locator("#pairs-view").screenshot(path=str(WEB / "screenshot-pairs-member.png"))
+    await host.screenshot(path=readme_picture("screenshot-pairs-host.png"))
+    await member.locator("#pairs-view").screenshot(
+        path=readme_picture("screenshot-pairs-member.png"))
 
 
 async def sweep_at(server: Any, now_ms: int) -> None:

@@ -23,7 +23,6 @@ import pytest
 from playwright.async_api import Page, expect
 
 from tests.browser.session_ui import (
-    WEB,
     fetch_session,
     host_in_room,
     join_session,
@@ -31,6 +30,7 @@ from tests.browser.session_ui import (
     open_session,
 )
 from tests.browser.ui import assert_clean
+from tests.pictures import readme_picture
 
 pytestmark = [pytest.mark.anyio, pytest.mark.media]
 
@@ -79,7 +79,7 @@ async def screenshot(page: Page) -> None:
     await page.set_viewport_size({"width": 900, "height": 1100})
     await page.evaluate("document.activeElement && document.activeElement.blur()")
     await asyncio.sleep(2.5)  # the quality line is read every 2 s
-    await page.locator("#pairs-view").screenshot(path=str(WEB / "screenshot-call.png"))
+    await page.locator("#pairs-view").screenshot(path=readme_picture("screenshot-call.png"))
 
 
 async def paired_session(media_context: Any, server: Any, n: int) -> tuple[Page, list[Page]]:

@@ -14,13 +14,13 @@ import pytest
 from playwright.async_api import Page, expect
 
 from tests.browser.session_ui import (
-    WEB,
     host_in_room,
     join_session,
     member_in_room,
     open_session,
 )
 from tests.media import janus_proc
+from tests.pictures import readme_picture
 
 pytestmark = [pytest.mark.anyio, pytest.mark.media, pytest.mark.slow]
 
@@ -94,7 +94,8 @@ async def test_presenter_publishes_viewers_receive_off_stage_stops(
     # the README's picture: a viewer's "Stage video" box, receiving
     await viewers[0].evaluate("() => { document.getElementById('toast').hidden = true; }")
     await viewers[0].locator("#session-media").scroll_into_view_if_needed()
-    await viewers[0].locator("#session-media").screenshot(path=str(WEB / "screenshot-media.png"))
+    await viewers[0].locator("#session-media").screenshot(
+        path=readme_picture("screenshot-media.png"))
     outsider = await call(fay, "POST", f"{media}/subscriptions", {"feed": feed})
     assert (outsider["ok"], outsider["status"]) == (False, 403)
     assert (await call(ann, "POST", f"{media}/subscriptions", {"feed": 12345}))["status"] == 404
