@@ -10,7 +10,7 @@
 // session-pairs.js calls update() with the breakout room shown (or null to hang up).
 
 import { $, button, el } from "./dom.js";
-import { get } from "./api.js";
+import { iceServers } from "./ice.js";
 import { measure } from "./session-call-quality.js";
 
 const GATHER_MS = 1500; // send the description once ICE gathering completes, or after this
@@ -20,7 +20,7 @@ const RETRY_MS = 2000;
 let deps = null;
 let call = null; // {key, round, group, session, peers: Map<member, peer>, local, stats}
 const want = { audio: true, video: true, low: false }; // kept across rounds
-let iceServers = null;
+let iceList = [];
 let shown = { room: null, state: null }; // what update() was last given
 const JOINED = "practica.breakout-call";
 
@@ -136,13 +136,7 @@ async function camera() {
 }
 
 async function iceConfig() {
-  if (iceServers && iceServers.until > Date.now() / 1000 + 60) return;
-  try {
-    const answer = await get("/api/ice-servers");
-    iceServers = { list: answer.ice_servers || [], until: answer.expires_s || Infinity };
-  } catch {
-    iceServers = { list: [], until: 0 };
-  }
+  iceList = await iceServers();
 }
 
 // --- the view ----------------------------------------------------------------------------------
@@ -261,7 +255,7 @@ function close(peer) {
 
 function connection(peer, callId) {
   close(peer);
-  const pc = new RTCPeerConnection({ iceServers: iceServers ? iceServers.list : [] });
+  const pc = new RTCPeerConnection({ iceServers: iceList });
   peer.pc = pc;
   peer.callId = callId;
   peer.pending = [];

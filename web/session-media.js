@@ -6,6 +6,7 @@
 
 import { api, get } from "./api.js";
 import { $, el } from "./dom.js";
+import { iceServers } from "./ice.js";
 
 const POLL_MS = 1500;
 const FAST_POLL_MS = 300; // for a while after a stage change: a new publisher shows sooner
@@ -29,7 +30,6 @@ const media = {
 };
 
 // Where h-p2p's ICE configuration lands (settings → page); none on loopback.
-const iceServers = () => (window.practicaIceServers || []);
 
 // Diagnostics (the connection-quality figures come from these; tests read them too).
 window.practicaMedia = {
@@ -143,7 +143,7 @@ async function publish() {
   media.starting = true;
   try {
     const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 480 } });
-    const pc = new RTCPeerConnection({ iceServers: iceServers() });
+    const pc = new RTCPeerConnection({ iceServers: await iceServers() });
     for (const track of stream.getTracks()) pc.addTrack(track, stream);
     await pc.setLocalDescription(await pc.createOffer());
     await gathered(pc);
@@ -239,7 +239,7 @@ async function subscribe(publisher) {
   try {
     const offer = await api("POST", base, { feed, video: !media.low });
     entry.subscription = offer.subscription;
-    const pc = new RTCPeerConnection({ iceServers: iceServers() });
+    const pc = new RTCPeerConnection({ iceServers: await iceServers() });
     entry.pc = pc;
     const figure = el("figure", "media-feed");
     figure.dataset.feed = String(feed);
