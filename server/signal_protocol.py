@@ -18,13 +18,17 @@ from typing import Annotated
 
 import msgspec
 
+from .domain.patterns import whole
+
 MAX_SDP_CHARS = 16_384
 """The largest session description accepted. Chromium's offer for audio + video with
 its candidates is about 6 KB; the websocket's 64 KiB frame limit bounds it anyway."""
 MAX_CANDIDATE_CHARS = 1_024
 
-CallId = Annotated[str, msgspec.Meta(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_-]+$")]
-Sdp = Annotated[str, msgspec.Meta(min_length=4, max_length=MAX_SDP_CHARS, pattern=r"^v=0\r?\n")]
+CallId = Annotated[str, msgspec.Meta(min_length=1, max_length=40,
+                                     pattern=whole(r"[A-Za-z0-9_-]+"))]
+Sdp = Annotated[str, msgspec.Meta(min_length=4, max_length=MAX_SDP_CHARS,
+                                  pattern=whole(r"v=0\r?\n[\s\S]*"))]
 """A session description (RFC 8866): it starts with ``v=0``."""
 Candidate = Annotated[str, msgspec.Meta(max_length=MAX_CANDIDATE_CHARS)]
 """An ICE candidate line (``candidate:...``); empty marks the end of candidates."""
