@@ -177,6 +177,7 @@ class Practica:
         self.series = Series(self.store, self.folds, self.authority, self.feed.sync)
         self.artefacts = Artefacts(self.store, self.folds, self.authority, self.feed.sync)
         self.erasure = self.artefacts.erasure = Erasure(self.store, self.folds, self.authority)
+        self.erasure.announce = self._announce_erasure
         for name in ("artefact_search", "transcript_search"):
             self.erasure.after.append(functools.partial(
                 self.projections[name].projection.reconcile, self.store))
@@ -231,7 +232,20 @@ class Practica:
         except Exception:  # this process's sockets are closed; others' heartbeats lapse
             log.exception("could not tell other processes to close %s", target)
 
+    async def _announce_erasure(self, session: str) -> None:
+        """Words of ``session`` were erased here: every other process folds it again."""
+        try:
+            await self.bus.control({"erased": {"session": session, "by": self.process}})
+        except Exception:  # this process is right; the others refold at their restart
+            log.exception("could not tell other processes of the erasure in %s", session)
+
     def _on_control(self, message: dict[str, Any]) -> None:
+        erased = message.get("erased")
+        if isinstance(erased, dict):
+            session = erased.get("session")
+            if isinstance(session, str) and erased.get("by") != self.process:
+                self.actions._background(self.erasure.refold(session))
+            return
         kick = message.get("kick")
         if isinstance(kick, dict):
             try:

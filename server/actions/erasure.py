@@ -6,7 +6,10 @@ event's body is removed, its digest and hash stay (a tombstone), so the chain st
 verifies. Then, in this process: the session's kept snapshot is dropped and its fold
 loaded again from the store, the search projections reconcile (the words leave the
 index), and every artefact quoting the line reads ``erased`` (quotes are read from the
-stream). The audit log records who erased which line, never the words.
+stream). Every other process is told (``announce``: a control message on the bus) and
+folds the session again from the store too (:meth:`Erasure.refold`), so none keeps the
+words in memory or writes them back in a snapshot. The audit log records who erased
+which line, never the words.
 """
 
 from __future__ import annotations
@@ -46,6 +49,8 @@ class Erasure:
         self.store, self.folds, self.authority = store, folds, authority
         self.after: list[Callable[[], Awaitable[object]]] = []
         """Run after an erasure (the search projections' reconcile)."""
+        self.announce: Callable[[str], Awaitable[object]] | None = None
+        """Tell the other processes that a session's words were erased (the bus)."""
 
     async def _events(self, stream: str) -> list[Event]:
         events: list[Event] = []
@@ -87,4 +92,16 @@ class Erasure:
         await self.folds.load(StreamRef(SESSION, session))
         for step in self.after:
             await step()
+        if self.announce is not None:
+            await self.announce(session)
         return Erased(session=session, seqs=seqs)
+
+    async def refold(self, session: str) -> None:
+        """Another process erased words of ``session``: fold it again from the store (the
+        old fold held the words), then drop any snapshot written from the old fold while
+        the news travelled."""
+        if session not in self.folds.sessions:
+            return  # never folded here: nothing held
+        await self.folds.load(StreamRef(SESSION, session))
+        await self.store.execute([("DELETE FROM stream_snapshots WHERE stream = ?",
+                                   (session_stream(session),))])
