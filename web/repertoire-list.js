@@ -36,6 +36,26 @@ export function summaryItem(summary) {
   return item;
 }
 
+// On the community's front page: "New here? Start here" when it has that collection.
+let hintFor = null;
+export async function startHint(which) {
+  if (hintFor === which) return;
+  hintFor = which;
+  $("start-here-hint").hidden = true;
+  let start;
+  try {
+    start = (await get(`/api/communities/${enc(which)}/collections`))
+      .find((c) => c.collection === START);
+  } catch {
+    return; // not readable here (a guest): no hint
+  }
+  if (hintFor !== which || !start) return;
+  $("start-here-link").href = `/c/${enc(which)}/repertoire`;
+  const n = start.artefacts.length;
+  $("start-here-count").textContent = `${n} thing${n === 1 ? "" : "s"} to read first, in order.`;
+  $("start-here-hint").hidden = false;
+}
+
 const cpath = (suffix) => `/api/communities/${enc(community)}${suffix}`;
 
 // Show the lists of ``which``; ``curating``: may this person curate its repertoire.
@@ -107,6 +127,7 @@ function renderCollections(collections) {
 }
 
 async function save(c, ids) {
+  hintFor = null; // the front page's hint is read again
   const saved = await api("PUT", cpath(`/collections/${enc(c.collection)}`), {
     title: c.title, description: c.description, artefacts: ids });
   const collections = await get(cpath("/collections"));

@@ -102,7 +102,11 @@ async def test_filters_and_collections_made_by_an_owner_and_read_by_a_newcomer(
     newcomer = await Person.sign_up(server.url, "Nia Newcomer", login="nianewcomer")
     await newcomer.join("ward")
     other = await browser(server, new_context, "nianewcomer")
-    await other.goto(f"{server.url}/c/ward/repertoire")
+    await other.goto(f"{server.url}/c/ward")  # the front page points a newcomer there
+    hint = other.locator("#start-here-hint")
+    await expect(hint).to_have_text("New here? Start here: 2 things to read first, in order.")
+    await hint.get_by_role("link", name="Start here").click()
+    await expect(other).to_have_url(f"{server.url}/c/ward/repertoire")
     first = other.get_by_role("region", name="Start here")
     await expect(first).to_contain_text("New here? Read these first, in this order.")
     await expect(first.get_by_role("link")).to_have_text(["When to call", "Handover sheet"])
@@ -203,6 +207,7 @@ async def test_an_owner_makes_the_review_mandatory_in_manage(server, new_context
     await other.goto(f"{server.url}/c/clinic")
     await expect(other.get_by_role("button", name="Manage", exact=True)).to_be_hidden()
     await expect(other.locator("#review-section")).to_be_hidden()
+    await expect(other.locator("#start-here-hint")).to_be_hidden()  # no Start here here
     refused = await member.call("PUT", "/api/communities/clinic/repertoire/review",
                                 {"required": True})
     assert refused.status_code == 403
