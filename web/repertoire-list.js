@@ -100,7 +100,7 @@ async function choose(next) {
   if (filter.tag) query.set("tag", filter.tag);
   const which = community;
   try {
-    const listed = await get(cpath(`/artefacts${query.size ? `?${query}` : ""}`));
+    const listed = await get(cpath(`/artefacts${String(query) ? `?${query}` : ""}`));
     if (community !== which || filter !== next) return;
     $("repertoire-list").replaceChildren(...listed.map(summaryItem));
     if (!listed.length) $("repertoire-list").append(el("li", "muted", "No artefacts of that kind and tag."));
@@ -124,6 +124,8 @@ function renderCollections(collections) {
   $("repertoire-start").hidden = !start;
   $("repertoire-collections").replaceChildren(...collections
     .filter((c) => c !== start).map((c) => collectionBox(c, false)));
+  // The heading stays for those who make collections (the form is under it).
+  $("repertoire-collections-title").hidden = !curates && collections.every((c) => c === start);
 }
 
 async function save(c, ids) {
