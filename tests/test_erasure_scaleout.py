@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import pytest
 
+from server.actions.erasure import erased_elsewhere, erasure_message
 from tests.people import Person
 from tests.session_setup import attend, circle, member, op, open_session, until
 from tests.test_session_scaleout import pair as two_processes
 from tests.test_session_scaleout import until_known, until_seq
 
-pytestmark = pytest.mark.anyio
 pair = two_processes  # the fixture: two processes sharing PostgreSQL and Redis
 
 
@@ -22,6 +22,7 @@ def on(server, person: Person) -> Person:
     return other
 
 
+@pytest.mark.anyio
 async def test_words_erased_on_one_process_are_gone_from_the_other(pair):
     a, b = pair
     c = await circle(a, members=0)
@@ -66,3 +67,12 @@ async def test_words_erased_on_one_process_are_gone_from_the_other(pair):
     assert (await b.practica.store.verify()).ok
     for socket in (late, ann_ws, c.host_ws):
         await socket.close()
+
+
+def test_an_erasure_message_is_heard_by_the_other_processes_only():
+    message = erasure_message("s-1", "proc-a")
+    assert erased_elsewhere(message, "proc-b") == "s-1"
+    assert erased_elsewhere(message, "proc-a") is None  # the erasing process refolded
+    for odd in ({}, {"erased": "s-1"}, {"erased": {"session": 7, "by": "proc-a"}},
+                {"kick": {"session": "s-1"}}):
+        assert erased_elsewhere(odd, "proc-b") is None, odd

@@ -14,7 +14,9 @@ which line, never the words.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import msgspec
 
@@ -34,6 +36,7 @@ from ..folds import Folds
 from ..store import EventStore
 from ..streams import SESSION, StreamRef
 
+log = logging.getLogger("practica.erasure")
 WORDS = (ChatSaid, NoteAdded, CaptionAdded, QuestionAsked, QuestionEdited, CasePromptsSet)
 PAGE = 1000
 
@@ -42,6 +45,21 @@ class Erased(msgspec.Struct, kw_only=True):
     session: str
     seqs: list[int]
     """The events whose bodies were erased (a question's edits go with it)."""
+
+
+def erasure_message(session: str, process: str) -> dict[str, Any]:
+    """The bus control message saying ``process`` erased words of ``session``."""
+    return {"erased": {"session": session, "by": process}}
+
+
+def erased_elsewhere(message: dict[str, Any], process: str) -> str | None:
+    """The session of an erasure control message from another process than ``process``
+    (None if ``message`` is not one, or this process sent it)."""
+    erased = message.get("erased")
+    if not isinstance(erased, dict) or erased.get("by") == process:
+        return None
+    session = erased.get("session")
+    return session if isinstance(session, str) else None
 
 
 class Erasure:
@@ -93,7 +111,10 @@ class Erasure:
         for step in self.after:
             await step()
         if self.announce is not None:
-            await self.announce(session)
+            try:
+                await self.announce(session)
+            except Exception:  # right here; the others refold at their next start
+                log.exception("could not tell other processes of the erasure in %s", session)
         return Erased(session=session, seqs=seqs)
 
     async def refold(self, session: str) -> None:
