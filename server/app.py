@@ -27,7 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from . import logs
 from .actions.artefacts import Artefacts
 from .actions.communities import Communities
-from .actions.erasure import Erasure
+from .actions.erasure import Erasure, erased_elsewhere, erasure_message
 from .actions.identity import Identity
 from .actions.pair_blocks import PairBlockList
 from .actions.rooms import Actions
@@ -180,6 +180,8 @@ class Practica:
         self.series = Series(self.store, self.folds, self.authority, self.feed.sync)
         self.artefacts = Artefacts(self.store, self.folds, self.authority, self.feed.sync)
         self.erasure = self.artefacts.erasure = Erasure(self.store, self.folds, self.authority)
+        self.erasure.announce = lambda session: self.bus.control(
+            erasure_message(session, self.process))  # every other process refolds it
         for name in ("artefact_search", "transcript_search"):
             self.erasure.after.append(functools.partial(
                 self.projections[name].projection.reconcile, self.store))
@@ -238,6 +240,9 @@ class Practica:
             log.exception("could not tell other processes to close %s", target)
 
     def _on_control(self, message: dict[str, Any]) -> None:
+        if (erased := erased_elsewhere(message, self.process)) is not None:
+            self.actions._background(self.erasure.refold(erased))  # words erased there
+            return
         kick = message.get("kick")
         if isinstance(kick, dict):
             try:

@@ -8,6 +8,7 @@ import * as removed from "./removed.js";
 import { can } from "./can.js";
 import { $, button, copyText, el, onSubmit, showError, timeElement, toast } from "./dom.js";
 import * as pairings from "./pairings.js";
+import * as reviewSetting from "./review-setting.js";
 import * as seriesAdmin from "./series-admin.js";
 import { viewerZone } from "./schedule.js";
 
@@ -30,6 +31,7 @@ export function init(context) {
   $("audit-older").addEventListener("click", () => loadAudit(true));
   seriesAdmin.init(context, viewerZone);
   pairings.init(context);
+  reviewSetting.init(context);
 }
 
 const cpath = (suffix = "") => `/api/communities/${encodeURIComponent(ui.communityId)}${suffix}`;
@@ -72,6 +74,7 @@ export function showManage() {
   if (can("view_audit")) loadAudit(false);
   seriesAdmin.show();
   if (can("view_pairings")) pairings.loadHistory(false);
+  reviewSetting.show();
 }
 
 export function roomsChanged() {

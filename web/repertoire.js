@@ -6,18 +6,17 @@
 
 import { api, get, post } from "./api.js";
 import { $, button, el, formatDateTime, onSubmit } from "./dom.js";
+import * as lists from "./repertoire-list.js";
+import { KINDS } from "./repertoire-list.js";
 import { currentTranscript, selectedSeqs } from "./transcript.js";
 
 let ctx;
 let shownArtefact = null;
 
-const KINDS = {
-  faq: "FAQ entry", summary: "Summary", case_story: "Case story",
-  failure_reflection: "Reflection on a failure", insight: "Insight", template: "Template",
-};
 
 export function init(context) {
   ctx = context;
+  lists.init(context);
   onSubmit($("excerpt-form"), $("excerpt-error"), makeFromTranscript);
   onSubmit($("artefact-edit"), $("artefact-edit-error"), revise);
   onSubmit($("repertoire-search"), $("repertoire-error"), search);
@@ -163,16 +162,6 @@ function links(community) {
   $("repertoire-community").href = `/c/${enc(community)}`;
 }
 
-function summaryItem(summary) {
-  const item = el("li", "repertoire-item");
-  const link = el("a", "", summary.title);
-  link.href = `/r/${enc(summary.artefact)}`;
-  link.dataset.internal = "";
-  const tags = summary.tags.length ? ` · ${summary.tags.map((t) => `#${t}`).join(" ")}` : "";
-  item.append(link, el("span", "muted", ` ${KINDS[summary.kind] || summary.kind}${tags}`));
-  return item;
-}
-
 let community = null;
 
 export async function show(which) {
@@ -183,23 +172,15 @@ export async function show(which) {
   $("artefact-view").hidden = true;
   $("repertoire-hits").replaceChildren();
   try {
-    const [artefacts, collections] = await Promise.all([
-      get(`/api/communities/${enc(which)}/artefacts`),
-      get(`/api/communities/${enc(which)}/collections`)]);
-    if (community !== which) return;
-    $("repertoire-list").replaceChildren(...artefacts.map(summaryItem));
-    $("repertoire-collections").replaceChildren(...collections.map((c) => {
-      const box = el("section", "repertoire-collection");
-      box.setAttribute("aria-label", c.title);
-      box.append(el("h3", "", c.title), el("p", "muted", c.description));
-      const list = el("ol", "repertoire-list");
-      list.append(...c.artefacts.map(summaryItem));
-      box.append(list);
-      return box;
-    }));
+    await lists.show(which, curating(which));
   } catch (err) {
     failed(err);
   }
+}
+
+function curating(which) {
+  const membership = ctx.ui.memberships.find((m) => m.community === which);
+  return Boolean(membership && ["convener", "owner"].includes(membership.role));
 }
 
 async function search() {
@@ -259,8 +240,7 @@ function renderArtefact(page) {
     return quote;
   }));
   const me = ctx.ui.account && ctx.ui.account.id;
-  const membership = ctx.ui.memberships.find((m) => m.community === a.community);
-  const curates = membership && ["convener", "owner"].includes(membership.role);
+  const curates = curating(a.community);
   $("artefact-edit").hidden = !(curates || a.authors.some((p) => p.member === me));
   const helped = a.endorsements.some((p) => p.member === me);
   $("artefact-endorse").setAttribute("aria-pressed", String(helped));

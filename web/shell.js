@@ -9,6 +9,7 @@ import { MANAGING, can, canAny } from "./can.js";
 import * as chat from "./chat.js";
 import * as community from "./community.js";
 import * as pairings from "./pairings.js";
+import { startHint } from "./repertoire-list.js";
 import * as schedule from "./schedule.js";
 
 let ctx = null;
@@ -50,7 +51,10 @@ const POLICY_TEXT = {
 
 export function renderCommunityHeader(info) {
   $("community-name").textContent = info.name;
-  if (info.community) $("nav-repertoire").href = `/c/${encodeURIComponent(info.community)}/repertoire`;
+  if (info.community) {
+    $("nav-repertoire").href = `/c/${encodeURIComponent(info.community)}/repertoire`;
+    startHint(info.community);
+  }
   $("community-domain").textContent = info.domain;
   $("community-purpose").textContent = info.purpose;
   const members = ui.community ? ui.community.members.size : info.member_count;

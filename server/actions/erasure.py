@@ -6,12 +6,17 @@ event's body is removed, its digest and hash stay (a tombstone), so the chain st
 verifies. Then, in this process: the session's kept snapshot is dropped and its fold
 loaded again from the store, the search projections reconcile (the words leave the
 index), and every artefact quoting the line reads ``erased`` (quotes are read from the
-stream). The audit log records who erased which line, never the words.
+stream). Every other process is told (``announce``: a control message on the bus) and
+folds the session again from the store too (:meth:`Erasure.refold`), so none keeps the
+words in memory or writes them back in a snapshot. The audit log records who erased
+which line, never the words.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import msgspec
 
@@ -31,6 +36,7 @@ from ..folds import Folds
 from ..store import EventStore
 from ..streams import SESSION, StreamRef
 
+log = logging.getLogger("practica.erasure")
 WORDS = (ChatSaid, NoteAdded, CaptionAdded, QuestionAsked, QuestionEdited, CasePromptsSet)
 PAGE = 1000
 
@@ -41,11 +47,28 @@ class Erased(msgspec.Struct, kw_only=True):
     """The events whose bodies were erased (a question's edits go with it)."""
 
 
+def erasure_message(session: str, process: str) -> dict[str, Any]:
+    """The bus control message saying ``process`` erased words of ``session``."""
+    return {"erased": {"session": session, "by": process}}
+
+
+def erased_elsewhere(message: dict[str, Any], process: str) -> str | None:
+    """The session of an erasure control message from another process than ``process``
+    (None if ``message`` is not one, or this process sent it)."""
+    erased = message.get("erased")
+    if not isinstance(erased, dict) or erased.get("by") == process:
+        return None
+    session = erased.get("session")
+    return session if isinstance(session, str) else None
+
+
 class Erasure:
     def __init__(self, store: EventStore, folds: Folds, authority: Authority) -> None:
         self.store, self.folds, self.authority = store, folds, authority
         self.after: list[Callable[[], Awaitable[object]]] = []
         """Run after an erasure (the search projections' reconcile)."""
+        self.announce: Callable[[str], Awaitable[object]] | None = None
+        """Tell the other processes that a session's words were erased (the bus)."""
 
     async def _events(self, stream: str) -> list[Event]:
         events: list[Event] = []
@@ -87,4 +110,19 @@ class Erasure:
         await self.folds.load(StreamRef(SESSION, session))
         for step in self.after:
             await step()
+        if self.announce is not None:
+            try:
+                await self.announce(session)
+            except Exception:  # right here; the others refold at their next start
+                log.exception("could not tell other processes of the erasure in %s", session)
         return Erased(session=session, seqs=seqs)
+
+    async def refold(self, session: str) -> None:
+        """Another process erased words of ``session``: fold it again from the store (the
+        old fold held the words), then drop any snapshot written from the old fold while
+        the news travelled."""
+        if session not in self.folds.sessions:
+            return  # never folded here: nothing held
+        await self.folds.load(StreamRef(SESSION, session))
+        await self.store.execute([("DELETE FROM stream_snapshots WHERE stream = ?",
+                                   (session_stream(session),))])
