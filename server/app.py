@@ -22,7 +22,6 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import logs
 from .actions.artefacts import Artefacts
@@ -47,8 +46,10 @@ from .domain.events import Event, community_stream
 from .errors import CloseCode
 from .folds import Folds
 from .gateway import Gateway
+from .health import health_report
 from .http.api import Api
 from .http.artefact_api import artefact_endpoints
+from .http.headers import SecurityHeaders
 from .http.ice_api import ice_endpoints
 from .http.media_api import media_endpoints
 from .http.openapi import openapi_document
@@ -76,36 +77,6 @@ log = logging.getLogger("practica.app")
 
 STARTUP_TIMEOUT_S = 120
 """Opening the store, migrating and folding every community must finish within this."""
-
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-       "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
-       "frame-ancestors 'none'")
-SECURITY_HEADERS = [
-    (b"content-security-policy", CSP.encode()),
-    (b"x-content-type-options", b"nosniff"),
-    (b"referrer-policy", b"same-origin"),
-    (b"x-frame-options", b"DENY"),
-]
-
-
-class SecurityHeaders:
-    """Add CSP and friends to every HTTP response (plain ASGI: websockets pass untouched)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message = {**message, "headers": [*message.get("headers", []), *SECURITY_HEADERS]}
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
-
 
 class Practica:
     """One server process's runtime: everything the routes share."""
@@ -301,36 +272,6 @@ class Practica:
             await _bounded("redis probe", self.redis_health.stop(), 5)
         if self.redis is not None:
             await _bounded("redis", self.redis.aclose(), 5)
-
-
-HEALTH_STORE_TIMEOUT_S = 5.0
-
-
-async def health_report(practica: Practica) -> tuple[dict[str, Any], int]:
-    """``/healthz``: 503 when the store cannot make a change durable (this process
-    refuses changes), 200 with ``"status": "degraded"`` when Redis is unreachable
-    (it still serves, on its own limits and presence) or a projection keeps failing
-    (search lags; appends go on), else 200 ``"ok"``. ``projections`` gives each one's
-    lag (committed events not applied yet) and failing streams."""
-    body: dict[str, Any] = {"ok": True, "status": "ok",
-                            "connections": len(practica.gateway.connections)}
-    if practica.redis_health is not None:
-        body["redis"] = "down" if practica.redis_degraded() else "up"
-        if body["redis"] == "down":
-            body["status"] = "degraded"
-    try:
-        await asyncio.wait_for(practica.store.check_writable(), HEALTH_STORE_TIMEOUT_S)
-    except Exception as exc:
-        body |= {"ok": False, "status": "unavailable", "store": "down",
-                 "error": str(exc) or type(exc).__name__}
-        return body, 503
-    body["store"] = "up"
-    body["projections"] = projections = {
-        p.name: {"lag": p.lag, "failing_streams": p.failing}
-        for p in practica.projections.projectors.values()}
-    if any(p["failing_streams"] for p in projections.values()) and body["status"] == "ok":
-        body["status"] = "degraded"
-    return body, 200
 
 
 async def _bounded(step: str, work: Awaitable[None], seconds: float) -> None:
