@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 import secrets
 import time
-from collections.abc import Awaitable, Callable
 
 from .domain.events import (
     CommunityCreated,
@@ -28,7 +27,7 @@ from .domain.session_events import (
 from .domain.session_pair_events import PairGroup, PairsEnded, PairsMade
 from .passwords import Passwords
 from .seed_repertoire import seed_repertoire
-from .seed_series import seed_series
+from .seed_series import Append, seed_series
 from .settings import Settings
 from .store import CommandKey, EventStore
 
@@ -122,7 +121,6 @@ async def seed_demo(store: EventStore, settings: Settings, passwords: Passwords)
 PAST_SESSION = "demo-first-hour"
 
 
-Append = Callable[[str, str | None, list[EventBody]], Awaitable[object]]
 
 
 async def append_past_session(append: Append, community: str) -> None:

@@ -4,8 +4,6 @@ is kept, a few artefacts of different kinds quoting it, and a "Start here" colle
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 from .domain.artefact_events import ArtefactCreated, ArtefactKind, CollectionSaved
 from .domain.artefact_quote import excerpt_of
 from .domain.events import EventBody, artefact_stream, community_stream, session_stream
@@ -20,9 +18,9 @@ from .domain.session_events import (
     SessionOpened,
     SessionStarted,
 )
+from .seed_series import Append
 from .store import EventStore
 
-Append = Callable[[str, str | None, list[EventBody]], Awaitable[object]]
 SESSION = "s-demo-syncope"
 ROOM = "case-review"
 HOST = "m-demo-amara"

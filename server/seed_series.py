@@ -29,6 +29,8 @@ ROOM = "case-review"
 ZONE = "Europe/Berlin"
 DURATION_MIN = 75
 Append = Callable[[str, str | None, list[EventBody]], Awaitable[int]]
+"""``append(stream, actor, bodies)``: the seeder's append, answering the last seq (every
+seeder of the demo community takes it)."""
 """``append(stream, actor, bodies)``: the seq of the last event appended."""
 
 
