@@ -134,7 +134,7 @@ class Once:
                     return Outcome(parts[0][0], None)
                 (first, *_) = await self.store.append_all(list(parts), member, key, digest)
                 if first.conflict:
-                    raise _reused(ref or "")
+                    raise reused(ref or "")
                 return Outcome(first.stream, first.seq)
             return await decided(once, sync)
 
@@ -168,7 +168,7 @@ class Once:
         running = self._inflight.get(key)
         if running is not None:  # the same command twice at once: the second waits
             if running[1] != digest:
-                raise _reused(ref)
+                raise reused(ref)
             return await asyncio.shield(running[0])
         future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
         future.add_done_callback(lambda f: f.cancelled() or f.exception())
@@ -177,7 +177,7 @@ class Once:
             found = await self.store.applied_command(key)
             if found is not None:
                 if found.digest and digest and found.digest != digest:
-                    raise _reused(ref)
+                    raise reused(ref)
                 if again is not None:
                     await again()
                 outcome = Outcome(found.stream, found.seq or None)
@@ -192,7 +192,8 @@ class Once:
             del self._inflight[key]
 
 
-def _reused(ref: str) -> Conflict:
+def reused(ref: str) -> Conflict:
+    """The refusal of a ref already used for a different command."""
     return Conflict(f"ref {ref!r} was already used for a different command; nothing was "
                     "applied (use a new ref for a new command)")
 

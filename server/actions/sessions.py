@@ -44,9 +44,9 @@ from ..domain.session_decide import (
 )
 from ..domain.session_events import DEFAULT_TEMPLATE, Segment, TemplateSaved, community_hour
 from ..domain.session_pairs import left
-from ..errors import Conflict, InvalidCommand, NotFound, StaleState
+from ..errors import InvalidCommand, NotFound, StaleState
 from ..folds import Folds
-from ..pipeline import Sync, decided
+from ..pipeline import Sync, decided, reused
 from ..protocol import Ack, SessionCommand, command_digest
 from ..session_protocol import (
     AdvanceOp,
@@ -125,7 +125,7 @@ class Sessions:
         found = await self.store.applied_command(key)
         if found is not None:
             if found.digest and found.digest != digest:
-                raise _reused(cmd.ref)
+                raise reused(cmd.ref)
             return Ack(ref=cmd.ref, stream=found.stream, seq=found.seq)
         if isinstance(cmd.op, OpenOp):
             return await self._open(principal, cmd, cmd.op, key, digest)
@@ -176,7 +176,7 @@ class Sessions:
             (appended, *_) = await self.store.append_all(
                 parts, None if result.anonymous else principal.member, key, digest)
             if appended.conflict:
-                raise _reused(cmd.ref)
+                raise reused(cmd.ref)
             if appended.seq // self.snapshot_every > expected // self.snapshot_every:
                 await self.keep_snapshot(session)
             return Ack(ref=cmd.ref, stream=appended.stream, seq=appended.seq)
@@ -286,7 +286,7 @@ class Sessions:
                 [(stream, bodies, 0), (audit_stream(community.community), [entry], None)],
                 principal.member, key, digest)
             if appended.conflict:
-                raise _reused(cmd.ref)
+                raise reused(cmd.ref)
             return Ack(ref=cmd.ref, stream=appended.stream, seq=appended.seq)
 
         return await decided(attempt, self.sync)
@@ -330,8 +330,3 @@ class Sessions:
                 principal.member)
 
         await decided(attempt, self.sync)
-
-
-def _reused(ref: str) -> Conflict:
-    return Conflict(f"ref {ref!r} was already used for a different command; nothing was "
-                    "applied (use a new ref for a new command)")
