@@ -3,11 +3,12 @@
 // Every piece of user text goes into the page with textContent, never as HTML; the
 // one exception is a community's description_html, which the server sanitized.
 // This module is the app itself: the state, routing, the rail, entering a community
-// and redrawing what its stream's fold (folds/community.js) says changed. The rest lives in its own module: shell.js (a community's
-// header, rooms and panes), chat.js (a room), connection.js (status and every way a
-// stay ends), community.js (Members) and manage.js (Manage), schedule.js (recurring
-// rooms) and reminders.js, pages.js (sign in, invites, guests,
-// reset, the directory) and profile.js.
+// and redrawing what its stream's fold (folds/community.js) says changed. The rest
+// lives in modules of their own: shell.js (a community's header, rooms and panes),
+// chat.js (a room), connection.js (status and every way a stay ends), community.js
+// (Members), manage.js (Manage), pairings.js (pair-up history and blocks),
+// schedule.js and reminders.js (recurring rooms), repertoire.js, pages.js (sign in,
+// invites, guests, reset, the directory) and profile.js.
 
 import { Gateway } from "./socket.js";
 import { RoomView } from "./room.js";
