@@ -17,7 +17,7 @@ from ..domain.community import CommunityState
 from ..domain.events import Event, MemberLeft, MembersChanged
 from ..domain.matching import Stage
 from ..domain.session import SessionState
-from ..domain.session_pairs import NO_CONTEXT, PairContext, PairingInputs
+from ..domain.session_pairs import NO_CONTEXT, PairContext, PairingInputs, arrives_late
 from ..folds import Folds
 from ..store import EventStore
 
@@ -63,9 +63,11 @@ class Pairing:
         return frozenset(m for m in state.attendees if m in room.present)
 
     async def context(self, name: str, state: SessionState, community: CommunityState,
-                      sender: str, now_ms: int) -> PairContext:
+                      sender: str, now_ms: int, *, runs: bool = False) -> PairContext:
         if name not in NEEDS_CONTEXT or (name != "pair" and not state.ups.active):
             return NO_CONTEXT
+        if name == "attend" and not arrives_late(state, sender, runs):
+            return NO_CONTEXT  # a reconnect mid-round places nobody: no history to read
         present = await self.present(state)
         ups = state.ups
         people = sorted({*present, *ups.waiting, *ups.alone, sender,

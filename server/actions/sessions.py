@@ -156,7 +156,7 @@ class Sessions:
             actor = await self._actor(principal, community, state)
             now = now_ms()
             context = await self.pairing.context(op_name(op), state, community,
-                                                 principal.member, now)
+                                                 principal.member, now, runs=actor.runs)
             if state.seq != expected:  # moved on while the inputs were read: decide anew
                 raise StaleState(stream, expected, state.seq)
             result = decide(state, actor, op, now, random.Random(), context)

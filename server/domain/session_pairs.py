@@ -243,6 +243,14 @@ def _clear_help(state: SessionState, actor: SessionActor, op: Any, now: int,
 # --- arriving, leaving, choosing ---------------------------------------------------------
 
 
+def arrives_late(state: SessionState, member: str, runs: bool) -> bool:
+    """Whether ``member`` attending now is placed into the running round: a newcomer to
+    it (not a host, not on stage, not sitting out, not already in it or waiting)."""
+    ups = state.ups
+    return (ups.active and not runs and member not in ups.paired and member not in ups.waiting
+            and member not in ups.sitting_out and member not in state.stage)
+
+
 def _attend(state: SessionState, actor: SessionActor, op: Any, now: int,
             rng: random.Random, ctx: PairContext) -> list[EventBody]:
     """Counted present (first arrival); during a round, a newcomer to it is placed:
@@ -253,9 +261,7 @@ def _attend(state: SessionState, actor: SessionActor, op: Any, now: int,
     if actor.id not in state.attendees:
         bodies.append(AttendeeArrived(member=actor.id, name=actor.name, guest=actor.guest))
     ups = state.ups
-    if (ups.active and not actor.runs and actor.id not in ups.paired
-            and actor.id not in ups.waiting and actor.id not in ups.sitting_out
-            and actor.id not in state.stage):
+    if arrives_late(state, actor.id, actor.runs):
         placed = place_late(ups.member_lists(), [*ups.waiting, actor.id],
                             _pairing(ctx.inputs, (), rng), rng)
         bodies.append(_changed(state, _groups_with_ids(ups.groups, placed.groups), "late",
