@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextvars import ContextVar
@@ -25,7 +26,7 @@ from typing import NamedTuple, TypeVar
 from .domain.events import EventBody
 from .errors import CommandError, Conflict, ErrorCode, StaleState
 from .outage import as_unavailable
-from .store import AppliedCommand, CommandKey, EventStore
+from .store import AppendResult, AppliedCommand, CommandKey, EventStore
 
 log = logging.getLogger("practica.pipeline")
 
@@ -94,6 +95,38 @@ class AlreadyApplied(Exception):
 Parts = Sequence[tuple[str, list[EventBody], int | None]]
 """What a decision appends: ``(stream, events, expected seq or None)``, first the
 command's own stream, then any others in its transaction (its audit entry)."""
+
+
+async def append_keyed(store: EventStore, parts: Parts, actor: str | None
+                       ) -> list[AppendResult]:
+    """``append_all`` carrying the running HTTP call's key (:func:`call_key`), if any, so
+    the call's change is made at most once: a change committed before under the key
+    (its process died before answering) raises :class:`AlreadyApplied`."""
+    keyed = call_key()
+    if keyed is None:
+        return await store.append_all(list(parts), actor)
+    results = await store.append_all(list(parts), actor, keyed.key, keyed.digest)
+    keyed.used = True
+    first = results[0]
+    if first.conflict:
+        raise Conflict(f"the key {keyed.key.ref!r} was already used for another command")
+    if first.duplicate:
+        raise AlreadyApplied(AppliedCommand(first.stream, first.seq, keyed.digest))
+    return results
+
+
+@contextlib.contextmanager
+def keyed_step(step: str) -> Iterator[None]:
+    """One of several changes a keyed call makes (each file of an import), under a key
+    of its own made from the call's and ``step``: a retry of the call after its process
+    died finds each step committed before (:class:`AlreadyApplied`) and makes the rest."""
+    outer = _keyed.get()
+    if outer is None:
+        yield
+        return
+    mark = hashlib.sha256(step.encode()).hexdigest()[:16]
+    with keyed_call(CommandKey(outer.key.member, f"{outer.key.ref}#{mark}"), outer.digest):
+        yield
 
 
 class Outcome(NamedTuple):

@@ -48,7 +48,7 @@ from ..domain.policy import Action, Decision, Role
 from ..errors import CloseCode, Conflict, Forbidden, NotFound
 from ..folds import Folds
 from ..http import api_types as t
-from ..pipeline import AlreadyApplied, Sync, call_key, decided
+from ..pipeline import Sync, append_keyed, decided
 from ..store import AppliedCommand, CommandKey, EventStore
 from .identity import Identity, Kick
 from .links import Links
@@ -108,16 +108,8 @@ class Communities:
         parts = [(community_stream(state.community), bodies, state.seq), *more]
         if audit is not None:
             parts.append((audit_stream(state.community), [audit], None))
-        keyed = call_key()  # an HTTP call with an Idempotency-Key: applied at most once
-        if keyed is None:
-            await self.store.append_all(parts, actor)
-            return
-        (first, *_) = await self.store.append_all(parts, actor, keyed.key, keyed.digest)
-        keyed.used = True
-        if first.conflict:
-            raise Conflict(f"the key {keyed.key.ref!r} was already used for another command")
-        if first.duplicate:
-            raise AlreadyApplied(AppliedCommand(first.stream, first.seq, keyed.digest))
+        # An HTTP call with an Idempotency-Key: applied at most once.
+        await append_keyed(self.store, parts, actor)
 
     @staticmethod
     def audited(action: Action, target: str | None = None, detail: str = "") -> AuditRecorded:

@@ -24,7 +24,6 @@ from ..domain.events import EventBody, audit_stream, series_stream
 from ..domain.policy import Action
 from ..domain.series import SeriesState
 from ..domain.session_events import DEFAULT_TEMPLATE, Segment
-from ..errors import Conflict
 from ..folds import Folds
 from ..http.series_types import (
     CreateSeries,
@@ -33,8 +32,8 @@ from ..http.series_types import (
     SeriesView,
     TopicView,
 )
-from ..pipeline import AlreadyApplied, Sync, call_key, decided
-from ..store import AppliedCommand, EventStore
+from ..pipeline import Sync, append_keyed, decided
+from ..store import EventStore
 from ..streams import SERIES
 from .series_reads import SeriesReads
 from .series_views import occurrence_view, series_view, topic_view
@@ -57,16 +56,7 @@ class Series(SeriesReads):
         if action in PRIVILEGED:
             parts.append((audit_stream(community),
                           [audit_entry(action.value, target=stream, detail=detail)], None))
-        keyed = call_key()
-        if keyed is None:
-            (first, *_) = await self.store.append_all(parts, actor)
-            return first.seq
-        (first, *_) = await self.store.append_all(parts, actor, keyed.key, keyed.digest)
-        keyed.used = True
-        if first.conflict:
-            raise Conflict(f"the key {keyed.key.ref!r} was already used for another command")
-        if first.duplicate:
-            raise AlreadyApplied(AppliedCommand(first.stream, first.seq, keyed.digest))
+        (first, *_) = await append_keyed(self.store, parts, actor)
         return first.seq
 
     async def _change(self, principal: Principal, series: str, action: Action,
