@@ -46,7 +46,7 @@ from ..domain.policy import Action, Resource, allowed
 from ..errors import InvalidCommand, NotFound
 from ..folds import Folds
 from ..http import artefact_types as a
-from ..pipeline import Sync, decided
+from ..pipeline import Sync, append_keyed, decided
 from ..projections.repertoire_query import RepertoireSearch
 from ..store import EventStore
 from .artefact_guard import ScanReport, require_reviewed, review
@@ -169,7 +169,7 @@ class Artefacts:
             if state.review_confidential != required:
                 entry = audit_entry("set_repertoire_review", target=community,
                                     detail="mandatory" if required else "advice")
-                await self.store.append_all([
+                await append_keyed(self.store, [
                     (community_stream(community), [RepertoireReviewSet(required=required)],
                      state.seq), (audit_stream(community), [entry], None)],
                     principal.member)
@@ -212,7 +212,7 @@ class Artefacts:
             bodies = decide_create(held, community, self._actor(principal, state),
                                    Draft(kind=body.kind, title=body.title, body=body.body,
                                          tags=list(body.tags)), excerpts, confirmed)
-            await self.store.append_all([(stream, bodies, 0)], principal.member)
+            await append_keyed(self.store, [(stream, bodies, 0)], principal.member)
             return await self.page(principal, ident)
 
         return await decided(attempt, self.sync)
@@ -241,7 +241,7 @@ class Artefacts:
                     parts.append((audit_stream(state.community), [audit_entry(
                         Action.CURATE_REPERTOIRE.value, target=stream, detail=audited)],
                         None))
-                await self.store.append_all(parts, principal.member)
+                await append_keyed(self.store, parts, principal.member)
             return await self.page(principal, artefact)
 
         return await decided(attempt, self.sync)

@@ -21,7 +21,7 @@ from ..errors import InvalidCommand, NotFound
 from ..folds import Folds
 from ..http import artefact_types as a
 from ..http.api_types import Body
-from ..pipeline import Sync, decided
+from ..pipeline import Sync, append_keyed, decided
 from ..store import EventStore
 
 
@@ -65,11 +65,17 @@ class Collections:
 
     async def one(self, principal: Principal, community: str, collection: str
                   ) -> CollectionView:
+        found = await self.saved(principal, community, collection)
+        if found is None:
+            raise NotFound(f"no collection {collection!r} in {community}")
+        return found
+
+    async def saved(self, principal: Principal, community: str, collection: str
+                    ) -> CollectionView | None:
+        """The collection as it reads now; None if there is none (removed)."""
         state = await self.authority.check(principal, Action.READ_REPERTOIRE, community)
         saved = state.collections.get(collection)
-        if saved is None:
-            raise NotFound(f"no collection {collection!r} in {community}")
-        return self._view(state, saved)
+        return None if saved is None else self._view(state, saved)
 
     async def save(self, principal: Principal, community: str, collection: str,
                    body: SaveCollection) -> CollectionView | None:
@@ -96,7 +102,7 @@ class Collections:
                 raise InvalidCommand("a collection needs a title")
             entry = audit_entry(Action.CURATE_REPERTOIRE.value, target=ident,
                                 detail=f"collection of {len(listed)} artefacts")
-            await self.store.append_all([
+            await append_keyed(self.store, [
                 (community_stream(community), [saved], state.seq),
                 (audit_stream(community), [entry], None)], principal.member)
             return self._view(state, saved) if listed else None

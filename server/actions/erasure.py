@@ -20,8 +20,8 @@ from typing import Any
 
 import msgspec
 
-from ..authority import Authority, Principal
-from ..domain.events import Event, session_stream
+from ..authority import Authority, Principal, audit_entry
+from ..domain.events import AuditRecorded, Event, audit_stream, session_stream
 from ..domain.policy import Action
 from ..domain.session_events import (
     CaptionAdded,
@@ -33,12 +33,15 @@ from ..domain.session_events import (
 )
 from ..errors import InvalidCommand, NotFound
 from ..folds import Folds
-from ..store import EventStore
+from ..pipeline import append_keyed
+from ..store import AppliedCommand, EventStore
 from ..streams import SESSION, StreamRef
 
 log = logging.getLogger("practica.erasure")
 WORDS = (ChatSaid, NoteAdded, CaptionAdded, QuestionAsked, QuestionEdited, CasePromptsSet)
 PAGE = 1000
+EDITS = "with its edits, seqs "
+"""How the audit entry of an erased question names its edits (erased with it)."""
 
 
 class Erased(msgspec.Struct, kw_only=True):
@@ -104,9 +107,13 @@ class Erasure:
             *[("UPDATE events SET body = NULL WHERE stream = ? AND seq = ?", (stream, s))
               for s in seqs],
             ("DELETE FROM stream_snapshots WHERE stream = ?", (stream,))])
-        await self.authority.record(principal.member, Action.ERASE_WORDS.value, community,
-                                    target=f"{stream} seq {seq}",
-                                    detail="their own words" if own else "")
+        # Keyed (an Idempotency-Key call): a retry after a crash answers from this entry.
+        notes = ["their own words"] if own else []
+        if len(seqs) > 1:
+            notes.append(EDITS + ", ".join(str(s) for s in seqs[1:]))
+        await append_keyed(self.store, [(audit_stream(community), [audit_entry(
+            Action.ERASE_WORDS.value, target=f"{stream} seq {seq}",
+            detail="; ".join(notes))], None)], principal.member)
         await self.folds.load(StreamRef(SESSION, session))
         for step in self.after:
             await step()
@@ -116,6 +123,18 @@ class Erasure:
             except Exception:  # right here; the others refold at their next start
                 log.exception("could not tell other processes of the erasure in %s", session)
         return Erased(session=session, seqs=seqs)
+
+    async def replayed(self, principal: Principal, applied: AppliedCommand) -> Erased:
+        """The answer to an erasure committed before by a process that died before
+        answering (an Idempotency-Key call): read from its audit entry."""
+        (event,) = await self.store.read(applied.stream, applied.seq - 1, 1)
+        entry = event.body
+        assert isinstance(entry, AuditRecorded) and entry.target, entry
+        stream, _, first = entry.target.rpartition(" seq ")
+        await self.authority.check_read(principal, stream)
+        edits = entry.detail.partition(EDITS)[2]
+        return Erased(session=stream.partition(":")[2],
+                      seqs=[int(first), *(int(s) for s in edits.split(", ") if s)])
 
     async def refold(self, session: str) -> None:
         """Another process erased words of ``session``: fold it again from the store (the

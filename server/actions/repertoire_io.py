@@ -9,6 +9,10 @@ makes nothing); then each artefact is made through the same pipeline as any othe
 excerpts kept where they cite a session of this community you may read, its id kept if
 free), and each collection saved with the ids its artefacts got. What cannot be made is
 skipped with its reason, in the report.
+
+With an Idempotency-Key, each artefact and collection is made under a key of its own
+(:func:`~server.pipeline.keyed_step`): a retry of an import whose process died midway
+makes only what was not made yet, and answers the same report.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from ..domain.repertoire_files import (
 )
 from ..errors import CommandError, InvalidCommand
 from ..http import artefact_types as a
+from ..pipeline import AlreadyApplied, keyed_step
 from .artefacts import Artefacts
 from .collections import Collections, SaveCollection
 
@@ -117,16 +122,20 @@ class Transfer:
                     "kind": one.kind, "title": one.title, "body": one.body,
                     "tags": one.tags, "excerpts": ranges, "artefact": ident},
                     a.NewArtefact)
-                page = await self.artefacts.create(principal, community, body)
+                with keyed_step(one.path):
+                    made = (await self.artefacts.create(principal, community, body)
+                            ).artefact.artefact
+            except AlreadyApplied as done:  # by this call, before its process died
+                made = done.applied.stream.partition(":")[2]
             except msgspec.ValidationError as exc:
                 report.skipped.append(Skipped(path=one.path, reason=str(exc)))
                 continue
             except CommandError as exc:
                 report.skipped.append(Skipped(path=one.path, reason=exc.message))
                 continue
-            report.artefacts[one.path] = page.artefact.artefact
+            report.artefacts[one.path] = made
             if one.artefact:
-                report.artefacts.setdefault(one.artefact, page.artefact.artefact)
+                report.artefacts.setdefault(one.artefact, made)
         for listed in lists:
             mapped = [report.artefacts[x] for x in listed.artefacts if x in report.artefacts]
             if not mapped:
@@ -134,10 +143,14 @@ class Transfer:
                                               "artefacts was imported"))
                 continue
             try:
-                await self.collections.save(principal, community, listed.collection,
-                                            SaveCollection(title=listed.title,
-                                                           description=listed.description,
-                                                           artefacts=mapped))
+                with keyed_step(listed.path):
+                    await self.collections.save(principal, community, listed.collection,
+                                                SaveCollection(
+                                                    title=listed.title,
+                                                    description=listed.description,
+                                                    artefacts=mapped))
+            except AlreadyApplied:
+                pass  # saved by this call before its process died
             except CommandError as exc:
                 report.skipped.append(Skipped(path=listed.path, reason=exc.message))
                 continue

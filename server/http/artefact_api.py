@@ -17,6 +17,7 @@ from ..domain.artefact_events import ArtefactKind, Tag
 from ..errors import NotFound
 from ..projections.repertoire_query import RepertoireResults
 from ..projections.search import MAX_LIMIT
+from ..store import AppliedCommand
 from . import api_types as t
 from . import artefact_types as a
 from .endpoints import Call, Download, Endpoint
@@ -128,13 +129,36 @@ def artefact_endpoints(artefacts: Artefacts) -> list[Endpoint]:
         return await artefacts.decline(call.who, call.param("artefact"), number(call),
                                        call.body.reason)
 
+    # Replays: the answer to a keyed call whose change committed before its process
+    # died (see Endpoint.replay): what it changed, as it reads now.
+    async def created(call: Call, applied: AppliedCommand) -> a.ArtefactPage:
+        return await artefacts.page(call.who, applied.stream.partition(":")[2])
+
+    async def page_now(call: Call, _: AppliedCommand) -> a.ArtefactPage:
+        return await get(call)
+
+    async def review_now(call: Call, _: AppliedCommand) -> a.ReviewSetting:
+        return await get_review(call)
+
+    async def collection_now(call: Call, _: AppliedCommand) -> CollectionView | None:
+        assert collections is not None
+        return await collections.saved(call.who, call.param("community"),
+                                       call.param("collection"))
+
+    async def erased_before(call: Call, applied: AppliedCommand) -> Erased:
+        assert artefacts.erasure is not None
+        return await artefacts.erasure.replayed(call.who, applied)
+
+    async def imported(call: Call, _: AppliedCommand) -> ImportReport:
+        return await load(call)  # each file has its own key: makes only what was not made
+
     c, one = "/api/communities/{community}/artefacts", "/api/artefacts/{artefact}"
     reading = "Reading needs `read_repertoire` in the artefact's community"
     return [
         Endpoint("POST", c, "Make an artefact (revision 1), quoting transcript ranges of "
                  "this community's sessions you may read. A range from another community, "
                  "an empty or inverted range, or one outside the session is refused and "
-                 "nothing is saved", create, a.NewArtefact, a.ArtefactPage, 201),
+                 "nothing is saved", create, a.NewArtefact, a.ArtefactPage, 201, replay=created),
         Endpoint("GET", c, "The community's artefacts, newest change first; of one kind "
                  "and with one tag if asked", listing, reply=list[a.ArtefactSummary],
                  query=(("kind", ArtefactKind, "only artefacts of this kind"),
@@ -156,7 +180,7 @@ def artefact_endpoints(artefacts: Artefacts) -> list[Endpoint]:
         Endpoint("PUT", "/api/communities/{community}/repertoire/review", "Make the "
                  "confidential-details review mandatory (publishing refused until each "
                  "finding is redacted or confirmed) or advice (owners: `edit_community`)",
-                 set_review, a.ReviewSetting, a.ReviewSetting),
+                 set_review, a.ReviewSetting, a.ReviewSetting, replay=review_now),
         Endpoint("GET", "/api/communities/{community}/collections", "The repertoire's "
                  "collections: ordered reading lists (\"Start here\")", all_collections,
                  reply=list[CollectionView]),
@@ -166,7 +190,8 @@ def artefact_endpoints(artefacts: Artefacts) -> list[Endpoint]:
         Endpoint("PUT", "/api/communities/{community}/collections/{collection}", "Save a "
                  "collection (conveners: `curate_repertoire`); no artefacts removes it "
                  "(the reply is then null). Each artefact must be the community's",
-                 save_collection, SaveCollection, CollectionView | None, refusals=(404,)),
+                 save_collection, SaveCollection, CollectionView | None, refusals=(404,),
+                 replay=collection_now),
         Endpoint("GET", "/api/communities/{community}/repertoire/export", "The whole "
                  "repertoire as a zip of markdown files with front matter "
                  "(`artefacts/<kind>/<id>.md`, `collections/<id>.md`); quotes as they read "
@@ -174,20 +199,21 @@ def artefact_endpoints(artefacts: Artefacts) -> list[Endpoint]:
         Endpoint("POST", "/api/communities/{community}/repertoire/import", "Import a zip "
                  "made by the export (conveners). A broken file refuses it all, naming the "
                  "file; otherwise each artefact is made (or skipped, with its reason)",
-                 load, reply=ImportReport, status=201, raw_body="application/octet-stream"),
+                 load, reply=ImportReport, status=201, raw_body="application/octet-stream",
+                 replay=imported),
         Endpoint("POST", "/api/sessions/{session}/lines/{seq}/erase", "Erase words from "
                  "a session's transcript for privacy: your own (chat, notes, captions, "
                  "questions with their edits), or anyone's as an owner (`erase_words`). The "
                  "body goes, its hash stays (the chain still verifies); search, exports "
                  "and artefacts' quotes no longer show it", erase, reply=Erased,
-                 refusals=(404,)),
+                 refusals=(404,), replay=erased_before),
         Endpoint("GET", one, "An artefact as it reads now, with its quotes (an erased line "
                  "reads `erased`) and their links back to the transcript. " + reading,
                  get, reply=a.ArtefactPage, refusals=(404,)),
         Endpoint("POST", one + "/revisions", "Revise it (its authors, or a convener): a new "
                  "revision; nothing is overwritten. `base_revision` older than the latest "
                  "is a conflict", revise, a.ReviseArtefact, a.ArtefactPage, 201,
-                 refusals=(404,)),
+                 refusals=(404,), replay=page_now),
         Endpoint("GET", one + "/revisions", "Every revision, first first. " + reading,
                  history, reply=a.History, refusals=(404,)),
         Endpoint("GET", one + "/diff", "A unified diff between two revisions (default: the "
@@ -196,18 +222,18 @@ def artefact_endpoints(artefacts: Artefacts) -> list[Endpoint]:
                  query=(("from", RevisionNumber, "the older revision"),
                         ("to", RevisionNumber, "the newer revision"))),
         Endpoint("POST", one + "/comments", "Comment on it", comment, a.NewComment,
-                 a.ArtefactPage, 201, refusals=(404,)),
+                 a.ArtefactPage, 201, refusals=(404,), replay=page_now),
         Endpoint("PUT", one + "/endorsement", "Endorse it (\"this helped me\"); again does "
-                 "nothing", endorse, reply=a.ArtefactPage, refusals=(404,)),
+                 "nothing", endorse, reply=a.ArtefactPage, refusals=(404,), replay=page_now),
         Endpoint("DELETE", one + "/endorsement", "Take your endorsement back", unendorse,
-                 reply=a.ArtefactPage, refusals=(404,)),
+                 reply=a.ArtefactPage, refusals=(404,), replay=page_now),
         Endpoint("POST", one + "/suggestions", "Suggest a revision, with a reason and "
                  "sources; choose whether to be credited by name", suggest,
-                 a.SuggestRevision, a.ArtefactPage, 201, refusals=(404,)),
+                 a.SuggestRevision, a.ArtefactPage, 201, refusals=(404,), replay=page_now),
         Endpoint("POST", one + "/suggestions/{suggestion}/accept", "Accept a suggestion "
                  "(its authors, or a convener): it becomes the next revision", accept,
-                 a.Decision, a.ArtefactPage, refusals=(404,)),
+                 a.Decision, a.ArtefactPage, refusals=(404,), replay=page_now),
         Endpoint("POST", one + "/suggestions/{suggestion}/decline", "Decline a suggestion "
                  "with a reason (its authors, or a convener)", decline, a.Decision,
-                 a.ArtefactPage, refusals=(404,)),
+                 a.ArtefactPage, refusals=(404,), replay=page_now),
     ]
