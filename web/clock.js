@@ -1,7 +1,8 @@
 // The server's clock, as this browser can best tell it. Every hello carries the server's
 // time (server_time_ms); the offset is that minus our own clock when it arrived, taken
-// again on every (re)connect, then refined by the round trip of the heartbeat the socket
-// sends right after hello. Countdowns to server deadlines read serverNow(), so a
+// again on every (re)connect, then refined by the round trips of heartbeats: the one the
+// socket sends right after hello and a few more right after ready (the shortest round
+// trip wins; the offset is then kept for the connection). Countdowns to server deadlines read serverNow(), so a
 // browser whose clock is wrong still shows the time the server keeps.
 
 let offsetMs = 0;

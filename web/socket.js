@@ -25,6 +25,9 @@ const TICK_MS = 1000;
 const SILENCE_MS = 2500; // quiet this long while visible: ask the server if it is there
 const ACK_DEADLINE_MS = 3500; // no frame this long after asking: the link is dead
 const HELLO_DEADLINE_MS = 10000; // a socket that says nothing this long after opening is given up
+const CLOCK_SAMPLES = 3; // heartbeats right after ready, each a sample of the server's clock
+const CLOCK_SPACING_MS = 200; // apart, so one slow round trip does not spoil them all
+const MAX_UNANSWERED = 16; // heartbeat send times kept to match their acks
 
 const visible = () => typeof document === "undefined" || document.visibilityState !== "hidden";
 
@@ -46,7 +49,8 @@ export class Gateway extends EventTarget {
     this.lastHeard = 0; // when the current socket last delivered a frame
     this.lastBeat = 0; // when we last sent a heartbeat
     this.probeSince = 0; // a heartbeat is unanswered since then (0: none)
-    this.clockBeatAt = 0; // when the heartbeat sent right after hello went (for the clock)
+    this.beatsSent = []; // unanswered heartbeats, oldest first (acks keep order): {at, clock}
+    this.clockTimer = null;
     this.limits = null;
     this.session = null;
     if (typeof window !== "undefined") {
@@ -102,6 +106,7 @@ export class Gateway extends EventTarget {
   drop() {
     clearTimeout(this.retryTimer);
     clearTimeout(this.helloTimer);
+    clearTimeout(this.clockTimer);
     clearInterval(this.heartbeatTimer);
     this.probeSince = 0;
     const ws = this.ws;
@@ -189,9 +194,9 @@ export class Gateway extends EventTarget {
         clearTimeout(this.helloTimer);
         setServerTime(frame.server_time_ms);
         this.limits = frame.limits;
+        this.beatsSent = [];
         this.startHeartbeats(frame.heartbeat_interval_ms);
-        this.beat(); // at once: its round trip tells the server's clock better than hello
-        this.clockBeatAt = this.lastBeat;
+        this.beat(true); // at once: its round trip tells the server's clock better than hello
         const community = this.community || undefined;
         if (this.lastSeq.size > 0) {
           this.send({ type: "resume", community, streams: Object.fromEntries(this.lastSeq) });
@@ -203,6 +208,7 @@ export class Gateway extends EventTarget {
       case "ready":
         this.attempt = 0;
         this.session = frame.session;
+        this.sampleClock();
         this.dispatchEvent(new CustomEvent("ready", { detail: frame }));
         for (const sync of frame.syncs) this.applySync(sync);
         this.setState("live");
@@ -239,11 +245,13 @@ export class Gateway extends EventTarget {
           this.dispatchEvent(new CustomEvent("servererror", { detail: frame }));
         }
         break;
-      case "heartbeat_ack":
-        // only the beat sent right after hello: the offset is then kept for the connection
-        if (this.clockBeatAt) sampleServerTime(frame.server_time_ms, this.clockBeatAt);
-        this.clockBeatAt = 0;
+      case "heartbeat_ack": {
+        // the beats sent to sample the clock (right after hello and ready) are samples;
+        // the clock keeps the shortest round trip, then keeps it for the connection
+        const sent = this.beatsSent.shift();
+        if (sent && sent.clock) sampleServerTime(frame.server_time_ms, sent.at);
         break;
+      }
       default:
         break; // frames from newer servers
     }
@@ -314,17 +322,37 @@ export class Gateway extends EventTarget {
     }
   }
 
-  beat() {
+  beat(clock = false) {
     const now = Date.now();
     this.lastBeat = now;
     this.probeSince = now;
+    this.beatsSent.push({ at: now, clock });
+    if (this.beatsSent.length > MAX_UNANSWERED) this.beatsSent.shift();
     this.send({ type: "heartbeat" });
+  }
+
+  // A few heartbeats right after ready (on every connection), spaced so that one sent
+  // while the server was busy answering identify, or a burst of other frames, does not
+  // decide alone: within a second of joining the offset is within half the shortest
+  // round trip of the truth, instead of hello's (off by the one-way delay).
+  sampleClock() {
+    clearTimeout(this.clockTimer);
+    const ws = this.ws;
+    let left = CLOCK_SAMPLES;
+    const next = () => {
+      if (ws !== this.ws || ws.readyState !== WebSocket.OPEN || left <= 0) return;
+      left -= 1;
+      this.beat(true);
+      this.clockTimer = setTimeout(next, CLOCK_SPACING_MS);
+    };
+    next();
   }
 
   onClose(ws, event) {
     if (ws !== this.ws) return;
     this.ws = null;
     clearTimeout(this.helloTimer);
+    clearTimeout(this.clockTimer);
     clearInterval(this.heartbeatTimer);
     this.probeSince = 0;
     const detail = { code: event.code, reason: event.reason || "" };
