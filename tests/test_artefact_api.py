@@ -11,12 +11,16 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import httpx2
+import msgspec
 import pytest
 
+from server.http import artefact_types as a
+from server.http import idempotency
 from server.http.artefact_api import artefact_endpoints
+from server.pipeline import keyed_call, keyed_step
 from tests.people import Person
 from tests.test_artefacts import make
-from tests.test_http_idempotency import keyed, orphan
+from tests.test_http_idempotency import claim, keyed, orphan
 from tests.test_repertoire_io import zipped
 from tests.test_transcripts import SESSION, community_with_session
 
@@ -212,3 +216,27 @@ async def test_the_same_key_with_another_call_is_a_conflict_and_changes_nothing(
         assert (reused.status_code, reused.json()["code"]) == (409, "conflict"), reused.text
         assert "different call" in reused.json()["message"]
         assert await heads(server) == before
+
+
+async def test_an_import_cut_off_midway_makes_only_the_rest_on_retry(server):
+    """The process importing died after making the first artefact (under that file's own
+    key), before the rest: the retry makes the rest and reports the first as made."""
+    w = await world(server)
+    practica, path = server.practica, "/api/communities/guild/repertoire/import"
+    digest = idempotency.digest_of("POST", path, msgspec.json.encode(ZIP))
+    principal = await practica.identity.principal(w.owner.cookies["practica_session"])
+    with keyed_call(idempotency.command_key(w.owner.id, "k-cut"), digest), keyed_step(
+            "artefacts/faq/a-first.md"):
+        page = await practica.artefacts.create(principal, "guild", a.NewArtefact(
+            kind="faq", title="First", body="One.", tags=["intake"], artefact="a-first"))
+    await claim(server, w.owner.id, "k-cut", ZIP, "dead-process", path)
+    made = set(await practica.store.streams("artefact:"))
+    retry = await send((w.owner, "POST", path, ZIP), "k-cut")
+    assert retry.status_code == 201, retry.text
+    report = retry.json()
+    assert report["artefacts"]["artefacts/faq/a-first.md"] == page.artefact.artefact
+    assert report["collections"] == ["start-here"] and report["skipped"] == []
+    new = set(await practica.store.streams("artefact:")) - made
+    assert new == {f"artefact:{report['artefacts']['artefacts/faq/a-second.md']}"}
+    again = await send((w.owner, "POST", path, ZIP), "k-cut")
+    assert (again.status_code, again.json()) == (201, report)
