@@ -13,12 +13,12 @@ from tests.conftest import RunningServer, make_settings, running_server
 from tests.people import Person
 from tests.pg import postgres_schema
 from tests.session_setup import attend, circle, member, op, open_session, until
-from tests.test_outages import PrivateRedis, private_redis
+from tests.test_outages import PrivateRedis
+from tests.test_outages import private_redis as private_redis  # a fixture used here
 from tests.test_session_scaleout import event_of, until_known, until_seq
 from tests.test_session_scaleout import pair as two_processes
 
 pair = two_processes  # the fixture: two processes sharing PostgreSQL and Redis
-__all__ = ["private_redis"]  # a fixture this module uses
 
 
 @pytest.fixture
