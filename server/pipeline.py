@@ -21,7 +21,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from .domain.events import EventBody
 from .errors import CommandError, Conflict, ErrorCode, StaleState
@@ -97,15 +97,17 @@ Parts = Sequence[tuple[str, list[EventBody], int | None]]
 command's own stream, then any others in its transaction (its audit entry)."""
 
 
-async def append_keyed(store: EventStore, parts: Parts, actor: str | None
+async def append_keyed(store: EventStore, parts: Parts, actor: str | None, *,
+                       also: list[tuple[str, tuple[Any, ...]]] | None = None,
                        ) -> list[AppendResult]:
     """``append_all`` carrying the running HTTP call's key (:func:`call_key`), if any, so
     the call's change is made at most once: a change committed before under the key
-    (its process died before answering) raises :class:`AlreadyApplied`."""
+    (its process died before answering) raises :class:`AlreadyApplied`. ``also``: the
+    store's statements run with the events (only when they are written)."""
     keyed = call_key()
     if keyed is None:
-        return await store.append_all(list(parts), actor)
-    results = await store.append_all(list(parts), actor, keyed.key, keyed.digest)
+        return await store.append_all(list(parts), actor, also=also)
+    results = await store.append_all(list(parts), actor, keyed.key, keyed.digest, also=also)
     keyed.used = True
     first = results[0]
     if first.conflict:
