@@ -236,6 +236,20 @@ class CasePromptsSet(EventBody, tag="case_prompts_set"):
     question: Prose
 
 
+class WordsErased(EventBody, tag="words_erased"):
+    """Words said in this session were erased for privacy (actor None; who erased which
+    line is in the audit log only). Folds drop what those words held, so a live page
+    and every process forget them without folding the stream again."""
+
+    seqs: list[int]
+    """The events of this session whose bodies were just erased (now tombstones)."""
+    questions: list[int] = msgspec.field(default_factory=list)
+    """Numbers of the questions erased: they leave the Q&A board entirely (numbers are
+    never given again)."""
+    case_segments: list[int] = msgspec.field(default_factory=list)
+    """Agenda indexes whose case prompts were erased (every ``case_prompts_set`` of it)."""
+
+
 class AttendeeArrived(EventBody, tag="attendee_arrived"):
     member: str
     name: DisplayName
@@ -256,5 +270,5 @@ SessionEventBody = (
     | HandRaised | HandLowered | QuestionAsked | QuestionEdited | QuestionWithdrawn
     | QuestionUpvoted | QuestionUnvoted | QuestionPinned | QuestionAnswered
     | QuestionDismissed | OffRecordStarted | OffRecordEnded | ScribeNamed | NoteAdded
-    | ChatSaid | CaptionAdded | CasePromptsSet | AttendeeArrived
+    | ChatSaid | CaptionAdded | CasePromptsSet | AttendeeArrived | WordsErased
 )

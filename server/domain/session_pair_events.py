@@ -49,6 +49,9 @@ class Broadcast(msgspec.Struct, kw_only=True):
     text: str
     name: str
     ts: int
+    seq: int = 0
+    """The ``pairs_broadcast`` event's seq (``words_erased`` names it; 0 in snapshots
+    written before it was kept)."""
 
 
 class Visit(msgspec.Struct, kw_only=True):

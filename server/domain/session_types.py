@@ -119,3 +119,8 @@ class SessionSnapshot(msgspec.Struct, tag="session", tag_field="kind", kw_only=T
     paired: list[str] = msgspec.field(default_factory=list)
     """Everyone who was in a group of the last round (round ``pair_round``): who may
     share a takeaway for it, and who the browser asks for one after ``pairs_ended``."""
+    asked: int = 0
+    """The highest question number given so far (erased questions included): the next
+    question is ``asked + 1``. A question's number is the one its ``question_asked``
+    says; ``words_erased`` raises ``asked`` to the questions it names. Snapshots
+    written before it was kept read 0: the highest number in ``questions`` stands."""

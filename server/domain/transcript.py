@@ -50,7 +50,8 @@ from .session_events import (
 from .session_pair_events import PairsBroadcast, PairsEnded, PairsMade, TakeawayShared
 
 LineKind = Literal["session", "segment", "chat", "question", "answer", "note", "stage",
-                   "caption", "off_record", "case", "pairs", "broadcast", "takeaway"]
+                   "caption", "off_record", "case", "pairs", "broadcast", "takeaway",
+                   "erased"]
 ANONYMOUS = "Anonymous"
 SOMEONE = "Someone"
 OFF_RECORD = "Off the record"
@@ -69,6 +70,8 @@ class TranscriptLine(msgspec.Struct, kw_only=True):
     until: int | None = None
     """Off the record: when the stretch ended (ms since the epoch); None while it lasts."""
     kind: LineKind
+    """``erased``: words erased for privacy; its text and who are empty, and it keeps
+    its seq, so a link to where it was said still lands."""
     who: str = ""
     """Who said or did it, by name; ``Anonymous`` for an anonymous question."""
     text: str
@@ -76,6 +79,9 @@ class TranscriptLine(msgspec.Struct, kw_only=True):
     votes: int | None = None
     status: str = ""
     """Questions: open, answered, dismissed or withdrawn; edited questions read as edited."""
+    erasable: bool = False
+    """This reader may erase this line (they said it, an anonymous question they asked
+    included, or they may erase anyone's words). Per reader; JSON only."""
 
 
 class TranscriptSegment(msgspec.Struct, kw_only=True):
