@@ -154,7 +154,7 @@ async function eraseLine(line) {
     title: "Erase these words?",
     text: "They leave the transcript, its exports, search and every artefact quoting them, "
       + "for everyone, and cannot be brought back. The line stays as “(erased)”.",
-    confirm: "Erase",
+    confirm: "Erase the words",
   });
   if (!yes) return;
   const error = $("transcript-error");
