@@ -64,6 +64,7 @@ from server.domain.session_events import (
     SessionResumed,
     SessionStarted,
     StageChanged,
+    WordsErased,
     community_hour,
 )
 from server.domain.session_pair_events import (
@@ -265,12 +266,15 @@ def community_sequence(seed: int, steps: int = 200, community: str = "guild") ->
     return recorded
 
 
-def session_sequence(seed: int, steps: int = 200, session: str = "s-1") -> Recorded:
+def session_sequence(seed: int, steps: int = 200, session: str = "s-1", *,
+                     legacy: bool = True) -> Recorded:
     """A live session's stream: the agenda run (start, advance, back, extend, pause,
     resume, warnings, case rounds, end), stage and hands, questions and their votes and moderation,
     off the record, the scribe, case prompts, arrivals and the transcript's chat, notes and
-    captions. Mostly what the server would decide, with some events it would refuse
-    (a vote twice, answering a withdrawn question): both folds must agree on those too."""
+    captions, words erased. Mostly what the server would decide, with some events it would
+    refuse (a vote twice, answering a withdrawn question): both folds must agree on those
+    too. ``legacy``: some questions stamped with a number given already (as streams
+    erased before numbers were kept could be)."""
     rng = random.Random(seed)
     recorded = Recorded("session", f"session:{session}")
     rec = Recorder(recorded, rng)
@@ -291,7 +295,9 @@ def session_sequence(seed: int, steps: int = 200, session: str = "s-1") -> Recor
             name = dict(people)[member]
         deadline = rec.now + rng.randint(60_000, 3_000_000)
         asked = list(state.questions) or [1]
-        question = rng.choice([*asked, len(asked) + 1])
+        question = rng.choice([*asked, state.asked + 1])
+        stamps = [state.asked + 1, state.asked + 1,
+                  max(1, state.asked) if legacy else state.asked + 1]
         bodies: list[EventBody] = rng.choice([
             [SessionStarted(deadline_ms=deadline)],
             [SegmentChanged(index=rng.randrange(len(state.agenda)), deadline_ms=deadline,
@@ -314,15 +320,9 @@ def session_sequence(seed: int, steps: int = 200, session: str = "s-1") -> Recor
             [HandRaised(member=member, name=name)],
             [HandRaised(member=member, name=name)],
             [HandLowered(member=member)],
-            [QuestionAsked(question=len(asked) + 1, text=f"why {rng.randint(0, 99)}?",
-                           anonymous=rng.random() < .3, asker=member, asker_name=name,
-                           owner_key=f"k{rng.randint(0, 10**6)}")],
-            [QuestionAsked(question=len(asked) + 1, text=f"why {rng.randint(0, 99)}?",
-                           anonymous=rng.random() < .3, asker=member, asker_name=name,
-                           owner_key=f"k{rng.randint(0, 10**6)}")],
-            [QuestionAsked(question=len(asked) + 1, text=f"why {rng.randint(0, 99)}?",
-                           anonymous=rng.random() < .3, asker=member, asker_name=name,
-                           owner_key=f"k{rng.randint(0, 10**6)}")],
+            *([QuestionAsked(question=stamp, text=f"why {rng.randint(0, 99)}?",
+                             anonymous=rng.random() < .3, asker=member, asker_name=name,
+                             owner_key=f"k{rng.randint(0, 10**6)}")] for stamp in stamps),
             [QuestionEdited(question=question, text=f"edited {rng.randint(0, 99)}")],
             [QuestionUpvoted(question=question, member=member)],
             [QuestionUpvoted(question=question, member=member)],
@@ -342,6 +342,9 @@ def session_sequence(seed: int, steps: int = 200, session: str = "s-1") -> Recor
             [NoteAdded(text="a note", name=name)],
             [CaptionAdded(text="words", start_ms=rec.now, end_ms=rec.now + 900, speaker=name)],
             [AgendaEdited(agenda=agenda[:rng.randint(1, len(agenda))])],
+            [WordsErased(seqs=rng.sample(range(1, len(recorded.events) + 1), 1),
+                         questions=rng.sample([*asked, state.asked + 1], 1),
+                         case_segments=rng.sample(range(len(agenda)), 1))],
             [SessionEnded()] if rng.random() < .15 else [ChatSaid(text="still here", name=name)],
             *_pair_events(state, rng, member, name, people),
         ])

@@ -254,7 +254,7 @@ class Sessions:
         name = op_name(op)
         where = f"session {state.session}"
         if result.anonymous:
-            number = getattr(op, "question", None) or len(state.questions) + 1
+            number = getattr(op, "question", None) or state.asked + 1
             return audit_entry(f"session_{name}_anonymously", target=principal.member,
                                detail=f"question {number} in {where}")
         if action not in PRIVILEGED:

@@ -25,6 +25,7 @@ from .session_clock import auto_advance as auto_advance
 from .session_clock import due
 from .session_clock import part_ms as part_ms
 from .session_clock import segment_ms as segment_ms
+from .session_erasure import question_number
 from .session_events import (
     AgendaEdited,
     AttendeeArrived,
@@ -56,6 +57,7 @@ from .session_events import (
     SessionResumed,
     SessionStarted,
     StageChanged,
+    WordsErased,
     round_count,
 )
 from .session_pair_fold import PAIR_HANDLERS, PairUps
@@ -90,6 +92,8 @@ class SessionState:
         self.stage: dict[str, str] = {}
         self.hands: dict[str, str] = {}
         self.questions: dict[int, Question] = {}
+        self.asked = 0
+        """The highest question number given (erased ones included): the next is one more."""
         self.off_record: OffRecord | None = None
         self.keep_transcript = True
         self.scribe: Person | None = None
@@ -127,6 +131,7 @@ class SessionState:
                           for i in sorted(self.case_prompts)],
             warned=sorted(self.warned), **self.ups.snapshot_fields(),
             community=self.community, started_ms=self.started_ms, ended_ms=self.ended_ms,
+            asked=self.asked,
         )
 
     @classmethod
@@ -143,6 +148,7 @@ class SessionState:
         state.hands = {p.member: p.name for p in snap.hands}
         state.questions = {q.question: msgspec.structs.replace(q, voters=list(q.voters))
                            for q in snap.questions}
+        state.asked = max(snap.asked, *state.questions, 0)  # 0: written before it was kept
         state.off_record = snap.off_record and msgspec.structs.replace(snap.off_record)
         state.keep_transcript = snap.keep_transcript
         state.scribe = snap.scribe and msgspec.structs.replace(snap.scribe)
@@ -252,7 +258,7 @@ def _hand_lowered(state: SessionState, body: Any, event: Event) -> None:
 
 def _asked(state: SessionState, body: Any, event: Event) -> None:
     assert isinstance(body, QuestionAsked)
-    number = len(state.questions) + 1  # numbered in order, whatever the body says
+    number = state.asked = question_number(state.asked, body.question)
     state.questions[number] = Question(
         question=number, text=body.text, anonymous=body.anonymous,
         asker=None if body.anonymous else body.asker,
@@ -325,6 +331,17 @@ def _kept(state: SessionState, body: Any, event: Event) -> None:
     """Chat, notes and captions are the transcript: read from the stream, not the state."""
 
 
+def _erased(state: SessionState, body: Any, event: Event) -> None:
+    """Forget what the erased bodies held, as if never folded (:mod:`.session_erasure`)."""
+    assert isinstance(body, WordsErased)
+    for number in body.questions:
+        state.questions.pop(number, None)
+        state.asked = max(state.asked, number)
+    for segment in body.case_segments:
+        state.case_prompts.pop(segment, None)
+    state.ups.erased(set(body.seqs))
+
+
 _HANDLERS: dict[type[EventBody], Any] = {
     SessionOpened: _opened, AgendaEdited: _agenda, SessionStarted: _started,
     SegmentChanged: _changed, SegmentExtended: _extended, SessionPaused: _paused,
@@ -337,6 +354,7 @@ _HANDLERS: dict[type[EventBody], Any] = {
     QuestionUnvoted: _unvoted, QuestionPinned: _pinned, OffRecordStarted: _off_started,
     OffRecordEnded: _off_ended, ScribeNamed: _scribe, CasePromptsSet: _case,
     AttendeeArrived: _arrived, NoteAdded: _kept, ChatSaid: _kept, CaptionAdded: _kept,
+    WordsErased: _erased,
     **{kind: lambda state, body, event: state.ups.apply(body, event)
        for kind in PAIR_HANDLERS},
 }

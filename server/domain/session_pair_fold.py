@@ -107,6 +107,10 @@ class PairUps:
         self._back_to_main()
         self.sitting_out = []
 
+    def erased(self, seqs: set[int]) -> None:
+        """The events at ``seqs`` were erased: their broadcasts are no longer shown."""
+        self.broadcasts = [b for b in self.broadcasts if b.seq not in seqs]
+
     def apply(self, body: EventBody, event: Event) -> None:
         handler = PAIR_HANDLERS[type(body)]
         handler(self, body, event)
@@ -146,7 +150,7 @@ def _this_round(handler: Any) -> Any:
 
 def _broadcast(ups: PairUps, body: Any, event: Event) -> None:
     ups.broadcasts.append(Broadcast(round=body.round, text=body.text, name=body.name,
-                                    ts=event.ts))
+                                    ts=event.ts, seq=event.seq))
 
 
 def _help(ups: PairUps, body: Any, event: Event) -> None:

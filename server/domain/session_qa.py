@@ -50,7 +50,7 @@ def _own_question(state: SessionState, actor: SessionActor, number: int,
 def _ask(state: SessionState, actor: SessionActor, op: Any, now: int,
          rng: random.Random) -> Decided:
     _live(state, "ask")
-    number = len(state.questions) + 1
+    number = state.asked + 1  # never a number given before, erased or not
     anonymous = bool(op.anonymous)
     body = QuestionAsked(question=number, text=clean(op.text, "question"), anonymous=anonymous,
                          asker=None if anonymous else actor.id,

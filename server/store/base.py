@@ -131,6 +131,7 @@ class EventStore(Protocol):
     async def append(
         self, stream: str, actor: str | None, bodies: list[EventBody],
         command: CommandKey | None = None, digest: str = "", *, expected: int | None = None,
+        also: list[tuple[str, tuple[Any, ...]]] | None = None,
     ) -> AppendResult:
         """Append ``bodies`` to ``stream`` durably; with ``command``, at most once per key
         (a repeated key with a different non-empty ``digest`` answers ``conflict``);
@@ -139,12 +140,15 @@ class EventStore(Protocol):
 
     async def append_all(
         self, parts: list[tuple[str, list[EventBody], int | None]], actor: str | None,
-        command: CommandKey | None = None, digest: str = "",
+        command: CommandKey | None = None, digest: str = "", *,
+        also: list[tuple[str, tuple[Any, ...]]] | None = None,
     ) -> list[AppendResult]:
         """Append to several streams (``(stream, bodies, expected seq or None)``) in one
         transaction, all or nothing: any stale expected seq raises
         :class:`~server.errors.StaleState` and writes nothing. One result per part; a
-        duplicate ``command`` answers a single result, the one recorded first."""
+        duplicate ``command`` answers a single result, the one recorded first. ``also``:
+        plain statements (``?`` placeholders) in the same transaction, after the events,
+        run only when the events are written (an erasure nulls bodies with its marker)."""
 
     async def read(self, stream: str, after: int = 0, limit: int = 1000) -> list[Event]:
         """Events with seq > ``after``, in order, at most ``limit``."""

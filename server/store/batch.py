@@ -49,6 +49,9 @@ class AppendJob:
     command: CommandKey | None
     future: asyncio.Future[Answer]
     digest: str = ""
+    also: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
+    """Plain statements committed with these events, run only if they are written (not
+    stale, not a repeated command): an erasure nulls bodies with its marker event."""
 
 
 @dataclass(slots=True)
@@ -85,6 +88,8 @@ class Assembled:
     heads: dict[str, Head] = field(default_factory=dict)
     results: list[list[AppendResult] | StaleState | None] = field(default_factory=list)
     committed: list[Event] = field(default_factory=list)
+    also: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
+    """The written appends' ``also`` statements, to run after the event rows."""
 
 
 def assemble(batch: list[Job], heads: dict[str, Head],
@@ -109,6 +114,7 @@ def assemble(batch: list[Job], heads: dict[str, Head],
             out.results.append(stale)
             continue
         results = [_write(part, job.actor, ts, out, heads) for part in job.parts]
+        out.also += job.also
         if job.command is not None and results:
             first = results[0]
             done[job.command] = AppliedCommand(first.stream, first.seq, job.digest)
@@ -195,19 +201,25 @@ class GroupCommitWriter:
     async def append(
         self, stream: str, actor: str | None, bodies: list[EventBody],
         command: CommandKey | None = None, digest: str = "", *, expected: int | None = None,
+        also: list[tuple[str, tuple[Any, ...]]] | None = None,
     ) -> AppendResult:
-        results = await self.append_all([(stream, bodies, expected)], actor, command, digest)
+        results = await self.append_all([(stream, bodies, expected)], actor, command, digest,
+                                        also=also)
         return results[0]
 
     async def append_all(
         self, parts: list[tuple[str, list[EventBody], int | None]], actor: str | None,
-        command: CommandKey | None = None, digest: str = "",
+        command: CommandKey | None = None, digest: str = "", *,
+        also: list[tuple[str, tuple[Any, ...]]] | None = None,
     ) -> list[AppendResult]:
         """Append to several streams in one transaction, all or nothing: if any part's
         expected seq is not its stream's head, :class:`StaleState` and nothing is written.
-        One result per part; a duplicate ``command`` answers one result, the recorded one."""
+        One result per part; a duplicate ``command`` answers one result, the recorded one.
+        ``also``: statements (``?`` placeholders) committed with the events, only if
+        they are written."""
         future: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
-        self._submit(AppendJob([Part(*p) for p in parts], actor, command, future, digest))
+        self._submit(AppendJob([Part(*p) for p in parts], actor, command, future, digest,
+                               [(self._sql(sql), params) for sql, params in also or []]))
         results = await future
         assert results is not None
         return results

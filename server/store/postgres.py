@@ -134,6 +134,8 @@ class PostgresStore(GroupCommitWriter):
             if out.heads:
                 await conn.executemany("UPDATE streams SET seq = $2, hash = $3 WHERE stream = $1",
                                        [(s, seq, h) for s, (seq, h) in out.heads.items()])
+            for sql, params in out.also:
+                await conn.execute(sql, *params)
             for job in batch:
                 if isinstance(job, ExecJob):
                     for sql, params in job.statements:

@@ -118,6 +118,8 @@ class SqliteStore(GroupCommitWriter):
                     "INSERT INTO commands (member, ref, stream, seq, digest)"
                     " VALUES (?, ?, ?, ?, ?)",
                                        out.command_rows)
+            for sql, params in out.also:
+                await conn.execute(sql, params)
             for job in batch:
                 if isinstance(job, ExecJob):
                     for sql, params in job.statements:

@@ -111,3 +111,27 @@ async def apart_from_appends(store: EventStore) -> None:
     assert await store.fetch("SELECT seq FROM projection_cursors WHERE projection = 't'") == [
         (2,)]
     assert await store.heads("room:") == {"room:0": 10, "room:1": 10, "room:2": 10}
+
+
+async def with_also(store: EventStore) -> None:
+    """``also`` statements commit with the append's events, and only when they are
+    written: a stale append or a repeated command runs none of them."""
+    await store.append("room:a", "m", [post("a1"), post("a2")])
+    null = ("UPDATE events SET body = NULL WHERE stream = ? AND seq = ?", ("room:a", 1))
+    with_marker = await store.append("room:a", None, [post("marker")], expected=2,
+                                     also=[null], command=CommandKey("m", "erase"))
+    events = await store.read("room:a")
+    assert [e.body is None for e in events] == [True, False, False]
+    assert (with_marker.seq, events[2].actor) == (3, None)
+    again = [("UPDATE events SET body = NULL WHERE stream = ? AND seq = ?", ("room:a", 2))]
+    try:
+        await store.append("room:a", None, [post("late")], expected=2, also=again)
+    except StaleState:
+        pass
+    else:
+        raise AssertionError("a stale append must refuse")
+    repeated = await store.append("room:a", None, [post("marker")], also=again,
+                                  command=CommandKey("m", "erase"))
+    assert repeated.duplicate
+    assert [e.body is None for e in await store.read("room:a")] == [True, False, False]
+    assert (await store.verify()).ok

@@ -186,3 +186,11 @@ async def test_transact_commits_apart_from_appends(url):
         await multi.apart_from_appends(store)
     finally:
         await store.close()
+
+
+async def test_statements_commit_with_an_append_only_when_it_is_written(url):
+    store = await opened(url)
+    try:
+        await multi.with_also(store)
+    finally:
+        await store.close()

@@ -237,3 +237,7 @@ async def test_concurrent_append_all_commits_only_what_was_decided_on_the_head(s
 
 async def test_transact_commits_apart_from_appends(store):
     await multi.apart_from_appends(store)
+
+
+async def test_statements_commit_with_an_append_only_when_it_is_written(store):
+    await multi.with_also(store)
