@@ -146,7 +146,9 @@ export function apply(state, event) {
     case "hand_lowered":
       return state.hands.delete(body.member) ? { hands: true } : null;
     case "question_asked": {
-      const number = state.asked + 1; // numbered in order, whatever the body says
+      // Its own number (the server stamps asked + 1), unless an old stream gave that one
+      // already, then the next (question_number in session_erasure.py).
+      const number = body.question > state.asked ? body.question : state.asked + 1;
       state.asked = number;
       state.questions.set(number, {
         question: number, text: body.text, anonymous: Boolean(body.anonymous),
