@@ -26,7 +26,7 @@ from starlette.staticfiles import StaticFiles
 from . import logs
 from .actions.artefacts import Artefacts
 from .actions.communities import Communities
-from .actions.erasure import Erasure, erased_elsewhere, erasure_message
+from .actions.erasure import Erasure
 from .actions.identity import Identity
 from .actions.pair_blocks import PairBlockList
 from .actions.rooms import Actions
@@ -144,15 +144,15 @@ class Practica:
                                  breakout=self.relayer.send_breakout,
                                  pairing_inputs=pairing_inputs)
         self.folds.listeners(ROOM).append(self._room_changed)
-        self.transcripts = Transcripts(self.store, self.folds, self.authority)
+        self.transcripts = Transcripts(self.store, self.folds, self.authority,
+                                       self.sessions.key_of)
         self.pair_blocks = PairBlockList(self.store, self.folds, self.authority)
         self.pairing_history = PairingHistory(self.store, self.folds, self.authority,
                                               self.projections["pairings"])
         self.series = Series(self.store, self.folds, self.authority, self.feed.sync)
         self.artefacts = Artefacts(self.store, self.folds, self.authority, self.feed.sync)
-        self.erasure = self.artefacts.erasure = Erasure(self.store, self.folds, self.authority)
-        self.erasure.announce = lambda session: self.bus.control(
-            erasure_message(session, self.process))  # every other process refolds it
+        self.erasure = self.artefacts.erasure = Erasure(self.store, self.folds, self.authority,
+                                                        self.sessions.key_of)
         for name in ("artefact_search", "transcript_search"):
             self.erasure.after.append(functools.partial(
                 self.projections[name].projection.reconcile, self.store))
@@ -211,9 +211,6 @@ class Practica:
             log.exception("could not tell other processes to close %s", target)
 
     def _on_control(self, message: dict[str, Any]) -> None:
-        if (erased := erased_elsewhere(message, self.process)) is not None:
-            self.actions._background(self.erasure.refold(erased))  # words erased there
-            return
         kick = message.get("kick")
         if isinstance(kick, dict):
             try:

@@ -66,3 +66,39 @@ async def test_an_unreadable_snapshot_is_passed_over(tmp_path):
     async with running_server(settings) as again:
         assert f"session:{session}" not in again.practica.folds.from_snapshots
         assert normal_form(again.practica.folds.session(session)) == before
+
+
+async def test_no_snapshot_is_kept_from_a_fold_older_than_an_erasure(tmp_path, database):
+    """A process that has not heard of an erasure yet may hold the words in its fold:
+    the snapshot it writes is dropped in the same transaction (no snapshot older than a
+    ``words_erased`` stays), and the erasure drops any kept before it."""
+    settings = make_settings(tmp_path, session_snapshot_every=1000, database_url=database)
+    async with running_server(settings) as server:
+        c = await circle(server, members=1)
+        (ann, ann_ws), = c.members
+        session = await open_session(c)
+        await attend(ann_ws, session)
+        await op(c.host_ws, session, "start")
+        said = await op(ann_ws, session, "ask", text="Pangolins?")
+        sessions, folds = server.practica.sessions, server.practica.folds
+        stream, rows = f"session:{session}", "SELECT seq FROM stream_snapshots WHERE stream = ?"
+        await sessions.keep_snapshot(session)
+        stale = folds.sessions[session]  # the fold as it was before the erasure
+        erased = await ann.call("POST", f"/api/sessions/{session}/lines/{said['seq']}/erase")
+        assert erased.status_code == 200, erased.text
+        assert await server.practica.store.fetch(rows, (stream,)) == []  # the erasure's
+        current = folds.sessions[session]
+        assert current is stale and "Pangolins" not in repr(current)
+        old = SessionState(session)  # a process that has not folded the erasure yet
+        for event in (await server.practica.store.read(stream))[:-1]:
+            apply(old, event)
+        folds.sessions[session] = old
+        try:
+            await sessions.keep_snapshot(session)
+        finally:
+            folds.sessions[session] = current
+        assert await server.practica.store.fetch(rows, (stream,)) == []
+        await sessions.keep_snapshot(session)  # a fold that has the erasure is kept
+        assert await server.practica.store.fetch(rows, (stream,)) == [(current.seq,)]
+        for socket in (c.host_ws, ann_ws):
+            await socket.close()

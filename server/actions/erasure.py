@@ -1,44 +1,41 @@
 """Erasing words from a session's transcript for privacy.
 
 A member may erase their own words (a chat line, a note or caption they added, a
-question they asked with its edits); an owner may erase anyone's (``erase_words``). The
-event's body is removed, its digest and hash stay (a tombstone), so the chain still
-verifies. Then, in this process: the session's kept snapshot is dropped and its fold
-loaded again from the store, the search projections reconcile (the words leave the
-index), and every artefact quoting the line reads ``erased`` (quotes are read from the
-stream). Every other process is told (``announce``: a control message on the bus) and
-folds the session again from the store too (:meth:`Erasure.refold`), so none keeps the
-words in memory or writes them back in a snapshot. The audit log records who erased
-which line, never the words.
+question they asked, anonymous or not, with its edits, case prompts, a pair-up
+broadcast or takeaway); an owner may erase anyone's (``erase_words``). An anonymous
+question's asker is recognised by its owner key, as the Q&A board does, so nobody else
+learns who asked. What one line takes with it is :func:`~server.domain.session_erasure.
+erasure`'s (a question goes with its edits; case prompts by segment).
+
+One transaction nulls the bodies (their digests and hashes stay: tombstones, so the
+chain still verifies), drops the session's kept snapshot, and appends a
+``words_erased`` event (actor None) to the session's stream. That event travels like
+every other: this process folds it at once, other processes fetch it through the feed
+(the bus, or the store poll when Redis is down), open pages receive it, and every fold
+forgets the words it held. Then the search projections reconcile (the words leave the
+index), and artefacts quoting the line read ``erased`` (quotes are read from the
+stream). The audit log records who erased which line, never the words.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 import msgspec
 
 from ..authority import Authority, Principal
 from ..domain.events import Event, session_stream
 from ..domain.policy import Action
-from ..domain.session_events import (
-    CaptionAdded,
-    CasePromptsSet,
-    ChatSaid,
-    NoteAdded,
-    QuestionAsked,
-    QuestionEdited,
-)
+from ..domain.session_erasure import WORDS, asks_by_number, erasure
+from ..domain.session_rules import said_by
 from ..errors import InvalidCommand, NotFound
 from ..folds import Folds
+from ..pipeline import decided
 from ..store import EventStore
-from ..streams import SESSION, StreamRef
 
-log = logging.getLogger("practica.erasure")
-WORDS = (ChatSaid, NoteAdded, CaptionAdded, QuestionAsked, QuestionEdited, CasePromptsSet)
 PAGE = 1000
+KeyOf = Callable[[str, str], Awaitable[str]]
+"""(session, member) → the member's asker key in that session (the sessions' secret)."""
 
 
 class Erased(msgspec.Struct, kw_only=True):
@@ -47,28 +44,12 @@ class Erased(msgspec.Struct, kw_only=True):
     """The events whose bodies were erased (a question's edits go with it)."""
 
 
-def erasure_message(session: str, process: str) -> dict[str, Any]:
-    """The bus control message saying ``process`` erased words of ``session``."""
-    return {"erased": {"session": session, "by": process}}
-
-
-def erased_elsewhere(message: dict[str, Any], process: str) -> str | None:
-    """The session of an erasure control message from another process than ``process``
-    (None if ``message`` is not one, or this process sent it)."""
-    erased = message.get("erased")
-    if not isinstance(erased, dict) or erased.get("by") == process:
-        return None
-    session = erased.get("session")
-    return session if isinstance(session, str) else None
-
-
 class Erasure:
-    def __init__(self, store: EventStore, folds: Folds, authority: Authority) -> None:
-        self.store, self.folds, self.authority = store, folds, authority
+    def __init__(self, store: EventStore, folds: Folds, authority: Authority,
+                 key_of: KeyOf) -> None:
+        self.store, self.folds, self.authority, self.key_of = store, folds, authority, key_of
         self.after: list[Callable[[], Awaitable[object]]] = []
         """Run after an erasure (the search projections' reconcile)."""
-        self.announce: Callable[[str], Awaitable[object]] | None = None
-        """Tell the other processes that a session's words were erased (the bus)."""
 
     async def _events(self, stream: str) -> list[Event]:
         events: list[Event] = []
@@ -82,47 +63,38 @@ class Erasure:
         stream = session_stream(session)
         found = await self.authority.check_read(principal, stream)
         community = found.community.community
-        events = await self._events(stream)
-        event = next((e for e in events if e.seq == seq), None)
-        if event is None:
-            raise NotFound(f"no line {seq} in session {session}")
-        if event.body is None:
-            return Erased(session=session, seqs=[])  # erased already
-        if not isinstance(event.body, WORDS):
-            raise InvalidCommand("only words said can be erased (chat, notes, captions, "
-                                 "questions, case prompts)")
-        own = event.actor is not None and event.actor == principal.member
-        if not own:
-            await self.authority.check(principal, Action.ERASE_WORDS, community,
-                                       target=event.actor)
-        seqs = [seq]
-        if isinstance(event.body, QuestionAsked):  # its edits hold its words too
-            number = event.body.question
-            seqs += [e.seq for e in events if isinstance(e.body, QuestionEdited)
-                     and e.body.question == number]
-        await self.store.execute([
-            *[("UPDATE events SET body = NULL WHERE stream = ? AND seq = ?", (stream, s))
-              for s in seqs],
-            ("DELETE FROM stream_snapshots WHERE stream = ?", (stream,))])
+        key = await self.key_of(session, principal.member)
+
+        async def attempt() -> tuple[list[int], bool]:
+            events = await self._events(stream)
+            event = next((e for e in events if e.seq == seq), None)
+            if event is None:
+                raise NotFound(f"no line {seq} in session {session}")
+            if event.body is None:
+                return [], False  # erased already
+            if not isinstance(event.body, WORDS):
+                raise InvalidCommand("only words said can be erased (chat, notes, captions, "
+                                     "questions, case prompts, broadcasts, takeaways)")
+            own = said_by(event, principal.member, key, asks_by_number(events))
+            if not own:  # an anonymous asker stays unnamed: no target then
+                await self.authority.check(principal, Action.ERASE_WORDS, community,
+                                           target=event.actor)
+            marker = erasure(events, seq)
+            await self.store.append(stream, None, [marker], expected=events[-1].seq, also=[
+                *[("UPDATE events SET body = NULL WHERE stream = ? AND seq = ?", (stream, s))
+                  for s in marker.seqs],
+                ("DELETE FROM stream_snapshots WHERE stream = ?", (stream,))])
+            return marker.seqs, own
+
+        async def sync(stream: str) -> None:
+            return None  # each attempt reads the stream afresh
+
+        seqs, own = await decided(attempt, sync)
+        if not seqs:
+            return Erased(session=session, seqs=[])
         await self.authority.record(principal.member, Action.ERASE_WORDS.value, community,
                                     target=f"{stream} seq {seq}",
                                     detail="their own words" if own else "")
-        await self.folds.load(StreamRef(SESSION, session))
         for step in self.after:
             await step()
-        if self.announce is not None:
-            try:
-                await self.announce(session)
-            except Exception:  # right here; the others refold at their next start
-                log.exception("could not tell other processes of the erasure in %s", session)
         return Erased(session=session, seqs=seqs)
-
-    async def refold(self, session: str) -> None:
-        """Another process erased words of ``session``: fold it again from the store (the
-        old fold held the words), then drop any snapshot written from the old fold while
-        the news travelled."""
-        if session not in self.folds.sessions:
-            return  # never folded here: nothing held
-        await self.folds.load(StreamRef(SESSION, session))
-        await self.store.execute([("DELETE FROM stream_snapshots WHERE stream = ?",
-                                   (session_stream(session),))])

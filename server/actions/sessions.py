@@ -219,13 +219,17 @@ class Sessions:
                 if any(involved(s, member) for s in self.folds.sessions_of_room(state.room))]
 
     async def keep_snapshot(self, session: str) -> None:
-        """Write the session's fold as it is now (a later one is never replaced by it)."""
-        state = self.folds.session(session)
+        """Write the session's fold as it is now (a later one is never replaced by it).
+        A fold from before a ``words_erased`` (it may hold the words: this process had
+        not heard of the erasure yet) is not kept: the second statement drops it."""
+        state, stream = self.folds.session(session), session_stream(session)
         await self.store.execute([(
             "INSERT INTO stream_snapshots (stream, seq, body) VALUES (?, ?, ?)"
             " ON CONFLICT (stream) DO UPDATE SET seq = excluded.seq, body = excluded.body"
             " WHERE excluded.seq > stream_snapshots.seq",
-            (session_stream(session), state.seq, msgspec.json.encode(state.snapshot())))])
+            (stream, state.seq, msgspec.json.encode(state.snapshot()))), (
+            "DELETE FROM stream_snapshots WHERE stream = ? AND seq < (SELECT MAX(seq)"
+            " FROM events WHERE stream = ? AND type = 'words_erased')", (stream, stream))])
 
     def _lock(self, session: str) -> asyncio.Lock:
         """One command of a session decided at a time in this process: many attendees

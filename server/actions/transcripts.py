@@ -13,6 +13,7 @@ from ..authority import Authority, Principal, audit_entry
 from ..domain.captions import parse_webvtt
 from ..domain.events import Event, EventBody, audit_stream, session_stream
 from ..domain.policy import Action
+from ..domain.session_erasure import WORDS, asks_by_number
 from ..domain.session_events import (
     CaptionAdded,
     OffRecordEnded,
@@ -21,12 +22,14 @@ from ..domain.session_events import (
     SessionOpened,
     SessionStarted,
 )
+from ..domain.session_rules import said_by
 from ..domain.transcript import Transcript, transcript_of
 from ..errors import Forbidden, NotFound
 from ..folds import Folds
 from ..http import api_types as t
 from ..pipeline import decided
 from ..store import EventStore
+from .erasure import KeyOf
 
 PAGE = 1000
 UPLOAD_CAPTIONS = "upload_captions"
@@ -34,8 +37,9 @@ UPLOAD_CAPTIONS = "upload_captions"
 
 
 class Transcripts:
-    def __init__(self, store: EventStore, folds: Folds, authority: Authority) -> None:
-        self.store, self.folds, self.authority = store, folds, authority
+    def __init__(self, store: EventStore, folds: Folds, authority: Authority,
+                 key_of: KeyOf) -> None:
+        self.store, self.folds, self.authority, self.key_of = store, folds, authority, key_of
 
     async def _events(self, session: str) -> list[Event]:
         """Every event of the session's stream, in order (NotFound when there is none)."""
@@ -60,6 +64,8 @@ class Transcripts:
         return events, opened, found.community.community
 
     async def transcript(self, principal: Principal, session: str) -> Transcript:
+        """The transcript as ``principal`` reads it: each line says whether they may
+        erase it (:meth:`erasable`)."""
         events, _, community = await self._readable(principal, session)
         members = self.folds.community(community).members
         transcript = transcript_of(events, {m: info.name for m, info in members.items()})
@@ -67,7 +73,22 @@ class Transcripts:
         transcript.community = community
         room = self.folds.community(community).rooms.get(transcript.room)
         transcript.room_name = room.name if room else transcript.room
+        await self.erasable(principal, transcript, events)
         return transcript
+
+    async def erasable(self, principal: Principal, transcript: Transcript,
+                       events: list[Event]) -> None:
+        """Mark the lines ``principal`` may erase: words they said (an anonymous question
+        recognised by its owner key, which names nobody to anyone else), or any words
+        with ``erase_words``; an erased line never."""
+        anyone = self.authority.may(principal, Action.ERASE_WORDS, transcript.community)
+        key = await self.key_of(transcript.session, principal.member)
+        by_seq, asks = {e.seq: e for e in events}, asks_by_number(events)
+        for segment in transcript.segments:
+            for line in segment.lines:
+                event = by_seq.get(line.seq)
+                line.erasable = (event is not None and isinstance(event.body, WORDS)
+                                 and (anyone or said_by(event, principal.member, key, asks)))
 
     async def upload_captions(self, principal: Principal, session: str, data: bytes
                               ) -> t.CaptionsAdded:

@@ -72,7 +72,8 @@ def excerpt_of(stream: str, events: Sequence[Event], from_seq: int, to_seq: int,
     is refused."""
     head = events[-1].seq if events else 0
     check_range(from_seq, to_seq, head, same_community=same_community)
-    seqs = sorted(seq for seq in _lines(events, names) if from_seq <= seq <= to_seq)
+    seqs = sorted(seq for seq, line in _lines(events, names).items()
+                  if from_seq <= seq <= to_seq and line.kind != "erased")
     if not seqs:
         raise InvalidCommand(f"nothing was said in {from_seq}..{to_seq}: an empty range")
     if len(seqs) > MAX_EXCERPT_LINES:

@@ -53,6 +53,13 @@ def question_numbers(events: Iterable[Event]) -> dict[int, int]:
     return numbers
 
 
+def asks_by_number(events: Iterable[Event]) -> dict[int, QuestionAsked]:
+    """Each question's ``question_asked`` (still there), by its number in the fold."""
+    events = list(events)
+    numbers = question_numbers(events)
+    return {numbers[e.seq]: e.body for e in events if isinstance(e.body, QuestionAsked)}
+
+
 def erasure(events: list[Event], seq: int) -> WordsErased:
     """The marker for erasing the line at ``seq`` (an event of ``events`` whose body is
     one of :data:`WORDS`): every event whose body goes with it, first the line itself."""

@@ -153,7 +153,8 @@ class HandLowered(EventBody, tag="hand_lowered"):
 
 class QuestionAsked(EventBody, tag="question_asked"):
     question: int
-    """Questions are numbered 1, 2, 3… in the order they are asked."""
+    """Questions are numbered 1, 2, 3… in the order they are asked; the fold gives a
+    question this number (an erased one's number is never given again)."""
     text: SessionText
     anonymous: bool = False
     asker: str | None = None

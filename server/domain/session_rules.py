@@ -4,12 +4,14 @@ each op needs, and the phase checks. Pure."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from ..errors import InvalidCommand, OutOfOrder
-from .events import EventBody
+from .events import Event, EventBody
 from .policy import Action
 from .session import SessionState
+from .session_events import QuestionAsked, QuestionEdited
 
 MINUTE_MS = 60_000
 
@@ -44,6 +46,19 @@ class Decided(NamedTuple):
 def owner_key(key: str, question: int) -> str:
     """The per-question owner key: unlinkable across questions without ``key``."""
     return hashlib.sha256(f"{key}:{question}".encode()).hexdigest()[:32]
+
+
+def said_by(event: Event, member: str, key: str, asks: Mapping[int, QuestionAsked]) -> bool:
+    """Did ``member`` (``key``: their asker key in this session) say ``event``'s words?
+    An anonymous question and its edits name nobody: its owner key recognises the
+    asker (``asks``: each question's ``question_asked`` by number)."""
+    if event.actor is not None:
+        return event.actor == member
+    body = event.body
+    if isinstance(body, QuestionEdited):
+        body = asks.get(body.question)
+    return (isinstance(body, QuestionAsked) and bool(body.owner_key)
+            and body.owner_key == owner_key(key, body.question))
 
 
 _ACTIONS: dict[str, Action] = {

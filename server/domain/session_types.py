@@ -76,7 +76,8 @@ class SessionSnapshot(msgspec.Struct, tag="session", tag_field="kind", kw_only=T
     hands: list[Person]
     """Raised hands, in the order raised (the queue)."""
     questions: list[Question]
-    """Every question in the order asked (``question`` 1, 2, …); the board order is:
+    """Every question in the order asked (``question`` 1, 2, …; an erased one leaves a
+    gap); the board order is:
     open first, pinned first, most votes first, then asked first."""
     off_record: OffRecord | None
     keep_transcript: bool

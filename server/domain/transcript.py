@@ -7,7 +7,9 @@ off-the-record stretches, and pair-up rounds with the host's broadcasts and what
 people took away (what pairs said in their breakout rooms was never stored). It is
 pure and never names an anonymous asker (it reads neither ``asker`` nor the event's
 actor for an anonymous question). What was said off the record was never stored;
-the transcript shows only that a stretch happened, by whom, from when to when.
+the transcript shows only that a stretch happened, by whom, from when to when. Words
+erased for privacy leave a line of kind ``erased`` at their seq (no text, no who), so a
+link to where they were said still lands; the ``words_erased`` marker says no line.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Literal
 import msgspec
 
 from .events import Event
+from .session_erasure import question_number
 from .session_events import (
     AgendaEdited,
     AttendeeArrived,
@@ -46,6 +49,7 @@ from .session_events import (
     SessionResumed,
     SessionStarted,
     StageChanged,
+    WordsErased,
 )
 from .session_pair_events import PairsBroadcast, PairsEnded, PairsMade, TakeawayShared
 
@@ -119,8 +123,11 @@ class _Reader:
         self.transcript: Transcript | None = None
         self.agenda: list[tuple[str, str]] = []
         self.questions: dict[int, TranscriptLine] = {}
+        self.asked = 0
+        """Questions are numbered as the session's fold numbers them."""
         self.voters: dict[int, set[str]] = {}
         self.off_record: TranscriptLine | None = None
+        self.erased: dict[int, TranscriptLine] = {}
 
     def name(self, member: str | None) -> str:
         return self.names.get(member or "", SOMEONE)
@@ -146,8 +153,10 @@ class _Reader:
 
     def read(self, event: Event) -> None:
         body = event.body
-        if body is None:
-            return  # erased for privacy: nothing to show
+        if body is None:  # erased for privacy: the line stays, its words do not
+            if self.transcript is not None:
+                self.erased[event.seq] = self.add(event, "erased", "")
+            return
         if isinstance(body, SessionOpened):
             self.transcript = Transcript(
                 session=body.session, room=body.room, room_name="", community="",
@@ -229,10 +238,12 @@ class _Reader:
                      self.name(event.actor))
         elif isinstance(body, QuestionAsked):
             who = ANONYMOUS if body.anonymous else body.asker_name
-            self.questions[body.question] = self.add(
-                event, "question", body.text, who, question=body.question, votes=0,
-                status="open")
-            self.voters[body.question] = set()
+            number = self.asked = question_number(self.asked, body.question)
+            self.questions[number] = self.add(
+                event, "question", body.text, who, question=number, votes=0, status="open")
+            self.voters[number] = set()
+        elif isinstance(body, WordsErased):
+            self.words_erased(body)
         elif isinstance(body, QuestionUpvoted | QuestionUnvoted):
             voters = self.voters.get(body.question)
             if voters is not None:
@@ -262,6 +273,18 @@ class _Reader:
                 line.ts = body.started_ms
             line.until = event.ts
             self.off_record = None
+
+
+    def words_erased(self, body: WordsErased) -> None:
+        """The marker says no line itself. A question's edits were never lines of their
+        own: their tombstones go, its first (its asking) stays as the erased line."""
+        self.asked = max(self.asked, *body.questions, 0)
+        if not body.questions:
+            return
+        edits = {s for s in body.seqs if s != min(body.seqs) and s in self.erased}
+        for segment in self.transcript.segments if self.transcript else []:
+            segment.lines = [line for line in segment.lines if line.seq not in edits
+                             or line is not self.erased[line.seq]]
 
 
 def transcript_of(events: Iterable[Event], names: Mapping[str, str] | None = None,

@@ -1,5 +1,7 @@
 """A transcript as a file: Markdown (to read and keep), WebVTT (captions and everything
-said, timed from the session's start) and JSON (to process). Pure functions.
+said, timed from the session's start) and JSON (to process). Pure functions. An erased
+line reads "(erased)" in Markdown, is left out of WebVTT, and is ``kind: "erased"`` with
+no text in JSON: never its words.
 """
 
 from __future__ import annotations
@@ -66,6 +68,8 @@ def _say(line: TranscriptLine, tz: dt.tzinfo) -> str:
         return f"_Takeaway by_ {who}: {text}"
     if line.kind == "broadcast":
         return f"_Broadcast to the breakout rooms by_ {who}: {text}"
+    if line.kind == "erased":
+        return "_(erased)_"
     return f"_{text}_" + (f" ({who})" if who else "")
 
 
@@ -137,9 +141,10 @@ def _cue(line: TranscriptLine) -> tuple[int, int, str]:
 
 
 def to_webvtt(transcript: Transcript) -> str:
-    """Every line as a cue, ordered by start, timed from the session's start."""
-    cues = sorted((_cue(line) for segment in transcript.segments for line in segment.lines),
-                  key=lambda cue: cue[0])
+    """Every line as a cue, ordered by start, timed from the session's start (an erased
+    line left out: a cue of nothing says nothing)."""
+    cues = sorted((_cue(line) for segment in transcript.segments for line in segment.lines
+                   if line.kind != "erased"), key=lambda cue: cue[0])
     out = [f"WEBVTT - {' '.join(transcript.title.split()).replace('-->', '->')}", ""]
     for number, (start, end, body) in enumerate(cues, start=1):
         out += [str(number), f"{_timestamp(start)} --> {_timestamp(end)}", body, ""]

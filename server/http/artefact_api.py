@@ -177,9 +177,12 @@ def artefact_endpoints(artefacts: Artefacts) -> list[Endpoint]:
                  load, reply=ImportReport, status=201, raw_body="application/octet-stream"),
         Endpoint("POST", "/api/sessions/{session}/lines/{seq}/erase", "Erase words from "
                  "a session's transcript for privacy: your own (chat, notes, captions, "
-                 "questions with their edits), or anyone's as an owner (`erase_words`). The "
-                 "body goes, its hash stays (the chain still verifies); search, exports "
-                 "and artefacts' quotes no longer show it", erase, reply=Erased,
+                 "questions with their edits, anonymous ones included, case prompts, "
+                 "broadcasts, takeaways), or anyone's as an owner (`erase_words`). The "
+                 "body goes, its hash stays (the chain still verifies); the session's "
+                 "stream gets a `words_erased` event, so open pages and every process "
+                 "forget the words; search, exports and artefacts' quotes no longer show "
+                 "it. A line erased already answers `seqs` []", erase, reply=Erased,
                  refusals=(404,)),
         Endpoint("GET", one, "An artefact as it reads now, with its quotes (an erased line "
                  "reads `erased`) and their links back to the transcript. " + reading,

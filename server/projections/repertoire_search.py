@@ -9,6 +9,7 @@
 An erased body is never indexed, and :meth:`reconcile` repairs rows whose text came
 from a body erased after it was indexed: a line's row loses its text; an artefact's
 row is indexed again from its stream (the latest revision whose body is still there).
+A session's ``words_erased`` event drops the rows of the lines it names.
 SQLite: FTS5 with the title as a column of its own (``bm25`` weights it 10 to 1);
 PostgreSQL: a generated ``tsvector``, the title weighed A and the text D.
 """
@@ -28,6 +29,7 @@ from ..domain.session_events import (
     NoteAdded,
     QuestionAsked,
     QuestionEdited,
+    WordsErased,
 )
 from ..domain.transcript import ANONYMOUS
 from ..store import EventStore
@@ -45,6 +47,7 @@ _UPSERT = (
 _INSERT_LINE = (
     "INSERT INTO search_docs (stream, seq, kind, question, who, ts, version, deleted, title,"
     " text) VALUES (?, ?, ?, ?, ?, ?, ?, 0, '', ?) ON CONFLICT (stream, seq) DO NOTHING")
+_DROP_LINE = "DELETE FROM search_docs WHERE stream = ? AND seq = ?"
 _EDIT_QUESTION = (
     "UPDATE search_docs SET text = ?, version = ? WHERE stream = ? AND question = ?"
     " AND version < ? AND deleted = 0")
@@ -137,6 +140,8 @@ class TranscriptSearch:
             elif isinstance(body, QuestionEdited):
                 out.append((_EDIT_QUESTION, (indexable(body.text), event.seq, stream,
                                              body.question, event.seq)))
+            elif isinstance(body, WordsErased):  # as if never indexed (a rebuild's rows)
+                out += [(_DROP_LINE, (stream, seq)) for seq in body.seqs]
             if line is not None:
                 kind, question, who, text = line
                 out.append((_INSERT_LINE, (stream, event.seq, kind, question,

@@ -11,6 +11,7 @@ import pytest
 
 from server.domain.captions import parse_webvtt
 from server.domain.events import Event
+from server.domain.session_erasure import erasure
 from server.domain.session_events import (
     AttendeeArrived,
     CaptionAdded,
@@ -174,14 +175,18 @@ def test_json_export_decodes_to_the_same_transcript() -> None:
     assert json.loads(to_json(transcript))["segments"][0]["lines"][0]["who"] == "Ann"
 
 
-def test_erased_bodies_and_events_before_opening_are_skipped() -> None:
+def test_erased_lines_stay_without_words_and_events_before_opening_are_skipped() -> None:
     stream = events()
     assert transcript_of(stream[1:]) is None
     erased = [Event(stream=e.stream, seq=e.seq, ts=e.ts, actor=e.actor,
                     body=None if e.seq == 3 else e.body) for e in stream]
     transcript = transcript_of(erased)
     assert transcript is not None
-    assert transcript.segments[0].index == 0  # the lobby said nothing left
+    (line,) = transcript.segments[0].lines  # the lobby's chat line, erased: still a line
+    assert (line.seq, line.kind, line.who, line.text) == (3, "erased", "", "")
+    assert "early hello" not in to_json(transcript).decode()
+    assert "early hello" not in to_markdown(transcript)
+    assert "(erased)" in to_markdown(transcript) and "early" not in to_webvtt(transcript)
     assert dt.datetime.fromtimestamp(transcript.opened / 1000, dt.UTC).hour == 10
 
 
@@ -245,3 +250,26 @@ def test_pair_ups_broadcasts_and_takeaways_are_lines_breakout_talk_never_is() ->
     assert "_Broadcast to the breakout rooms by_ **Hana**: Swap roles \\<now\\>" in markdown
     cues = [c.text for c in parse_webvtt(to_webvtt(transcript).encode())]
     assert "Takeaway: Ask *first*" in cues and "Broadcast: Swap roles <now>" in cues
+
+
+def erased_at(stream: list[Event], seq: int) -> list[Event]:
+    """``stream`` after erasing the line at ``seq``: bodies null, then the marker."""
+    marker = erasure(stream, seq)
+    kept = [msgspec.structs.replace(e, body=None) if e.seq in marker.seqs else e
+            for e in stream]
+    return [*kept, Event(stream="session:s-1", seq=len(stream) + 1, ts=stream[-1].ts + 1,
+                         actor=None, body=marker)]
+
+
+def test_an_erased_question_is_one_erased_line_and_its_answer_says_nothing() -> None:
+    stream = erased_at(erased_at(events(), 10), 11)  # both questions; 2 had an edit
+    transcript = transcript_of(stream)
+    assert transcript is not None
+    lines = [line for s in transcript.segments for line in s.lines]
+    assert [(line.seq, line.kind) for line in lines if line.kind == "erased"] == [
+        (10, "erased"), (11, "erased")]  # the edit (15) was never a line; nor the markers
+    assert not any(line.seq > len(events()) for line in lines)
+    assert [line.kind for line in transcript.segments[-1].lines] == ["segment", "session"]
+    text = to_json(transcript).decode() + to_markdown(transcript) + to_webvtt(transcript)
+    for words in ("Who pays", "How long"):
+        assert words not in text

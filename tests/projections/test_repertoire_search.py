@@ -108,3 +108,25 @@ async def test_erasure_reaches_search_exports_and_quotes_and_the_chain_verifies(
     broken = await store.verify()
     assert not broken.ok
     assert [s.stream for s in broken.streams if not s.ok] == [session_stream(SESSION)]
+
+
+async def test_words_erased_drops_the_rows_and_a_rebuild_agrees(server):
+    owner, member, _ = await community_with_session(server)
+    lines = await transcript_lines(member)
+    chat = next(line for line in lines if line["kind"] == "chat")
+    question = next(line for line in lines if line["kind"] == "question")
+    projector = server.practica.projections["transcript_search"]
+    rows = ("SELECT seq, kind, question, who, text, deleted FROM search_docs"
+            " WHERE stream = ? ORDER BY seq")
+    stream = session_stream(SESSION)
+    await projector.settle()
+    assert len(await find(member, "hello")) == 1
+    for seq in (chat["seq"], question["seq"]):
+        erased = await owner.call("POST", f"/api/sessions/{SESSION}/lines/{seq}/erase")
+        assert erased.status_code == 200, erased.text
+    await projector.settle()
+    live = await server.practica.store.fetch(rows, (stream,))
+    assert not {chat["seq"], question["seq"]} & {row[0] for row in live}  # dropped
+    assert await find(member, "hello") == [] and await find(member, "pays") == []
+    await projector.rebuild()
+    assert await server.practica.store.fetch(rows, (stream,)) == live
