@@ -75,6 +75,8 @@ async def test_erased_words_leave_every_open_page(server, new_context):
     session = await open_session(ann)
     for page in (bob, cara):
         await join_session(page)
+    await ann.get_by_label("Say in the session").fill("Welcome, all")
+    await ann.get_by_label("Say in the session").press("Enter")
     await bob.get_by_label("Say in the session").fill(PHONE_LINE)
     await bob.get_by_label("Say in the session").press("Enter")
     for page in (ann, cara):
@@ -86,6 +88,8 @@ async def test_erased_words_leave_every_open_page(server, new_context):
     await expect(transcript_line(cara, PHONE_LINE)).to_be_visible()
     seq = await seq_of(cara, PHONE_LINE)
     await expect(cara.get_by_role("button", name=re.compile(r"^Erase line"))).to_have_count(0)
+    welcome = await seq_of(cara, "Welcome, all")
+    await cara.get_by_label(f"Select line {welcome}").check()  # kept across live reloads
 
     # Ann, the owner, in a second tab: an Erase button on Bob's line; she quotes it.
     quoting = watch(await ann.context.new_page())
@@ -119,6 +123,9 @@ async def test_erased_words_leave_every_open_page(server, new_context):
     assert await ann.evaluate("window.notReloaded") is True
     await expect(cara.locator(f"#seq-{seq}")).to_contain_text("(erased)")
     await expect(cara.locator("#transcript-segments")).not_to_contain_text("0612")
+    await expect(cara.get_by_label(f"Select line {welcome}")).to_be_checked()
+    await expect(cara.get_by_role("form", name="Make an artefact from the lines you selected")
+                 ).to_be_visible()
     await expect(quote).to_have_text("(erased)")
     await quoting.reload()
     await expect(quoting.locator(".artefact-quote p")).to_have_text("(erased)")
