@@ -125,14 +125,13 @@ async function load(session, { again = false } = {}) {
     transcript = await get(`/api/sessions/${encodeURIComponent(session)}/transcript.json`);
   } catch (err) {
     if (session !== current || mine !== loads) return;
-    if (again) return; // the lines shown stay; the next event or look tries again
-    $("transcript-meta").textContent = "";
+    if (!again) $("transcript-meta").textContent = ""; // a reload keeps the lines shown
     error.textContent = err.status === 401 ? "Sign in to read this transcript." : err.message;
     error.hidden = false;
     return;
   }
   if (session !== current || mine !== loads) return;
-  if (!again) error.hidden = true;
+  error.hidden = true;
   const selected = new Set(again ? selectedSeqs() : []);
   const scrolled = again ? scrollers().map((node) => [node, node.scrollTop]) : [];
   render(transcript, !again);
@@ -265,7 +264,6 @@ function sayWhat(item, line) {
   if (tag) item.append(el("span", "transcript-tag", tag), " ");
   if (who) item.append(who, ": ");
   item.append(el("span", "transcript-text", line.text));
-  return;
 }
 
 function eraseButton(line) {
