@@ -2,7 +2,9 @@
 // artefacts and transcripts (/c/<community>/repertoire), one artefact with its quotes
 // linking back to the transcript and a form to revise it (/r/<artefact>), and making an
 // artefact from the lines selected on a transcript page. User text goes in with
-// textContent; an artefact's body_html is the server's sanitized markdown (nh3).
+// textContent; an artefact's body_html is the server's sanitized markdown (nh3). Words
+// erased in a session an artefact quotes (words_erased on a stream this tab follows)
+// read "(erased)" in its quotes at once.
 
 import { api, get, post } from "./api.js";
 import { $, button, el, formatDateTime, onSubmit } from "./dom.js";
@@ -23,6 +25,34 @@ export function init(context) {
   onSubmit($("artefact-comment"), $("artefact-comment-error"), comment);
   onSubmit($("artefact-suggest"), $("artefact-suggest-error"), suggest);
   $("artefact-endorse").addEventListener("click", () => endorse().catch(failed));
+  context.gateway.addEventListener("event", (e) => {
+    const event = e.detail;
+    const a = shownArtefact;
+    if (ctx.ui.screen !== "repertoire" || $("artefact-view").hidden || !a) return;
+    if (!event.body || event.body.type !== "words_erased") return;
+    if (a.excerpts.some((x) => x.stream === event.stream)) refreshQuotes(a.artefact).catch(failed);
+  });
+}
+
+// The quotes only, read again: a revision being written in the form is left alone.
+async function refreshQuotes(id) {
+  const page = await get(`/api/artefacts/${enc(id)}`);
+  if (shownArtefact && shownArtefact.artefact === id) renderQuotes(page.quotes);
+}
+
+function renderQuotes(quotes) {
+  $("artefact-quotes").replaceChildren(...quotes.map((q) => {
+    const quote = el("blockquote", "artefact-quote");
+    for (const line of q.lines) {
+      quote.append(el("p", line.erased ? "muted erased" : "",
+        line.erased ? "(erased)" : `${line.who ? `${line.who}: ` : ""}${line.text}`));
+    }
+    const back = el("a", "", "Read it in the transcript");
+    back.href = q.link;
+    back.dataset.internal = "";
+    quote.append(back);
+    return quote;
+  }));
 }
 
 const mine = () => ctx.ui.account && ctx.ui.account.id;
@@ -227,18 +257,7 @@ function renderArtefact(page) {
   const more = a.contributors.length ? `, with ${a.contributors.map((p) => p.name).join(", ")}` : "";
   $("artefact-meta").textContent = `${KINDS[a.kind] || a.kind} · by ${authors}${more} · revision ${a.revision}, ${formatDateTime(a.updated_ms)}`;
   $("artefact-body").innerHTML = a.body_html; // sanitized by the server (nh3)
-  $("artefact-quotes").replaceChildren(...page.quotes.map((q) => {
-    const quote = el("blockquote", "artefact-quote");
-    for (const line of q.lines) {
-      quote.append(el("p", line.erased ? "muted erased" : "",
-        line.erased ? "(erased)" : `${line.who ? `${line.who}: ` : ""}${line.text}`));
-    }
-    const back = el("a", "", "Read it in the transcript");
-    back.href = q.link;
-    back.dataset.internal = "";
-    quote.append(back);
-    return quote;
-  }));
+  renderQuotes(page.quotes);
   const me = ctx.ui.account && ctx.ui.account.id;
   const curates = curating(a.community);
   $("artefact-edit").hidden = !(curates || a.authors.some((p) => p.member === me));

@@ -2,13 +2,15 @@
 // takeaways shared after pair-ups as they are said (events of the stream, the
 // transcript), what was said before you came
 // (from the transcript), and what is said off the record (relayed to those present,
-// never stored; your own words show to you after the server took them).
+// never stored; your own words show to you after the server took them). Words erased
+// for privacy (words_erased) show as "(erased)" in their place.
 
 import { $, el } from "./dom.js";
 import { get } from "./api.js";
 
 let deps = null;
 let said = []; // chat, notes and captions seen, in order
+let erased = new Set(); // seqs erased while shown: an earlier-lines answer read before does not bring them back
 
 export function init(options) {
   deps = options;
@@ -39,6 +41,7 @@ export function init(options) {
 
 export function reset() {
   said = [];
+  erased = new Set();
   $("session-chat").replaceChildren();
 }
 
@@ -63,7 +66,7 @@ export async function loadEarlier(id, seq) {
   const kinds = { chat: "chat", note: "note", caption: "caption", takeaway: "takeaway" };
   const seen = new Set(said.map((item) => item.seq));
   const earlier = transcript.segments.flatMap((segment) => segment.lines || [])
-    .filter((line) => kinds[line.kind] && line.seq <= seq && !seen.has(line.seq))
+    .filter((line) => kinds[line.kind] && line.seq <= seq && !seen.has(line.seq) && !erased.has(line.seq))
     .map((line) => ({ kind: kinds[line.kind], text: line.text, name: line.who || "", ts: line.ts, seq: line.seq }));
   if (!earlier.length) return;
   said = [...earlier, ...said].slice(-200);
@@ -78,11 +81,25 @@ export function add(item) {
   log.scrollTop = log.scrollHeight;
 }
 
+// Words erased (the seqs of a words_erased event): their lines read "(erased)".
+export function erase(seqs) {
+  for (const seq of seqs) erased.add(seq);
+  let changed = false;
+  for (const item of said) {
+    if (item.seq !== undefined && erased.has(item.seq) && !item.erased) {
+      Object.assign(item, { erased: true, text: "", name: "" });
+      changed = true;
+    }
+  }
+  if (changed) renderAll();
+}
+
 export function renderAll() {
   $("session-chat").replaceChildren(...said.map(saidItem));
 }
 
 function saidItem(item) {
+  if (item.erased) return el("li", "said said-erased muted", "(erased)");
   const row = el("li", `said said-${item.kind}${item.offRecord ? " off" : ""}`);
   const label = { note: "Note", caption: "Caption", takeaway: "Takeaway" }[item.kind] || "";
   if (label) row.append(el("span", "said-kind", `${label} `));

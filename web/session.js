@@ -277,6 +277,7 @@ function redraw(change, event) {
   if (change.people) renderAttendees();
   if (change.prompts || change.agenda || change.timer || change.stage) renderPrompts();
   if (change.said && event) talk.add(change.said);
+  if (change.erased) talk.erase(change.erased);
   if (change.ended) pairs.ended(change.ended);
   if (change.pairs || change.timer || change.people || change.agenda) {
     pairs.render();

@@ -1,15 +1,22 @@
 // A live session's transcript (/s/<session>/transcript): what was said, segment by
 // segment, with times in the viewer's own time zone, links to the Markdown, WebVTT and
-// JSON exports, and (for the session's hosts and its scribe) a form to add captions from
-// a WebVTT file. The page reads GET /api/sessions/<id>/transcript.json; every piece of
-// user text goes in with textContent.
+// JSON exports, (for the session's hosts and its scribe) a form to add captions from
+// a WebVTT file, and an Erase button on each line the viewer may erase (their own words;
+// anyone's for an owner). The page reads GET /api/sessions/<id>/transcript.json; every
+// piece of user text goes in with textContent. It stays current while shown: events of
+// the session reaching this tab's socket reload it (an erasure at once), and a tab not
+// following the session reloads when it is looked at again (no polling).
 
-import { get, postFile } from "./api.js";
+import { get, post, postFile } from "./api.js";
+import { confirmAction } from "./confirm.js";
 import { $, el, formatClock, formatDateTime, timeElement } from "./dom.js";
 
 let ctx;
 let current = null; // the session shown
 let shown = null; // its transcript, as read
+let loads = 0; // the latest load wins: an older answer arriving late is not drawn
+let pending = null; // the debounced reload after a live event
+const SETTLE_MS = 800; // events come in bursts (a question and its votes): reload once
 
 // The transcript on the page (its community and session), for the artefact form.
 export function currentTranscript() {
@@ -54,6 +61,33 @@ export function init(context) {
       submit.disabled = false;
     }
   });
+  const stream = () => `session:${current}`;
+  const showing = () => ctx.ui.screen === "transcript" && current !== null;
+  // Only events of streams this tab follows arrive (the session page it came from).
+  ctx.gateway.addEventListener("event", (e) => {
+    if (!showing() || e.detail.stream !== stream()) return;
+    const body = e.detail.body;
+    if (body && body.type === "words_erased") reloadNow();
+    else reloadSoon();
+  });
+  ctx.gateway.addEventListener("snapshot", (e) => {
+    if (showing() && e.detail.stream === stream()) reloadSoon();
+  });
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible" && showing()
+        && !ctx.gateway.lastSeq.has(stream())) reloadNow();
+  });
+}
+
+function reloadSoon() {
+  clearTimeout(pending);
+  pending = setTimeout(reloadNow, SETTLE_MS);
+}
+
+function reloadNow() {
+  clearTimeout(pending);
+  pending = null;
+  if (current !== null) load(current, { again: true });
 }
 
 // The time zone the Markdown export should use: the profile's, else the browser's.
@@ -64,6 +98,7 @@ function viewerZone() {
 
 export async function show(session) {
   current = session;
+  shown = null;
   ctx.showScreen("transcript");
   document.title = "Transcript · Practica";
   $("transcript-title").textContent = "Transcript";
@@ -80,21 +115,57 @@ export async function show(session) {
   await load(session);
 }
 
-async function load(session) {
+// Read the transcript and draw it. `again`: the page shows it already (a live reload,
+// after an erasure): keep the lines selected and where the page is scrolled.
+async function load(session, { again = false } = {}) {
   const error = $("transcript-error");
-  error.hidden = true;
+  const mine = ++loads;
   let transcript;
   try {
     transcript = await get(`/api/sessions/${encodeURIComponent(session)}/transcript.json`);
   } catch (err) {
-    if (session !== current) return;
-    $("transcript-meta").textContent = "";
+    if (session !== current || mine !== loads) return;
+    if (!again) $("transcript-meta").textContent = ""; // a reload keeps the lines shown
     error.textContent = err.status === 401 ? "Sign in to read this transcript." : err.message;
     error.hidden = false;
     return;
   }
-  if (session !== current) return;
-  render(transcript);
+  if (session !== current || mine !== loads) return;
+  error.hidden = true;
+  const selected = new Set(again ? selectedSeqs() : []);
+  const scrolled = again ? scrollers().map((node) => [node, node.scrollTop]) : [];
+  render(transcript, !again);
+  for (const box of document.querySelectorAll("#transcript-segments input.line-select")) {
+    if (selected.has(Number(box.value))) box.checked = true;
+  }
+  if (again) selectionChanged();
+  for (const [node, top] of scrolled) node.scrollTop = top;
+}
+
+// What may be scrolled on this screen: the document, and the screen itself.
+function scrollers() {
+  return [document.scrollingElement, $("transcript-page")].filter(Boolean);
+}
+
+// Erase one line (after asking): the server nulls its words, leaving "(erased)" in place.
+async function eraseLine(line) {
+  const yes = await confirmAction({
+    title: "Erase these words?",
+    text: "They leave the transcript, its exports, search and every artefact quoting them, "
+      + "for everyone, and cannot be brought back. The line stays as “(erased)”.",
+    confirm: "Erase the words",
+  });
+  if (!yes) return;
+  const error = $("transcript-error");
+  error.hidden = true;
+  try {
+    await post(`/api/sessions/${encodeURIComponent(current)}/lines/${line.seq}/erase`);
+  } catch (err) {
+    error.textContent = err.message;
+    error.hidden = false;
+    return;
+  }
+  await load(current, { again: true });
 }
 
 function mayAddCaptions(transcript) {
@@ -104,7 +175,7 @@ function mayAddCaptions(transcript) {
     || Boolean(membership && RUNNING.includes(membership.role)));
 }
 
-function render(transcript) {
+function render(transcript, first = true) {
   shown = transcript;
   $("transcript-title").textContent = transcript.title || "Transcript";
   document.title = `${transcript.title} · Transcript · Practica`;
@@ -124,7 +195,7 @@ function render(transcript) {
   const target = location.hash.startsWith("#seq-") && document.getElementById(location.hash.slice(1));
   if (target) {
     target.classList.add("at-target");
-    target.scrollIntoView({ block: "center" });
+    if (first) target.scrollIntoView({ block: "center" }); // a reload leaves the reader where they are
   }
 }
 
@@ -160,27 +231,45 @@ function renderLine(line, start) {
     item.append(box);
   }
   const when = line.kind === "caption" ? start + line.at_ms : line.ts;
-  item.append(timeElement(when, formatClock(when)), " ");
+  if (typeof when === "number") item.append(timeElement(when, formatClock(when)), " ");
+  if (line.kind === "erased") { // a tombstone: the words are gone, the place (and #seq-N) stays
+    item.append(el("em", "muted", "(erased)"));
+    return item;
+  }
+  sayWhat(item, line);
+  if (line.erasable) item.append(" ", eraseButton(line));
+  return item;
+}
+
+// The words of one line, after its time.
+function sayWhat(item, line) {
   const who = line.who ? el("strong", "", line.who) : null;
   if (line.kind === "off_record") {
     const until = line.until ? formatClock(line.until) : "now";
     item.append(el("em", "", `Off the record from ${formatClock(line.ts)} to ${until} by ${line.who}`));
-    return item;
+    return;
   }
   if (line.kind === "question") {
     const votes = `${line.votes} vote${line.votes === 1 ? "" : "s"}`;
     item.append(el("span", "transcript-tag", `Question ${line.question}`), " ", who || "",
       el("span", "muted", ` (${votes}, ${line.status}): `), el("span", "transcript-text", line.text));
-    return item;
+    return;
   }
   if (["segment", "session", "stage", "answer", "pairs"].includes(line.kind)) {
     item.append(el("em", "", line.text));
     if (who) item.append(el("span", "muted", ` (${line.who})`));
-    return item;
+    return;
   }
   const tag = { note: "Note", caption: "Caption", case: "Case", takeaway: "Takeaway", broadcast: "Broadcast" }[line.kind];
   if (tag) item.append(el("span", "transcript-tag", tag), " ");
   if (who) item.append(who, ": ");
   item.append(el("span", "transcript-text", line.text));
-  return item;
+}
+
+function eraseButton(line) {
+  const erase = el("button", "ghost small line-erase", "Erase");
+  erase.type = "button";
+  erase.setAttribute("aria-label", `Erase line ${line.seq}`);
+  erase.addEventListener("click", () => eraseLine(line));
+  return erase;
 }

@@ -65,7 +65,8 @@ async def test_the_transcript_page_shows_exports_and_takes_captions(server, new_
         " by Olu Owner")
     await expect(talk).not_to_contain_text("candid")
     chat = talk.locator(".transcript-line.kind-chat")
-    await expect(chat).to_have_text(f"{clock(chat_ts, 'UTC')} Olu Owner: hello *all*")
+    # Olu owns the community: an Erase button on every line of words (erasing: test_erasure.py)
+    await expect(chat).to_have_text(f"{clock(chat_ts, 'UTC')} Olu Owner: hello *all* Erase")
     await expect(talk.locator(".kind-question")).to_contain_text(
         "Question 1 Anonymous (0 votes, open): Who pays?")
 

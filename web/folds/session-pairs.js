@@ -7,7 +7,7 @@
 
 const copyHelp = (h) => ({ group: h.group, member: h.member, name: h.name, ts: h.ts });
 const copyVisit = (v) => ({ member: v.member, name: v.name, group: v.group });
-const copyBroadcast = (b) => ({ round: b.round, text: b.text, name: b.name, ts: b.ts });
+const copyBroadcast = (b) => ({ round: b.round, text: b.text, name: b.name, ts: b.ts, seq: b.seq || 0 });
 const sortedSet = (members) => [...new Set(members)].sort();
 
 // The pair-up fields of a snapshot (empty ones when the snapshot has none: an old server).
@@ -97,7 +97,7 @@ export function apply(state, body, event) {
       return { pairs: true, ended: { round: body.round, members: [...state.paired] } };
     case "pairs_broadcast":
       if (!thisRound(state, body)) return null;
-      state.broadcasts.push({ round: body.round, text: body.text, name: body.name, ts: event.ts });
+      state.broadcasts.push({ round: body.round, text: body.text, name: body.name, ts: event.ts, seq: event.seq });
       return { pairs: true };
     case "help_called":
       if (!thisRound(state, body)) return null;
@@ -127,6 +127,16 @@ export function apply(state, body, event) {
     default:
       return undefined;
   }
+}
+
+// Words erased (words_erased): the broadcasts those events said leave the rooms. True
+// when one did.
+export function erased(state, seqs) {
+  const gone = new Set(seqs);
+  const kept = state.broadcasts.filter((b) => !gone.has(b.seq));
+  if (kept.length === state.broadcasts.length) return false;
+  state.broadcasts = kept;
+  return true;
 }
 
 // The group a member is in in the running round, or null.

@@ -35,6 +35,9 @@ export function fromSnapshot(snapshot, seq = 0) {
     stage: new Map(snapshot.stage.map((p) => [p.member, p.name])),
     hands: new Map(snapshot.hands.map((p) => [p.member, p.name])),
     questions: new Map(snapshot.questions.map((q) => [q.question, copyQuestion(q)])),
+    // The highest question number given, erased ones included (an old snapshot's 0: the
+    // highest number on the board stands), so a number is never given twice.
+    asked: Math.max(snapshot.asked || 0, ...snapshot.questions.map((q) => q.question)),
     off_record: snapshot.off_record ? { by: snapshot.off_record.by ?? null, since_ms: snapshot.off_record.since_ms } : null,
     keep_transcript: snapshot.keep_transcript,
     scribe: snapshot.scribe ? person(snapshot.scribe) : null,
@@ -62,7 +65,8 @@ function newDeadline(state, deadlineMs) {
 // Fold one event into state (in place). Returns what changed, for the view to redraw:
 // {timer, agenda, stage, hands, board, record, people, prompts, pairs} flags,
 // {warned: "2m"|"1m"|"30s"}, {ended: {round, members}} when a pair-up round ends,
-// {said: {kind, text, name, ts}} for chat, notes, captions and takeaways, or null.
+// {said: {kind, text, name, ts, seq}} for chat, notes, captions and takeaways,
+// {erased: [seq…]} for words erased (with the board, prompts and pairs redrawn), or null.
 export function apply(state, event) {
   if (event.seq <= state.seq) return null;
   state.seq = event.seq;
@@ -142,7 +146,10 @@ export function apply(state, event) {
     case "hand_lowered":
       return state.hands.delete(body.member) ? { hands: true } : null;
     case "question_asked": {
-      const number = state.questions.size + 1; // numbered in order, whatever the body says
+      // Its own number (the server stamps asked + 1), unless an old stream gave that one
+      // already, then the next (question_number in session_erasure.py).
+      const number = body.question > state.asked ? body.question : state.asked + 1;
+      state.asked = number;
       state.questions.set(number, {
         question: number, text: body.text, anonymous: Boolean(body.anonymous),
         asker: body.anonymous ? null : body.asker ?? null,
@@ -175,6 +182,15 @@ export function apply(state, event) {
     case "case_prompts_set":
       state.case_prompts.set(body.segment, copyPrompts(body));
       return { prompts: true };
+    case "words_erased": { // erased for privacy: what those words held leaves the state
+      for (const number of body.questions || []) {
+        state.questions.delete(number);
+        state.asked = Math.max(state.asked, number);
+      }
+      for (const segment of body.case_segments || []) state.case_prompts.delete(segment);
+      pairs.erased(state, body.seqs || []);
+      return { board: true, prompts: true, pairs: true, erased: [...(body.seqs || [])] };
+    }
     // Chat, notes and captions are the transcript: the view shows them, the state keeps none.
     case "chat_said":
       return { said: { kind: "chat", text: body.text, name: body.name, ts: event.ts, seq: event.seq } };
@@ -255,7 +271,7 @@ export function normalForm(state) {
     case_prompts: [...state.case_prompts.keys()].sort((a, b) => a - b).map((k) => copyPrompts(state.case_prompts.get(k))),
     warned: [...state.warned].sort(),
     community: state.community, started_ms: state.started_ms, ended_ms: state.ended_ms,
-    round: state.round,
+    round: state.round, asked: state.asked,
     ...pairs.normalForm(state),
     seq: state.seq,
   };
