@@ -290,6 +290,17 @@ class PartnerChoiceOp(SessionOp, tag="partner_choice"):
     group: GroupNo | None = None
 
 
+class RejoinPairsOp(SessionOp, tag="rejoin_pairs"):
+    """(A member who was in a group of the running round and went back to the main room.)
+    Back into round ``round``, placed as a late arrival is: paired with someone waiting,
+    else a third in a pair (``pairs_changed`` ``why: "rejoin"``). Refused
+    (``out_of_order``) when that round is not the one running, or you are in a group,
+    waiting, alone, sitting out, on stage, not in the room or were never in the round."""
+
+    round: Annotated[int, msgspec.Meta(ge=1)]
+    """The round you are rejoining (the ``pair_round`` your screen shows)."""
+
+
 class TakeawayOp(SessionOp, tag="takeaway"):
     """(A member who was in a group of round ``round``, the last one.) "One thing I took
     away" (``takeaway_shared``; joins the transcript). Skipping sends nothing."""
@@ -324,7 +335,8 @@ AnySessionOp = (
     | EditQuestionOp | WithdrawOp | UpvoteOp | UnvoteOp | PinOp | AnswerOp | DismissOp
     | OffRecordOp | NameScribeOp | NoteOp | SayOp | CaptionOp | CasePromptsOp | AttendOp
     | PairOp | EndPairsOp | SitOutOp | BroadcastOp | CallHelpOp | VisitOp | LeaveVisitOp
-    | ClearHelpOp | LeavePairOp | PartnerChoiceOp | TakeawayOp | BreakoutSayOp | SignalOp
+    | ClearHelpOp | LeavePairOp | PartnerChoiceOp | RejoinPairsOp | TakeawayOp | BreakoutSayOp
+    | SignalOp
 )
 
 

@@ -24,7 +24,7 @@ from ..store import EventStore
 InputsProvider = Callable[[EventStore, CommunityState, list[str], int],
                           Awaitable[PairingInputs]]
 
-NEEDS_CONTEXT = frozenset({"pair", "attend", "leave_pair", "partner_choice"})
+NEEDS_CONTEXT = frozenset({"pair", "attend", "leave_pair", "partner_choice", "rejoin_pairs"})
 """The ops whose decision reads a :class:`PairContext` (``attend`` only while a round
 runs: it may place a late arrival)."""
 
