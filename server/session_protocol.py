@@ -291,11 +291,11 @@ class PartnerChoiceOp(SessionOp, tag="partner_choice"):
 
 
 class RejoinPairsOp(SessionOp, tag="rejoin_pairs"):
-    """(A member who was in a group of the running round and went back to the main room.)
-    Back into round ``round``, placed as a late arrival is: paired with someone waiting,
-    else a third in a pair (``pairs_changed`` ``why: "rejoin"``). Refused
+    """(A member in the main room while a round runs: went back to it, or was not placed.)
+    Into round ``round``, placed as a late arrival is: paired with someone waiting, else
+    a third in a pair, else waiting (``pairs_changed`` ``why: "rejoin"``). Refused
     (``out_of_order``) when that round is not the one running, or you are in a group,
-    waiting, alone, sitting out, on stage, not in the room or were never in the round."""
+    waiting, alone, sitting out, on stage, not in the room, or a host who took no part."""
 
     round: Annotated[int, msgspec.Meta(ge=1)]
     """The round you are rejoining (the ``pair_round`` your screen shows)."""

@@ -122,11 +122,13 @@ def _attend(state: SessionState, actor: SessionActor, op: Any, now: int,
     return bodies
 
 
-def rejoin_refusal(state: SessionState, member: str, present: Iterable[str]) -> str | None:
-    """Why ``member`` may not rejoin the running round now (None: they may). Rejoining is
-    for who was in a group of this round and went back to the main room (pressed it, or
-    chose it when their partner left); sitting out, on stage or never in the round keep
-    their rules (a newcomer is placed by arriving; the others wait for the next round)."""
+def rejoin_refusal(state: SessionState, member: str, runs: bool,
+                   present: Iterable[str]) -> str | None:
+    """Why ``member`` may not (re)join the running round now (None: they may). For who
+    went back to the main room (pressed it, whether in a group or waiting, or chose it
+    when their partner left), and for a member who came but was not placed (sat back in
+    after the host paired, came off stage). Sitting out and on stage keep their rules
+    (wait for the next round); a host joins only if they took part (``host_joins``)."""
     ups = state.ups
     if ups.group_of(member) is not None:
         return "you are in a breakout room already"
@@ -134,12 +136,14 @@ def rejoin_refusal(state: SessionState, member: str, present: Iterable[str]) -> 
         return "you are waiting for a partner already"
     if member in ups.alone:
         return "your partner left: choose to wait, join a pair or go back (partner_choice)"
-    if member not in ups.paired:
-        return f"you were in no breakout room of round {ups.round}"
+    if member not in state.attendees:
+        return "you have not come to this session"
     if member in ups.sitting_out:
         return "you are sitting out: sit back in first"
     if member in state.stage:
         return "you are on stage"
+    if runs and member not in ups.paired:
+        return f"you host this session and took no part in round {ups.round}"
     if member not in present:
         return "you are not in the session's room"
     return None
@@ -147,7 +151,7 @@ def rejoin_refusal(state: SessionState, member: str, present: Iterable[str]) -> 
 
 def _rejoin_pairs(state: SessionState, actor: SessionActor, op: Any, now: int,
                   rng: random.Random, ctx: PairContext) -> list[EventBody]:
-    """Back from the main room into the running round ``op.round``, placed as a late
+    """From the main room into the running round ``op.round``, placed as a late
     arrival is (``pairs_changed`` why ``rejoin``). Once: pressed twice (or on two
     processes, one appending after the other re-decides) the second finds them in a
     group and is refused."""
@@ -155,7 +159,7 @@ def _rejoin_pairs(state: SessionState, actor: SessionActor, op: Any, now: int,
     if op.round != state.ups.round:
         raise OutOfOrder(f"round {op.round} of pair-ups is not running (round "
                          f"{state.ups.round} is)")
-    refusal = rejoin_refusal(state, actor.id, ctx.present)
+    refusal = rejoin_refusal(state, actor.id, actor.runs, ctx.present)
     if refusal is not None:
         raise OutOfOrder(f"cannot rejoin the pairs: {refusal}")
     groups, waiting = placement(state, actor.id, ctx, rng, with_waiting=True)

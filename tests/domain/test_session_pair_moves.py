@@ -1,7 +1,7 @@
 """Moving into and out of a running round, decided purely: rejoining from the main room
 is placed as a late arrival is (same matcher, same ``pairs_changed``), once; who may not
-rejoin (in a group, waiting, alone, sitting out, on stage, never in the round, not in
-the room, a stale or ended round) is refused ``out_of_order`` with nothing decided; and
+rejoin (in a group, waiting, alone, sitting out, on stage, a host who took no part,
+not in the room, a stale or ended round) is refused ``out_of_order`` with nothing decided; and
 "join another pair" with the server's choice goes through the same placement."""
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from server.session_protocol import (
 )
 
 from .test_session import HOST
-from .test_session_pairs import ANN, EVE, PEOPLE, Pairs, everyone, pairs_session
+from .test_session_pairs import ANN, EVE, FAY, GUS, PEOPLE, Pairs, everyone, pairs_session
 
 
 def person(member: str) -> sd.SessionActor:
@@ -117,11 +117,9 @@ def test_who_keeps_todays_rules_is_refused():
     s.do(HOST, PairOp())
     in_group = person(s.groups()[0][0])
     assert "already" in s.refused(in_group, RejoinPairsOp(round=1), OutOfOrder)
-    # sitting out since before the round: never in it (today: waits for the next one)
-    assert "no breakout room of round 1" in s.refused(EVE, RejoinPairsOp(round=1),
-                                                      OutOfOrder)
-    assert "no breakout room" in s.refused(HOST, RejoinPairsOp(round=1), OutOfOrder)
-    pair = next(g for g in s.groups() if len(g) == 2)
+    assert "sitting out" in s.refused(EVE, RejoinPairsOp(round=1), OutOfOrder)
+    assert "took no part" in s.refused(HOST, RejoinPairsOp(round=1), OutOfOrder)
+    pair = s.groups()[0]
     leaver, partner = person(pair[0]), person(pair[1])
     s.do(leaver, LeavePairOp())
     assert "partner left" in s.refused(partner, RejoinPairsOp(round=1), OutOfOrder)
@@ -137,9 +135,30 @@ def test_who_keeps_todays_rules_is_refused():
     assert "not in the session's room" in s.refused(leaver, RejoinPairsOp(round=1),
                                                     OutOfOrder)
     s.present.add(leaver.id)
-    assert rejoin_refusal(s.state, leaver.id, s.present) is None
+    assert rejoin_refusal(s.state, leaver.id, False, s.present) is None
     s.do(leaver, RejoinPairsOp(round=1))
     assert sorted([leaver.id, partner.id]) in s.groups()
+    stranger = sd.SessionActor(id="m-zed", name="Zed", key="k-zed")
+    s.present.add(stranger.id)
+    assert "not come" in s.refused(stranger, RejoinPairsOp(round=1), OutOfOrder)
+
+
+def test_someone_never_placed_joins_a_pair_and_a_waiter_who_went_back_rejoins():
+    """Sat out when the host paired, then sat back in: "join a pair" places them now. A
+    late arrival who waited and pressed "Back to main room" may come back too."""
+    s = pairs_session(5)
+    s.do(EVE, SitOutOp(out=True))
+    s.do(HOST, PairOp())
+    s.do(EVE, SitOutOp(out=False))
+    s.do(EVE, RejoinPairsOp(round=1))
+    assert EVE.id in everyone(s) and sorted(len(g) for g in s.groups()) == [2, 3]
+    s.arrive(FAY)  # a trio is full, the other pair takes her
+    s.arrive(GUS)  # nobody to join: waits
+    assert s.state.ups.waiting == [GUS.id]
+    s.do(GUS, LeavePairOp())
+    assert s.state.ups.waiting == [] and GUS.id not in everyone(s)
+    s.do(GUS, RejoinPairsOp(round=1))
+    assert s.state.ups.waiting == [GUS.id]
 
 
 def test_join_another_pair_with_the_servers_choice_shares_the_placement():
