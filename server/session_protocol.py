@@ -283,8 +283,9 @@ class LeavePairOp(SessionOp, tag="leave_pair"):
 
 class PartnerChoiceOp(SessionOp, tag="partner_choice"):
     """(A member in ``alone``: their partner left.) ``wait`` for a late arrival,
-    ``join_pair`` (``group``: one of the pairs, not a trio, else the best one), or back
-    to the ``main_room`` (``pairs_changed`` with ``why`` = the choice)."""
+    ``join_pair`` (``group``: one of the pairs, not a trio; else the pair the server
+    places you in as it places ``rejoin_pairs``, joining a pair only), or back to the
+    ``main_room`` (``pairs_changed`` with ``why`` = the choice)."""
 
     choice: Literal["wait", "join_pair", "main_room"]
     group: GroupNo | None = None
