@@ -283,11 +283,23 @@ class LeavePairOp(SessionOp, tag="leave_pair"):
 
 class PartnerChoiceOp(SessionOp, tag="partner_choice"):
     """(A member in ``alone``: their partner left.) ``wait`` for a late arrival,
-    ``join_pair`` (``group``: one of the pairs, not a trio, else the best one), or back
-    to the ``main_room`` (``pairs_changed`` with ``why`` = the choice)."""
+    ``join_pair`` (``group``: one of the pairs, not a trio; else the pair the server
+    places you in as it places ``rejoin_pairs``, joining a pair only), or back to the
+    ``main_room`` (``pairs_changed`` with ``why`` = the choice)."""
 
     choice: Literal["wait", "join_pair", "main_room"]
     group: GroupNo | None = None
+
+
+class RejoinPairsOp(SessionOp, tag="rejoin_pairs"):
+    """(A member in the main room while a round runs: went back to it, or was not placed.)
+    Into round ``round``, placed as a late arrival is: paired with someone waiting, else
+    a third in a pair, else waiting (``pairs_changed`` ``why: "rejoin"``). Refused
+    (``out_of_order``) when that round is not the one running, or you are in a group,
+    waiting, alone, sitting out, on stage, not in the room, or a host who took no part."""
+
+    round: Annotated[int, msgspec.Meta(ge=1)]
+    """The round you are rejoining (the ``pair_round`` your screen shows)."""
 
 
 class TakeawayOp(SessionOp, tag="takeaway"):
@@ -324,7 +336,8 @@ AnySessionOp = (
     | EditQuestionOp | WithdrawOp | UpvoteOp | UnvoteOp | PinOp | AnswerOp | DismissOp
     | OffRecordOp | NameScribeOp | NoteOp | SayOp | CaptionOp | CasePromptsOp | AttendOp
     | PairOp | EndPairsOp | SitOutOp | BroadcastOp | CallHelpOp | VisitOp | LeaveVisitOp
-    | ClearHelpOp | LeavePairOp | PartnerChoiceOp | TakeawayOp | BreakoutSayOp | SignalOp
+    | ClearHelpOp | LeavePairOp | PartnerChoiceOp | RejoinPairsOp | TakeawayOp | BreakoutSayOp
+    | SignalOp
 )
 
 

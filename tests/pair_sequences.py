@@ -92,7 +92,8 @@ def pairs_sequence(seed: int, steps: int = 200, session: str = "s-1") -> Recorde
                           alone=[rng.choice(grouped)] if grouped and rng.random() < .5 else [])],
             [PairsChanged(round=stale, groups=[*snap.groups, PairGroup(
                 group=max(group_ids) + 1, members=[member, rng.choice(people)[0]])],
-                member=member, why=rng.choice(["late", "join_pair", "wait", "main_room"]),
+                member=member,
+                why=rng.choice(["late", "rejoin", "join_pair", "wait", "main_room"]),
                 waiting=[m for m in snap.waiting if rng.random() < .5],
                 alone=[m for m in snap.alone if rng.random() < .5])],
             [PairsEnded(round=stale, how=rng.choice(["time", "host"]))],

@@ -1,7 +1,8 @@
 """A live session across two server processes on PostgreSQL + Redis: the host on one,
 members on the other, every change reaching both sides; off-the-record talk relayed
 across processes and never stored; and an auto-advancing segment moved on exactly
-once when the process holding the session's deadline lease stops sweeping."""
+once when the process holding the session's deadline lease stops sweeping; one person
+rejoining a pair-up round from both processes at once is placed once."""
 
 from __future__ import annotations
 
@@ -214,6 +215,49 @@ async def test_two_hosts_on_two_processes_press_pair_at_once_one_round(pair):
     assert b.practica.folds.session(session).ups.member_lists() == (
         a.practica.folds.session(session).ups.member_lists())
     assert len(b.practica.folds.session(session).ups.groups) == 2
+
+
+async def test_one_person_rejoining_on_two_processes_at_once_is_placed_once(pair):
+    a, b = pair
+    c = await circle(a, members=0)
+    session = await open_session(c, agenda=[{"kind": "pairs", "title": "Pairs", "minutes": 10},
+                                            {"kind": "open", "title": "After", "minutes": 5}])
+    await until_known(b, session)
+    people = [await member(a, c.community, name, ws_url=a.ws_url, other=b)
+              for name in ("Ann Asker", "Bob Voter", "Cy Third", "Di Fourth")]
+    for _person, socket in people:
+        assert (await socket.command("join", room=c.room))["type"] == "ack"
+        await attend(socket, session)
+    await op(c.host_ws, session, "start")
+    assert (await op(c.host_ws, session, "pair"))["type"] == "ack"
+    ups = a.practica.folds.session(session).ups
+    sockets = {p.id: (p, s) for p, s in people}
+    leaver, partner = (sockets[m] for m in ups.member_lists()[0])
+    assert (await op(leaver[1], session, "leave_pair"))["type"] == "ack"
+    assert (await op(partner[1], session, "partner_choice", choice="main_room"))["type"] == "ack"
+    on_b = await leaver[0].connect(b.ws_url)  # the same person's page on the other process
+    try:
+        await on_b.identify(community=c.community)
+        await until_seq(b, session, a.practica.folds.session(session).seq)
+        room = await b.practica.folds.room(c.room)
+        deadline = asyncio.get_running_loop().time() + 10
+        while leaver[0].id not in room.present:
+            assert asyncio.get_running_loop().time() < deadline, "present on b"
+            await asyncio.sleep(0.02)
+        replies = await asyncio.gather(op(leaver[1], session, "rejoin_pairs", round=1),
+                                       op(on_b, session, "rejoin_pairs", round=1))
+    finally:
+        await on_b.close()
+    assert sorted(r["type"] for r in replies) == ["ack", "error"], replies
+    (refused,) = [r for r in replies if r["type"] == "error"]
+    assert refused["code"] == "out_of_order" and "already" in refused["message"], refused
+    events = await a.practica.store.read(f"session:{session}")
+    rejoins = [e.body for e in events if e.body is not None
+               and e.body.__struct_config__.tag == "pairs_changed"
+               and e.body.why == "rejoin"]  # type: ignore[union-attr]
+    assert [r.member for r in rejoins] == [leaver[0].id]  # type: ignore[union-attr]
+    await until_seq(b, session, events[-1].seq)
+    assert b.practica.folds.session(session).ups.group_of(leaver[0].id) is not None
 
 
 async def until_role(server: RunningServer, community: str, member_id: str, role: str,

@@ -4,7 +4,9 @@
 // segment's deadline, on the server's clock: clock.js), a one-minute warning, the room's
 // chat (breakout_say: relayed to the group and visiting hosts only, never stored), the
 // host's broadcasts, "Call the host" and "Back to main room". A member whose partner left
-// chooses: wait, join another pair, or go back to the main room. When the round ends,
+// chooses: wait, join another pair, or go back to the main room; someone in the main room
+// while the round runs may rejoin it ("Rejoin pairs", or "Join a pair" if they were in no
+// breakout room yet) and is placed as a late arrival is. When the round ends,
 // everyone is back in the main room and those who were paired get the optional "One thing
 // you took away" prompt (takeaway, or Skip). A visiting host sees the visited room here.
 // The room's audio/video call is session-call.js.
@@ -139,15 +141,18 @@ export function render() {
     status.textContent = `Round ${s.pair_round}: ${n} breakout room${n === 1 ? "" : "s"} talking. You are in the main room.`;
   }
   if ($("pairs-status").textContent !== status.textContent) $("pairs-status").textContent = status.textContent;
-  renderRow(s, inPairs && !s.pairs_active && deps.takesPart(), s.pairs_active && waiting);
+  const rejoin = deps.takesPart() && pairsFold.mayRejoin(s, me, deps.runs());
+  renderRow(s, inPairs && !s.pairs_active && deps.takesPart(), s.pairs_active && waiting, rejoin);
   renderChoice(s, alone);
   renderBreakout(s, room);
 }
 
-// Before the pairing: the sit-out toggle. Waiting for a partner: back to the main room.
-function renderRow(s, before, waiting) {
+// Before the pairing: the sit-out toggle. Waiting for a partner: back to the main room. In
+// the main room while a round runs: back into it (the round pressed on is named, so a
+// press that arrives after the round ended or was reshuffled changes nothing).
+function renderRow(s, before, waiting, rejoin) {
   const box = $("pairs-before");
-  box.hidden = !before && !waiting;
+  box.hidden = !before && !waiting && !rejoin;
   if (box.hidden) return;
   const focused = box.contains(document.activeElement);
   let control;
@@ -156,8 +161,13 @@ function renderRow(s, before, waiting) {
     control = button("Sit out this round", out ? "primary small" : "ghost small",
       () => deps.command("sit_out", { out: !out }).catch(() => {}));
     control.setAttribute("aria-pressed", String(out));
-  } else {
+  } else if (waiting) {
     control = button("Back to main room", "ghost small", () => deps.command("leave_pair").catch(() => {}));
+  } else {
+    const label = s.paired.includes(deps.me().id) ? "Rejoin pairs" : "Join a pair";
+    const round = s.pair_round;
+    control = button(label, "primary small", () => deps.command("rejoin_pairs", { round }).catch(() => {}));
+    control.dataset.round = String(round);
   }
   box.replaceChildren(control);
   if (focused) control.focus();

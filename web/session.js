@@ -70,7 +70,8 @@ export function init(context) {
   host.init({ command, state, me, render });
   talk.init({ gateway, command, state, me: () => ui.me, shownId: () => view.id });
   board.init({ command, state, me, takesPart, speaks });
-  pairs.init({ gateway, command, state, me: () => ui.me, shownId: () => view.id, takesPart, speaks });
+  pairs.init({ gateway, command, state, me: () => ui.me, shownId: () => view.id, takesPart, speaks,
+    runs: () => can(ACTIONS.run) });
   pairsHost.init({ command, state, me: () => ui.me });
   stageMedia.init({ state, me });
 }

@@ -17,6 +17,7 @@ from ..domain.community import CommunityState
 from ..domain.events import Event, MemberLeft, MembersChanged
 from ..domain.matching import Stage
 from ..domain.session import SessionState
+from ..domain.session_pair_moves import rejoin_refusal
 from ..domain.session_pairs import NO_CONTEXT, PairContext, PairingInputs, arrives_late
 from ..folds import Folds
 from ..store import EventStore
@@ -24,9 +25,9 @@ from ..store import EventStore
 InputsProvider = Callable[[EventStore, CommunityState, list[str], int],
                           Awaitable[PairingInputs]]
 
-NEEDS_CONTEXT = frozenset({"pair", "attend", "leave_pair", "partner_choice"})
+NEEDS_CONTEXT = frozenset({"pair", "attend", "leave_pair", "partner_choice", "rejoin_pairs"})
 """The ops whose decision reads a :class:`PairContext` (``attend`` only while a round
-runs: it may place a late arrival)."""
+runs: it may place a late arrival; ``rejoin_pairs`` the inputs only when it places)."""
 
 
 async def no_history(store: EventStore, community: CommunityState, people: list[str],
@@ -69,6 +70,8 @@ class Pairing:
         if name == "attend" and not arrives_late(state, sender, runs):
             return NO_CONTEXT  # a reconnect mid-round places nobody: no history to read
         present = await self.present(state)
+        if name == "rejoin_pairs" and rejoin_refusal(state, sender, runs, present):
+            return PairContext(present=present)  # refused: a double click reads no history
         ups = state.ups
         people = sorted({*present, *ups.waiting, *ups.alone, sender,
                          *(m for g in ups.groups.values() for m in g)})

@@ -20,7 +20,7 @@ from .event_base import EventBody
 from .names import DisplayName
 from .session_events import SessionText
 
-ChangeWhy = Literal["late", "left", "wait", "join_pair", "main_room", "leave"]
+ChangeWhy = Literal["late", "left", "wait", "join_pair", "main_room", "leave", "rejoin"]
 PartnerChoice = Literal["wait", "join_pair", "main_room"]
 
 
@@ -84,7 +84,9 @@ class PairsChanged(EventBody, tag="pairs_changed"):
     ``why``: ``late`` — ``member`` arrived and was paired with others waiting or late,
     or added to a pair as a third (or waits); ``left`` — ``member`` left the room;
     ``leave`` — ``member`` pressed leave (back to the main room); ``wait`` /
-    ``join_pair`` / ``main_room`` — the choice of ``member``, whose partner left."""
+    ``join_pair`` / ``main_room`` — the choice of ``member``, whose partner left;
+    ``rejoin`` — ``member``, back in the main room, pressed rejoin and was placed as a
+    late arrival is (paired with someone waiting, a third in a pair, or waiting)."""
 
     round: int
     groups: list[PairGroup]

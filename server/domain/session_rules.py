@@ -80,6 +80,7 @@ _ACTIONS: dict[str, Action] = {
     "leave_visit": Action.RUN_SESSION, "clear_help": Action.RUN_SESSION,
     "sit_out": Action.TAKE_PART, "call_help": Action.TAKE_PART,
     "leave_pair": Action.TAKE_PART, "partner_choice": Action.TAKE_PART,
+    "rejoin_pairs": Action.TAKE_PART,
     "takeaway": Action.SPEAK_IN_SESSION, "breakout_say": Action.SPEAK_IN_SESSION,
     "signal": Action.SPEAK_IN_SESSION,
 }

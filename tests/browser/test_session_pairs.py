@@ -279,3 +279,49 @@ async def test_the_host_joins_a_late_arrival_makes_a_trio_and_a_reload_keeps_the
     await expect(dev.locator("#pairs-status")).to_contain_text("Round 1 is over")
     await expect(dev.locator("#takeaway")).to_be_hidden()  # never in a room this round
     assert_clean(ann, bob, cara, dev)
+
+
+async def test_a_member_back_in_the_main_room_rejoins_and_is_in_a_group_again(
+        server, new_context):
+    """A member presses "Back to main room", their partner chooses the main room too;
+    while the round runs both see "Rejoin pairs" (the host, who took no part, does not).
+    Pressing it places them as a late arrival is: a third in the other pair, whose
+    members see them; the button is gone."""
+    ann = await host_in_room(new_context, server)
+    session = await open_session(ann)
+    await set_agenda(ann, [5, 1, 1])
+    members = list(await asyncio.gather(*(member_in_room(new_context, server, name)
+                                          for name in NAMES[:4])))
+    await asyncio.gather(*(join_session(page) for page in members))
+    await ann.get_by_role("button", name="Start session").click()
+    await ann.get_by_role("button", name="Pair everyone").click()
+    await expect(ann.get_by_role("button", name="Reshuffle")).to_be_visible()
+    ids = await asyncio.gather(*(page.evaluate("window.practica.ui.me.id") for page in members))
+    name_of = dict(zip(ids, NAMES[:4], strict=True))
+    page_of = dict(zip(ids, members, strict=True))
+    first, second = (g["members"] for g in (await fetch_session(ann, session))["groups"])
+    leaver, partner = (page_of[m] for m in first)
+    await leaver.get_by_role("button", name="Back to main room").click()
+    choice = partner.get_by_role("group", name="Your partner left. What would you like to do?")
+    await choice.get_by_role("button", name="Back to main room").click()
+    for page in (leaver, partner):
+        await expect(page.locator("#breakout")).to_be_hidden()
+        await expect(page.locator("#pairs-status")).to_contain_text("You are in the main room.")
+        await expect(page.get_by_role("button", name="Rejoin pairs")).to_have_attribute(
+            "data-round", "1")
+    await expect(ann.get_by_role("button", name="Rejoin pairs")).to_have_count(0)
+
+    await leaver.get_by_role("button", name="Rejoin pairs").click()
+    await expect(leaver.locator("#breakout")).to_be_visible()
+    await expect(leaver.locator("#breakout-partners")).to_have_text(
+        f"You're with {others(sorted(name_of[m] for m in second))}")
+    await expect(leaver.get_by_role("button", name="Rejoin pairs")).to_have_count(0)
+    for member in second:
+        partners = sorted(name_of[m] for m in [*second, first[0]] if m != member)
+        await expect(page_of[member].locator("#breakout-partners")).to_have_text(
+            f"You're with {others(partners)}")
+    snapshot = await fetch_session(ann, session)
+    assert sorted(first[0:1] + second) == next(
+        g["members"] for g in snapshot["groups"] if first[0] in g["members"])
+    await expect(partner.get_by_role("button", name="Rejoin pairs")).to_be_visible()
+    assert_clean(ann, *members)

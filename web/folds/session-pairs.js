@@ -150,6 +150,15 @@ export function joinable(state, member) {
   return state.groups.filter((g) => g.members.length === 2 && !g.members.includes(member));
 }
 
+// Whether a member in the main room may press "Rejoin pairs" / "Join a pair" (rejoin_pairs)
+// in the running round: the server's rejoin_refusal (session_pair_moves.py) less what
+// only the server knows (in the room, came to the session). `state` is the session's.
+export function mayRejoin(state, member, runs) {
+  return state.pairs_active && !groupOf(state, member) && !state.waiting.includes(member)
+    && !state.alone.includes(member) && !state.sitting_out.includes(member)
+    && !state.stage.has(member) && (!runs || state.paired.includes(member));
+}
+
 // The pair-up fields as the server's snapshot has them (snapshot_fields in session_pair_fold.py).
 export function normalForm(state) {
   return {
