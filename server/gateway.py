@@ -263,7 +263,7 @@ class Gateway:
         if isinstance(command, Follow):
             actions._member(conn)  # follows are read only: nothing to apply once by ref
             ack = Ack(ref=command.ref,
-                      syncs=await actions.subscriptions.follow(conn, command.streams))
+                      syncs=await actions.subscriptions.follow(conn, dict(command.streams)))
             await actions.subscriptions.send_synced(conn, ack)
             return
         if isinstance(command, Post):

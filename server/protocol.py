@@ -107,14 +107,16 @@ class Leave(ClientFrame, tag="leave"):
 
 
 class Follow(ClientFrame, tag="follow"):
-    """Receive the events of streams you may read, without entering anything: the ``ack``
-    has one ``sync`` per stream in ``syncs`` (a replay from the head; read the state over
-    HTTP). Only kinds that say so may be followed (``series:``); all of ``streams`` are
-    followed or, if one is no stream (``not_found``), not yours to read (``forbidden``)
-    or of another kind (``invalid``), none is. At most ``limits.max_resume_streams``."""
+    """Receive the events of streams you may read, without entering anything. Each stream
+    names the last seq you have (the ``seq`` of the view read over HTTP; 0: none): the
+    ``ack`` has one ``sync`` per stream in ``syncs``, replaying what came after it (or,
+    with a ``reason``, from the head when too far behind: read the view again). Only
+    kinds that say so may be followed (``series:``); all of ``streams`` are followed or,
+    if one is no stream (``not_found``), not yours to read (``forbidden``) or of another
+    kind (``invalid``), none is. At most ``limits.max_resume_streams`` at once."""
 
     ref: Ref
-    streams: Annotated[list[StreamName], msgspec.Meta(min_length=1)]
+    streams: Annotated[dict[StreamName, Seq], msgspec.Meta(min_length=1)]
 
 
 class Post(ClientFrame, tag="post"):

@@ -77,7 +77,7 @@ class Subscriptions:
             raise
         return syncs
 
-    async def follow(self, conn: Connection, streams: list[str]) -> list[Sync]:
+    async def follow(self, conn: Connection, streams: dict[str, int]) -> list[Sync]:
         """Open ``streams`` (a ``follow``): all of them, or none and a typed error. Each must
         be a followable kind's stream that ``conn`` may read (a refusal is audited)."""
         assert conn.principal is not None
@@ -85,12 +85,12 @@ class Subscriptions:
         if len(streams) > limit:
             raise InvalidCommand(f"follow at most {limit} streams at once")
         wanted: dict[str, int | None] = {}
-        for stream in streams:
+        for stream, last in streams.items():
             found = await self.authority.check_read(conn.principal, stream)
             if not found.ref.kind.followable:
                 raise InvalidCommand(f"{found.ref.kind.name} streams are not followed: "
                                      "join a room, attend a session")
-            wanted[stream] = None
+            wanted[stream] = last
         return await self.open(conn, wanted)
 
     async def _sync(self, ref: StreamRef, last: int | None) -> Sync:

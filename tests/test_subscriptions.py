@@ -27,10 +27,11 @@ async def test_a_member_following_a_series_gets_its_events_as_a_convener_changes
     ws = await ann.connect(server.ws_url)
     await ws.identify(community="guild")
 
-    ack = await ws.command("follow", streams=[stream])
+    ack = await ws.command("follow", streams={stream: head})  # the seq its view was read at
     assert ack["type"] == "ack", ack
     (sync,) = ack["syncs"]
     assert (sync["stream"], sync["mode"], sync["seq"]) == (stream, "replay", head)
+    assert "events" not in sync
 
     await cancel_first(owner, series)
     event = await ws.wait_for(lambda f: f["type"] == "event" and f["stream"] == stream)
@@ -47,20 +48,35 @@ async def test_an_outsider_is_refused_and_gets_nothing_of_the_series(server):
     ws = await otto.connect(server.ws_url)
     await ws.identify(community="other")
 
-    refused = await ws.command("follow", streams=[stream])
+    refused = await ws.command("follow", streams={stream: 0})
     assert (refused["type"], refused["code"]) == ("error", "forbidden"), refused
 
     ann = await joined(server, "Ann Member")  # a member's socket shows the event went out
     member_ws = await ann.connect(server.ws_url)
     await member_ws.identify(community="guild")
-    await member_ws.command("follow", streams=[stream])
+    await member_ws.command("follow", streams={stream: 0})
     await cancel_first(owner, series)
     await member_ws.wait_for(lambda f: f["type"] == "event" and f["stream"] == stream)
-    probe = await ws.command("follow", streams=["series:nope"])  # a round trip after it
+    probe = await ws.command("follow", streams={"series:nope": 0})  # a round trip after it
     assert probe["code"] == "not_found"
     assert ws.events(stream) == []
     await ws.close()
     await member_ws.close()
+
+
+async def test_a_follow_replays_what_came_after_the_seq_the_view_was_read_at(server):
+    owner, room = await community(server)
+    view = await create(owner, room)
+    stream = f"series:{view['series']}"
+    await cancel_first(owner, view["series"])  # after the view was read, before the follow
+    ann = await joined(server, "Ann Member")
+    ws = await ann.connect(server.ws_url)
+    await ws.identify(community="guild")
+    ack = await ws.command("follow", streams={stream: view["seq"]})
+    (sync,) = ack["syncs"]
+    assert [e["seq"] for e in sync["events"]] == [view["seq"] + 1]
+    assert sync["seq"] == view["seq"] + 1 == await server.practica.store.head(stream)
+    await ws.close()
 
 
 @pytest.mark.parametrize(("extra", "code"), [
@@ -77,12 +93,12 @@ async def test_one_stream_not_followable_refuses_the_whole_follow(server, extra,
     ws = await ann.connect(server.ws_url)
     await ws.identify(community="guild")
 
-    refused = await ws.command("follow", streams=[stream, extra.format(room=room)])
+    refused = await ws.command("follow", streams={stream: 0, extra.format(room=room): 0})
     assert (refused["type"], refused["code"]) == ("error", code), refused
     assert "syncs" not in refused
 
     await cancel_first(owner, series)  # not followed: the whole command changed nothing
-    again = await ws.command("follow", streams=[stream])  # a round trip after the change
+    again = await ws.command("follow", streams={stream: 0})  # a round trip after the change
     assert again["type"] == "ack"
     assert ws.events(stream) == []
     await ws.close()
@@ -95,9 +111,9 @@ async def test_following_more_streams_than_the_limit_is_refused(server):
     ann = await joined(server, "Ann Member")
     ws = await ann.connect(server.ws_url)
     await ws.identify(community="guild")
-    refused = await ws.command("follow", streams=names)
+    refused = await ws.command("follow", streams=dict.fromkeys(names, 0))
     assert (refused["type"], refused["code"]) == ("error", "invalid"), refused
-    assert (await ws.command("follow", streams=names[:2]))["type"] == "ack"
+    assert (await ws.command("follow", streams=dict.fromkeys(names[:2], 0)))["type"] == "ack"
     await ws.close()
 
 
@@ -108,7 +124,7 @@ async def test_a_removed_member_stops_getting_the_series(server):
     ann = await joined(server, "Ann Member")
     ws = await ann.connect(server.ws_url)
     await ws.identify(community="guild")
-    await ws.command("follow", streams=[stream])
+    await ws.command("follow", streams={stream: 0})
     reply = await owner.call("POST", f"/api/communities/guild/members/{ann.id}/remove", {})
     assert reply.status_code == 204, reply.text
     gone = await ws.wait_for(lambda f: f["type"] == "unsubscribed" and f["stream"] == stream)
@@ -120,6 +136,6 @@ async def test_follow_before_identify_is_refused(server):
     owner, room = await community(server)
     series = (await create(owner, room))["series"]
     ws = await owner.connect(server.ws_url)
-    refused = await ws.command("follow", streams=[f"series:{series}"])
+    refused = await ws.command("follow", streams={f"series:{series}": 0})
     assert (refused["type"], refused["code"]) == ("error", "not_identified"), refused
     await ws.close()
