@@ -7,8 +7,10 @@ from __future__ import annotations
 import pytest
 
 from tests.series_setup import community, create, joined, occurrences
+from tests.test_cluster import two_servers
 
 pytestmark = pytest.mark.anyio
+BACKENDS = ["sqlite", "postgres+redis"]
 
 
 async def cancel_first(owner, series: str) -> None:
@@ -18,6 +20,7 @@ async def cancel_first(owner, series: str) -> None:
     assert reply.status_code == 200, reply.text
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 async def test_a_member_following_a_series_gets_its_events_as_a_convener_changes_it(server):
     owner, room = await community(server)
     series = (await create(owner, room))["series"]
@@ -39,6 +42,7 @@ async def test_a_member_following_a_series_gets_its_events_as_a_convener_changes
     await ws.close()
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 async def test_an_outsider_is_refused_and_gets_nothing_of_the_series(server):
     owner, room = await community(server)
     series = (await create(owner, room))["series"]
@@ -62,6 +66,22 @@ async def test_an_outsider_is_refused_and_gets_nothing_of_the_series(server):
     assert ws.events(stream) == []
     await ws.close()
     await member_ws.close()
+
+
+async def test_a_series_changed_in_one_process_reaches_its_follower_in_another(tmp_path):
+    async with two_servers(tmp_path) as (a, b, _):
+        owner, room = await community(a)
+        series = (await create(owner, room))["series"]
+        stream = f"series:{series}"
+        ann = await joined(b, "Ann Member")
+        ws = await ann.connect(b.ws_url)
+        await ws.identify(community="guild")
+        head = await b.practica.store.head(stream)
+        assert (await ws.command("follow", streams={stream: head}))["type"] == "ack"
+        await cancel_first(owner, series)  # owner's calls go to process a
+        event = await ws.wait_for(lambda f: f["type"] == "event" and f["stream"] == stream)
+        assert (event["seq"], event["body"]["type"]) == (head + 1, "occurrence_cancelled")
+        await ws.close()
 
 
 async def test_a_follow_replays_what_came_after_the_seq_the_view_was_read_at(server):
