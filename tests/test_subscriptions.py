@@ -8,6 +8,8 @@ import pytest
 
 from tests.series_setup import community, create, joined, occurrences
 from tests.test_cluster import two_servers
+from tests.test_session_guests import enter
+from tests.test_transcripts import SESSION, community_with_session
 
 pytestmark = pytest.mark.anyio
 BACKENDS = ["sqlite", "postgres+redis"]
@@ -96,6 +98,19 @@ async def test_a_follow_replays_what_came_after_the_seq_the_view_was_read_at(ser
     (sync,) = ack["syncs"]
     assert [e["seq"] for e in sync["events"]] == [view["seq"] + 1]
     assert sync["seq"] == view["seq"] + 1 == await server.practica.store.head(stream)
+    await ws.close()
+
+
+async def test_a_guest_of_the_community_may_not_follow_its_series(server):
+    owner, _, room = await community_with_session(server)
+    stream = f"series:{(await create(owner, room))['series']}"
+    made = await owner.call("POST", "/api/communities/guild/invites",
+                            {"kind": "guest", "session": SESSION, "max_uses": 1})
+    guest = await enter(server, made.json()["token"], "Remote Rosa")
+    ws = await guest.connect(server.ws_url)
+    assert (await ws.identify())["session"]["role"] == "guest"
+    refused = await ws.command("follow", streams={stream: 0})
+    assert (refused["type"], refused["code"]) == ("error", "forbidden"), refused
     await ws.close()
 
 
