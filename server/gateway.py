@@ -39,10 +39,12 @@ from .pipeline import refusal
 from .protocol import (
     COMMANDS_WITH_REF,
     PROTOCOL_VERSION,
+    Ack,
     ClientFrame,
     Delete,
     Edit,
     Error,
+    Follow,
     Heartbeat,
     HeartbeatAck,
     Hello,
@@ -257,6 +259,12 @@ class Gateway:
         reply: Any
         if isinstance(command, Join):
             await actions.join(conn, command)
+            return
+        if isinstance(command, Follow):
+            actions._member(conn)  # follows are read only: nothing to apply once by ref
+            ack = Ack(ref=command.ref,
+                      syncs=await actions.subscriptions.follow(conn, dict(command.streams)))
+            await actions.subscriptions.send_synced(conn, ack)
             return
         if isinstance(command, Post):
             reply = await actions.post(conn, command)

@@ -30,10 +30,10 @@ def _size(value: object) -> int:
     return len(msgspec.json.encode(value))
 
 
-def _syncs(frame: Ready | Ack) -> list[Sync]:
+def syncs_of(frame: Ready | Ack) -> list[Sync]:
     if isinstance(frame, Ready):
         return frame.syncs
-    return [frame.sync] if frame.sync is not None else []
+    return [frame.sync, *frame.syncs] if frame.sync is not None else frame.syncs
 
 
 def fit_synced(frame: Ready | Ack, limit: int) -> tuple[str, dict[str, list[Event]]]:
@@ -43,7 +43,7 @@ def fit_synced(frame: Ready | Ack, limit: int) -> tuple[str, dict[str, list[Even
     moved: dict[str, list[Event]] = {}
     if len(text.encode()) <= limit:
         return text, moved
-    for sync in _syncs(frame):
+    for sync in syncs_of(frame):
         if sync.mode == "replay" and sync.events:
             moved[sync.stream] = sync.events
             sync.seq = sync.events[0].seq - 1
@@ -51,7 +51,7 @@ def fit_synced(frame: Ready | Ack, limit: int) -> tuple[str, dict[str, list[Even
     text = encode(frame)
     excess = len(text.encode()) - limit
     if excess > 0:
-        _trim_snapshots([s.snapshot for s in _syncs(frame)
+        _trim_snapshots([s.snapshot for s in syncs_of(frame)
                          if isinstance(s.snapshot, RoomSnapshot)], excess)
         text = encode(frame)
     return text, moved

@@ -106,6 +106,19 @@ class Leave(ClientFrame, tag="leave"):
     room: Id
 
 
+class Follow(ClientFrame, tag="follow"):
+    """Receive the events of streams you may read, without entering anything. Each stream
+    names the last seq you have (the ``seq`` of the view read over HTTP; 0: none): the
+    ``ack`` has one ``sync`` per stream in ``syncs``, replaying what came after it (or,
+    with a ``reason``, from the head when too far behind: read the view again). Only
+    kinds that say so may be followed (``series:``); all of ``streams`` are followed or,
+    if one is no stream (``not_found``), not yours to read (``forbidden``) or of another
+    kind (``invalid``), none is. At most ``limits.max_resume_streams`` at once."""
+
+    ref: Ref
+    streams: Annotated[dict[StreamName, Seq], msgspec.Meta(min_length=1)]
+
+
 class Post(ClientFrame, tag="post"):
     """Post a message to a room you joined. Text is trimmed; text that is only
     whitespace is refused (``invalid``)."""
@@ -187,9 +200,9 @@ class SessionCommand(ClientFrame, tag="session"):
     session: Id | None = None
 
 
-ClientMessage = (Identify | Resume | Heartbeat | Join | Leave | Post | Edit | Delete | History
-                 | Relay | SessionCommand)
-COMMANDS_WITH_REF = (Join, Leave, Post, Edit, Delete, History, SessionCommand)
+ClientMessage = (Identify | Resume | Heartbeat | Join | Leave | Follow | Post | Edit | Delete
+                 | History | Relay | SessionCommand)
+COMMANDS_WITH_REF = (Join, Leave, Follow, Post, Edit, Delete, History, SessionCommand)
 
 
 # --- server → client -------------------------------------------------------------
@@ -311,6 +324,8 @@ class Ack(ServerFrame, tag="ack"):
     sync: Sync | None = None
     """For ``join``: the room's snapshot; for a session's ``attend``: the session's. Live
     events follow from ``sync.seq + 1``."""
+    syncs: list[Sync] = msgspec.field(default_factory=list)
+    """For ``follow``: one per stream followed, in the order asked."""
 
 
 class Error(ServerFrame, tag="error"):

@@ -17,7 +17,8 @@ stray character makes it no stream at all). Each :class:`StreamKind` says:
   whether all its streams are folded at start or each on first use. Kinds without a
   fold, like the audit log, are replayed, never snapshotted;
 - whether members enter its streams (join, leave, presence; resuming one enters it),
-  and which ephemeral relays it takes, each with the action sending it needs.
+  or may ``follow`` them without entering, and which ephemeral relays it takes, each
+  with the action sending it needs.
 
 :class:`~server.folds.Folds`, the gateway's subscriptions, resume, catch-up and the
 relay derive from this. A name that matches no kind, or names a community or room
@@ -128,6 +129,9 @@ class StreamKind:
     relays: Mapping[str, Action] = field(default_factory=dict)
     """The ephemeral relays a stream of this kind takes, each with the action sending it
     needs (so the permission table says who may)."""
+    followable: bool = False
+    """A socket may ``follow`` its streams (read only: nothing entered, no presence). Rooms
+    are joined and sessions attended instead, since those say who is there."""
     snapshots: bool = True
     """False: the fold is the server's own (a series'); a client that resumes too far
     behind, or asks for the stream afresh, gets no snapshot but a replay from the head
@@ -211,7 +215,7 @@ SERIES = StreamKind(
     "A recurring room: its rule and exceptions, RSVPs, topics, presenters, and the"
     " lobbies and reminders the scheduler fired. Reading it needs ``view_community``.",
     home=series_home, new_state=SeriesState, fold=series_apply, loaded="at_start",
-    snapshots=False)
+    followable=True, snapshots=False)
 
 
 def render_artefact(state: ArtefactState, event: Event) -> None:

@@ -14,10 +14,10 @@ import logging
 
 from .authority import Authority
 from .connection import Connection
-from .errors import CommandError, ErrorCode, NotFound
+from .errors import CommandError, ErrorCode, InvalidCommand, NotFound
 from .folds import Folds
 from .hub import LocalHub
-from .paging import fit_synced
+from .paging import fit_synced, syncs_of
 from .protocol import Ack, Ready, Sync, Unsubscribed, encode
 from .settings import Settings
 from .store import EventStore
@@ -77,6 +77,22 @@ class Subscriptions:
             raise
         return syncs
 
+    async def follow(self, conn: Connection, streams: dict[str, int]) -> list[Sync]:
+        """Open ``streams`` (a ``follow``): all of them, or none and a typed error. Each must
+        be a followable kind's stream that ``conn`` may read (a refusal is audited)."""
+        assert conn.principal is not None
+        limit = self.settings.max_resume_streams
+        if len(streams) > limit:
+            raise InvalidCommand(f"follow at most {limit} streams at once")
+        wanted: dict[str, int | None] = {}
+        for stream, last in streams.items():
+            found = await self.authority.check_read(conn.principal, stream)
+            if not found.ref.kind.followable:
+                raise InvalidCommand(f"{found.ref.kind.name} streams are not followed: "
+                                     "join a room, attend a session")
+            wanted[stream] = last
+        return await self.open(conn, wanted)
+
     async def _sync(self, ref: StreamRef, last: int | None) -> Sync:
         stream = ref.name
         state = await self.folds.state(ref)  # None: a kind without a fold
@@ -107,8 +123,7 @@ class Subscriptions:
         events that do not fit follow it as ``event`` frames, before any live event."""
         text, moved = fit_synced(frame, self.settings.max_server_frame_bytes)
         conn.push(text)
-        syncs = frame.syncs if isinstance(frame, Ready) else [frame.sync] if frame.sync else []
-        for sync in syncs:
+        for sync in syncs_of(frame):
             if sync.mode != "refused" and conn.syncing(sync.stream):
                 events = moved.get(sync.stream, [])
                 if events:

@@ -27,6 +27,7 @@ def test_round_trip_of_every_client_frame_type():
         "heartbeat": {},
         "join": {"ref": "1", "room": "a"},
         "leave": {"ref": "1", "room": "a"},
+        "follow": {"ref": "1", "streams": {"series:a": 0}},
         "post": {"ref": "1", "room": "a", "text": "hi"},
         "edit": {"ref": "1", "room": "a", "message": 3, "text": "hi"},
         "delete": {"ref": "1", "room": "a", "message": 3},
@@ -91,3 +92,10 @@ def test_identify_and_resume_defaults():
     resume = decode(b'{"type": "resume", "streams": {}}')
     assert isinstance(resume, Resume) and resume.streams == {} and resume.community is None
     assert isinstance(decode(b'{"type":"post","ref":"1","room":"a","text":"x"}'), Post)
+
+
+@pytest.mark.parametrize("streams", [{}, ["series:a"], {"s": 0}, {"series:a": -1}])
+def test_a_follow_names_at_least_one_stream(streams):
+    with pytest.raises(InvalidCommand) as refused:
+        decode(msgspec.json.encode({"type": "follow", "ref": "1", "streams": streams}))
+    assert refused.value.code == ErrorCode.INVALID

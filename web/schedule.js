@@ -4,7 +4,11 @@
 // (occurrence.js); every recurring room with its rule in words, its calendar feed,
 // its topics (topics.js) and, for conveners, Edit rule and End series; your calendar
 // feed of the whole community. The first 8 sessions show, then "Show all". Read over
-// HTTP, again every 20 s while it shows and after every change.
+// HTTP; live: once shown, the socket follows the community's series streams and any of
+// their events (a convener cancelling or moving a session, someone's RSVP or topic, a
+// lobby opening) reads the view again, debounced, while the pane shows. A redraw waits
+// while you are typing in one of its forms. After a reconnect the view is read once more
+// and the series followed anew (socket.js does not resume them).
 
 import { get, post } from "./api.js";
 import { can } from "./can.js";
@@ -17,11 +21,14 @@ import { seriesForm } from "./series-form.js";
 import * as topics from "./topics.js";
 import { browserZone, formatIn, knownZone } from "./zoned.js";
 
-const REFRESH_MS = 20000;
+const SETTLE_MS = 250; // events in a burst (a move is several) read the view once
 const SHOWN_FIRST = 8; // sessions listed before "Show all"
+const SERIES = "series:";
 
 let ui = null;
-let timer = null;
+let gateway = null;
+let timer = null; // a pending redraw after series events
+let stale = false; // series events came while a form here had the focus
 let loading = 0;
 let showAll = false;
 const editing = new Set(); // series whose Edit rule form is open
@@ -30,6 +37,13 @@ const cpath = (suffix) => `/api/communities/${encodeURIComponent(ui.communityId)
 
 export function init(context) {
   ui = context.ui;
+  gateway = context.gateway;
+  gateway.addEventListener("event", (e) => {
+    if (e.detail.stream.startsWith(SERIES)) changedLive();
+  });
+  $("schedule-view").addEventListener("focusout", () => {
+    if (stale) changedLive();
+  });
   $("feed-community-copy").addEventListener("click", () => copyText($("feed-community").value, $("feed-community")));
   $("feed-reset").addEventListener("click", resetFeeds);
   $("upcoming-more").addEventListener("click", () => {
@@ -47,16 +61,25 @@ export function viewerZone() {
 export function show() {
   document.title = `Schedule · ${ui.community ? ui.community.name : "Practica"}`;
   load();
-  clearInterval(timer);
-  timer = setInterval(() => {
-    if (ui.pane !== "schedule" || document.hidden) return;
-    load();
-  }, REFRESH_MS);
+}
+
+// A followed series changed: read the view again soon, unless it is hidden (show() reads
+// it then) or somebody is typing in it (after they leave the field).
+function changedLive() {
+  clearTimeout(timer);
+  timer = setTimeout(() => {
+    if (ui.pane !== "schedule") return;
+    const focus = document.activeElement;
+    stale = Boolean(focus && focus.matches("input:not([readonly]), textarea, select")
+      && $("schedule-view").contains(focus));
+    if (!stale) load();
+  }, SETTLE_MS);
 }
 
 export function reset() {
-  clearInterval(timer);
+  clearTimeout(timer);
   timer = null;
+  stale = false;
   editing.clear();
   showAll = false;
   $("upcoming-list").replaceChildren();
@@ -65,6 +88,8 @@ export function reset() {
   $("feed-community").value = "";
 }
 
+// On every ready (shell.applyRole), a reconnect's too: the series followed are not
+// resumed (socket.js), so the view is read once more and they are followed anew.
 export function roleChanged() {
   $("nav-schedule").hidden = !can("view_community");
   if (ui.pane === "schedule") load();
@@ -83,8 +108,23 @@ export async function load() {
   }
   if (community !== ui.communityId || turn !== loading) return;
   showError($("schedule-error"), "");
+  stale = false;
   render(occurrences, series);
   loadFeeds(community);
+  follow(series);
+}
+
+// Follow every series listed from the seq it was read at (those followed already are
+// skipped), so changes arrive over the socket, those since the read included. A refusal
+// (the role changed meanwhile) leaves the view as read.
+async function follow(series) {
+  const streams = Object.fromEntries(series.map((s) => [SERIES + s.series, s.seq]));
+  try {
+    const syncs = await gateway.followStreams(streams);
+    if (syncs.some((sync) => sync.reason)) changedLive(); // too far behind to replay
+  } catch {
+    // the view stays as read; the next show reads and follows again
+  }
 }
 
 function render(occurrences, series) {

@@ -38,6 +38,7 @@ export class Gateway extends EventTarget {
     this.ws = null;
     this.community = null;
     this.lastSeq = new Map(); // stream -> last seq delivered to the UI
+    this.followed = new Set(); // streams opened by follow(): not resumed, followed again
     this.pending = new Map(); // ref -> {resolve, reject, frame}
     this.nextRef = 1;
     this.attempt = 0;
@@ -82,6 +83,7 @@ export class Gateway extends EventTarget {
     this.drop();
     this.community = community;
     this.lastSeq.clear();
+    this.followed.clear();
     this.attempt = 0;
     this.connect();
   }
@@ -90,6 +92,7 @@ export class Gateway extends EventTarget {
   stop(state = "idle", detail = {}) {
     this.drop();
     this.lastSeq.clear();
+    this.followed.clear();
     this.session = null;
     this.failPending(detail.reason || "disconnected");
     this.setState(state, detail);
@@ -198,6 +201,7 @@ export class Gateway extends EventTarget {
         this.startHeartbeats(frame.heartbeat_interval_ms);
         this.beat(true); // at once: its round trip tells the server's clock better than hello
         const community = this.community || undefined;
+        this.dropFollowed();
         if (this.lastSeq.size > 0) {
           this.send({ type: "resume", community, streams: Object.fromEntries(this.lastSeq) });
         } else {
@@ -227,6 +231,7 @@ export class Gateway extends EventTarget {
       case "ack":
       case "history": {
         if (frame.sync) this.applySync(frame.sync);
+        for (const sync of frame.syncs || []) this.applySync(sync);
         this.settle(frame.ref, "resolve", frame);
         break;
       }
@@ -286,12 +291,44 @@ export class Gateway extends EventTarget {
     this.dispatchEvent(new CustomEvent("event", { detail: event }));
   }
 
+  // Receive the events of streams without entering anything (a community's series, for
+  // the Schedule), each from the seq its view was read at: {stream: seq}. Those followed
+  // already are skipped; the rest go in commands of at most the limit's size. Missed
+  // events arrive as "event"s; resolves with the syncs (one with a reason was too far
+  // behind: read the view again), rejects with the first refusal.
+  async followStreams(streams) {
+    const fresh = Object.entries(streams).filter(([s]) => !this.lastSeq.has(s));
+    const size = (this.limits && this.limits.max_resume_streams) || 32;
+    const asks = [];
+    for (let i = 0; i < fresh.length; i += size) {
+      const part = fresh.slice(i, i + size);
+      for (const [stream, seq] of part) { // so the replayed events are taken as news
+        this.lastSeq.set(stream, seq);
+        this.followed.add(stream);
+      }
+      asks.push(this.command("follow", { streams: Object.fromEntries(part) }).catch((error) => {
+        for (const [stream] of part) this.unfollow(stream);
+        throw error;
+      }));
+    }
+    return (await Promise.all(asks)).flatMap((ack) => ack.syncs || []);
+  }
+
+  // A new socket does not resume what follow() opened: such streams have no snapshot (their
+  // view is read over HTTP, again after a reconnect, which follows them anew), and a resume
+  // takes at most limits.max_resume_streams streams.
+  dropFollowed() {
+    for (const stream of this.followed) this.lastSeq.delete(stream);
+    this.followed.clear();
+  }
+
   follow(stream, seq) {
     this.lastSeq.set(stream, seq);
   }
 
   unfollow(stream) {
     this.lastSeq.delete(stream);
+    this.followed.delete(stream);
   }
 
   startHeartbeats(intervalMs) {

@@ -1,0 +1,176 @@
+"""``follow`` over a real socket: a member follows a community's series streams and gets
+their events as conveners change them (how the Schedule pane stays live); anyone who may
+not read one, or names what is no followable stream, gets a typed error and nothing of it."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.series_setup import community, create, joined, occurrences
+from tests.test_cluster import two_servers
+from tests.test_session_guests import enter
+from tests.test_transcripts import SESSION, community_with_session
+
+pytestmark = pytest.mark.anyio
+BACKENDS = ["sqlite", "postgres+redis"]
+
+
+async def cancel_first(owner, series: str) -> None:
+    first = (await occurrences(owner, series))[0]["occurrence"]
+    reply = await owner.call("POST", f"/api/series/{series}/occurrences/{first}/cancel",
+                             {"reason": "snow"})
+    assert reply.status_code == 200, reply.text
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_a_member_following_a_series_gets_its_events_as_a_convener_changes_it(server):
+    owner, room = await community(server)
+    series = (await create(owner, room))["series"]
+    stream = f"series:{series}"
+    head = await server.practica.store.head(stream)
+    ann = await joined(server, "Ann Member")
+    ws = await ann.connect(server.ws_url)
+    await ws.identify(community="guild")
+
+    ack = await ws.command("follow", streams={stream: head})  # the seq its view was read at
+    assert ack["type"] == "ack", ack
+    (sync,) = ack["syncs"]
+    assert (sync["stream"], sync["mode"], sync["seq"]) == (stream, "replay", head)
+    assert "events" not in sync
+
+    await cancel_first(owner, series)
+    event = await ws.wait_for(lambda f: f["type"] == "event" and f["stream"] == stream)
+    assert event["seq"] == head + 1
+    await ws.close()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_an_outsider_is_refused_and_gets_nothing_of_the_series(server):
+    owner, room = await community(server)
+    series = (await create(owner, room))["series"]
+    stream = f"series:{series}"
+    await community(server, "other")
+    otto = await joined(server, "Otto Outsider", community="other")
+    ws = await otto.connect(server.ws_url)
+    await ws.identify(community="other")
+
+    refused = await ws.command("follow", streams={stream: 0})
+    assert (refused["type"], refused["code"]) == ("error", "forbidden"), refused
+
+    ann = await joined(server, "Ann Member")  # a member's socket shows the event went out
+    member_ws = await ann.connect(server.ws_url)
+    await member_ws.identify(community="guild")
+    await member_ws.command("follow", streams={stream: 0})
+    await cancel_first(owner, series)
+    await member_ws.wait_for(lambda f: f["type"] == "event" and f["stream"] == stream)
+    probe = await ws.command("follow", streams={"series:nope": 0})  # a round trip after it
+    assert probe["code"] == "not_found"
+    assert ws.events(stream) == []
+    await ws.close()
+    await member_ws.close()
+
+
+async def test_a_series_changed_in_one_process_reaches_its_follower_in_another(tmp_path):
+    async with two_servers(tmp_path) as (a, b, _):
+        owner, room = await community(a)
+        series = (await create(owner, room))["series"]
+        stream = f"series:{series}"
+        ann = await joined(b, "Ann Member")
+        ws = await ann.connect(b.ws_url)
+        await ws.identify(community="guild")
+        head = await b.practica.store.head(stream)
+        assert (await ws.command("follow", streams={stream: head}))["type"] == "ack"
+        await cancel_first(owner, series)  # owner's calls go to process a
+        event = await ws.wait_for(lambda f: f["type"] == "event" and f["stream"] == stream)
+        assert (event["seq"], event["body"]["type"]) == (head + 1, "occurrence_cancelled")
+        await ws.close()
+
+
+async def test_a_follow_replays_what_came_after_the_seq_the_view_was_read_at(server):
+    owner, room = await community(server)
+    view = await create(owner, room)
+    stream = f"series:{view['series']}"
+    await cancel_first(owner, view["series"])  # after the view was read, before the follow
+    ann = await joined(server, "Ann Member")
+    ws = await ann.connect(server.ws_url)
+    await ws.identify(community="guild")
+    ack = await ws.command("follow", streams={stream: view["seq"]})
+    (sync,) = ack["syncs"]
+    assert [e["seq"] for e in sync["events"]] == [view["seq"] + 1]
+    assert sync["seq"] == view["seq"] + 1 == await server.practica.store.head(stream)
+    await ws.close()
+
+
+async def test_a_guest_of_the_community_may_not_follow_its_series(server):
+    owner, _, room = await community_with_session(server)
+    stream = f"series:{(await create(owner, room))['series']}"
+    made = await owner.call("POST", "/api/communities/guild/invites",
+                            {"kind": "guest", "session": SESSION, "max_uses": 1})
+    guest = await enter(server, made.json()["token"], "Remote Rosa")
+    ws = await guest.connect(server.ws_url)
+    assert (await ws.identify())["session"]["role"] == "guest"
+    refused = await ws.command("follow", streams={stream: 0})
+    assert (refused["type"], refused["code"]) == ("error", "forbidden"), refused
+    await ws.close()
+
+
+@pytest.mark.parametrize(("extra", "code"), [
+    ("series:nope", "not_found"),
+    ("room:{room}", "invalid"),
+    ("audit:guild", "forbidden"),
+    ("nothing", "not_found"),
+])
+async def test_one_stream_not_followable_refuses_the_whole_follow(server, extra, code):
+    owner, room = await community(server)
+    series = (await create(owner, room))["series"]
+    stream = f"series:{series}"
+    ann = await joined(server, "Ann Member")
+    ws = await ann.connect(server.ws_url)
+    await ws.identify(community="guild")
+
+    refused = await ws.command("follow", streams={stream: 0, extra.format(room=room): 0})
+    assert (refused["type"], refused["code"]) == ("error", code), refused
+    assert "syncs" not in refused
+
+    await cancel_first(owner, series)  # not followed: the whole command changed nothing
+    again = await ws.command("follow", streams={stream: 0})  # a round trip after the change
+    assert again["type"] == "ack"
+    assert ws.events(stream) == []
+    await ws.close()
+
+
+@pytest.mark.settings(max_resume_streams=2)
+async def test_following_more_streams_than_the_limit_is_refused(server):
+    owner, room = await community(server)
+    names = [f"series:{(await create(owner, room, title=f'S{i}'))['series']}" for i in range(3)]
+    ann = await joined(server, "Ann Member")
+    ws = await ann.connect(server.ws_url)
+    await ws.identify(community="guild")
+    refused = await ws.command("follow", streams=dict.fromkeys(names, 0))
+    assert (refused["type"], refused["code"]) == ("error", "invalid"), refused
+    assert (await ws.command("follow", streams=dict.fromkeys(names[:2], 0)))["type"] == "ack"
+    await ws.close()
+
+
+async def test_a_removed_member_stops_getting_the_series(server):
+    owner, room = await community(server)
+    series = (await create(owner, room))["series"]
+    stream = f"series:{series}"
+    ann = await joined(server, "Ann Member")
+    ws = await ann.connect(server.ws_url)
+    await ws.identify(community="guild")
+    await ws.command("follow", streams={stream: 0})
+    reply = await owner.call("POST", f"/api/communities/guild/members/{ann.id}/remove", {})
+    assert reply.status_code == 204, reply.text
+    gone = await ws.wait_for(lambda f: f["type"] == "unsubscribed" and f["stream"] == stream)
+    assert gone["code"] == "forbidden"
+    await ws.close()
+
+
+async def test_follow_before_identify_is_refused(server):
+    owner, room = await community(server)
+    series = (await create(owner, room))["series"]
+    ws = await owner.connect(server.ws_url)
+    refused = await ws.command("follow", streams={f"series:{series}": 0})
+    assert (refused["type"], refused["code"]) == ("error", "not_identified"), refused
+    await ws.close()
