@@ -30,6 +30,7 @@ from .connection import Connection
 from .domain.community import CommunityState
 from .domain.events import Event
 from .errors import CloseCode, CommandError, ConnectionClosing, ErrorCode, RateLimited
+from .frames import decode, encode, ref_of
 from .http.api import origin_allowed
 from .http.endpoints import SESSION_COOKIE
 from .metrics import Metrics
@@ -58,9 +59,6 @@ from .protocol import (
     Relay,
     Resume,
     SessionCommand,
-    decode,
-    encode,
-    ref_of,
 )
 from .ratelimit import LocalRateLimiter, RedisRateLimiter
 from .session_protocol import AttendOp

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from .domain.events import Event
-from .protocol import encode
+from .frames import encode
 from .wire import text_frame
 
 

@@ -21,7 +21,8 @@ import msgspec
 
 from .domain.events import Event
 from .domain.room import RoomSnapshot
-from .protocol import Ack, HistoryPage, Ready, Sync, encode
+from .frames import encode
+from .protocol import Ack, HistoryPage, Ready, Sync
 
 _SEPARATOR = 1  # the comma between list items
 

@@ -16,9 +16,10 @@ from .authority import Authority
 from .connection import Connection
 from .errors import CommandError, ErrorCode, InvalidCommand, NotFound
 from .folds import Folds
+from .frames import encode
 from .hub import LocalHub
 from .paging import fit_synced, syncs_of
-from .protocol import Ack, Ready, Sync, Unsubscribed, encode
+from .protocol import Ack, Ready, Sync, Unsubscribed
 from .settings import Settings
 from .store import EventStore
 from .streams import StreamRef

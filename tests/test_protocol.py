@@ -7,17 +7,8 @@ import pytest
 
 from server.domain.events import Event, MessagePosted
 from server.errors import ErrorCode, InvalidCommand
-from server.protocol import (
-    Ack,
-    ClientMessage,
-    Error,
-    Identify,
-    Post,
-    Resume,
-    decode,
-    encode,
-    ref_of,
-)
+from server.frames import decode, encode, ref_of
+from server.protocol import Ack, ClientMessage, Error, Identify, Post, Resume
 
 
 def test_round_trip_of_every_client_frame_type():

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 from ..domain import room as room_fold
 from ..domain.events import room_stream
 from ..domain.room import RoomState
-from ..protocol import Ack, Delete, Edit, command_digest
+from ..frames import command_digest
+from ..protocol import Ack, Delete, Edit
 
 if TYPE_CHECKING:
     from ..connection import Connection

@@ -35,6 +35,7 @@ from ..errors import (
     RateLimited,
 )
 from ..folds import Folds
+from ..frames import command_digest
 from ..hub import LocalHub
 from ..pipeline import Once, Outcome, Parts
 from ..pipeline import Sync as CatchUp
@@ -53,7 +54,6 @@ from ..protocol import (
     Ready,
     Resume,
     Sync,
-    command_digest,
     session_of,
 )
 from ..settings import Settings

@@ -46,8 +46,9 @@ from ..domain.session_events import DEFAULT_TEMPLATE, Segment, TemplateSaved, co
 from ..domain.session_pairs import left
 from ..errors import InvalidCommand, NotFound, StaleState
 from ..folds import Folds
+from ..frames import command_digest
 from ..pipeline import Sync, decided, reused
-from ..protocol import Ack, SessionCommand, command_digest
+from ..protocol import Ack, SessionCommand
 from ..session_protocol import (
     AdvanceOp,
     BackOp,

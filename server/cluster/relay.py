@@ -38,8 +38,9 @@ from ..errors import (
     RateLimited,
 )
 from ..folds import Folds
+from ..frames import encode
 from ..hub import LocalHub
-from ..protocol import Ack, Relay, Relayed, RelayKind, encode
+from ..protocol import Ack, Relay, Relayed, RelayKind
 from ..ratelimit import TokenBucket
 from ..settings import Settings
 from ..streams import KINDS, StreamRef, parse, resource_of, split

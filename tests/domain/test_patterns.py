@@ -10,7 +10,7 @@ from typing import Any
 import msgspec
 import pytest
 
-from server import protocol
+from server import frames
 from server.domain.patterns import is_whole, whole
 from server.errors import ErrorCode, InvalidCommand
 from server.http import api_types
@@ -58,5 +58,5 @@ def test_ids_with_a_newline_are_refused(ident):
                         api_types.CreateCommunity)
     frame = json.dumps({"type": "join", "ref": "r1", "room": ident})
     with pytest.raises(InvalidCommand) as refused:
-        protocol.decode(frame)
+        frames.decode(frame)
     assert refused.value.code == ErrorCode.INVALID
