@@ -28,7 +28,8 @@ const SERIES = "series:";
 let ui = null;
 let gateway = null;
 let timer = null; // a pending redraw after series events
-let stale = false; // series events came while a form here had the focus
+let stale = false; // series events came while somebody was typing here
+const touched = new Set(); // fields typed in since the view was drawn
 let loading = 0;
 let showAll = false;
 const editing = new Set(); // series whose Edit rule form is open
@@ -41,6 +42,7 @@ export function init(context) {
   gateway.addEventListener("event", (e) => {
     if (e.detail.stream.startsWith(SERIES)) changedLive();
   });
+  $("schedule-view").addEventListener("input", (e) => touched.add(e.target));
   $("schedule-view").addEventListener("focusout", () => {
     if (stale) changedLive();
   });
@@ -63,15 +65,22 @@ export function show() {
   load();
 }
 
+// Somebody is typing here: a field of the pane has the focus, or one typed in still holds
+// words not sent (drawing the view again would lose them).
+function typing() {
+  const focus = document.activeElement;
+  if (focus && focus.matches("input:not([readonly]), textarea, select")
+    && $("schedule-view").contains(focus)) return true;
+  return [...touched].some((field) => field.isConnected && field.value !== field.defaultValue);
+}
+
 // A followed series changed: read the view again soon, unless it is hidden (show() reads
-// it then) or somebody is typing in it (after they leave the field).
+// it then) or somebody is typing in it (after they leave the field, or send or clear it).
 function changedLive() {
   clearTimeout(timer);
   timer = setTimeout(() => {
     if (ui.pane !== "schedule") return;
-    const focus = document.activeElement;
-    stale = Boolean(focus && focus.matches("input:not([readonly]), textarea, select")
-      && $("schedule-view").contains(focus));
+    stale = typing();
     if (!stale) load();
   }, SETTLE_MS);
 }
@@ -128,6 +137,7 @@ async function follow(series) {
 }
 
 function render(occurrences, series) {
+  touched.clear();
   const zone = viewerZone();
   const browser = browserZone();
   $("schedule-zone").textContent = zone === browser

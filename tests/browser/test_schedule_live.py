@@ -69,3 +69,43 @@ async def test_changes_on_one_page_show_on_the_others_open_schedule(server, new_
     await expect(card(ann, sessions[2]).locator(".occurrence-when")).to_contain_text(
         shown(sessions[2] + timedelta(hours=1), BERLIN))
     assert_clean(ann, bob)
+
+
+async def test_words_typed_on_the_schedule_outlast_a_change_arriving(server, new_context):
+    """A change arriving while Bob has half-typed a topic (the field no longer focused)
+    does not redraw the pane under him: his words stay; sending them draws the view
+    again, the change that came meanwhile included."""
+    ann = await convener(new_context, server)
+    first = datetime.now(NEW_YORK).date() + timedelta(days=2)
+    sessions = weekly(first, time(12, 0), NEW_YORK, 2)
+    await schedule_series(ann, title="Case clinic", first=first, at="12:00",
+                          zone="America/New_York")
+    await expect(ann.locator("#toast")).to_contain_text("Case clinic is scheduled")
+    bob = await member(new_context, server, "Bob Member", SYDNEY)
+    await open_schedule(bob)
+    await open_schedule(ann)
+    topics = bob.get_by_role("region", name="Topics for Case clinic")
+    field = topics.get_by_role("textbox", name="Propose a topic")
+    await field.fill("Half a thought")
+    await field.blur()
+    # resolves a second after the first series event reaches Bob's page: the redraw
+    # it would bring (250 ms later, then a read) has had its time
+    await bob.evaluate("""() => { window.seriesEventSettled = new Promise((resolve) =>
+        practica.gateway.addEventListener("event", (e) => {
+          if (e.detail.stream.startsWith("series:")) setTimeout(resolve, 1000);
+        })); }""")
+
+    one = card(ann, sessions[0])
+    await one.get_by_text("Change this session").click()
+    await one.get_by_label("Reason").fill("Snow")
+    await one.get_by_role("button", name="Cancel this session").click()
+    await ann.get_by_role("button", name="Cancel the session").click()
+    await bob.evaluate("() => window.seriesEventSettled")
+    await expect(field).to_have_value("Half a thought")
+    await expect(card(bob, sessions[0]).locator(".occurrence-status")).to_have_count(0)
+
+    await topics.get_by_role("button", name="Propose").click()
+    await expect(topics.locator(".topic-title")).to_have_text(["Half a thought"])
+    await expect(card(bob, sessions[0]).locator(".occurrence-status")).to_have_text(
+        "Cancelled: Snow")
+    assert_clean(ann, bob)
