@@ -352,9 +352,9 @@ class HeartbeatAck(ServerFrame, tag="heartbeat_ack"):
     """The server's clock when it answered. A client that noted when it sent the
     heartbeat can take ``server_time_ms - (sent + received) / 2`` as its clock offset,
     off by at most half the round trip (``hello``'s is off by the whole one-way delay);
-    the browser samples the heartbeat it sends right after ``hello`` and three more
-    sent right after ``ready``, keeping the shortest round trip (heartbeats are not
-    rate limited)."""
+    the browser samples the heartbeat it sends right after ``hello`` and five more
+    sent over the four seconds after ``ready``, keeping the shortest round trip
+    (heartbeats are not rate limited)."""
 
 
 class HistoryPage(ServerFrame, tag="history"):

@@ -25,8 +25,10 @@ const TICK_MS = 1000;
 const SILENCE_MS = 2500; // quiet this long while visible: ask the server if it is there
 const ACK_DEADLINE_MS = 3500; // no frame this long after asking: the link is dead
 const HELLO_DEADLINE_MS = 10000; // a socket that says nothing this long after opening is given up
-const CLOCK_SAMPLES = 3; // heartbeats right after ready, each a sample of the server's clock
-const CLOCK_SPACING_MS = 200; // apart, so one slow round trip does not spoil them all
+// Heartbeats after ready that sample the server's clock, this long after it: three close
+// together, then two later, so a page too busy to read its first answers at once (a slow
+// machine loading the app) still gets a round trip that tells the truth within a second.
+const CLOCK_SAMPLES_MS = [0, 200, 400, 1500, 4000];
 const MAX_UNANSWERED = 16; // heartbeat send times kept to match their acks
 
 const visible = () => typeof document === "undefined" || document.visibilityState !== "hidden";
@@ -52,6 +54,7 @@ export class Gateway extends EventTarget {
     this.probeSince = 0; // a heartbeat is unanswered since then (0: none)
     this.beatsSent = []; // unanswered heartbeats, oldest first (acks keep order): {at, clock}
     this.clockTimer = null;
+    this.clockSettled = false; // the last clock sample after ready is answered
     this.limits = null;
     this.session = null;
     if (typeof window !== "undefined") {
@@ -255,6 +258,7 @@ export class Gateway extends EventTarget {
         // the clock keeps the shortest round trip, then keeps it for the connection
         const sent = this.beatsSent.shift();
         if (sent && sent.clock) sampleServerTime(frame.server_time_ms, sent.at);
+        if (sent && sent.last) this.clockSettled = true;
         break;
       }
       default:
@@ -359,11 +363,11 @@ export class Gateway extends EventTarget {
     }
   }
 
-  beat(clock = false) {
+  beat(clock = false, last = false) {
     const now = Date.now();
     this.lastBeat = now;
     this.probeSince = now;
-    this.beatsSent.push({ at: now, clock });
+    this.beatsSent.push({ at: now, clock, last });
     if (this.beatsSent.length > MAX_UNANSWERED) this.beatsSent.shift();
     this.send({ type: "heartbeat" });
   }
@@ -375,12 +379,15 @@ export class Gateway extends EventTarget {
   sampleClock() {
     clearTimeout(this.clockTimer);
     const ws = this.ws;
-    let left = CLOCK_SAMPLES;
+    let sample = 0;
+    this.clockSettled = false;
     const next = () => {
-      if (ws !== this.ws || ws.readyState !== WebSocket.OPEN || left <= 0) return;
-      left -= 1;
-      this.beat(true);
-      this.clockTimer = setTimeout(next, CLOCK_SPACING_MS);
+      if (ws !== this.ws || ws.readyState !== WebSocket.OPEN) return;
+      this.beat(true, sample === CLOCK_SAMPLES_MS.length - 1);
+      sample += 1;
+      if (sample < CLOCK_SAMPLES_MS.length) {
+        this.clockTimer = setTimeout(next, CLOCK_SAMPLES_MS[sample] - CLOCK_SAMPLES_MS[sample - 1]);
+      }
     };
     next();
   }

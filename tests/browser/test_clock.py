@@ -3,7 +3,8 @@ within a second of joining, and again after each reconnect, it is within half a 
 trip of the truth, even when hello's time is stale (the one-way delay) and the heartbeat
 sent right after hello comes back late (a server under load, a big ready ahead of its
 ack on a weak link). Deterministic: the page's timers and Date are Playwright's fake
-clock, and its WebSocket is a scripted server with known delays."""
+clock (paused: it moves only when the test says), and its WebSocket is a scripted
+server with known delays."""
 
 from __future__ import annotations
 
@@ -85,6 +86,9 @@ async def test_the_clock_is_within_half_a_round_trip_a_second_after_joining(
     page = await new_page(new_context)
     await page.clock.install(time=1_800_000_000)
     await page.goto(f"{server.url}/static/clock.js")  # any page of the server's origin
+    # from here the page's time moves only with run_for: a busy machine cannot stretch
+    # a scripted round trip
+    await page.clock.pause_at(1_800_000_001)
     await page.evaluate(START, {"ahead": AHEAD_MS, "leg": LEG_MS,
                                 "staleHello": STALE_HELLO_MS, "slowAck": SLOW_ACK_MS})
     await page.clock.run_for(STALE_HELLO_MS + 2 * LEG_MS)  # hello, then ready

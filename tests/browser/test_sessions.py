@@ -221,15 +221,27 @@ async def test_a_late_joiner_sees_the_time_the_server_keeps(server, new_context)
     await expect(page.locator("#session-segment")).to_contain_text("2/3 · Presentation")
 
     deadline_ms = (await fetch_session(ann, session))["deadline_ms"]
-    for _ in range(3):
+
+    async def off_by_more_than_a_second() -> tuple[int, float, float] | None:
         before = time.time()
         shown = countdown_seconds(await countdown.inner_text())
         after = time.time()
         # shown is the time left rounded up to whole seconds
         left_early = deadline_ms / 1000 - before
         left_late = deadline_ms / 1000 - after
-        assert left_late - 1 <= shown <= left_early + 1, (shown, left_early, left_late)
         assert 48 * 60 < shown <= 50 * 60
+        return None if left_late - 1 <= shown <= left_early + 1 else (
+            shown, left_early, left_late)
+
+    # The page samples the server's clock over its first seconds (web/socket.js); on a
+    # machine too busy to read the first answers at once it corrects itself within them:
+    # then it holds, read after read.
+    for _ in range(20):
+        if await off_by_more_than_a_second() is None:
+            break
+        await page.wait_for_timeout(500)
+    for _ in range(3):
+        assert await off_by_more_than_a_second() is None
     assert_clean(ann, page)
 
 
@@ -392,6 +404,9 @@ async def test_the_countdown_warns_at_two_minutes_and_thirty_seconds(server, new
     await expect(countdown).to_have_text(re.compile(r"^[23]:\d\d$"))
     warning = page.locator("#session-warning")
     await expect(warning).to_be_hidden()
+    # the page has sampled the server's clock (its first seconds): from here its own
+    # clock, moved by the test, is the only one that moves
+    await page.wait_for_function("() => practica.gateway.clockSettled")
     await page.clock.fast_forward("01:05")
     await expect(warning).to_have_text("2 minutes left in this segment")
     await expect(countdown).to_have_class(re.compile(r"\blow\b"))
