@@ -27,16 +27,23 @@ from tests.browser.ui import assert_clean, live
 pytestmark = [pytest.mark.anyio, pytest.mark.browser]
 
 
-async def test_changes_on_one_page_show_on_the_others_open_schedule(server, new_context):
+async def two_schedules_open(server, new_context, count):
+    """Ann (convener) schedules a weekly "Case clinic" of ``count`` sessions at noon in
+    New York; she and Bob (a member in Sydney) each have the Schedule open."""
     ann = await convener(new_context, server)
     first = datetime.now(NEW_YORK).date() + timedelta(days=2)
-    sessions = weekly(first, time(12, 0), NEW_YORK, 4)
+    sessions = weekly(first, time(12, 0), NEW_YORK, count)
     await schedule_series(ann, title="Case clinic", first=first, at="12:00",
                           zone="America/New_York")
     await expect(ann.locator("#toast")).to_contain_text("Case clinic is scheduled")
     bob = await member(new_context, server, "Bob Member", SYDNEY)
     await open_schedule(bob)
     await open_schedule(ann)
+    return ann, bob, sessions
+
+
+async def test_changes_on_one_page_show_on_the_others_open_schedule(server, new_context):
+    ann, bob, sessions = await two_schedules_open(server, new_context, 4)
     await expect(card(bob, sessions[0]).locator(".occurrence-status")).to_have_count(0)
 
     # Ann cancels the first session: Bob's open Schedule shows it, no reload.
@@ -75,15 +82,7 @@ async def test_words_typed_on_the_schedule_outlast_a_change_arriving(server, new
     """A change arriving while Bob has half-typed a topic (the field no longer focused)
     does not redraw the pane under him: his words stay; sending them draws the view
     again, the change that came meanwhile included."""
-    ann = await convener(new_context, server)
-    first = datetime.now(NEW_YORK).date() + timedelta(days=2)
-    sessions = weekly(first, time(12, 0), NEW_YORK, 2)
-    await schedule_series(ann, title="Case clinic", first=first, at="12:00",
-                          zone="America/New_York")
-    await expect(ann.locator("#toast")).to_contain_text("Case clinic is scheduled")
-    bob = await member(new_context, server, "Bob Member", SYDNEY)
-    await open_schedule(bob)
-    await open_schedule(ann)
+    ann, bob, sessions = await two_schedules_open(server, new_context, 2)
     topics = bob.get_by_role("region", name="Topics for Case clinic")
     field = topics.get_by_role("textbox", name="Propose a topic")
     await field.fill("Half a thought")
