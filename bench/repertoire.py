@@ -3,7 +3,11 @@
 - the confidential-details guard: loading the detectors (importing scrubadub, which
   imports scikit-learn and NLTK; once per process) and scanning a paragraph;
 - repertoire search: indexing N artefacts and a transcript of M lines through the
-  projections, then p50/p99 of a search (title-first ranking) over them.
+  projections, then p50/p99 of a search (title-first ranking) over them;
+- erasing one line of that M-line transcript as the erasure action does (read the
+  stream, decide what goes, one transaction nulling the bodies with the
+  ``words_erased`` marker, the search index dropping the line), against appending one
+  chat line to the same stream (the baseline, measured in the same run).
 
     python bench/repertoire.py [--artefacts 2000] [--lines 5000] [--queries 200]
 """
@@ -24,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 from bench.common import percentile, table, write_results  # noqa: E402
 from server.domain.artefact_events import ArtefactCreated  # noqa: E402
 from server.domain.events import EventBody  # noqa: E402
+from server.domain.session_erasure import erasure  # noqa: E402
 from server.domain.session_events import ChatSaid, Segment, SessionOpened  # noqa: E402
 from server.projections.projector import Projector  # noqa: E402
 from server.projections.query import parse, to_fts5  # noqa: E402
@@ -83,13 +88,44 @@ async def search(artefacts: int, lines: int, queries: int) -> list[dict[str, obj
                 t = time.perf_counter()
                 await store.fetch(sql, (to_fts5(terms), *streams, 20))
                 times.append(time.perf_counter() - t)
+            erase_times, append_times = await erase_lines(store, lines, 20)
         finally:
             await store.close()
     return [{"what": f"index {artefacts} artefacts + {lines} lines", "ms": round(indexed * 1000)},
             {"what": "search (2 words, 20 hits), p50",
              "ms": round(percentile(times, 50) * 1000, 2)},
             {"what": "search (2 words, 20 hits), p99",
-             "ms": round(percentile(times, 99) * 1000, 2)}]
+             "ms": round(percentile(times, 99) * 1000, 2)},
+            {"what": "append one chat line (baseline), p50",
+             "ms": round(percentile(append_times, 50) * 1000, 2)},
+            {"what": f"erase one line of {lines} (read, decide, commit, unindex), p50",
+             "ms": round(percentile(erase_times, 50) * 1000, 2),
+             "ratio": round(percentile(erase_times, 50) / percentile(append_times, 50), 1)}]
+
+
+async def erase_lines(store: SqliteStore, lines: int, count: int
+                      ) -> tuple[list[float], list[float]]:
+    """Erase ``count`` chat lines of ``session:s-1`` (the erasure action's steps, without
+    its authority checks), each time appending one line first as the baseline."""
+    stream, index = "session:s-1", Projector(store, TranscriptSearch())
+    await index.catch_up()
+    erased, appended = [], []
+    for n in range(count):
+        t = time.perf_counter()
+        await store.append(stream, "m-1", [ChatSaid(text="one more line", name="Bo")])
+        appended.append(time.perf_counter() - t)
+        await index.catch_up()
+        t = time.perf_counter()
+        events = []
+        while page := await store.read(stream, events[-1].seq if events else 0, 1000):
+            events += page
+        marker = erasure(events, 2 + n * (lines // count))
+        await store.append(stream, None, [marker], expected=events[-1].seq, also=[
+            ("UPDATE events SET body = NULL WHERE stream = ? AND seq = ?", (stream, seq))
+            for seq in marker.seqs])
+        await index.catch_up()
+        erased.append(time.perf_counter() - t)
+    return erased, appended
 
 
 def main() -> None:
@@ -99,7 +135,7 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200)
     args = parser.parse_args()
     rows = guard() + asyncio.run(search(args.artefacts, args.lines, args.queries))
-    print(table(rows, ["what", "ms"]))
+    print(table(rows, ["what", "ms", "ratio"]))
     write_results("repertoire", vars(args), rows)
 
 
