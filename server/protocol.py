@@ -110,9 +110,12 @@ class Follow(ClientFrame, tag="follow"):
     names the last seq you have (the ``seq`` of the view read over HTTP; 0: none): the
     ``ack`` has one ``sync`` per stream in ``syncs``, replaying what came after it (or,
     with a ``reason``, from the head when too far behind: read the view again). Only
-    kinds that say so may be followed (``series:``); all of ``streams`` are followed or,
-    if one is no stream (``not_found``), not yours to read (``forbidden``) or of another
-    kind (``invalid``), none is. At most ``limits.max_resume_streams`` at once."""
+    kinds that say so may be followed (``series:``, ``session:``); all of ``streams`` are
+    followed or, if one is no stream (``not_found``), not yours to read (``forbidden``) or
+    of another kind (``invalid``), none is. At most ``limits.max_resume_streams`` at once.
+    Following a session neither attends it nor makes you present (``attend`` does); it
+    carries what an attendee's socket gets: its events, talk off the record, and breakout
+    talk only to that breakout's group."""
 
     ref: Ref
     streams: Annotated[dict[StreamName, Seq], msgspec.Meta(min_length=1)]

@@ -130,8 +130,10 @@ class StreamKind:
     """The ephemeral relays a stream of this kind takes, each with the action sending it
     needs (so the permission table says who may)."""
     followable: bool = False
-    """A socket may ``follow`` its streams (read only: nothing entered, no presence). Rooms
-    are joined and sessions attended instead, since those say who is there."""
+    """A socket may ``follow`` its streams (read only: nothing entered, no presence): a
+    series (the Schedule), a session (its transcript and the artefacts quoting it, live in
+    any tab; attending it, not following, is what counts someone there). Rooms are joined
+    instead, since joining says who is there."""
     snapshots: bool = True
     """False: the fold is the server's own (a series'); a client that resumes too far
     behind, or asks for the stream afresh, gets no snapshot but a replay from the head
@@ -191,7 +193,7 @@ SESSION = StreamKind(
     "A room's live session: agenda, timer, stage, hands, Q&A, and its transcript (chat,"
     " notes, captions). Reading it needs ``read_history`` on its room.",
     home=session_home, new_state=SessionState, fold=session_apply, loaded="at_start",
-    restore=session_restore)
+    followable=True, restore=session_restore)
 
 
 def series_home(places: Places, ident: str) -> CommunityState | None:

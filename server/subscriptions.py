@@ -90,7 +90,7 @@ class Subscriptions:
             found = await self.authority.check_read(conn.principal, stream)
             if not found.ref.kind.followable:
                 raise InvalidCommand(f"{found.ref.kind.name} streams are not followed: "
-                                     "join a room, attend a session")
+                                     "join the room")
             wanted[stream] = last
         return await self.open(conn, wanted)
 

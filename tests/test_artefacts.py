@@ -50,6 +50,7 @@ async def test_an_artefact_quotes_exactly_the_lines_of_its_range(server):
         (w["seq"], w["kind"], w["who"], w["text"]) for w in wanted]
     assert [q["who"] for q in quoted["lines"]] == ["Olu Owner", "Anonymous"]
     assert quoted["link"] == f"/s/{SESSION}/transcript#seq-{chat['seq']}"
+    assert quoted["head"] == await head(server, session_stream(SESSION))  # follow from here
     # The provenance link resolves: that seq is a line of the session's transcript.
     assert chat["seq"] in {line["seq"] for line in await transcript_lines(member)}
     view = page["artefact"]

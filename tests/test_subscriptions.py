@@ -1,15 +1,23 @@
 """``follow`` over a real socket: a member follows a community's series streams and gets
-their events as conveners change them (how the Schedule pane stays live); anyone who may
-not read one, or names what is no followable stream, gets a typed error and nothing of it."""
+their events as conveners change them (how the Schedule pane stays live), or a session's
+stream from the seq its transcript was read at (how a transcript or artefact page stays
+live in any tab) without attending it or appearing present; anyone who may not read one,
+or names what is no followable stream, gets a typed error and nothing of it."""
 
 from __future__ import annotations
+
+import asyncio
 
 import pytest
 
 from tests.series_setup import community, create, joined, occurrences
+from tests.session_setup import attend, circle, member, op, open_session
 from tests.test_cluster import two_servers
 from tests.test_session_guests import enter
-from tests.test_transcripts import SESSION, community_with_session
+from tests.test_session_pairs import pairs_room, partner_of
+from tests.test_session_scaleout import event_of
+from tests.test_transcripts import SESSION, community_with_session, session_op
+from tests.test_transcripts import open_session as open_transcript
 
 pytestmark = pytest.mark.anyio
 BACKENDS = ["sqlite", "postgres+redis"]
@@ -174,3 +182,117 @@ async def test_follow_before_identify_is_refused(server):
     refused = await ws.command("follow", streams={f"series:{series}": 0})
     assert (refused["type"], refused["code"]) == ("error", "not_identified"), refused
     await ws.close()
+
+
+# --- following a session (its transcript page, an artefact quoting it) -------------------
+
+
+async def read_transcript(person, session: str) -> dict:
+    reply = await person.call("GET", f"/api/sessions/{session}/transcript.json")
+    assert reply.status_code == 200, reply.text
+    return dict(reply.json())
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_a_member_following_a_session_hears_an_erasure_and_is_not_there(server):
+    c = await circle(server, members=2)
+    (ann, ann_ws), (bob, bob_ws) = c.members
+    session = await open_session(c)
+    stream = f"session:{session}"
+    for socket in (c.host_ws, ann_ws):
+        await attend(socket, session)
+    said = await op(ann_ws, session, "say", text="My pangolin is shy")
+    transcript = await read_transcript(bob, session)  # Bob reads the transcript page only
+    assert transcript["seq"] == said["seq"] == await server.practica.store.head(stream)
+
+    ack = await bob_ws.command("follow", streams={stream: transcript["seq"]})
+    assert ack["type"] == "ack", ack
+    (sync,) = ack["syncs"]
+    assert (sync["stream"], sync["mode"], sync["seq"]) == (stream, "replay", transcript["seq"])
+    erased = await ann.call("POST", f"/api/sessions/{session}/lines/{said['seq']}/erase")
+    assert erased.status_code == 200, erased.text
+    heard = await bob_ws.wait_for(event_of("words_erased"))
+    assert heard["stream"] == stream and said["seq"] in heard["body"]["seqs"]
+
+    # Following neither attends nor enters: Bob is in no one's count of who is there.
+    assert bob.id not in server.practica.folds.session(session).attendees
+    assert ann.id in server.practica.folds.session(session).attendees
+    room = server.practica.folds.rooms.get(c.room)
+    assert room is None or bob.id not in room.present
+    for socket in (c.host_ws, ann_ws, bob_ws):
+        await socket.close()
+
+
+async def test_a_follow_from_a_seq_replays_what_the_transcript_read_missed(server):
+    c = await circle(server, members=1)
+    ((ann, ann_ws),) = c.members
+    session = await open_session(c)
+    stream = f"session:{session}"
+    await attend(ann_ws, session)
+    seq = (await read_transcript(ann, session))["seq"]
+    said = await op(ann_ws, session, "say", text="after the read")  # before the follow
+    other = await ann.connect(server.ws_url)  # a second tab, on the transcript page
+    await other.identify(community=c.community)
+    ack = await other.command("follow", streams={stream: seq})
+    (sync,) = ack["syncs"]
+    assert sync["mode"] == "replay" and [e["seq"] for e in sync["events"]] == [said["seq"]]
+    for socket in (c.host_ws, ann_ws, other):
+        await socket.close()
+
+
+async def test_an_outsider_and_a_guest_of_another_session_may_not_follow_it(server):
+    owner, _, room = await community_with_session(server)
+    await open_transcript(server, owner, room, "s-other")
+    stream = f"session:{SESSION}"
+    link = await owner.call("POST", "/api/communities/guild/invites",
+                            {"kind": "guest", "session": "s-other", "max_uses": 1})
+    assert link.status_code == 201, link.text
+    guest = await enter(server, link.json()["token"], "Remote Rosa")
+    guest_ws = await guest.connect(server.ws_url)
+    await guest_ws.identify()
+    await community(server, "other")
+    otto = await joined(server, "Otto Outsider", community="other")
+    otto_ws = await otto.connect(server.ws_url)
+    await otto_ws.identify(community="other")
+
+    for socket in (guest_ws, otto_ws):
+        refused = await socket.command("follow", streams={stream: 0})
+        assert (refused["type"], refused["code"]) == ("error", "forbidden"), refused
+        assert "syncs" not in refused
+    theirs = await guest_ws.command("follow", streams={"session:s-other": 0})
+    assert theirs["type"] == "ack"  # the guest's own session is theirs to follow
+    host = await owner.connect(server.ws_url)
+    await host.identify(community="guild")
+    await session_op(host, {"op": "say", "text": "secret of the clinic"})
+    await host.close()
+    probe = await otto_ws.command("follow", streams={"session:nope": 0})  # a round trip
+    assert probe["code"] == "not_found"
+    assert guest_ws.events(stream) == [] and otto_ws.events(stream) == []
+    await guest_ws.close()
+    await otto_ws.close()
+
+
+@pytest.mark.settings(presence_grace_ms=600_000)
+async def test_a_session_follower_gets_no_breakout_talk_but_its_group_s(server):
+    r = await pairs_room(server, 4)
+    await r.checked("host", "pair")
+    (partner,) = partner_of(r, "ann")
+    other = next(n for n in r.people if r.id(n) not in (r.id("ann"), partner))
+    eve, _ = await member(server, r.c.community, "Eve Reader")  # on the transcript page
+    tabs = []
+    for person in (eve, r.people[other][0], r.people[r.name_of(partner)][0]):
+        tab = await person.connect(server.ws_url)
+        await tab.identify(community=r.c.community)
+        assert (await tab.command("follow", streams={r.stream: await r.head()}))["type"] == "ack"
+        tabs.append(tab)
+    eve_tab, other_tab, partner_tab = tabs
+
+    assert (await op(r.ws("ann"), r.session, "breakout_say", text="just us"))["type"] == "ack"
+    got = await partner_tab.wait_for(lambda f: f["type"] == "relayed")  # the group's own
+    assert (got["kind"], got["data"]["text"]) == ("breakout", "just us")
+    await r.ws(r.name_of(partner)).wait_for(lambda f: f["type"] == "relayed")
+    await asyncio.sleep(0.2)
+    assert [f for f in eve_tab.frames + other_tab.frames if f["type"] == "relayed"] == []
+    assert eve.id not in r.state.attendees
+    for tab in tabs:
+        await tab.close()

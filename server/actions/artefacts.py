@@ -86,8 +86,11 @@ class Artefacts:
         state: ArtefactState = self.folds.artefact(found.ref.ident)
         return state
 
-    async def quotes(self, state: ArtefactState) -> list[Quote]:
-        """Each excerpt as it reads now, from its session's stream."""
+    async def quotes(self, state: ArtefactState, reader: Principal | None = None
+                     ) -> list[Quote]:
+        """Each excerpt as it reads now, from its session's stream; with a ``reader``, each
+        quote of a session they may read says the stream's head it was read at (where
+        following it starts)."""
         shown, cache = [], dict[str, list[Event]]()
         names = self._names(state.community)
         for excerpt in state.current.excerpts:
@@ -95,11 +98,21 @@ class Artefacts:
             if session not in cache:
                 cache[session] = await self._session_events(session)
             shown.append(quote(excerpt, cache[session], names))
+            if reader is not None and cache[session] and self._follows(reader, excerpt.stream):
+                shown[-1].head = cache[session][-1].seq
         return shown
+
+    def _follows(self, reader: Principal, stream: str) -> bool:
+        """May ``reader`` follow a quoted session (quietly decided: an artefact's reader
+        who may not read the session is told nothing of it, and nothing is audited)?"""
+        try:
+            return bool(self.authority.readable(reader, stream).decision)
+        except NotFound:
+            return False
 
     async def page(self, principal: Principal, artefact: str) -> a.ArtefactPage:
         state = await self._readable(principal, artefact)
-        return a.ArtefactPage(artefact=state.view(), quotes=await self.quotes(state))
+        return a.ArtefactPage(artefact=state.view(), quotes=await self.quotes(state, principal))
 
     async def history(self, principal: Principal, artefact: str) -> a.History:
         state = await self._readable(principal, artefact)

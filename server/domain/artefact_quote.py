@@ -39,6 +39,9 @@ class Quote(msgspec.Struct, kw_only=True):
     to_seq: int
     link: str
     lines: list[QuotedLine]
+    head: int | None = None
+    """The session stream's head this quote was read at, when you may read that session:
+    ``follow`` ``session:<id>`` from here to hear of an erasure. None: you may not."""
 
 
 def transcript_link(session: str, seq: int) -> str:

@@ -113,6 +113,9 @@ class Transcript(msgspec.Struct, kw_only=True):
     started: int | None
     ended: int | None
     segments: list[TranscriptSegment]
+    seq: int = 0
+    """The session stream's head it was read at: ``follow`` ``session:<id>`` from here to
+    hear of what changes it (an erasure, a new line)."""
 
 
 class _Reader:
@@ -292,11 +295,14 @@ def transcript_of(events: Iterable[Event], names: Mapping[str, str] | None = Non
     """The transcript of a session's events (None before its ``session_opened``).
     ``names`` names members the stream itself does not (the community's members)."""
     reader = _Reader(names or {})
+    head = 0
     for event in events:
         reader.read(event)
+        head = event.seq
     transcript = reader.transcript
     if transcript is None:
         return None
+    transcript.seq = head
     _place_captions(transcript)
     if transcript.segments[0].index is None and not transcript.segments[0].lines:
         del transcript.segments[0]  # an empty lobby says nothing
