@@ -53,7 +53,7 @@ window.practica = { gateway, ui }; // for people poking at it in the console, an
 
 const ctx = {
   ui, gateway, navigate, route, refreshMe, enterCommunity, openCommunity, showScreen, renderRail,
-  enterGuest, resetCommunity, forgetLastCommunity: () => localStorage.removeItem(LAST_COMMUNITY_KEY),
+  enterGuest, connectQuietly, resetCommunity, forgetLastCommunity: () => localStorage.removeItem(LAST_COMMUNITY_KEY),
   signedOut: connection.signedOut, notice: connection.notice, showPane: shell.showPane,
   redrawTimes: () => {
     if (ui.view) chat.renderRoom();
@@ -231,7 +231,10 @@ function resetCommunity() {
   search.reset();
 }
 
-function enterCommunity(id) {
+// Enter a community: its socket and shell. `quiet`: stay on the page shown (a transcript
+// or an artefact opened on its own, which follows a session on that socket); the shell is
+// drawn behind it and shows when the community is opened.
+function enterCommunity(id, { quiet = false } = {}) {
   gateway.stop("idle");
   resetCommunity();
   connection.notice("");
@@ -243,8 +246,18 @@ function enterCommunity(id) {
   $("community-purpose").textContent = "";
   $("community-meta").textContent = "";
   shell.showPane("intro");
-  showScreen("shell");
+  if (!quiet) showScreen("shell");
   gateway.start({ community: id });
+}
+
+// A page outside the shell that wants live events, in a tab with no socket yet: connect it
+// to the community (a member's; a guest's socket is only ever their link's room and
+// session, entered from the shell). False when there is no socket to be had.
+function connectQuietly(id) {
+  if (gateway.state !== "idle") return true;
+  if (!ui.account || !ui.memberships.some((m) => m.community === id)) return false;
+  enterCommunity(id, { quiet: true });
+  return true;
 }
 
 async function enterGuest() {

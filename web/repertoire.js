@@ -3,8 +3,9 @@
 // linking back to the transcript and a form to revise it (/r/<artefact>), and making an
 // artefact from the lines selected on a transcript page. User text goes in with
 // textContent; an artefact's body_html is the server's sanitized markdown (nh3). Words
-// erased in a session an artefact quotes (words_erased on a stream this tab follows)
-// read "(erased)" in its quotes at once.
+// erased in a session an artefact quotes read "(erased)" in its quotes at once, in any
+// tab: the page follows each quoted session's stream from the head its quote was read at
+// (quote.head), and a words_erased there reads the quotes again.
 
 import { api, get, post } from "./api.js";
 import { $, button, el, formatDateTime, onSubmit } from "./dom.js";
@@ -32,6 +33,30 @@ export function init(context) {
     if (!event.body || event.body.type !== "words_erased") return;
     if (a.excerpts.some((x) => x.stream === event.stream)) refreshQuotes(a.artefact).catch(failed);
   });
+  // A new socket (a reconnect) does not resume what was followed: read again, follow anew.
+  context.gateway.addEventListener("ready", () => {
+    const a = shownArtefact;
+    if (ctx.ui.screen !== "repertoire" || $("artefact-view").hidden || !a) return;
+    if (a.excerpts.some((x) => !ctx.gateway.lastSeq.has(x.stream))) {
+      refreshQuotes(a.artefact).catch(failed);
+    }
+  });
+}
+
+// Follow the quoted sessions from the heads the quotes were read at (those this tab
+// follows already are skipped by followStreams); a quote without a head is of a session
+// the reader may not follow. A tab with no socket yet (the page opened on its own)
+// connects; once it is ready the quotes are read again and followed.
+function followQuoted(quotes) {
+  const streams = {};
+  for (const q of quotes) if (Number.isInteger(q.head)) streams[q.stream] = q.head;
+  if (!Object.keys(streams).length || !shownArtefact) return;
+  const gateway = ctx.gateway;
+  if (gateway.state === "idle") ctx.connectQuietly(shownArtefact.community);
+  if (gateway.state !== "live") return; // the ready listener reads and follows
+  gateway.followStreams(streams).catch(() => {
+    // not followed: the quotes stay as read until the page is read again
+  });
 }
 
 // The quotes only, read again: a revision being written in the form is left alone.
@@ -41,6 +66,7 @@ async function refreshQuotes(id) {
 }
 
 function renderQuotes(quotes) {
+  followQuoted(quotes);
   $("artefact-quotes").replaceChildren(...quotes.map((q) => {
     const quote = el("blockquote", "artefact-quote");
     for (const line of q.lines) {

@@ -3,9 +3,12 @@
 // JSON exports, (for the session's hosts and its scribe) a form to add captions from
 // a WebVTT file, and an Erase button on each line the viewer may erase (their own words;
 // anyone's for an owner). The page reads GET /api/sessions/<id>/transcript.json; every
-// piece of user text goes in with textContent. It stays current while shown: events of
-// the session reaching this tab's socket reload it (an erasure at once), and a tab not
-// following the session reloads when it is looked at again (no polling).
+// piece of user text goes in with textContent. It stays current while shown in any tab:
+// after each read the socket follows the session's stream from the seq it was read at
+// (unless this tab follows it already, from the session page), so its events reload the
+// page (an erasure at once). Following is read only: it neither attends the session nor
+// makes anyone present. A reconnect drops what was followed: the page is read again
+// and followed anew; a tab that could not follow reloads when looked at again.
 
 import { get, post, postFile } from "./api.js";
 import { confirmAction } from "./confirm.js";
@@ -63,7 +66,8 @@ export function init(context) {
   });
   const stream = () => `session:${current}`;
   const showing = () => ctx.ui.screen === "transcript" && current !== null;
-  // Only events of streams this tab follows arrive (the session page it came from).
+  // Only events of streams this tab follows arrive (followed after each read, or the
+  // session page attended).
   ctx.gateway.addEventListener("event", (e) => {
     if (!showing() || e.detail.stream !== stream()) return;
     const body = e.detail.body;
@@ -73,9 +77,29 @@ export function init(context) {
   ctx.gateway.addEventListener("snapshot", (e) => {
     if (showing() && e.detail.stream === stream()) reloadSoon();
   });
+  const unfollowed = () => showing() && !ctx.gateway.lastSeq.has(stream());
   document.addEventListener("visibilitychange", () => {
-    if (document.visibilityState === "visible" && showing()
-        && !ctx.gateway.lastSeq.has(stream())) reloadNow();
+    if (document.visibilityState === "visible" && unfollowed()) reloadNow();
+  });
+  // The socket is ready (first connected, or a reconnect, which does not resume what was
+  // followed): follow from the seq the page was read at; what it missed is replayed.
+  ctx.gateway.addEventListener("ready", () => {
+    if (unfollowed() && shown) follow(shown, { ready: true });
+  });
+}
+
+// Follow the session's stream from the seq the transcript was read at: what changed after
+// the read is replayed, then arrives live. Skipped when this tab follows it already; a tab
+// with no socket yet (the page opened on its own) connects, and follows once it is ready
+// (`ready`: in the socket's ready event, where a command is sent as soon as it is live).
+function follow(transcript, { ready = false } = {}) {
+  const stream = `session:${transcript.session}`;
+  const gateway = ctx.gateway;
+  if (!Number.isInteger(transcript.seq) || gateway.lastSeq.has(stream)) return;
+  if (gateway.state === "idle") ctx.connectQuietly(transcript.community);
+  if (gateway.state !== "live" && !ready) return; // the ready listener follows
+  gateway.followStreams({ [stream]: transcript.seq }).catch(() => {
+    // not followed (no longer ours to read): it reloads when looked at again
   });
 }
 
@@ -132,6 +156,7 @@ async function load(session, { again = false } = {}) {
   }
   if (session !== current || mine !== loads) return;
   error.hidden = true;
+  follow(transcript);
   const selected = new Set(again ? selectedSeqs() : []);
   const scrolled = again ? scrollers().map((node) => [node, node.scrollTop]) : [];
   render(transcript, !again);

@@ -1,9 +1,11 @@
 """Erasing your words in the browser, and every open page learning of it: Bob erases a
 line of his chat from the transcript page (after confirming); the host's open session
 page, another member's transcript page and an artefact page quoting the line show
-"(erased)" without a reload; only the speaker and an owner see an Erase button; an
-erased question leaves the host's board, which stays live; a refused or failed erasure
-says why in the page's error box."""
+"(erased)" without a reload; so do a transcript tab and an artefact tab opened on their
+own (they follow the session without attending it), and the session page opened later in
+that transcript tab still attends, across a reconnect too; only the speaker and an owner
+see an Erase button; an erased question leaves the host's board, which stays live; a
+refused or failed erasure says why in the page's error box."""
 
 from __future__ import annotations
 
@@ -134,8 +136,7 @@ async def test_erased_words_leave_every_open_page(server, new_context):
     await bob.get_by_label("Your question").fill("May I share my number here?")
     await bob.get_by_role("button", name="Ask", exact=True).click()
     await expect(board(ann)).to_have_text(["May I share my number here?"])
-    # Bob's transcript tab follows no session: looking at it again reads it again.
-    await mine.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+    # Bob's transcript tab, opened on its own, follows the session too: it arrives live.
     await expect(transcript_line(mine, "May I share my number here?")).to_be_visible()
     asked = await seq_of(mine, "May I share my number here?")
     await erase(mine, asked)
@@ -167,7 +168,9 @@ async def test_a_failed_erasure_says_why_and_changes_nothing(server, new_context
     await expect(transcript_line(page, "mine to erase")).to_be_visible()
     assert (await server.practica.store.read(f"session:{session}"))[seq - 1].body is not None
     await page.unroute("**/lines/*/erase")
-    # Erased meanwhile from another tab: this stale page's Erase still ends in "(erased)".
+    # Erased meanwhile from another tab while this page heard nothing (its socket stopped,
+    # so it is stale): its Erase still ends in "(erased)", with no error.
+    await page.evaluate("window.practica.gateway.stop('idle')")
     other = watch(await ann.context.new_page())
     await other.goto(f"{server.url}/s/{session}/transcript")
     await erase(other, seq)
@@ -176,3 +179,63 @@ async def test_a_failed_erasure_says_why_and_changes_nothing(server, new_context
     await expect(page.locator(f"#seq-{seq}")).to_contain_text("(erased)")
     await expect(page.locator("#transcript-error")).to_be_hidden()
     assert_clean(ann, page, other)
+
+
+async def test_tabs_opened_on_their_own_stay_live_and_the_session_page_still_attends(
+        server, new_context):
+    ann = await host_in_room(new_context, server)
+    bob = await member_in_room(new_context, server, "Bob Member")
+    session = await open_session(ann)
+    await join_session(bob)
+    await bob.get_by_label("Say in the session").fill(PHONE_LINE)
+    await bob.get_by_label("Say in the session").press("Enter")
+    await expect(ann.locator("#session-chat")).to_contain_text(PHONE_LINE)
+    making = watch(await ann.context.new_page())  # Ann quotes the line, then closes the tab
+    await making.goto(f"{server.url}/s/{session}/transcript")
+    seq = await seq_of(making, PHONE_LINE)
+    await make_artefact(making, seq, "Reaching each other")
+    artefact_url = making.url
+    await making.close()
+
+    # Cara never opens the session page: a transcript tab and an artefact tab of her own.
+    cara = await member_in_room(new_context, server, "Cara Member")
+    reading = watch(await cara.context.new_page())
+    await reading.goto(f"{server.url}/s/{session}/transcript")
+    await expect(transcript_line(reading, PHONE_LINE)).to_be_visible()
+    quoting = watch(await cara.context.new_page())
+    await quoting.goto(artefact_url)
+    quote = quoting.locator(".artefact-quote p")
+    await expect(quote).to_have_text(f"Bob Member: {PHONE_LINE}")
+    stream = f"session:{session}"
+    for page in (reading, quoting):
+        await page.wait_for_function("(s) => window.practica.gateway.lastSeq.has(s)", arg=stream)
+        await page.evaluate("window.notReloaded = true")
+    attendees = ann.locator("#attendee-list")
+    await expect(attendees).to_contain_text("Bob Member")
+    await expect(attendees).not_to_contain_text("Cara Member")  # following is not being there
+
+    mine = watch(await bob.context.new_page())  # Bob erases his line from a tab of his own
+    await mine.goto(f"{server.url}/s/{session}/transcript")
+    await erase(mine, seq)
+    await expect(reading.locator(f"#seq-{seq}")).to_contain_text("(erased)")
+    await expect(reading.locator("#transcript-segments")).not_to_contain_text("0612")
+    await expect(quote).to_have_text("(erased)")
+    for page in (reading, quoting):
+        assert await page.evaluate("window.notReloaded") is True
+    await expect(attendees).not_to_contain_text("Cara Member")
+
+    # The session page, opened in the transcript tab that follows the session, attends.
+    await reading.get_by_role("link", name="Back to the session").click()
+    await expect(reading.locator("#session-live")).to_be_visible()
+    await expect(attendees).to_contain_text("Cara Member")
+    await expect(reading.locator("#attendee-list")).to_contain_text("Cara Member")
+    # A reconnect drops what was followed; the session page attends again and stays live.
+    await reading.evaluate("window.practica.gateway.ws.close(4000, 'test: reconnect')")
+    await reading.wait_for_function(
+        "(s) => window.practica.gateway.state === 'live' && window.practica.gateway.lastSeq.has(s)",
+        arg=stream)
+    await ann.get_by_label("Say in the session").fill("Still with us?")
+    await ann.get_by_label("Say in the session").press("Enter")
+    await expect(reading.locator("#session-chat")).to_contain_text("Still with us?")
+    await expect(attendees).to_contain_text("Cara Member")
+    assert_clean(ann, bob, cara, reading, quoting, mine)
