@@ -231,9 +231,7 @@ function resetCommunity() {
   search.reset();
 }
 
-// Enter a community: its socket and shell. `quiet`: stay on the page shown (a transcript
-// or an artefact opened on its own, which follows a session on that socket); the shell is
-// drawn behind it and shows when the community is opened.
+// `quiet`: stay on the page shown (the shell is drawn behind it, shown when opened).
 function enterCommunity(id, { quiet = false } = {}) {
   gateway.stop("idle");
   resetCommunity();
@@ -250,9 +248,8 @@ function enterCommunity(id, { quiet = false } = {}) {
   gateway.start({ community: id });
 }
 
-// A page outside the shell that wants live events, in a tab with no socket yet: connect it
-// to the community (a member's; a guest's socket is only ever their link's room and
-// session, entered from the shell). False when there is no socket to be had.
+// A transcript or artefact page opened on its own follows a session: give the tab a socket
+// (a member's; a guest's is entered from the shell). False: none to be had.
 function connectQuietly(id) {
   if (gateway.state !== "idle") return true;
   if (!ui.account || !ui.memberships.some((m) => m.community === id)) return false;
