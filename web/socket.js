@@ -296,7 +296,8 @@ export class Gateway extends EventTarget {
   }
 
   // Receive the events of streams without entering anything (a community's series, for
-  // the Schedule), each from the seq its view was read at: {stream: seq}. Those followed
+  // the Schedule; a session, for its transcript page or an artefact quoting it), each
+  // from the seq its view was read at: {stream: seq}. Those followed
   // already are skipped; the rest go in commands of at most the limit's size. Missed
   // events arrive as "event"s; resolves with the syncs (one with a reason was too far
   // behind: read the view again), rejects with the first refusal.
@@ -318,9 +319,10 @@ export class Gateway extends EventTarget {
     return (await Promise.all(asks)).flatMap((ack) => ack.syncs || []);
   }
 
-  // A new socket does not resume what follow() opened: such streams have no snapshot (their
-  // view is read over HTTP, again after a reconnect, which follows them anew), and a resume
-  // takes at most limits.max_resume_streams streams.
+  // A new socket does not resume what follow() opened: their views are read over HTTP (a
+  // reconnect follows them anew from what the view says), and a resume takes at most
+  // limits.max_resume_streams streams. A session page attending a followed session attends
+  // again on ready (session.js), as it does on a fresh socket.
   dropFollowed() {
     for (const stream of this.followed) this.lastSeq.delete(stream);
     this.followed.clear();
