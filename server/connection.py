@@ -34,7 +34,7 @@ class Connection:
                  "_is_closed", "_own_sender", "_send", "_sender", "_sending", "_syncing", "_tasks",
                  "_wake",
                  "bucket", "closing", "community", "cursors", "eager", "invalid_frames",
-                 "member", "peer", "principal", "queue", "queue_limit", "rooms")
+                 "listening", "member", "peer", "principal", "queue", "queue_limit", "rooms")
 
     def __init__(
         self, send: ASGISend, *, queue_limit: int, catch_up: CatchUp, bucket: TokenBucket,
@@ -54,6 +54,10 @@ class Connection:
         self.queue: deque[str] | tuple[()] = ()
         self._wake: asyncio.Event | None = None
         self.cursors: dict[str, int] = {}
+        self.listening: set[str] = set()
+        """Streams opened by a ``follow`` only (a transcript or artefact page, a Schedule):
+        their events come, but no relay (typing, off the record, breakout talk,
+        signalling): those reach who entered the room or attends the session."""
         self._buffers: dict[str, list[tuple[int, str]]] = {}
         self._syncing: set[str] = set()
         self.principal = principal
@@ -196,6 +200,7 @@ class Connection:
 
     def forget(self, stream: str) -> None:
         self.cursors.pop(stream, None)
+        self.listening.discard(stream)
         self._buffers.pop(stream, None)
         self._syncing.discard(stream)
 

@@ -280,6 +280,7 @@ class Gateway:
                 # Attending follows the session, as joining a room follows the room: the
                 # ack carries its snapshot, and its events follow from sync.seq + 1.
                 (reply.sync,) = await actions.subscriptions.open(conn, {reply.stream: None})
+                conn.listening.discard(reply.stream)  # there now: its relays reach them
                 await actions.subscriptions.send_synced(conn, reply)
                 return
         else:  # pragma: no cover - decode() only returns the types above

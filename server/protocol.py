@@ -113,9 +113,10 @@ class Follow(ClientFrame, tag="follow"):
     kinds that say so may be followed (``series:``, ``session:``); all of ``streams`` are
     followed or, if one is no stream (``not_found``), not yours to read (``forbidden``) or
     of another kind (``invalid``), none is. At most ``limits.max_resume_streams`` at once.
-    Following a session neither attends it nor makes you present (``attend`` does); it
-    carries what an attendee's socket gets: its events, talk off the record, and breakout
-    talk only to that breakout's group."""
+    Following a session neither attends it nor makes you present (``attend`` does), and
+    only listens: its events come, no relay (talk off the record, breakout talk,
+    signalling), which reaches those there; ``attend`` on the same socket makes it
+    theirs."""
 
     ref: Ref
     streams: Annotated[dict[StreamName, Seq], msgspec.Meta(min_length=1)]

@@ -86,13 +86,17 @@ class Subscriptions:
         if len(streams) > limit:
             raise InvalidCommand(f"follow at most {limit} streams at once")
         wanted: dict[str, int | None] = {}
+        entered = {s for s in streams if s in conn.cursors and s not in conn.listening}
         for stream, last in streams.items():
             found = await self.authority.check_read(conn.principal, stream)
             if not found.ref.kind.followable:
                 raise InvalidCommand(f"{found.ref.kind.name} streams are not followed: "
                                      "join the room")
             wanted[stream] = last
-        return await self.open(conn, wanted)
+        opened = await self.open(conn, wanted)
+        # only listening: relays still need the room entered or the session attended
+        conn.listening.update(s for s in wanted if s not in entered)
+        return opened
 
     async def _sync(self, ref: StreamRef, last: int | None) -> Sync:
         stream = ref.name

@@ -273,7 +273,9 @@ async def test_an_outsider_and_a_guest_of_another_session_may_not_follow_it(serv
 
 
 @pytest.mark.settings(presence_grace_ms=600_000)
-async def test_a_session_follower_gets_no_breakout_talk_but_its_group_s(server):
+async def test_a_session_follower_gets_no_breakout_talk_only_the_group_does(server):
+    """A follow only listens: breakout talk reaches the group's attending sockets, never
+    a follower's, not even a tab of the partner's that only follows (a transcript page)."""
     r = await pairs_room(server, 4)
     await r.checked("host", "pair")
     (partner,) = partner_of(r, "ann")
@@ -285,14 +287,42 @@ async def test_a_session_follower_gets_no_breakout_talk_but_its_group_s(server):
         await tab.identify(community=r.c.community)
         assert (await tab.command("follow", streams={r.stream: await r.head()}))["type"] == "ack"
         tabs.append(tab)
-    eve_tab, other_tab, partner_tab = tabs
 
     assert (await op(r.ws("ann"), r.session, "breakout_say", text="just us"))["type"] == "ack"
-    got = await partner_tab.wait_for(lambda f: f["type"] == "relayed")  # the group's own
+    got = await r.ws(r.name_of(partner)).wait_for(lambda f: f["type"] == "relayed")
     assert (got["kind"], got["data"]["text"]) == ("breakout", "just us")
-    await r.ws(r.name_of(partner)).wait_for(lambda f: f["type"] == "relayed")
+    probe = await tabs[0].command("follow", streams={"session:nope": 0})  # a round trip
+    assert probe["code"] == "not_found"
     await asyncio.sleep(0.2)
-    assert [f for f in eve_tab.frames + other_tab.frames if f["type"] == "relayed"] == []
+    assert [f for tab in tabs for f in tab.frames if f["type"] == "relayed"] == []
     assert eve.id not in r.state.attendees
     for tab in tabs:
         await tab.close()
+
+
+async def test_off_the_record_talk_reaches_who_attends_not_who_follows(server):
+    """Off the record is said to those there: a member who only follows the session (its
+    transcript page) hears none of it, and is in no count of who is there; once they
+    attend, on that same socket, they hear it."""
+    c = await circle(server, members=2)
+    (_, ann_ws), (bob, bob_ws) = c.members
+    session = await open_session(c)
+    stream = f"session:{session}"
+    await attend(ann_ws, session)
+    head = (await read_transcript(bob, session))["seq"]
+    assert (await bob_ws.command("follow", streams={stream: head}))["type"] == "ack"
+    assert (await op(c.host_ws, session, "off_record", on=True))["type"] == "ack"
+    await bob_ws.wait_for(event_of("off_record_started"))
+    await op(c.host_ws, session, "say", text="between us here")
+    heard = await ann_ws.wait_for(lambda f: f["type"] == "relayed")
+    assert heard["data"]["text"] == "between us here"
+    probe = await bob_ws.command("follow", streams={"session:nope": 0})  # a round trip
+    assert probe["code"] == "not_found"
+    assert [f for f in bob_ws.frames if f["type"] == "relayed"] == []
+
+    await attend(bob_ws, session)  # now there: the room's talk reaches this socket
+    await op(c.host_ws, session, "say", text="and now with Bob")
+    heard = await bob_ws.wait_for(lambda f: f["type"] == "relayed")
+    assert heard["data"]["text"] == "and now with Bob"
+    for socket in (c.host_ws, ann_ws, bob_ws):
+        await socket.close()

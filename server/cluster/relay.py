@@ -62,10 +62,11 @@ def relay_action(stream: str, kind: str) -> tuple[StreamRef, Action]:
 
 def present(conn: Connection, ref: StreamRef) -> bool:
     """Whether ``conn`` is where a relay on ``ref`` reaches: in it, for kinds members enter
-    (a room: joined); else following it."""
+    (a room: joined); else following it as one taking part (a session: attended), not
+    only listening to its events (a ``follow``: :attr:`Connection.listening`)."""
     if ref.kind.enter is not None:
         return ref.ident in conn.rooms
-    return ref.name in conn.cursors
+    return ref.name in conn.cursors and ref.name not in conn.listening
 
 
 class Envelope(msgspec.Struct, array_like=True):
