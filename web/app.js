@@ -2,13 +2,13 @@
 // its rooms, a room's chat and who is here. Routes on location.pathname.
 // Every piece of user text goes into the page with textContent, never as HTML; the
 // one exception is a community's description_html, which the server sanitized.
-// This module is the app itself: the state, routing, the rail, entering a community
+// This module is the app itself: the state, routing, entering a community
 // and redrawing what its stream's fold (folds/community.js) says changed. The rest
 // lives in modules of their own: shell.js (a community's header, rooms and panes),
 // chat.js (a room), connection.js (status and every way a stay ends), community.js
 // (Members), manage.js (Manage), pairings.js (pair-up history and blocks),
 // schedule.js and reminders.js (recurring rooms), repertoire.js, pages.js (sign in,
-// invites, guests, reset, the directory) and profile.js.
+// invites, guests, reset, the directory), profile.js and rail.js (the badges down the left).
 
 import { Gateway } from "./socket.js";
 import { RoomView } from "./room.js";
@@ -16,7 +16,7 @@ import { FOLDS, foldOf, foldOfKind, kindOf, streamOf } from "./folds/index.js";
 import * as liveSession from "./session.js";
 import { setSession } from "./can.js";
 import { get, setCsrf } from "./api.js";
-import { $, el, initials, setTimeZone, toast } from "./dom.js";
+import { $, initials, setTimeZone, toast } from "./dom.js";
 import * as chat from "./chat.js";
 import * as typing from "./typing.js";
 import * as connection from "./connection.js";
@@ -30,6 +30,7 @@ import * as repertoire from "./repertoire.js";
 import * as transcript from "./transcript.js";
 import * as schedule from "./schedule.js";
 import * as reminders from "./reminders.js";
+import { renderRail as drawRail } from "./rail.js";
 
 const LAST_COMMUNITY_KEY = "practica.community";
 
@@ -150,31 +151,9 @@ document.addEventListener("click", (e) => {
   navigate(link.getAttribute("href"));
 });
 
-// --- the rail: one badge per community, + to browse, you ---------------------------
-
+// The rail (rail.js), drawn from the state here.
 function renderRail() {
-  const list = $("rail-list");
-  list.replaceChildren();
-  for (const membership of ui.memberships) {
-    const item = el("li");
-    const link = el("a", "badge", initials(membership.name));
-    link.href = `/c/${encodeURIComponent(membership.community)}`;
-    link.dataset.internal = "";
-    link.title = membership.name;
-    link.setAttribute("aria-label", membership.name);
-    if (ui.screen === "shell" && membership.community === ui.communityId) {
-      link.setAttribute("aria-current", "page");
-    }
-    item.append(link);
-    list.append(item);
-  }
-  const browse = $("browse-badge");
-  browse.dataset.internal = "";
-  browse.toggleAttribute("aria-current", ui.screen === "directory");
-  const you = $("profile-badge");
-  you.dataset.internal = "";
-  you.textContent = ui.account ? initials(ui.account.name) : "·";
-  you.toggleAttribute("aria-current", ui.screen === "profile");
+  drawRail(ui);
 }
 
 // --- entering a community ---------------------------------------------------------
