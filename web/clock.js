@@ -1,8 +1,8 @@
 // The server's clock, as this browser can best tell it. Every hello carries the server's
 // time (server_time_ms); the offset is that minus our own clock when it arrived, taken
 // again on every (re)connect, then refined by the round trips of heartbeats: the one the
-// socket sends right after hello and a few more right after ready (the shortest round
-// trip wins; the offset is then kept for the connection). Countdowns to server deadlines read serverNow(), so a
+// socket sends right after hello and five more over the seconds after ready (ClockSampler:
+// the shortest round trip wins). Countdowns to server deadlines read serverNow(), so a
 // browser whose clock is wrong still shows the time the server keeps.
 
 let offsetMs = 0;
@@ -41,4 +41,60 @@ export function serverNow() {
 // How long until a server deadline (ms since the epoch); never negative.
 export function msUntil(deadlineMs) {
   return Math.max(0, deadlineMs - serverNow());
+}
+
+// Heartbeats after ready that sample the server's clock, this long after it: three close
+// together, then two later, so a page too busy to read its first answers at once (a slow
+// machine loading the app) still gets a round trip that tells the truth within a second.
+const SAMPLES_AFTER_READY_MS = [0, 200, 400, 1500, 4000];
+const MAX_UNANSWERED = 16; // heartbeat send times kept to match their acks
+
+// A socket's heartbeats, matched to their acks (the server answers them in order): those
+// sent to sample the clock (right after hello, and the ones after ready) feed
+// sampleServerTime, which keeps the shortest round trip.
+export class ClockSampler {
+  constructor() {
+    this.unanswered = []; // oldest first: {at, sample, last}
+    this.timer = null;
+    this.settled = false; // the last sample after ready is answered
+  }
+
+  // A new socket: nothing it sent is answered on it.
+  reset() {
+    this.stop();
+    this.unanswered = [];
+  }
+
+  stop() {
+    clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  sent(at, sample, last) {
+    this.unanswered.push({ at, sample, last });
+    if (this.unanswered.length > MAX_UNANSWERED) this.unanswered.shift();
+  }
+
+  answered(serverMs) {
+    const beat = this.unanswered.shift();
+    if (beat && beat.sample) sampleServerTime(serverMs, beat.at);
+    if (beat && beat.last) this.settled = true;
+  }
+
+  // Send the samples after ready, spaced so that one sent while the server was busy
+  // answering identify, or a burst of other frames, does not decide alone. `beat(last)`
+  // sends one; false: the socket is gone, stop.
+  sampleAfterReady(beat) {
+    this.stop();
+    this.settled = false;
+    let sample = 0;
+    const next = () => {
+      if (!beat(sample === SAMPLES_AFTER_READY_MS.length - 1)) return;
+      sample += 1;
+      if (sample < SAMPLES_AFTER_READY_MS.length) {
+        this.timer = setTimeout(next, SAMPLES_AFTER_READY_MS[sample] - SAMPLES_AFTER_READY_MS[sample - 1]);
+      }
+    };
+    next();
+  }
 }

@@ -12,7 +12,7 @@
 // Who we are comes from the session cookie the upgrade carries (set by sign-in,
 // sign-up or a guest link); the socket only says which community it enters.
 
-import { sampleServerTime, setServerTime } from "./clock.js";
+import { ClockSampler, setServerTime } from "./clock.js";
 
 const CLOSE = {
   AUTH_FAILED: 4003, // the session ended (expired, account deleted): sign in again
@@ -25,11 +25,6 @@ const TICK_MS = 1000;
 const SILENCE_MS = 2500; // quiet this long while visible: ask the server if it is there
 const ACK_DEADLINE_MS = 3500; // no frame this long after asking: the link is dead
 const HELLO_DEADLINE_MS = 10000; // a socket that says nothing this long after opening is given up
-// Heartbeats after ready that sample the server's clock, this long after it: three close
-// together, then two later, so a page too busy to read its first answers at once (a slow
-// machine loading the app) still gets a round trip that tells the truth within a second.
-const CLOCK_SAMPLES_MS = [0, 200, 400, 1500, 4000];
-const MAX_UNANSWERED = 16; // heartbeat send times kept to match their acks
 
 const visible = () => typeof document === "undefined" || document.visibilityState !== "hidden";
 
@@ -52,9 +47,7 @@ export class Gateway extends EventTarget {
     this.lastHeard = 0; // when the current socket last delivered a frame
     this.lastBeat = 0; // when we last sent a heartbeat
     this.probeSince = 0; // a heartbeat is unanswered since then (0: none)
-    this.beatsSent = []; // unanswered heartbeats, oldest first (acks keep order): {at, clock}
-    this.clockTimer = null;
-    this.clockSettled = false; // the last clock sample after ready is answered
+    this.clock = new ClockSampler(); // heartbeats that sample the server's clock
     this.limits = null;
     this.session = null;
     if (typeof window !== "undefined") {
@@ -112,7 +105,7 @@ export class Gateway extends EventTarget {
   drop() {
     clearTimeout(this.retryTimer);
     clearTimeout(this.helloTimer);
-    clearTimeout(this.clockTimer);
+    this.clock.stop();
     clearInterval(this.heartbeatTimer);
     this.probeSince = 0;
     const ws = this.ws;
@@ -200,7 +193,7 @@ export class Gateway extends EventTarget {
         clearTimeout(this.helloTimer);
         setServerTime(frame.server_time_ms);
         this.limits = frame.limits;
-        this.beatsSent = [];
+        this.clock.reset();
         this.startHeartbeats(frame.heartbeat_interval_ms);
         this.beat(true); // at once: its round trip tells the server's clock better than hello
         const community = this.community || undefined;
@@ -254,11 +247,7 @@ export class Gateway extends EventTarget {
         }
         break;
       case "heartbeat_ack": {
-        // the beats sent to sample the clock (right after hello and ready) are samples;
-        // the clock keeps the shortest round trip, then keeps it for the connection
-        const sent = this.beatsSent.shift();
-        if (sent && sent.clock) sampleServerTime(frame.server_time_ms, sent.at);
-        if (sent && sent.last) this.clockSettled = true;
+        this.clock.answered(frame.server_time_ms);
         break;
       }
       default:
@@ -369,36 +358,30 @@ export class Gateway extends EventTarget {
     const now = Date.now();
     this.lastBeat = now;
     this.probeSince = now;
-    this.beatsSent.push({ at: now, clock, last });
-    if (this.beatsSent.length > MAX_UNANSWERED) this.beatsSent.shift();
+    this.clock.sent(now, clock, last);
     this.send({ type: "heartbeat" });
   }
 
-  // A few heartbeats right after ready (on every connection), spaced so that one sent
-  // while the server was busy answering identify, or a burst of other frames, does not
-  // decide alone: within a second of joining the offset is within half the shortest
-  // round trip of the truth, instead of hello's (off by the one-way delay).
+  // Heartbeats right after ready (every connection) that sample the server's clock.
   sampleClock() {
-    clearTimeout(this.clockTimer);
     const ws = this.ws;
-    let sample = 0;
-    this.clockSettled = false;
-    const next = () => {
-      if (ws !== this.ws || ws.readyState !== WebSocket.OPEN) return;
-      this.beat(true, sample === CLOCK_SAMPLES_MS.length - 1);
-      sample += 1;
-      if (sample < CLOCK_SAMPLES_MS.length) {
-        this.clockTimer = setTimeout(next, CLOCK_SAMPLES_MS[sample] - CLOCK_SAMPLES_MS[sample - 1]);
-      }
-    };
-    next();
+    this.clock.sampleAfterReady((last) => {
+      if (ws !== this.ws || ws.readyState !== WebSocket.OPEN) return false;
+      this.beat(true, last);
+      return true;
+    });
+  }
+
+  // The last clock sample after ready is answered (tests wait for it).
+  get clockSettled() {
+    return this.clock.settled;
   }
 
   onClose(ws, event) {
     if (ws !== this.ws) return;
     this.ws = null;
     clearTimeout(this.helloTimer);
-    clearTimeout(this.clockTimer);
+    this.clock.stop();
     clearInterval(this.heartbeatTimer);
     this.probeSince = 0;
     const detail = { code: event.code, reason: event.reason || "" };
