@@ -48,11 +48,10 @@ from ..folds import Folds
 from ..http import artefact_types as a
 from ..pipeline import Sync, append_keyed, decided
 from ..projections.repertoire_query import RepertoireSearch
-from ..store import EventStore
+from ..store import EventStore, read_stream
 from .artefact_guard import ScanReport, require_reviewed, review
 from .erasure import Erasure
 
-PAGE = 1000
 Decide = Callable[[ArtefactState, ArtefactActor, CommunityState],
                  Awaitable[list[EventBody]]]
 
@@ -70,12 +69,7 @@ class Artefacts:
     # --- reading -------------------------------------------------------------------
 
     async def _session_events(self, session: str) -> list[Event]:
-        stream, events = session_stream(session), list[Event]()
-        while True:
-            page = await self.store.read(stream, events[-1].seq if events else 0, PAGE)
-            events += page
-            if len(page) < PAGE:
-                return events
+        return await read_stream(self.store, session_stream(session))
 
     def _names(self, community: str) -> dict[str, str]:
         state = self.folds.communities.get(community)

@@ -24,7 +24,7 @@ from collections.abc import Awaitable, Callable
 import msgspec
 
 from ..authority import Authority, Principal
-from ..domain.events import Event, session_stream
+from ..domain.events import session_stream
 from ..domain.policy import Action
 from ..domain.session_erasure import WORDS, asks_by_number, erasure
 from ..domain.session_events import WordsErased
@@ -32,9 +32,8 @@ from ..domain.session_rules import said_by
 from ..errors import InvalidCommand, NotFound
 from ..folds import Folds
 from ..pipeline import append_keyed, decided
-from ..store import AppliedCommand, EventStore
+from ..store import AppliedCommand, EventStore, read_stream
 
-PAGE = 1000
 KeyOf = Callable[[str, str], Awaitable[str]]
 """(session, member) → the member's asker key in that session (the sessions' secret)."""
 
@@ -52,14 +51,6 @@ class Erasure:
         self.after: list[Callable[[], Awaitable[object]]] = []
         """Run after an erasure (the search projections' reconcile)."""
 
-    async def _events(self, stream: str) -> list[Event]:
-        events: list[Event] = []
-        while True:
-            page = await self.store.read(stream, events[-1].seq if events else 0, PAGE)
-            events += page
-            if len(page) < PAGE:
-                return events
-
     async def erase(self, principal: Principal, session: str, seq: int) -> Erased:
         stream = session_stream(session)
         found = await self.authority.check_read(principal, stream)
@@ -67,7 +58,7 @@ class Erasure:
         key = await self.key_of(session, principal.member)
 
         async def attempt() -> tuple[list[int], bool]:
-            events = await self._events(stream)
+            events = await read_stream(self.store, stream)
             event = next((e for e in events if e.seq == seq), None)
             if event is None:
                 raise NotFound(f"no line {seq} in session {session}")

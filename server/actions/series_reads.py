@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from ..authority import Authority, Principal, now_ms
 from ..domain.attendance import attendance_rows
 from ..domain.community import CommunityState
-from ..domain.events import Event, room_stream, session_stream
+from ..domain.events import room_stream, session_stream
 from ..domain.policy import Action
 from ..domain.series import MINUTE_MS, Occurrence, SeriesState
 from ..errors import Forbidden, InvalidCommand, NotFound
@@ -26,7 +26,7 @@ from ..http.series_types import (
     TopicView,
 )
 from ..pipeline import Sync
-from ..store import EventStore
+from ..store import EventStore, read_stream
 from ..streams import SERIES
 from .series_feed import calendar
 from .series_views import occurrence_view, ranked_topics, series_view, topic_view
@@ -37,7 +37,6 @@ DEFAULT_AHEAD_MS = 60 * DAY_MS
 MAX_WINDOW_MS = 400 * DAY_MS
 GAP_DAYS = 14
 FEED_PAST_MS = 90 * DAY_MS
-PAGE = 1000
 
 
 class SeriesReads:
@@ -168,24 +167,15 @@ class SeriesReads:
                           rsvp=occurrence.rsvps.get(r.member))  # type: ignore[arg-type]
             for r in state.attendance.get(key, [])]
         if session is not None and not rows:
-            session_events = await self._read_all(session_stream(session))
+            session_events = await read_stream(self.store, session_stream(session))
             opened_ms = session_events[0].ts if session_events else occurrence.lobby_ms
-            room_events = await self._read_all(room_stream(state.room))
+            room_events = await read_stream(self.store, room_stream(state.room))
             for row in attendance_rows(session_events, room_events, opened_ms, now_ms()):
                 rows.append(AttendanceRow(
                     member=row.member, name=row.name, joined_ms=row.joined_ms,
                     left_ms=row.left_ms, duration_s=row.duration_ms // 1000,
                     rsvp=occurrence.rsvps.get(row.member)))  # type: ignore[arg-type]
         return Attendance(series=series, occurrence=key, session=session, rows=rows)
-
-    async def _read_all(self, stream: str) -> list[Event]:
-        events: list[Event] = []
-        while True:
-            page = await self.store.read(stream, after=events[-1].seq if events else 0,
-                                         limit=PAGE)
-            events += page
-            if len(page) < PAGE:
-                return events
 
     @staticmethod
     def attendance_csv(table: Attendance) -> bytes:

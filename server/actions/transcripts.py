@@ -28,10 +28,9 @@ from ..errors import Forbidden, NotFound
 from ..folds import Folds
 from ..http import api_types as t
 from ..pipeline import decided
-from ..store import EventStore
+from ..store import EventStore, read_stream
 from .erasure import KeyOf
 
-PAGE = 1000
 UPLOAD_CAPTIONS = "upload_captions"
 """The audit log's name for a caption upload."""
 
@@ -43,12 +42,7 @@ class Transcripts:
 
     async def _events(self, session: str) -> list[Event]:
         """Every event of the session's stream, in order (NotFound when there is none)."""
-        stream, events = session_stream(session), list[Event]()
-        while True:
-            page = await self.store.read(stream, events[-1].seq if events else 0, PAGE)
-            events += page
-            if len(page) < PAGE:
-                break
+        events = await read_stream(self.store, session_stream(session))
         if not events or not isinstance(events[0].body, SessionOpened):
             raise NotFound(f"no session {session!r}")
         return events

@@ -32,11 +32,9 @@ from ..domain.session_events import (
     WordsErased,
 )
 from ..domain.transcript import ANONYMOUS
-from ..store import EventStore
+from ..store import EventStore, read_stream
 from . import Statement
 from .query import indexable
-
-PAGE = 1000
 
 _UPSERT = (
     "INSERT INTO search_docs (stream, seq, kind, question, who, ts, version, deleted, title,"
@@ -96,7 +94,7 @@ class ArtefactSearch:
                 " ON e.stream = d.stream AND e.seq = d.version"
                 " WHERE e.body IS NULL AND d.stream LIKE 'artefact:%' AND d.deleted = 0"):
             state = ArtefactState(str(stream).partition(":")[2])
-            events = await _all(store, str(stream))
+            events = await read_stream(store, str(stream))
             for event in events:
                 artefact_fold.apply(state, event)
             if state.created:
@@ -179,10 +177,3 @@ async def _erased_count(store: EventStore) -> int:
     return int((await store.fetch("SELECT count(*) FROM events WHERE body IS NULL"))[0][0])
 
 
-async def _all(store: EventStore, stream: str) -> list[Event]:
-    events: list[Event] = []
-    while True:
-        page = await store.read(stream, events[-1].seq if events else 0, PAGE)
-        events += page
-        if len(page) < PAGE:
-            return events

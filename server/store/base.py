@@ -220,3 +220,13 @@ def migrations(backend: str) -> list[tuple[int, str]]:
         if entry.name.endswith(".sql"):
             found.append((int(entry.name.split("_", 1)[0]), entry.read_text()))
     return sorted(found)
+
+
+async def read_stream(store: EventStore, stream: str, page: int = 1000) -> list[Event]:
+    """Every event of ``stream``, in order, read ``page`` at a time."""
+    events: list[Event] = []
+    while True:
+        more = await store.read(stream, events[-1].seq if events else 0, page)
+        events += more
+        if len(more) < page:
+            return events
